@@ -1,0 +1,127 @@
+# VPN health agent: one GNU Makefile for the whole tree.
+#
+#   make            build/vpn-agent, build/vpnctl, build/collector-stub
+#   make test       install missing packages, build with ASan+UBSan into
+#                   build/san/ and run unit, fuzz-smoke and integration tests
+#   make run        the demo: certificates, collector-stub, one agent
+#   make bench      benchmarks          make fuzz    long libFuzzer runs
+#   make lint       include rules and banned functions
+#
+# SAN=1 builds the sanitizer variant into build/san (make test does this).
+
+SAN      ?= 0
+ifeq ($(SAN),1)
+BUILD    ?= build/san
+OPT      := -O1 -fsanitize=address,undefined -fno-sanitize-recover=all \
+            -fno-omit-frame-pointer
+else
+BUILD    ?= build
+OPT      := -O2
+endif
+GEN      := $(BUILD)/gen
+
+CC       ?= cc
+WARN     := -Wall -Wextra -Werror -Wformat=2 -Wvla -Wshadow \
+            -Wstrict-prototypes -Wmissing-prototypes -Wno-unused-parameter
+CPPFLAGS += -D_GNU_SOURCE -Iagent -I$(GEN) -MMD -MP
+CFLAGS   += -std=c11 -g $(OPT) $(WARN)
+LDFLAGS  += $(filter -fsanitize=%,$(OPT))
+
+LIBS_GRPC  := -lgrpc -lgpr -lprotobuf-c
+LIBS_EVENT := -levent -levent_pthreads
+LIBS_SSL   := -lssl -lcrypto
+LIBS_JSON  := -ljansson
+
+CORE_SRC      := $(wildcard agent/core/*.c)
+METRICS_SRC   := $(wildcard agent/metrics/*.c)
+TEL_SRC       := $(wildcard agent/telemetry/*.c)
+API_SRC       := $(wildcard agent/api/*.c)
+CLI_SRC       := $(wildcard agent/cli/*.c)
+COLLECTOR_SRC := $(wildcard collector-stub/*.c)
+PROTO_C       := $(GEN)/telemetry.pb-c.c
+
+obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
+
+AGENT_OBJ     := $(call obj,agent/main.c $(CORE_SRC) $(METRICS_SRC) $(TEL_SRC) $(API_SRC) $(PROTO_C))
+VPNCTL_OBJ    := $(call obj,$(CLI_SRC) $(CORE_SRC))
+COLLECTOR_OBJ := $(call obj,$(COLLECTOR_SRC) $(CORE_SRC) $(METRICS_SRC) $(PROTO_C))
+
+PROGRAMS := $(BUILD)/vpn-agent $(BUILD)/vpnctl $(BUILD)/collector-stub
+
+.PHONY: all test unit integration fuzz fuzz-smoke bench run lint clean deps
+all: $(PROGRAMS)
+
+$(GEN)/telemetry.pb-c.c $(GEN)/telemetry.pb-c.h: proto/telemetry.proto
+	@mkdir -p $(GEN)
+	protoc-c --c_out=$(GEN) -Iproto $<
+
+# every object may include the generated header
+$(BUILD)/obj/%.o: %.c $(GEN)/telemetry.pb-c.h
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
+
+$(BUILD)/obj/$(GEN)/%.o: $(GEN)/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(filter-out -Wmissing-prototypes,$(CFLAGS)) -c -o $@ $<
+
+$(BUILD)/vpn-agent: $(AGENT_OBJ)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS_GRPC) $(LIBS_EVENT) $(LIBS_JSON) $(LIBS_SSL) -lpthread
+
+$(BUILD)/vpnctl: $(VPNCTL_OBJ)
+	$(CC) $(LDFLAGS) -o $@ $^ -lcurl $(LIBS_JSON) $(LIBS_SSL)
+
+$(BUILD)/collector-stub: $(COLLECTOR_OBJ)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS_GRPC) $(LIBS_EVENT) $(LIBS_SSL) -lpthread
+
+# ---- unit tests: one cmocka program per tests/unit/test_*.c -------------
+# Each test links the module objects it names in tests/unit/deps.mk.
+UNIT_SRC  := $(wildcard tests/unit/test_*.c)
+UNIT_BIN  := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
+-include tests/unit/deps.mk
+
+$(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ -lcmocka $(LIBS_GRPC) $(LIBS_EVENT) $(LIBS_JSON) $(LIBS_SSL) -lpthread
+
+# ---- fuzz targets: clang + libFuzzer, one per parser ---------------------
+FUZZ_SRC  := $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_BIN  := $(patsubst tests/fuzz/%.c,build/fuzz/%,$(FUZZ_SRC))
+FUZZ_CFLAGS := -std=c11 -g -O1 -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE \
+               -Iagent -Ibuild/fuzz/gen -DFUZZING
+-include tests/fuzz/deps.mk
+
+build/fuzz/gen/telemetry.pb-c.c build/fuzz/gen/telemetry.pb-c.h: proto/telemetry.proto
+	@mkdir -p build/fuzz/gen
+	protoc-c --c_out=build/fuzz/gen -Iproto $<
+
+build/fuzz/%: tests/fuzz/%.c build/fuzz/gen/telemetry.pb-c.h
+	@mkdir -p build/fuzz
+	clang $(FUZZ_CFLAGS) -o $@ $(filter %.c,$^) $(FUZZ_LIBS)
+
+deps:
+	@tests/lib/install-deps.sh
+
+test: deps
+	$(MAKE) SAN=1 all unit-bins
+	$(MAKE) fuzz-bins
+	tests/run-all.sh build/san
+
+unit-bins: $(UNIT_BIN)
+fuzz-bins: $(FUZZ_BIN)
+
+fuzz: deps fuzz-bins
+	tests/fuzz/run.sh 300
+
+bench: deps all
+	bench/run.sh
+
+run: deps all
+	tools/run-demo.sh
+
+lint:
+	@tests/lint.sh
+
+clean:
+	rm -rf build
+
+-include $(shell find build -name '*.d' 2>/dev/null)

@@ -1,0 +1,47 @@
+/*
+ * Small helpers every module needs: allocation that dies loudly, bounded
+ * string copies, files read with a cap and written atomically, clocks,
+ * random identifiers, "host:port" parsing.
+ */
+#ifndef CORE_UTIL_H
+#define CORE_UTIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
+#define UUID_STR_LEN 37 /* 36 characters and the NUL */
+
+void *xmalloc(size_t n);
+void *xcalloc(size_t nmemb, size_t size);
+void *xreallocarray(void *p, size_t nmemb, size_t size);
+char *xstrdup(const char *s);
+/* Frees a secret after wiping it (OPENSSL_cleanse); NULL is fine. */
+void  free_secret(char *s);
+
+/* Copies src into dst[size]; -1 (dst still NUL-terminated) when truncated. */
+int str_copy(char *dst, size_t size, const char *src);
+
+/* Reads a whole file of at most max bytes, NUL-terminated. -1 with errno
+ * (EFBIG when over max). */
+int file_read_all(const char *path, size_t max, char **out, size_t *len);
+/* Writes path atomically: temp file, fsync, rename, fsync of the folder. */
+int file_write_atomic(const char *path, const void *data, size_t len, mode_t mode);
+
+int64_t now_mono_ms(void);
+int64_t now_real_ms(void);
+/* "2026-11-21 10:50:00.123456789 +0000 UTC" as the reference status shows. */
+void    time_format_utc(int64_t real_ns, char *out, size_t size);
+int64_t now_real_ns(void);
+
+/* Random lowercase hex (2 * nbytes characters). */
+void random_hex(char *out, size_t nbytes);
+/* Random RFC 4122 version 4 UUID. */
+void uuid_v4(char out[static UUID_STR_LEN]);
+int  uuid_valid(const char *s);
+
+/* "host:port" → host (no brackets) and port 1..65535. */
+int addr_port_parse(const char *s, char *host, size_t hostsize, uint16_t *port);
+
+#endif

@@ -1,0 +1,101 @@
+/*
+ * The metric catalogue (METRICS.md): one row per metric, shared by the
+ * Prometheus and protobuf encoders and by the collector-stub, which maps
+ * received (family, description) pairs back to the same names.
+ */
+#include "metrics/metrics.h"
+
+#include <assert.h>
+#include <string.h>
+
+const char *const metric_type_names[2] = {
+	[METRIC_GAUGE] = "Gauge",
+	[METRIC_COUNTER] = "Counter",
+};
+
+#define G METRIC_GAUGE
+#define C METRIC_COUNTER
+
+const struct metric_def metric_defs[M__COUNT] = {
+	[M_BUILD_INFO] = { "build", "info", "vpnagent_build_info", G,
+		"Build information; always 1.", { "version" } },
+	[M_CPU_UTILISATION] = { "cpu", "cpu_utilisation", "vpnagent_cpu_utilisation_ratio", G,
+		"Busy share of one CPU over the last sample period (0-1).", { "cpu" } },
+	[M_CPU_OVERALL_UTILISATION] = { "cpu", "overall_utilisation",
+		"vpnagent_cpu_overall_utilisation_ratio", G,
+		"Busy share of all CPUs over the last sample period (0-1).", { NULL } },
+	[M_CPU_SECONDS] = { "cpu", "seconds", "vpnagent_cpu_seconds_total", C,
+		"Seconds each CPU spent in each mode (from /proc/stat).", { "cpu", "mode" } },
+	[M_MEMORY_AVAILABLE] = { "memory", "available_bytes", "vpnagent_memory_available_bytes", G,
+		"Memory available for new work (MemAvailable).", { NULL } },
+	[M_MEMORY_TOTAL] = { "memory", "total_bytes", "vpnagent_memory_total_bytes", G,
+		"Total usable memory (MemTotal).", { NULL } },
+	[M_PROCESS_CPU_SECONDS] = { "process", "cpu_seconds", "process_cpu_seconds_total", C,
+		"Total user and system CPU time spent in seconds.", { NULL } },
+	[M_PROCESS_RESIDENT_MEMORY] = { "process", "resident_memory_bytes",
+		"process_resident_memory_bytes", G, "Resident memory size in bytes.", { NULL } },
+	[M_PROCESS_OPEN_FDS] = { "process", "open_fds", "process_open_fds", G,
+		"Number of open file descriptors.", { NULL } },
+	[M_PROCESS_START_TIME] = { "process", "start_time_seconds", "process_start_time_seconds", G,
+		"Start time of the process since unix epoch in seconds.", { NULL } },
+	[M_TELEMETRY_CONNECTED] = { "telemetry", "connected", "vpnagent_telemetry_connected", G,
+		"1 while the control and data streams to the collector are up.", { NULL } },
+	[M_TELEMETRY_INTERVAL] = { "telemetry", "interval_seconds",
+		"vpnagent_telemetry_interval_seconds", G,
+		"Streaming interval the collector asked for (0 before a valid request).", { NULL } },
+	[M_TELEMETRY_BATCHES_SENT] = { "telemetry", "batches_sent",
+		"vpnagent_telemetry_batches_sent_total", C,
+		"Metric batches (snapshots) sent to the collector.", { NULL } },
+	[M_TELEMETRY_MESSAGES_SENT] = { "telemetry", "messages_sent",
+		"vpnagent_telemetry_messages_sent_total", C,
+		"DataResponse messages sent (a large batch is split into several).", { NULL } },
+	[M_TELEMETRY_METRICS_SENT] = { "telemetry", "metrics_sent",
+		"vpnagent_telemetry_metrics_sent_total", C,
+		"Metric samples sent to the collector.", { NULL } },
+	[M_TELEMETRY_ACKS_RECEIVED] = { "telemetry", "acks_received",
+		"vpnagent_telemetry_acks_received_total", C,
+		"DataRequest acknowledgements received from the collector.", { NULL } },
+	[M_TELEMETRY_CONNECT_ATTEMPTS] = { "telemetry", "connect_attempts",
+		"vpnagent_telemetry_connect_attempts_total", C,
+		"Attempts to open the streams to the collector.", { NULL } },
+	[M_TELEMETRY_RECONNECTS] = { "telemetry", "reconnects", "vpnagent_telemetry_reconnects_total",
+		C, "Sessions re-established after a lost or cancelled one.", { NULL } },
+	[M_TELEMETRY_CANCELLATIONS] = { "telemetry", "cancellations",
+		"vpnagent_telemetry_cancellations_total", C,
+		"Stream cancellations requested by the collector.", { NULL } },
+	[M_TELEMETRY_ERRORS] = { "telemetry", "errors", "vpnagent_telemetry_errors_total", C,
+		"Telemetry errors by type (as in the streaming status).", { "type" } },
+	[M_TELEMETRY_BUFFERED_METRICS] = { "telemetry", "buffered_metrics",
+		"vpnagent_telemetry_buffered_metrics", G,
+		"Metric samples held while the collector is unreachable.", { NULL } },
+	[M_TELEMETRY_DROPPED_METRICS] = { "telemetry", "dropped_metrics",
+		"vpnagent_telemetry_dropped_metrics_total", C,
+		"Metric samples dropped before reaching the collector.", { "reason" } },
+	[M_METRICS_SERIES_DROPPED] = { "telemetry", "series_dropped",
+		"vpnagent_metrics_series_dropped_total", C,
+		"Series left out of a snapshot by the series cap.", { NULL } },
+};
+
+#undef G
+#undef C
+
+size_t
+metric_def_nlabels(const struct metric_def *def)
+{
+	size_t n = 0;
+
+	while (n < METRIC_LABELS_MAX && def->labels[n] != NULL)
+		n++;
+	return n;
+}
+
+const struct metric_def *
+metric_def_lookup(const char *family, const char *description)
+{
+	for (size_t i = 0; i < M__COUNT; i++) {
+		if (strcmp(metric_defs[i].family, family) == 0 &&
+		    strcmp(metric_defs[i].description, description) == 0)
+			return &metric_defs[i];
+	}
+	return NULL;
+}

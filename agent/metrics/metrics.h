@@ -1,0 +1,128 @@
+/*
+ * The metric registry: one catalogue row per metric (METRICS.md), sources
+ * that add samples to an immutable snapshot, and the two encoders that walk
+ * a snapshot (Prometheus text 0.0.4 and the protobuf Metric of the proto).
+ * Adding a metric is one enum value and one catalogue row.
+ */
+#ifndef METRICS_METRICS_H
+#define METRICS_METRICS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/strbuf.h"
+
+#define METRIC_LABELS_MAX   4
+#define METRICS_SERIES_MAX  200000	/* hard cap per snapshot; overflow counted */
+
+enum metric_type { METRIC_GAUGE, METRIC_COUNTER };
+extern const char *const metric_type_names[2];	/* "Gauge", "Counter" */
+
+enum metric_id {
+	M_BUILD_INFO,
+	M_CPU_UTILISATION,
+	M_CPU_OVERALL_UTILISATION,
+	M_CPU_SECONDS,
+	M_MEMORY_AVAILABLE,
+	M_MEMORY_TOTAL,
+	M_PROCESS_CPU_SECONDS,
+	M_PROCESS_RESIDENT_MEMORY,
+	M_PROCESS_OPEN_FDS,
+	M_PROCESS_START_TIME,
+	M_TELEMETRY_CONNECTED,
+	M_TELEMETRY_INTERVAL,
+	M_TELEMETRY_BATCHES_SENT,
+	M_TELEMETRY_MESSAGES_SENT,
+	M_TELEMETRY_METRICS_SENT,
+	M_TELEMETRY_ACKS_RECEIVED,
+	M_TELEMETRY_CONNECT_ATTEMPTS,
+	M_TELEMETRY_RECONNECTS,
+	M_TELEMETRY_CANCELLATIONS,
+	M_TELEMETRY_ERRORS,
+	M_TELEMETRY_BUFFERED_METRICS,
+	M_TELEMETRY_DROPPED_METRICS,
+	M_METRICS_SERIES_DROPPED,
+	M__COUNT
+};
+
+struct metric_def {
+	const char      *family;	/* protobuf metricFamily, e.g. "cpu" */
+	const char      *description;	/* protobuf tag "description" */
+	const char      *prom_name;	/* full Prometheus name */
+	enum metric_type type;
+	const char      *help;
+	const char      *labels[METRIC_LABELS_MAX + 1];	/* NULL-terminated */
+};
+
+extern const struct metric_def metric_defs[M__COUNT];
+
+size_t metric_def_nlabels(const struct metric_def *def);
+/* Finds a catalogue row by protobuf identity; NULL when unknown. */
+const struct metric_def *metric_def_lookup(const char *family, const char *description);
+
+struct metric_sample {
+	enum metric_id id;
+	double         value;
+	const char    *labels[METRIC_LABELS_MAX];	/* values, in def->labels order */
+};
+
+struct metrics_arena;
+
+struct metrics_snapshot {
+	int64_t               timestamp_ms;	/* epoch ms at sample time */
+	size_t                n, cap;
+	struct metric_sample *samples;
+	uint64_t              dropped;		/* samples refused by the series cap */
+	struct metrics_arena *arena;		/* label value storage */
+};
+
+struct metrics_snapshot *metrics_snapshot_new(int64_t timestamp_ms);
+void metrics_snapshot_free(struct metrics_snapshot *snap);
+/* Adds one sample; labels holds def->labels' count of values (copied). */
+void metrics_add(struct metrics_snapshot *snap, enum metric_id id, double value,
+		 const char *const *labels);
+
+/* Struct-of-counters walk: each row names a uint64_t field by offset. */
+struct metric_field {
+	enum metric_id id;
+	size_t         offset;
+};
+void metrics_add_fields(struct metrics_snapshot *snap, const struct metric_field *fields,
+			size_t n, const void *stats, const char *const *labels);
+
+/* Sources: each adds its samples to the snapshot being built. */
+typedef void (*metrics_source_fn)(void *ctx, struct metrics_snapshot *snap);
+struct metrics_registry;
+struct metrics_registry *metrics_registry_new(void);
+void metrics_registry_free(struct metrics_registry *reg);
+void metrics_registry_add(struct metrics_registry *reg, metrics_source_fn fn, void *ctx);
+struct metrics_snapshot *metrics_registry_collect(struct metrics_registry *reg);
+
+/* Family filter from the collector's metric_subscriptions. Empty or
+ * containing "all" matches everything. */
+struct metrics_filter {
+	size_t n;
+	char **families;
+};
+int  metrics_filter_match(const struct metrics_filter *f, const char *family);
+void metrics_filter_set(struct metrics_filter *f, char *const *families, size_t n);
+void metrics_filter_clear(struct metrics_filter *f);
+
+/* Prometheus text exposition 0.0.4. */
+#define METRICS_PROM_CONTENT_TYPE "text/plain; version=0.0.4; charset=utf-8"
+void metrics_prom_render(const struct metrics_snapshot *snap, struct strbuf *out);
+void metrics_prom_escape(struct strbuf *out, const char *value);
+/* Name for a (family, description, type) triple: the catalogue's when known,
+ * else vpnagent_<family>_<description>[_total], sanitised. */
+void metrics_prom_name(const char *family, const char *description, enum metric_type type,
+		       char *out, size_t size);
+
+/* Protobuf: DataResponse messages of at most max_bytes each, handed to the
+ * sink packed (the sink owns buf and frees it with free()). Returns the
+ * number of metrics encoded, or -1 when the sink failed. */
+typedef int (*metrics_pb_sink)(void *ctx, uint8_t *buf, size_t len, size_t nmetrics);
+long metrics_pb_encode(const struct metrics_snapshot *snap, const char *uuid,
+		       const struct metrics_filter *filter, size_t max_bytes,
+		       metrics_pb_sink sink, void *ctx);
+
+#endif

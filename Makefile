@@ -74,10 +74,10 @@ $(BUILD)/collector-stub: $(COLLECTOR_OBJ)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS_GRPC) $(LIBS_EVENT) $(LIBS_SSL) -lpthread
 
 # ---- unit tests: one cmocka program per tests/unit/test_*.c -------------
-# Each test links the module objects it names in tests/unit/deps.mk.
+# Each test links the module objects it names in a tests/unit/*.mk file.
 UNIT_SRC  := $(wildcard tests/unit/test_*.c)
 UNIT_BIN  := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
--include tests/unit/deps.mk
+-include $(wildcard tests/unit/*.mk)
 
 $(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o
 	@mkdir -p $(dir $@)
@@ -88,7 +88,7 @@ FUZZ_SRC  := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_BIN  := $(patsubst tests/fuzz/%.c,build/fuzz/%,$(FUZZ_SRC))
 FUZZ_CFLAGS := -std=c11 -g -O1 -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE \
                -Iagent -Ibuild/fuzz/gen -DFUZZING
--include tests/fuzz/deps.mk
+-include $(wildcard tests/fuzz/*.mk)
 
 build/fuzz/gen/telemetry.pb-c.c build/fuzz/gen/telemetry.pb-c.h: proto/telemetry.proto
 	@mkdir -p build/fuzz/gen

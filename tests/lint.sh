@@ -18,7 +18,7 @@ only_in() { # header-regex allowed-dirs...
 for f in $(only_in 'grpc/' agent/telemetry/ collector-stub/); do fail "$f includes <grpc/...> (only agent/telemetry/)"; done
 for f in $(only_in 'jansson' agent/api/ agent/cli/ collector-stub/); do fail "$f includes jansson (only agent/api/, agent/cli/)"; done
 for f in $(only_in 'curl/' agent/cli/); do fail "$f includes <curl/...> (only agent/cli/)"; done
-for f in $(grep -lE 'grpc_[a-z_]+\(' agent/telemetry/*.c 2>/dev/null | grep -v 'agent/telemetry/tel_grpc.c'); do
+for f in $(grep -lE '\bgrpc_[a-z_]+\(' agent/telemetry/*.c 2>/dev/null | grep -v 'agent/telemetry/tel_grpc.c'); do
 	fail "$f calls grpc_* (all gRPC calls live in agent/telemetry/tel_grpc.c)"
 done
 

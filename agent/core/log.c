@@ -55,7 +55,7 @@ log_enabled(enum log_level level)
 	return level >= log_min;
 }
 
-static void
+static void __attribute__((format(printf, 3, 0)))
 log_vline(enum log_level level, char tag, const char *fmt, va_list ap, int errnum)
 {
 	char msg[2048], stamp[32];

@@ -72,7 +72,7 @@ const struct metric_def metric_defs[M__COUNT] = {
 		"vpnagent_telemetry_dropped_metrics_total", C,
 		"Metric samples dropped before reaching the collector.", { "reason" } },
 	[M_METRICS_SERIES_DROPPED] = { "telemetry", "series_dropped",
-		"vpnagent_metrics_series_dropped_total", C,
+		"vpnagent_telemetry_series_dropped_total", C,
 		"Series left out of a snapshot by the series cap.", { NULL } },
 };
 

@@ -25,6 +25,7 @@ struct registry_source {
 struct metrics_registry {
 	struct registry_source *sources;
 	size_t                  n;
+	uint64_t                series_dropped;	/* over all snapshots: a counter */
 };
 
 struct metrics_snapshot *
@@ -139,8 +140,11 @@ metrics_registry_collect(struct metrics_registry *reg)
 
 	for (size_t i = 0; i < reg->n; i++)
 		reg->sources[i].fn(reg->sources[i].ctx, snap);
-	if (snap->dropped)
-		metrics_add(snap, M_METRICS_SERIES_DROPPED, (double)snap->dropped, NULL);
+	/* Exported as a counter, so cumulative: a per-snapshot count would
+	 * stay flat (rate 0) while the cap keeps dropping series. */
+	reg->series_dropped += snap->dropped;
+	if (reg->series_dropped)
+		metrics_add(snap, M_METRICS_SERIES_DROPPED, (double)reg->series_dropped, NULL);
 	return snap;
 }
 

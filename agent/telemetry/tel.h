@@ -79,7 +79,6 @@ struct tel_settings {
 
 #define TEL_DEFAULT_RETRY_S      300
 #define TEL_DEFAULT_MIN_INTERVAL 60
-#define TEL_MAX_INTERVAL         86400
 #define TEL_MESSAGE_MAX          (4 * 1024 * 1024 - 64 * 1024)
 #define TEL_BUFFER_MAX           100000	/* metric samples kept while disconnected */
 

@@ -3,7 +3,7 @@
 # Idempotent and quick when everything is present (one dpkg query).
 set -eu
 
-PKGS="gcc make pkg-config clang libclang-rt-14-dev openssl python3 iproute2 procps
+PKGS="gcc make pkg-config clang libclang-rt-14-dev openssl python3 iproute2 procps curl
 libgrpc-dev libprotobuf-c-dev protobuf-c-compiler libssl-dev libcurl4-openssl-dev
 libevent-dev libjansson-dev libcmocka-dev prometheus"
 

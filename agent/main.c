@@ -1,0 +1,365 @@
+/*
+ * vpn-agent: wires the modules together and runs the libevent loop. The
+ * only file that sees them all: it owns the live config, swaps in the new
+ * one the API hands over, and turns it into telemetry settings.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+#include <event2/thread.h>
+
+#include "api/api.h"
+#include "core/config.h"
+#include "core/log.h"
+#include "core/util.h"
+#include "core/version.h"
+#include "metrics/http.h"
+#include "metrics/metrics.h"
+#include "metrics/sysstat.h"
+#include "telemetry/tel.h"
+
+#define DEFAULT_STATE_DIR      "/var/lib/vpn-agent"
+#define DEFAULT_API_LISTEN     "127.0.0.1:9276"
+#define DEFAULT_METRICS_LISTEN "127.0.0.1:9273"
+#define DEVICE_UUID_FILE       "device-uuid"
+
+struct options {
+	const char *state_dir;
+	const char *api_listen;
+	const char *metrics_listen;
+	const char *ike_address;
+	enum log_level log_level;
+	size_t tel_max_message;		/* test setting: force batch splitting */
+	size_t tel_buffer_max;		/* test setting: small disconnected buffer */
+};
+
+struct agent {
+	struct options           opt;
+	struct event_base       *base;
+	struct event            *sigterm, *sigint, *sample_timer;
+	struct config           *config;
+	struct metrics_registry *registry;
+	struct metrics_http     *metrics_http;
+	struct sysstat          *sysstat;
+	struct tel              *tel;
+	struct tel_settings      tel_current;	/* what the streaming thread runs with */
+	struct api              *api;
+	char                     uuid[UUID_STR_LEN];
+	char                     hostname[HOST_NAME_MAX + 1];
+};
+
+static const struct option long_opts[] = {
+	{ "state-dir", required_argument, NULL, 's' },
+	{ "api-listen", required_argument, NULL, 'a' },
+	{ "metrics-listen", required_argument, NULL, 'm' },
+	{ "ike-address", required_argument, NULL, 'i' },
+	{ "log-level", required_argument, NULL, 'l' },
+	{ "tel-max-message-bytes", required_argument, NULL, 'M' },
+	{ "tel-buffer-max-metrics", required_argument, NULL, 'B' },
+	{ "version", no_argument, NULL, 'V' },
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 },
+};
+
+static void
+usage(FILE *f)
+{
+	fprintf(f,
+		"usage: vpn-agent [--state-dir DIR] [--api-listen ADDR:PORT]\n"
+		"                 [--metrics-listen ADDR:PORT] [--ike-address ADDR]\n"
+		"                 [--log-level debug|info|warn]\n"
+		"\n"
+		"  --state-dir DIR          config, device UUID and api-token (default %s)\n"
+		"  --api-listen ADDR:PORT   JSON configuration API (default %s)\n"
+		"  --metrics-listen ADDR:PORT  Prometheus /metrics (default %s)\n"
+		"  --ike-address ADDR       local address for IKE (used from the IKE engine on)\n"
+		"  --log-level LEVEL        debug, info or warn (default info)\n"
+		"Test settings:\n"
+		"  --tel-max-message-bytes N   split telemetry batches above N bytes\n"
+		"  --tel-buffer-max-metrics N  metrics kept while the collector is down\n",
+		DEFAULT_STATE_DIR, DEFAULT_API_LISTEN, DEFAULT_METRICS_LISTEN);
+}
+
+static size_t
+parse_size(const char *name, const char *s)
+{
+	char *end;
+	unsigned long long v;
+
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno || *end != '\0' || v == 0 || v > (1ULL << 32))
+		fatalx("--%s: want a positive number, got '%s'", name, s);
+	return (size_t)v;
+}
+
+static void
+options_parse(struct options *o, int argc, char **argv)
+{
+	int c;
+
+	*o = (struct options){
+		.state_dir = DEFAULT_STATE_DIR,
+		.api_listen = DEFAULT_API_LISTEN,
+		.metrics_listen = DEFAULT_METRICS_LISTEN,
+		.log_level = LOG_LEVEL_INFO,
+	};
+	while ((c = getopt_long(argc, argv, "h", long_opts, NULL)) != -1) {
+		switch (c) {
+		case 's': o->state_dir = optarg; break;
+		case 'a': o->api_listen = optarg; break;
+		case 'm': o->metrics_listen = optarg; break;
+		case 'i': o->ike_address = optarg; break;
+		case 'l':
+			if (log_level_parse(optarg, &o->log_level) == -1)
+				fatalx("--log-level: want debug, info or warn, got '%s'", optarg);
+			break;
+		case 'M': o->tel_max_message = parse_size("tel-max-message-bytes", optarg); break;
+		case 'B': o->tel_buffer_max = parse_size("tel-buffer-max-metrics", optarg); break;
+		case 'V': printf("vpn-agent %s\n", VPN_AGENT_VERSION); exit(0);
+		case 'h': usage(stdout); exit(0);
+		default: usage(stderr); exit(2);
+		}
+	}
+	if (optind != argc) {
+		usage(stderr);
+		exit(2);
+	}
+}
+
+/* The device UUID is made once, at first start, and kept in the state dir. */
+static void
+device_uuid_load(struct agent *ag)
+{
+	char path[PATH_MAX], *text = NULL;
+
+	snprintf(path, sizeof(path), "%s/%s", ag->opt.state_dir, DEVICE_UUID_FILE);
+	if (file_read_all(path, 256, &text, NULL) == 0) {
+		text[strcspn(text, " \r\n")] = '\0';
+		if (!uuid_valid(text))
+			fatalx("%s does not hold a UUID", path);
+		str_copy(ag->uuid, sizeof(ag->uuid), text);
+		free(text);
+		return;
+	}
+	if (errno != ENOENT)
+		fatal("cannot read %s", path);
+	uuid_v4(ag->uuid);
+	char line[UUID_STR_LEN + 1];
+	snprintf(line, sizeof(line), "%s\n", ag->uuid);
+	if (file_write_atomic(path, line, strlen(line), 0644) == -1)
+		fatal("cannot write %s", path);
+	log_info("new device UUID %s", ag->uuid);
+}
+
+/* ---- config → telemetry ---------------------------------------------- */
+
+static int
+tel_settings_from_config(struct agent *ag, const struct config *cfg, struct tel_settings *out)
+{
+	const struct cfg_telemetry *t = cfg->telemetry;
+	const struct cfg_network *net;
+	const struct cfg_internal_cert *ic;
+	const struct cfg_ca_cert *ca;
+
+	memset(out, 0, sizeof(*out));
+	if (t == NULL)
+		return -1;
+	net = config_network_by_id(cfg, t->target_host.id);
+	ic = config_internal_cert_by_id(cfg, t->client_cert.id);
+	ca = config_ca_cert_by_id(cfg, t->ca_cert.id);
+	if (net == NULL || ic == NULL || ca == NULL) {
+		log_warnx("telemetry config %s has a dangling reference", t->meta.name);
+		return -1;
+	}
+	out->target_host = (char *)net->value;
+	out->port = t->port;
+	out->client_cert_pem = ic->cert_pem;
+	out->client_key_pem = ic->key_pem;
+	out->ca_pem = ca->cert_pem;
+	out->device_uuid = ag->uuid;
+	out->hostname = ag->hostname;
+	out->retry_interval_s = t->retry_interval_s;
+	out->min_interval_s = t->min_interval_s;
+	out->max_message_bytes = ag->opt.tel_max_message;
+	out->buffer_max_metrics = ag->opt.tel_buffer_max;
+	return 0;
+}
+
+static int
+str_same(const char *a, const char *b)
+{
+	return strcmp(a ? a : "", b ? b : "") == 0;
+}
+
+static int
+tel_settings_same(const struct tel_settings *a, const struct tel_settings *b)
+{
+	return str_same(a->target_host, b->target_host) && a->port == b->port &&
+	    str_same(a->client_cert_pem, b->client_cert_pem) &&
+	    str_same(a->client_key_pem, b->client_key_pem) && str_same(a->ca_pem, b->ca_pem) &&
+	    a->retry_interval_s == b->retry_interval_s && a->min_interval_s == b->min_interval_s;
+}
+
+/* Telemetry reconnects only when what it dials with has changed. */
+static void
+telemetry_apply(struct agent *ag)
+{
+	struct tel_settings next;
+	int want = tel_settings_from_config(ag, ag->config, &next) == 0;
+
+	if (!want) {
+		if (ag->tel_current.target_host != NULL) {
+			tel_stop(ag->tel);
+			tel_settings_free(&ag->tel_current);
+		}
+		return;
+	}
+	if (ag->tel_current.target_host != NULL && tel_settings_same(&ag->tel_current, &next))
+		return;
+	tel_settings_free(&ag->tel_current);
+	ag->tel_current = next;
+	ag->tel_current.target_host = xstrdup(next.target_host);
+	ag->tel_current.client_cert_pem = xstrdup(next.client_cert_pem);
+	ag->tel_current.client_key_pem = xstrdup(next.client_key_pem);
+	ag->tel_current.ca_pem = xstrdup(next.ca_pem);
+	ag->tel_current.device_uuid = xstrdup(next.device_uuid);
+	ag->tel_current.hostname = xstrdup(next.hostname);
+	tel_start(ag->tel, &ag->tel_current);
+}
+
+/* ---- API hooks -------------------------------------------------------- */
+
+static const struct config *
+hook_config_current(void *ctx)
+{
+	return ((struct agent *)ctx)->config;
+}
+
+static void
+hook_config_apply(void *ctx, struct config *cfg)
+{
+	struct agent *ag = ctx;
+	struct config *old = ag->config;
+
+	ag->config = cfg;
+	telemetry_apply(ag);
+	config_free(old);
+}
+
+static void
+hook_telemetry_status(void *ctx, struct tel_status *out)
+{
+	tel_status_get(((struct agent *)ctx)->tel, out);
+}
+
+/* ---- loop callbacks ---------------------------------------------------- */
+
+static struct metrics_snapshot *
+snapshot_for_telemetry(void *ctx)
+{
+	return metrics_registry_collect(((struct agent *)ctx)->registry);
+}
+
+static void
+sample_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct agent *ag = arg;
+
+	sysstat_sample(ag->sysstat, now_mono_ms());
+}
+
+static void
+signal_cb(evutil_socket_t sig, short what, void *arg)
+{
+	struct agent *ag = arg;
+
+	log_info("signal %d: shutting down", (int)sig);
+	event_base_loopbreak(ag->base);
+}
+
+static void
+agent_start(struct agent *ag)
+{
+	struct timeval period = { SYSSTAT_SAMPLE_MS / 1000, (SYSSTAT_SAMPLE_MS % 1000) * 1000 };
+	struct api_hooks hooks = {
+		.ctx = ag,
+		.config_current = hook_config_current,
+		.config_apply = hook_config_apply,
+		.telemetry_status = hook_telemetry_status,
+	};
+
+	if (mkdir(ag->opt.state_dir, 0700) == -1 && errno != EEXIST)
+		fatal("cannot create state dir %s", ag->opt.state_dir);
+	device_uuid_load(ag);
+	if (gethostname(ag->hostname, sizeof(ag->hostname)) == -1)
+		ag->hostname[0] = '\0';
+	if (api_config_load(ag->opt.state_dir, &ag->config) == -1)
+		fatalx("refusing to start with a broken %s/%s", ag->opt.state_dir, API_CONFIG_FILE);
+
+	if (evthread_use_pthreads() == -1 || (ag->base = event_base_new()) == NULL)
+		fatalx("cannot set up the event loop");
+	ag->registry = metrics_registry_new();
+	ag->sysstat = sysstat_new(VPN_AGENT_VERSION);
+	sysstat_sample(ag->sysstat, now_mono_ms());
+	ag->tel = tel_new(ag->base, snapshot_for_telemetry, ag);
+	metrics_registry_add(ag->registry, sysstat_metrics_source, ag->sysstat);
+	metrics_registry_add(ag->registry, tel_metrics_source, ag->tel);
+
+	ag->sample_timer = event_new(ag->base, -1, EV_PERSIST, sample_cb, ag);
+	event_add(ag->sample_timer, &period);
+	ag->sigterm = evsignal_new(ag->base, SIGTERM, signal_cb, ag);
+	ag->sigint = evsignal_new(ag->base, SIGINT, signal_cb, ag);
+	event_add(ag->sigterm, NULL);
+	event_add(ag->sigint, NULL);
+
+	if ((ag->metrics_http = metrics_http_new(ag->base, ag->opt.metrics_listen,
+						 ag->registry)) == NULL)
+		fatalx("cannot serve metrics on %s", ag->opt.metrics_listen);
+	if ((ag->api = api_new(ag->base, ag->opt.state_dir, ag->opt.api_listen, &hooks)) == NULL)
+		fatalx("cannot serve the API on %s", ag->opt.api_listen);
+	telemetry_apply(ag);
+	log_info("vpn-agent %s up: device %s (%s), state in %s", VPN_AGENT_VERSION, ag->uuid,
+		 ag->hostname, ag->opt.state_dir);
+}
+
+static void
+agent_stop(struct agent *ag)
+{
+	api_free(ag->api);
+	tel_free(ag->tel);
+	tel_settings_free(&ag->tel_current);
+	metrics_http_free(ag->metrics_http);
+	metrics_registry_free(ag->registry);
+	sysstat_free(ag->sysstat);
+	config_free(ag->config);
+	event_free(ag->sample_timer);
+	event_free(ag->sigterm);
+	event_free(ag->sigint);
+	event_base_free(ag->base);
+	libevent_global_shutdown();
+}
+
+int
+main(int argc, char **argv)
+{
+	struct agent ag;
+
+	memset(&ag, 0, sizeof(ag));
+	options_parse(&ag.opt, argc, argv);
+	log_init("vpn-agent", ag.opt.log_level);
+	signal(SIGPIPE, SIG_IGN);
+	agent_start(&ag);
+	event_base_dispatch(ag.base);
+	agent_stop(&ag);
+	log_info("stopped");
+	return 0;
+}

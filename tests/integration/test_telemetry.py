@@ -1,0 +1,238 @@
+#!/usr/bin/env python3
+"""Telemetry dial-out end to end: a real vpn-agent configured through its API
+streams over mTLS gRPC to a real collector-stub (issue 2 acceptance, R-4).
+Intervals are lowered through the explicit test setting minIntervalSeconds;
+the defaults are never changed."""
+
+import os
+import socket
+import subprocess
+import sys
+import threading
+import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+from harness import (ROOT, Certs, check, free_port, mono_ms, run, test,  # noqa: E402
+                     wait_for)
+
+
+def streaming_pair(env, interval=2, subscriptions=None, min_interval=1, retry=2,
+                   client="client", agent_extra=None):
+    """An agent and a collector-stub, the agent configured to stream to it."""
+    agent = env.agent(extra=agent_extra)
+    certs = Certs(os.path.join(env.dir, "certs"), [agent.uuid])
+    coll = env.collector(certs.dir, interval=interval, subscriptions=subscriptions)
+    agent.configure_telemetry(coll.port, certs.read(client + ".crt"), certs.read(client + ".key"),
+                              certs.read("ca.crt"), min_interval=min_interval, retry=retry)
+    return agent, coll, certs
+
+
+def batches(coll, uuid, n, timeout):
+    return wait_for(lambda: (lambda d: d and len(d["batches"]) >= n and d)(coll.device(uuid)),
+                    timeout, "%d batches at the collector" % n)["batches"]
+
+
+@test
+def handshake_fields(env):
+    agent, coll, _ = streaming_pair(env, interval=60, min_interval=None)
+    d = wait_for(lambda: coll.device(agent.uuid), 10, "the agent's ControlResponse")
+    check(d["version"] == "1.0", "version %r" % d["version"])
+    check(d["hostname"] == socket.gethostname(), "hostname %r" % d["hostname"])
+    check(d["init_streaming"] is True, "init_streaming %r" % d["init_streaming"])
+    check(d["capabilities"] == ["metric_streaming"], "capabilities %r" % d["capabilities"])
+    check(d["cert_cn"] == agent.uuid, "client cert CN %r" % d["cert_cn"])
+    first = batches(coll, agent.uuid, 1, 5)[0]
+    check(first["count"] > 0, "initial batch is empty")
+    check(agent.status()["state"] == "CONNECTED", "status %r" % agent.status())
+
+
+@test
+def interval_timing_and_change(env):
+    agent, coll, _ = streaming_pair(env, interval=2)
+    b = batches(coll, agent.uuid, 6, 20)
+    req = coll.device(agent.uuid)["control_requests"][0]
+    lag = b[0]["t_mono_ms"] - req["t_mono_ms"]
+    check(0 <= lag <= 1000, "first batch %.0f ms after the ControlRequest (want <= 1000)" % lag)
+    gaps = [b[i + 1]["t_mono_ms"] - b[i]["t_mono_ms"] for i in range(5)]
+    for g in gaps:
+        check(1800 <= g <= 2200, "batch gaps %s ms, want 2000 +- 10%%" % gaps)
+    # Change to 3 s half-way between two batches: the next gap is 3 s.
+    time.sleep(max(0, (b[5]["t_mono_ms"] + 1000 - mono_ms()) / 1000.0))
+    n_before = len(coll.device(agent.uuid)["batches"])
+    coll.set_interval(3)
+    after = batches(coll, agent.uuid, n_before + 2, 15)
+    g1 = after[n_before]["t_mono_ms"] - after[n_before - 1]["t_mono_ms"]
+    g2 = after[n_before + 1]["t_mono_ms"] - after[n_before]["t_mono_ms"]
+    check(2700 <= g1 <= 3300 and 2700 <= g2 <= 3300,
+          "gaps after the change %.0f, %.0f ms, want 3000 +- 10%%" % (g1, g2))
+
+
+@test
+def subscription_filter(env):
+    agent, coll, _ = streaming_pair(env, interval=2)
+    first = batches(coll, agent.uuid, 1, 10)[0]
+    for fam in ("cpu", "memory", "process", "telemetry"):
+        check(fam in first["families"], "default 'all' batch lacks %s: %s" % (fam, first["families"]))
+    n = len(coll.device(agent.uuid)["batches"])
+    coll.set_interval(2, subscriptions=["cpu"])
+    later = batches(coll, agent.uuid, n + 2, 10)[n:]
+    for b in later:
+        check(b["families"] == ["cpu"], "subscribed to cpu, got %s" % b["families"])
+
+
+@test
+def collector_cancellation(env):
+    agent, coll, _ = streaming_pair(env, interval=2, retry=2)
+    batches(coll, agent.uuid, 1, 10)
+    t_cancel = mono_ms()
+    coll.cancel(agent.uuid)
+    d = wait_for(lambda: (lambda d: d["cancel_acks"] >= 1 and not d["connected"] and d)(
+        coll.device(agent.uuid)), 5, "the agent's ack and both streams ending")
+    check(d["control_streams"] == 1, "control streams %d" % d["control_streams"])
+    d = wait_for(lambda: (lambda d: d["control_streams"] >= 2 and d)(coll.device(agent.uuid)),
+                 10, "the agent to reconnect")
+    t_reconnect = d["control_requests"][-1]["t_mono_ms"]
+    check(t_reconnect - t_cancel >= 1900, "reconnected %.0f ms after the cancel, before the "
+          "2 s retry interval" % (t_reconnect - t_cancel))
+    batches(coll, agent.uuid, len(d["batches"]) + 1, 10)
+    st = agent.status()
+    check(st["state"] == "CONNECTED", "state after reconnect %r" % st)
+
+
+@test
+def invalid_interval_then_valid(env):
+    # Default minimum (60 s): a collector asking for 30 s is refused.
+    agent, coll, _ = streaming_pair(env, interval=30, min_interval=None)
+    e = wait_for(lambda: agent.error("InvalidArgumentErrors"), 10, "InvalidArgumentErrors")
+    check(e["errorCount"] >= 1, "count %r" % e)
+    check("streaming interval=30s" in e["errorMessage"] and "proto version=1.0" in
+          e["errorMessage"], "message %r" % e["errorMessage"])
+    check(41 <= e["errorCode"] <= 50, "code %r" % e["errorCode"])
+    check(agent.status()["state"] == "CONNECTED", "state %r" % agent.status())
+    time.sleep(2)
+    check(coll.device(agent.uuid)["batches_received"] == 0, "a batch was sent anyway")
+    t = mono_ms()
+    coll.set_interval(60)
+    b = batches(coll, agent.uuid, 1, 5)
+    check(b[0]["t_mono_ms"] - t <= 1000, "first batch %.0f ms after the valid request"
+          % (b[0]["t_mono_ms"] - t))
+
+
+class CountingListener:
+    """Stands where the collector should be: accepts TCP and closes at once,
+    recording when each connection attempt arrived."""
+
+    def __init__(self, port):
+        self.sock = socket.socket()
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.sock.bind(("127.0.0.1", port))
+        self.sock.listen(16)
+        self.times = []
+        self.sock.settimeout(0.2)
+        self.running = True
+        self.t = threading.Thread(target=self._loop, daemon=True)
+        self.t.start()
+
+    def _loop(self):
+        while self.running:
+            try:
+                c, _ = self.sock.accept()
+            except OSError:
+                continue
+            self.times.append(mono_ms())
+            c.close()
+
+    def stop(self):
+        self.running = False
+        self.t.join()
+        self.sock.close()
+
+
+@test
+def collector_down_then_up(env):
+    agent = env.agent()
+    certs = Certs(os.path.join(env.dir, "certs"), [agent.uuid])
+    port = free_port()
+    listener = CountingListener(port)
+    try:
+        agent.configure_telemetry(port, certs.read("client.crt"), certs.read("client.key"),
+                                  certs.read("ca.crt"), min_interval=1, retry=2)
+        time.sleep(7)
+        e = agent.error("StreamingErrors")
+        check(e is not None and e["errorCount"] >= 2, "StreamingErrors %r" % e)
+        check(agent.status()["state"] == "DISCONNECTED", "state %r" % agent.status())
+    finally:
+        listener.stop()
+    times = listener.times
+    check(3 <= len(times) <= 5, "%d connection attempts in 7 s with a 2 s retry" % len(times))
+    gaps = [b - a for a, b in zip(times, times[1:])]
+    check(all(g >= 1900 for g in gaps), "attempt gaps %s ms, want >= 2000" % gaps)
+    m = agent.metrics_text()
+    line = [l for l in m.splitlines() if l.startswith("vpnagent_telemetry_connect_attempts_total")]
+    check(line and int(line[0].split()[1]) >= len(times),
+          "connect attempts metric %s vs %d seen" % (line, len(times)))
+    # The collector comes up on that port: the agent recovers by itself.
+    coll = env.collector(certs.dir, interval=2, port=port)
+    batches(coll, agent.uuid, 1, 10)
+    wait_for(lambda: agent.status()["state"] == "CONNECTED", 5, "state CONNECTED")
+
+
+def auth_failure(env, client):
+    agent = env.agent()
+    certs = Certs(os.path.join(env.dir, "certs"), [agent.uuid])
+    coll = env.collector(certs.dir, interval=2)
+    agent.configure_telemetry(coll.port, certs.read(client + ".crt"), certs.read(client + ".key"),
+                              certs.read("ca.crt"), min_interval=1, retry=2)
+    e = wait_for(lambda: agent.error("AuthErrors"), 10, "AuthErrors in the status")
+    check(21 <= e["errorCode"] <= 30, "code %r" % e)
+    time.sleep(3)
+    check(agent.status()["state"] == "DISCONNECTED", "state %r" % agent.status())
+    check(coll.devices() == [], "the collector saw a device: %r" % coll.devices())
+    check("vpnagent_" not in coll.metrics_text(), "the collector received metrics")
+    return e
+
+
+@test
+def expired_client_cert(env):
+    e = auth_failure(env, "expired")
+    check("expired" in e["errorMessage"], "message %r" % e["errorMessage"])
+
+
+@test
+def wrong_ca_client_cert(env):
+    e = auth_failure(env, "otherca-client")
+    check("configured CA" in e["errorMessage"], "message %r" % e["errorMessage"])
+
+
+@test
+def large_batch_is_split(env):
+    agent, coll, _ = streaming_pair(env, interval=2,
+                                    agent_extra=["--tel-max-message-bytes", "2048"])
+    d = wait_for(lambda: (lambda d: d and d["batches_received"] >= 4 and d)(
+        coll.device(agent.uuid)), 10, "messages")
+    first_t = d["batches"][0]["t_mono_ms"]
+    same = [b for b in d["batches"] if b["t_mono_ms"] - first_t < 500]
+    check(len(same) >= 2, "the initial batch came as %d message(s)" % len(same))
+    m = agent.metrics_text()
+    check("vpnagent_telemetry_messages_sent_total" in m, "messages_sent metric missing")
+
+
+@test
+def prometheus_endpoints(env):
+    agent, coll, _ = streaming_pair(env, interval=2)
+    batches(coll, agent.uuid, 1, 10)
+    for name, text in (("agent", agent.metrics_text()), ("collector", coll.metrics_text())):
+        p = subprocess.run(["promtool", "check", "metrics"], input=text.encode(),
+                           capture_output=True)
+        check(p.returncode == 0, "promtool on the %s /metrics: %s" % (name, p.stdout + p.stderr))
+    a = agent.metrics_text()
+    for series in ("vpnagent_cpu_utilisation_ratio{cpu=\"0\"}", "vpnagent_telemetry_connected 1",
+                   "process_resident_memory_bytes", "vpnagent_build_info"):
+        check(series in a, "agent /metrics lacks %s" % series)
+    c = coll.metrics_text()
+    check('vpnagent_cpu_utilisation_ratio{cpu="0",uuid="%s"}' % agent.uuid in c,
+          "collector /metrics lacks the agent's cpu series")
+
+
+if __name__ == "__main__":
+    run()

@@ -71,7 +71,7 @@ $(BUILD)/vpnctl: $(VPNCTL_OBJ)
 	$(CC) $(LDFLAGS) -o $@ $^ -lcurl $(LIBS_JSON) $(LIBS_SSL)
 
 $(BUILD)/collector-stub: $(COLLECTOR_OBJ)
-	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS_GRPC) $(LIBS_EVENT) $(LIBS_SSL) -lpthread
+	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS_GRPC) $(LIBS_EVENT) $(LIBS_JSON) $(LIBS_SSL) -lpthread
 
 # ---- unit tests: one cmocka program per tests/unit/test_*.c -------------
 # Each test links the module objects it names in a tests/unit/*.mk file.

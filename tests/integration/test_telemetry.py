@@ -234,5 +234,77 @@ def prometheus_endpoints(env):
           "collector /metrics lacks the agent's cpu series")
 
 
+def metric_value(text, series):
+    for line in text.splitlines():
+        if line.startswith(series + " "):
+            return float(line.split()[1])
+    return None
+
+
+@test
+def buffer_while_disconnected(env):
+    # 2 s batches, a buffer of 100 metrics (about two batches): while the
+    # collector is away the oldest batches are dropped and counted.
+    agent, coll, certs = streaming_pair(env, interval=2, retry=5,
+                                        agent_extra=["--tel-buffer-max-metrics", "100"])
+    per_batch = batches(coll, agent.uuid, 2, 10)[0]["count"]
+    port = coll.port
+    coll.proc.stop()
+    env.started.remove(coll)
+    wait_for(lambda: agent.status()["state"] == "DISCONNECTED", 5, "DISCONNECTED")
+    wait_for(lambda: agent.error("BufferErrors"), 15, "BufferErrors once the buffer is full")
+    m = agent.metrics_text()
+    dropped = metric_value(m, 'vpnagent_telemetry_dropped_metrics_total{reason="buffer_full"}')
+    buffered = metric_value(m, "vpnagent_telemetry_buffered_metrics")
+    check(dropped and dropped >= per_batch, "dropped %r (batch is %d metrics)" % (dropped, per_batch))
+    check(buffered and 0 < buffered <= 100 + per_batch, "buffered %r" % buffered)
+    coll2 = env.collector(certs.dir, interval=2, port=port, name="collector2")
+    d = wait_for(lambda: (lambda d: d and d["batches_received"] >= 3 and d)(
+        coll2.device(agent.uuid)), 15, "buffered batches delivered after reconnect")
+    t0 = d["batches"][0]["t_mono_ms"]
+    burst = [b for b in d["batches"] if b["t_mono_ms"] - t0 < 500]
+    check(len(burst) >= 2, "buffered batches then the initial batch arrive together, got %d"
+          % len(burst))
+    wait_for(lambda: metric_value(agent.metrics_text(), "vpnagent_telemetry_buffered_metrics")
+             == 0, 5, "the buffer to drain")
+
+
+@test
+def delete_config_stops_streaming(env):
+    agent, coll, _ = streaming_pair(env, interval=2)
+    batches(coll, agent.uuid, 1, 10)
+    cfg = agent.ok("GET", "/devicesettings/default/telemetrystreamingconfig")["items"][0]
+    st, body = agent.api("DELETE", "/devicesettings/default/telemetrystreamingconfig/" + cfg["id"])
+    check(st in (200, 204), "DELETE -> %s %s" % (st, body))
+    wait_for(lambda: not coll.device(agent.uuid)["connected"], 5, "the streams to end")
+    n = coll.device(agent.uuid)["batches_received"]
+    time.sleep(4.5)
+    d = coll.device(agent.uuid)
+    check(d["batches_received"] == n and d["control_streams"] == 1,
+          "still streaming after DELETE: %d batches (was %d), %d control streams"
+          % (d["batches_received"], n, d["control_streams"]))
+    st = agent.status()
+    check(st["state"] == "DISCONNECTED", "state %r" % st)
+
+
+@test
+def config_survives_restart(env):
+    agent, coll, _ = streaming_pair(env, interval=2)
+    batches(coll, agent.uuid, 1, 10)
+    agent.stop()
+    mode = os.stat(os.path.join(agent.state, "config.json")).st_mode & 0o777
+    check(mode == 0o600, "config.json mode %o (holds a private key)" % mode)
+    with open(os.path.join(agent.state, "config.json")) as f:
+        check("PRIVATE KEY" in f.read(), "the key is persisted so streaming resumes")
+    wait_for(lambda: not coll.device(agent.uuid)["connected"], 5, "the streams to end")
+    uuid = agent.uuid
+    agent.start()
+    check(agent.uuid == uuid, "device UUID changed across restart")
+    wait_for(lambda: coll.device(uuid)["control_streams"] >= 2, 10, "streaming after restart")
+    st, body = agent.api("GET", "/object/internalcertificates")
+    check(st == 200 and "privateKey" not in str(body) and "PRIVATE KEY" not in str(body),
+          "GET returned the private key: %s" % body)
+
+
 if __name__ == "__main__":
     run()

@@ -83,11 +83,14 @@ class Proc:
         return self.p.poll() is None
 
     def output(self):
-        self.log.flush()
+        if not self.log.closed:
+            self.log.flush()
         with open(self.log_path, "rb") as f:
             return f.read().decode("utf-8", "replace")
 
     def stop(self, check_clean=True, timeout=10):
+        if self.log.closed:
+            return
         if self.p.poll() is None:
             os.kill(self.p.pid, signal.SIGTERM)
             try:

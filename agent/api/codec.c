@@ -1,0 +1,593 @@
+/*
+ * The generic JSON codec: walks an object type's field table to decode a
+ * request (or config.json) into a cfg_* struct, to encode one back, and to
+ * free what it allocated. Nothing here knows a particular object type.
+ * Also installs a jansson allocator that wipes memory on free, because
+ * request bodies and config.json carry private keys.
+ */
+#include "api/api_int.h"
+#include "core/log.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/crypto.h>
+
+/* ---- jansson memory that is wiped before it is freed ------------------ */
+
+#define WIPE_HDR 16	/* keeps max_align_t alignment of the user pointer */
+
+static void *
+wipe_malloc(size_t n)
+{
+	unsigned char *p;
+
+	if (n > SIZE_MAX - WIPE_HDR || (p = malloc(n + WIPE_HDR)) == NULL)
+		return NULL;
+	memcpy(p, &n, sizeof(n));
+	return p + WIPE_HDR;
+}
+
+static void
+wipe_free(void *ptr)
+{
+	unsigned char *p = ptr;
+	size_t n;
+
+	if (p == NULL)
+		return;
+	p -= WIPE_HDR;
+	memcpy(&n, p, sizeof(n));
+	OPENSSL_cleanse(p, n + WIPE_HDR);
+	free(p);
+}
+
+/* Before main() and before any JSON exists, so no block ever crosses
+ * allocators. */
+__attribute__((constructor)) static void
+api_json_alloc_init(void)
+{
+	json_set_alloc_funcs(wipe_malloc, wipe_free);
+}
+
+/* ---- errors ------------------------------------------------------------- */
+
+int
+api_errf(struct api_err *err, int status, const char *field, const char *fmt, ...)
+{
+	va_list ap;
+
+	err->status = status;
+	str_copy(err->field, sizeof(err->field), field ? field : "");
+	va_start(ap, fmt);
+	vsnprintf(err->message, sizeof(err->message), fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+/* Rendering target for json_dump_callback: grows by copy-and-wipe so no
+ * stale copy of a key is left in freed memory; capped at API_TEXT_OUT_MAX. */
+struct textbuf {
+	char  *data;
+	size_t len, cap;
+};
+
+static int
+textbuf_add(const char *buf, size_t n, void *arg)
+{
+	struct textbuf *tb = arg;
+	char *grown;
+	size_t cap;
+
+	if (n > API_TEXT_OUT_MAX - tb->len - 1)
+		return -1;
+	if (tb->len + n + 1 > tb->cap) {
+		cap = tb->cap ? tb->cap : 1024;
+		while (cap < tb->len + n + 1)
+			cap *= 2;
+		grown = xmalloc(cap);
+		if (tb->len)
+			memcpy(grown, tb->data, tb->len);
+		if (tb->data)
+			OPENSSL_cleanse(tb->data, tb->cap);
+		free(tb->data);
+		tb->data = grown;
+		tb->cap = cap;
+	}
+	memcpy(tb->data + tb->len, buf, n);
+	tb->len += n;
+	tb->data[tb->len] = '\0';
+	return 0;
+}
+
+void
+api_err_within(struct api_err *err, const char *where)
+{
+	const char *parts[3] = { where, err->field[0] ? "." : "", err->field };
+	char out[API_FIELD_MAX];
+	size_t len = 0;
+
+	/* Cut short when too long: still names the object. */
+	for (size_t i = 0; i < ARRAY_LEN(parts); i++) {
+		size_t n = strlen(parts[i]);
+
+		if (n > sizeof(out) - 1 - len)
+			n = sizeof(out) - 1 - len;
+		memcpy(out + len, parts[i], n);
+		len += n;
+	}
+	out[len] = '\0';
+	memcpy(err->field, out, len + 1);
+}
+
+char *
+api_json_text(json_t *j)
+{
+	struct textbuf tb = { 0 };
+
+	if (json_dump_callback(j, textbuf_add, &tb, JSON_INDENT(2) | JSON_PRESERVE_ORDER) == -1) {
+		if (tb.data)
+			OPENSSL_cleanse(tb.data, tb.cap);
+		free(tb.data);
+		return NULL;
+	}
+	if (tb.data == NULL)
+		tb.data = xstrdup("");
+	return tb.data;
+}
+
+/* ---- field storage ------------------------------------------------------ */
+
+static char **
+field_ptr(const struct api_field *f, void *obj)
+{
+	return (char **)(void *)((char *)obj + f->offset);
+}
+
+static char *const *
+field_cptr(const struct api_field *f, const void *obj)
+{
+	return (char *const *)(const void *)((const char *)obj + f->offset);
+}
+
+static void
+uint_store(const struct api_field *f, void *obj, unsigned long long v)
+{
+	char *p = (char *)obj + f->offset;
+
+	if (f->size == sizeof(uint16_t)) {
+		uint16_t x = (uint16_t)v;
+		memcpy(p, &x, sizeof(x));
+	} else {
+		uint32_t x = (uint32_t)v;
+		memcpy(p, &x, sizeof(x));
+	}
+}
+
+static unsigned long long
+uint_load(const struct api_field *f, const void *obj)
+{
+	const char *p = (const char *)obj + f->offset;
+
+	if (f->size == sizeof(uint16_t)) {
+		uint16_t x;
+		memcpy(&x, p, sizeof(x));
+		return x;
+	}
+	uint32_t x;
+	memcpy(&x, p, sizeof(x));
+	return x;
+}
+
+static void
+enum_store(const struct api_field *f, void *obj, int v)
+{
+	memcpy((char *)obj + f->offset, &v, sizeof(v));
+}
+
+static int
+enum_load(const struct api_field *f, const void *obj)
+{
+	int v;
+
+	memcpy(&v, (const char *)obj + f->offset, sizeof(v));
+	return v;
+}
+
+static void
+heap_set(const struct api_field *f, void *obj, char *s)
+{
+	char **p = field_ptr(f, obj);
+
+	if (f->kind == API_F_SECRET)
+		free_secret(*p);
+	else
+		free(*p);
+	*p = s;
+}
+
+void
+api_obj_clear(const struct api_type *t, void *obj)
+{
+	for (size_t i = 0; i < t->n_fields; i++) {
+		const struct api_field *f = &t->fields[i];
+
+		if (f->kind == API_F_TEXT || f->kind == API_F_PEM || f->kind == API_F_SECRET)
+			heap_set(f, obj, NULL);
+	}
+}
+
+/* ---- decoding ----------------------------------------------------------- */
+
+static void
+path_join(char *out, size_t size, const char *prefix, const char *name)
+{
+	snprintf(out, size, "%s%s%s", prefix, *prefix ? "." : "", name);
+}
+
+/* A JSON string as a C string: no NUL inside, length within [min, max],
+ * no control characters except the ones multi-line text needs. */
+static int
+dec_string(json_t *v, const char *path, long long min, long long max, int multiline,
+	   const char **out, struct api_err *err)
+{
+	const char *s;
+	size_t len;
+
+	if (!json_is_string(v))
+		return api_errf(err, 400, path, "%s must be a string", path);
+	s = json_string_value(v);
+	len = json_string_length(v);
+	if (strlen(s) != len)
+		return api_errf(err, 400, path, "%s must not contain NUL characters", path);
+	if ((long long)len < min)
+		return api_errf(err, 400, path, min == 1 ? "%s must not be empty" :
+				"%s is too short", path);
+	if ((long long)len > max)
+		return api_errf(err, 400, path, "%s is longer than %lld characters", path, max);
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if ((c < 0x20 || c == 0x7f) && !(multiline && (c == '\n' || c == '\r' || c == '\t')))
+			return api_errf(err, 400, path, "%s contains a control character", path);
+	}
+	*out = s;
+	return 0;
+}
+
+static int
+dec_uint(const struct api_field *f, json_t *v, const char *path, unsigned long long *out,
+	 struct api_err *err)
+{
+	long long x;
+
+	if (json_is_integer(v)) {
+		x = json_integer_value(v);
+	} else if (json_is_string(v) && (f->flags & API_NUMSTR)) {
+		const char *s = json_string_value(v);
+		char *end;
+
+		if (*s < '0' || *s > '9' || json_string_length(v) > 18)
+			return api_errf(err, 400, path, "%s must be an integer", path);
+		errno = 0;
+		x = strtoll(s, &end, 10);
+		if (errno || *end != '\0')
+			return api_errf(err, 400, path, "%s must be an integer", path);
+	} else {
+		return api_errf(err, 400, path, "%s must be an integer", path);
+	}
+	if (x < f->min || x > f->max)
+		return api_errf(err, 400, path, "%s must be between %lld and %lld", path, f->min,
+				f->max);
+	*out = (unsigned long long)x;
+	return 0;
+}
+
+static int
+dec_enum(const struct api_field *f, json_t *v, const char *path, int *out, struct api_err *err)
+{
+	char list[128] = "";
+	const char *s;
+
+	if (json_is_string(v)) {
+		s = json_string_value(v);
+		for (size_t i = 0; i < f->n_names; i++) {
+			if (strcmp(s, f->names[i]) == 0) {
+				*out = (int)i;
+				return 0;
+			}
+		}
+	}
+	for (size_t i = 0; i < f->n_names; i++) {
+		size_t n = strlen(list);
+
+		snprintf(list + n, sizeof(list) - n, "%s\"%s\"", i ? ", " : "", f->names[i]);
+	}
+	return api_errf(err, 400, path, "%s must be one of %s", path, list);
+}
+
+/* {id, name?, type?, version?}: resolved by id when d->cfg is given. */
+static int
+dec_ref(const struct api_field *f, json_t *v, const char *path, const struct api_dec *d,
+	struct cfg_ref *out, struct api_err *err)
+{
+	const struct api_type *target = &api_types[f->ref];
+	char sub[API_FIELD_MAX];
+	const char *key, *id = NULL, *name = NULL, *s;
+	const void *obj;
+	json_t *x;
+
+	if (!json_is_object(v))
+		return api_errf(err, 400, path, "%s must be a reference {\"id\", \"name\", "
+				"\"type\"} to a %s", path, target->type);
+	json_object_foreach(v, key, x) {
+		path_join(sub, sizeof(sub), path, key);
+		if (strcmp(key, "id") == 0) {
+			if (dec_string(x, sub, 1, UUID_STR_LEN - 1, 0, &id, err) == -1)
+				return -1;
+		} else if (strcmp(key, "name") == 0) {
+			if (dec_string(x, sub, 0, CFG_NAME_MAX - 1, 0, &name, err) == -1)
+				return -1;
+		} else if (strcmp(key, "type") == 0) {
+			if (dec_string(x, sub, 0, 64, 0, &s, err) == -1)
+				return -1;
+			if (strcmp(s, target->type) != 0)
+				return api_errf(err, 400, sub, "%s must be \"%s\"", sub,
+						target->type);
+		} else if (strcmp(key, "version") == 0) {
+			if (!json_is_string(x) && !json_is_null(x))
+				return api_errf(err, 400, sub, "%s must be a string", sub);
+		} else {
+			return api_errf(err, 400, sub, "unknown field %s", sub);
+		}
+	}
+	path_join(sub, sizeof(sub), path, "id");
+	if (id == NULL)
+		return api_errf(err, 400, sub, "%s is required", sub);
+	if (d->cfg != NULL) {
+		if ((obj = api_coll_find(target, d->cfg, id, NULL)) == NULL)
+			return api_errf(err, 400, sub, "%s: no %s with id %s", sub, target->type,
+					id);
+		if (name != NULL && strcmp(name, api_cmeta(obj)->name) != 0) {
+			path_join(sub, sizeof(sub), path, "name");
+			return api_errf(err, 400, sub, "%s \"%s\" does not match the name \"%s\" "
+					"of %s %s", sub, name, api_cmeta(obj)->name,
+					target->type, id);
+		}
+	}
+	str_copy(out->id, sizeof(out->id), id);
+	return 0;
+}
+
+static int
+dec_field(const struct api_field *f, json_t *v, const struct api_dec *d, void *obj,
+	  struct api_err *err)
+{
+	const char *s, *path = f->json;
+	unsigned long long u = 0;
+	int e = 0;
+
+	switch (f->kind) {
+	case API_F_STR:
+		if (dec_string(v, path, f->min, f->max, 0, &s, err) == -1)
+			return -1;
+		str_copy((char *)obj + f->offset, f->size, s);
+		return 0;
+	case API_F_TEXT:
+	case API_F_PEM:
+	case API_F_SECRET:
+		if (dec_string(v, path, f->min, f->max, 1, &s, err) == -1)
+			return -1;
+		heap_set(f, obj, xstrdup(s));
+		return 0;
+	case API_F_UINT:
+		if (dec_uint(f, v, path, &u, err) == -1)
+			return -1;
+		uint_store(f, obj, u);
+		return 0;
+	case API_F_ENUM:
+		if (dec_enum(f, v, path, &e, err) == -1)
+			return -1;
+		enum_store(f, obj, e);
+		return 0;
+	case API_F_CONST:
+		return dec_enum(f, v, path, &e, err);
+	case API_F_REF:
+		return dec_ref(f, v, path, d, (struct cfg_ref *)(void *)((char *)obj + f->offset),
+			       err);
+	}
+	return api_errf(err, 500, path, "%s: unknown field kind", path);
+}
+
+/* An absent (or null) field: required, kept from the old object, or the
+ * default. */
+static int
+dec_absent(const struct api_field *f, const struct api_dec *d, void *obj, struct api_err *err)
+{
+	if ((f->flags & API_KEEP) && d->mode == API_DEC_UPDATE && d->old != NULL) {
+		char *const *old = field_cptr(f, d->old);
+
+		heap_set(f, obj, *old ? xstrdup(*old) : NULL);
+		return 0;
+	}
+	if (f->flags & API_REQUIRED)
+		return api_errf(err, 400, f->json, "%s is required", f->json);
+	if (f->kind == API_F_UINT)
+		uint_store(f, obj, (unsigned long long)f->def);
+	else if (f->kind == API_F_ENUM)
+		enum_store(f, obj, (int)f->def);
+	return 0;
+}
+
+/* id, version, type and links: the server's fields. */
+static int
+dec_meta(const struct api_type *t, const char *key, json_t *v, const struct api_dec *d,
+	 void *obj, struct api_err *err)
+{
+	struct cfg_meta *m = api_meta(obj);
+	const char *s;
+
+	if (strcmp(key, "type") == 0) {
+		if (dec_string(v, key, 0, 64, 0, &s, err) == -1)
+			return -1;
+		if (strcmp(s, t->type) != 0)
+			return api_errf(err, 400, key, "type must be \"%s\"", t->type);
+		return 0;
+	}
+	if (d->mode == API_DEC_CREATE)
+		return 0;	/* a copy of another object may be posted as is */
+	if (strcmp(key, "id") == 0) {
+		if (dec_string(v, key, 1, UUID_STR_LEN - 1, 0, &s, err) == -1)
+			return -1;
+		if (d->mode == API_DEC_STORE && !uuid_valid(s))
+			return api_errf(err, 400, key, "id \"%s\" is not a UUID", s);
+		str_copy(m->id, sizeof(m->id), s);
+	} else if (strcmp(key, "version") == 0) {
+		if (dec_string(v, key, 1, CFG_VERSION_LEN - 1, 0, &s, err) == -1)
+			return -1;
+		str_copy(m->version, sizeof(m->version), s);
+	}
+	return 0;	/* links: derived, ignored */
+}
+
+static const struct api_field *
+field_find(const struct api_type *t, const char *json)
+{
+	for (size_t i = 0; i < t->n_fields; i++)
+		if (strcmp(t->fields[i].json, json) == 0)
+			return &t->fields[i];
+	return NULL;
+}
+
+static int
+is_meta_key(const char *key)
+{
+	return strcmp(key, "id") == 0 || strcmp(key, "version") == 0 ||
+	    strcmp(key, "type") == 0 || strcmp(key, "links") == 0;
+}
+
+int
+api_obj_decode(const struct api_type *t, json_t *in, const struct api_dec *d, void *obj,
+	       struct api_err *err)
+{
+	const struct api_field *f;
+	const char *key;
+	json_t *v;
+	int rc = -1;
+
+	if (!json_is_object(in)) {
+		api_errf(err, 400, "", "the body must be a JSON object (%s)", t->type);
+		goto done;
+	}
+	json_object_foreach(in, key, v) {
+		if (is_meta_key(key)) {
+			if (dec_meta(t, key, v, d, obj, err) == -1)
+				goto done;
+		} else if (field_find(t, key) == NULL) {
+			api_errf(err, 400, key, "unknown field %s in a %s", key, t->type);
+			goto done;
+		}
+	}
+	for (size_t i = 0; i < t->n_fields; i++) {
+		f = &t->fields[i];
+		v = json_object_get(in, f->json);
+		if (v == NULL || json_is_null(v)) {
+			if (dec_absent(f, d, obj, err) == -1)
+				goto done;
+		} else if (dec_field(f, v, d, obj, err) == -1) {
+			goto done;
+		}
+	}
+	if (d->mode == API_DEC_STORE && (api_meta(obj)->id[0] == '\0' ||
+					 api_meta(obj)->version[0] == '\0')) {
+		api_errf(err, 400, api_meta(obj)->id[0] ? "version" : "id", "%s is required",
+			 api_meta(obj)->id[0] ? "version" : "id");
+		goto done;
+	}
+	rc = 0;
+done:
+	if (rc == -1)
+		api_obj_clear(t, obj);
+	return rc;
+}
+
+/* ---- encoding ----------------------------------------------------------- */
+
+static json_t *
+enc_ref(const struct api_field *f, const struct cfg_ref *r, const struct config *cfg, int api)
+{
+	const struct api_type *target = &api_types[f->ref];
+	const void *obj = api_coll_find(target, cfg, r->id, NULL);
+	json_t *j = json_object();
+
+	if (api && obj != NULL)
+		json_object_set_new(j, "version", json_string(api_cmeta(obj)->version));
+	if (obj != NULL)
+		json_object_set_new(j, "name", json_string(api_cmeta(obj)->name));
+	json_object_set_new(j, "id", json_string(r->id));
+	json_object_set_new(j, "type", json_string(target->type));
+	return j;
+}
+
+static json_t *
+enc_field(const struct api_field *f, const void *obj, const struct config *cfg, int api)
+{
+	const char *p = (const char *)obj + f->offset;
+	char *const *s;
+	int e;
+
+	switch (f->kind) {
+	case API_F_STR:
+		return json_string(p);
+	case API_F_TEXT:
+	case API_F_PEM:
+	case API_F_SECRET:
+		s = field_cptr(f, obj);
+		return *s ? json_string(*s) : json_null();
+	case API_F_UINT:
+		return json_integer((json_int_t)uint_load(f, obj));
+	case API_F_ENUM:
+		e = enum_load(f, obj);
+		return e >= 0 && (size_t)e < f->n_names ? json_string(f->names[e]) : json_null();
+	case API_F_CONST:
+		return json_string(f->names[0]);
+	case API_F_REF:
+		return enc_ref(f, (const struct cfg_ref *)(const void *)p, cfg, api);
+	}
+	return json_null();
+}
+
+json_t *
+api_obj_encode(const struct api_type *t, const void *obj, const struct config *cfg,
+	       const char *self_base)
+{
+	const struct cfg_meta *m = api_cmeta(obj);
+	int api = self_base != NULL;
+	json_t *j = json_object(), *links;
+	char *self;
+	size_t n;
+
+	json_object_set_new(j, "version", json_string(m->version));
+	for (size_t i = 0; i < t->n_fields; i++) {
+		const struct api_field *f = &t->fields[i];
+
+		if (api && f->kind == API_F_SECRET)
+			continue;	/* never returned, not even masked */
+		json_object_set_new(j, f->json, enc_field(f, obj, cfg, api));
+	}
+	json_object_set_new(j, "id", json_string(m->id));
+	json_object_set_new(j, "type", json_string(t->type));
+	if (api) {
+		n = strlen(self_base) + strlen(t->path) + strlen(m->id) + 2;
+		self = xmalloc(n);
+		snprintf(self, n, "%s%s/%s", self_base, t->path, m->id);
+		links = json_object();
+		json_object_set_new(links, "self", json_string(self));
+		json_object_set_new(j, "links", links);
+		free(self);
+	}
+	return j;
+}

@@ -1,0 +1,241 @@
+/*
+ * Generic operations on the collections inside a struct config, driven by
+ * the type table: find, add, remove, unique names, who refers to whom, and
+ * the whole-config invariants checked before a config is persisted or
+ * accepted from disk.
+ */
+#include "api/api_int.h"
+#include "core/log.h"
+
+#include <assert.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/rand.h>
+
+static_assert(API_VERSION_CHARS < CFG_VERSION_LEN, "versions fit cfg_meta");
+
+/* The item pointer is read and written with memcpy: the config field is a
+ * typed pointer (struct cfg_network *), here seen as bytes. */
+static void *
+list_get(const struct api_type *t, const struct config *cfg)
+{
+	void *p;
+
+	memcpy(&p, (const char *)cfg + t->list_off, sizeof(p));
+	return p;
+}
+
+static void
+list_set(const struct api_type *t, struct config *cfg, void *p)
+{
+	memcpy((char *)cfg + t->list_off, &p, sizeof(p));
+}
+
+size_t
+api_coll_count(const struct api_type *t, const struct config *cfg)
+{
+	size_t n;
+
+	if (t->count_off == API_SINGLE)
+		return list_get(t, cfg) != NULL;
+	memcpy(&n, (const char *)cfg + t->count_off, sizeof(n));
+	return n;
+}
+
+static void
+count_set(const struct api_type *t, struct config *cfg, size_t n)
+{
+	memcpy((char *)cfg + t->count_off, &n, sizeof(n));
+}
+
+void *
+api_coll_at(const struct api_type *t, const struct config *cfg, size_t i)
+{
+	return (char *)list_get(t, cfg) + i * t->size;
+}
+
+void *
+api_coll_find(const struct api_type *t, const struct config *cfg, const char *id, size_t *index)
+{
+	size_t n = api_coll_count(t, cfg);
+
+	for (size_t i = 0; i < n; i++) {
+		void *obj = api_coll_at(t, cfg, i);
+
+		if (strcmp(api_meta(obj)->id, id) == 0) {
+			if (index)
+				*index = i;
+			return obj;
+		}
+	}
+	return NULL;
+}
+
+void
+api_coll_add(const struct api_type *t, struct config *cfg, void *obj)
+{
+	size_t n = api_coll_count(t, cfg);
+	char *items;
+
+	if (t->count_off == API_SINGLE) {
+		items = xmalloc(t->size);
+		memcpy(items, obj, t->size);
+		list_set(t, cfg, items);	/* callers checked max_items (1) */
+		return;
+	}
+	items = xreallocarray(list_get(t, cfg), n + 1, t->size);
+	memcpy(items + n * t->size, obj, t->size);
+	list_set(t, cfg, items);
+	count_set(t, cfg, n + 1);
+}
+
+void
+api_coll_remove(const struct api_type *t, struct config *cfg, size_t i)
+{
+	size_t n = api_coll_count(t, cfg);
+	char *items = list_get(t, cfg);
+
+	api_obj_clear(t, items + i * t->size);
+	if (t->count_off == API_SINGLE) {
+		free(items);
+		list_set(t, cfg, NULL);
+		return;
+	}
+	memmove(items + i * t->size, items + (i + 1) * t->size, (n - i - 1) * t->size);
+	count_set(t, cfg, n - 1);
+	if (n - 1 == 0) {
+		free(items);
+		list_set(t, cfg, NULL);
+	}
+}
+
+const void *
+api_name_find(const struct api_type *t, const struct config *cfg, const char *name,
+	      const char *except_id)
+{
+	size_t n = api_coll_count(t, cfg);
+
+	for (size_t i = 0; i < n; i++) {
+		const struct cfg_meta *m = api_cmeta(api_coll_at(t, cfg, i));
+
+		if (strcmp(m->name, name) == 0 && (except_id == NULL ||
+						   strcmp(m->id, except_id) != 0))
+			return m;
+	}
+	return NULL;
+}
+
+int
+api_referrers_check(const struct config *cfg, const struct api_type *t, const char *id,
+		    struct api_err *err)
+{
+	const struct cfg_meta *target = api_coll_find(t, cfg, id, NULL);
+
+	for (size_t ti = 0; ti < API_OBJ__COUNT; ti++) {
+		const struct api_type *rt = &api_types[ti];
+		size_t n = api_coll_count(rt, cfg);
+
+		for (size_t fi = 0; fi < rt->n_fields; fi++) {
+			const struct api_field *f = &rt->fields[fi];
+
+			if (f->kind != API_F_REF || f->ref != t->obj)
+				continue;
+			for (size_t i = 0; i < n; i++) {
+				const char *obj = api_coll_at(rt, cfg, i);
+				const struct cfg_ref *r = (const void *)(obj + f->offset);
+
+				if (strcmp(r->id, id) != 0)
+					continue;
+				return api_errf(err, 409, "", "%s \"%s\" is used by %s \"%s\" "
+						"(%s); change or delete that first", t->type,
+						target ? target->name : id, rt->type,
+						api_cmeta(obj)->name, f->json);
+			}
+		}
+	}
+	return 0;
+}
+
+static int
+validate_object(const struct api_type *t, const struct config *cfg, size_t i, int deep,
+		struct api_err *err)
+{
+	const char *obj = api_coll_at(t, cfg, i);
+	const struct cfg_meta *m = api_cmeta(obj);
+	char where[API_FIELD_MAX];
+
+	snprintf(where, sizeof(where), "%s[%zu]", api_store_key(t), i);
+	for (size_t j = 0; j < i; j++) {
+		const struct cfg_meta *o = api_cmeta(api_coll_at(t, cfg, j));
+
+		if (strcmp(o->name, m->name) == 0) {
+			api_errf(err, 409, "name", "another %s is named \"%s\"", t->type,
+				 m->name);
+			goto fail;
+		}
+		if (strcmp(o->id, m->id) == 0) {
+			api_errf(err, 409, "id", "duplicate id %s", m->id);
+			goto fail;
+		}
+	}
+	for (size_t fi = 0; fi < t->n_fields; fi++) {
+		const struct api_field *f = &t->fields[fi];
+		const struct cfg_ref *r = (const void *)(obj + f->offset);
+		char field[API_FIELD_MAX];
+
+		if (f->kind != API_F_REF ||
+		    api_coll_find(&api_types[f->ref], cfg, r->id, NULL) != NULL)
+			continue;
+		snprintf(field, sizeof(field), "%s.id", f->json);
+		api_errf(err, 400, field, "no %s with id %s", api_types[f->ref].type, r->id);
+		goto fail;
+	}
+	if (deep && t->check != NULL && t->check(obj, err) == -1)
+		goto fail;
+	return 0;
+fail:
+	api_err_within(err, where);
+	return -1;
+}
+
+int
+api_config_validate(const struct config *cfg, int deep, struct api_err *err)
+{
+	for (size_t ti = 0; ti < API_OBJ__COUNT; ti++) {
+		const struct api_type *t = &api_types[ti];
+		size_t n = api_coll_count(t, cfg);
+
+		if (n > t->max_items)
+			return api_errf(err, 409, api_store_key(t), "%s: more than %zu items",
+					api_store_key(t), t->max_items);
+		for (size_t i = 0; i < n; i++)
+			if (validate_object(t, cfg, i, deep, err) == -1)
+				return -1;
+	}
+	return 0;
+}
+
+void
+api_version_new(char out[CFG_VERSION_LEN])
+{
+	static const char alphabet[] = "abcdefghijklmnopqrstuvwxyz0123456789";
+	unsigned char raw[API_VERSION_CHARS];
+
+	if (RAND_bytes(raw, sizeof(raw)) != 1)
+		fatalx("RAND_bytes failed");
+	/* 12 or 13 characters, as the reference's versions look. */
+	size_t len = API_VERSION_CHARS - (raw[0] & 1);
+	for (size_t i = 0; i < len; i++)
+		out[i] = alphabet[raw[i] % 36];
+	out[len] = '\0';
+}
+
+const char *
+api_store_key(const struct api_type *t)
+{
+	const char *slash = strrchr(t->path, '/');
+
+	return slash ? slash + 1 : t->path;
+}

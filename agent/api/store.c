@@ -1,0 +1,280 @@
+/*
+ * What the API keeps in STATE_DIR: config.json (every object, private keys
+ * included, mode 0600, replaced atomically so a crash leaves the old or the
+ * new file) and api-token (the bearer token, 32 random bytes in hex, 0600).
+ */
+#include "api/api_int.h"
+#include "core/log.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include <openssl/crypto.h>
+
+#define STORE_FORMAT 1	/* "formatVersion" of config.json */
+
+static int
+state_path(char *out, size_t size, const char *state_dir, const char *file)
+{
+	if (snprintf(out, size, "%s/%s", state_dir, file) >= (int)size) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	return 0;
+}
+
+json_t *
+api_config_encode(const struct config *cfg)
+{
+	json_t *root = json_object();
+
+	json_object_set_new(root, "formatVersion", json_integer(STORE_FORMAT));
+	for (size_t ti = 0; ti < API_OBJ__COUNT; ti++) {
+		const struct api_type *t = &api_types[ti];
+		size_t n = api_coll_count(t, cfg);
+		json_t *items = json_array();
+
+		for (size_t i = 0; i < n; i++)
+			json_array_append_new(items, api_obj_encode(t, api_coll_at(t, cfg, i), cfg,
+								    NULL));
+		json_object_set_new(root, api_store_key(t), items);
+	}
+	return root;
+}
+
+static const struct api_type *
+type_by_store_key(const char *key)
+{
+	for (size_t ti = 0; ti < API_OBJ__COUNT; ti++)
+		if (strcmp(api_store_key(&api_types[ti]), key) == 0)
+			return &api_types[ti];
+	return NULL;
+}
+
+static int
+decode_items(const struct api_type *t, json_t *items, struct config *cfg, struct api_err *err)
+{
+	const char *key = api_store_key(t);
+	struct api_dec d = { .mode = API_DEC_STORE };
+	char where[64];
+	json_t *v;
+	size_t i;
+
+	if (!json_is_array(items))
+		return api_errf(err, 400, key, "%s must be an array", key);
+	if (json_array_size(items) > t->max_items)
+		return api_errf(err, 400, key, "%s holds more than %zu items", key, t->max_items);
+	json_array_foreach(items, i, v) {
+		void *obj = xcalloc(1, t->size);
+
+		if (api_obj_decode(t, v, &d, obj, err) == -1) {
+			free(obj);
+			snprintf(where, sizeof(where), "%s[%zu]", key, i);
+			api_err_within(err, where);
+			return -1;
+		}
+		api_coll_add(t, cfg, obj);
+		free(obj);
+	}
+	return 0;
+}
+
+int
+api_config_decode(json_t *root, struct config **out, struct api_err *err)
+{
+	struct config *cfg = config_new();
+	const char *key;
+	json_t *v;
+	int rc = -1;
+
+	if (!json_is_object(root)) {
+		api_errf(err, 400, "", "the top level must be a JSON object");
+		goto done;
+	}
+	json_object_foreach(root, key, v) {
+		if (strcmp(key, "formatVersion") == 0) {
+			if (!json_is_integer(v) || json_integer_value(v) != STORE_FORMAT) {
+				api_errf(err, 400, key, "formatVersion must be %d (written by a "
+					 "newer agent?)", STORE_FORMAT);
+				goto done;
+			}
+		} else if (type_by_store_key(key) == NULL) {
+			api_errf(err, 400, key, "unknown key %s", key);
+			goto done;
+		}
+	}
+	if (json_object_get(root, "formatVersion") == NULL) {
+		api_errf(err, 400, "formatVersion", "formatVersion is missing");
+		goto done;
+	}
+	for (size_t ti = 0; ti < API_OBJ__COUNT; ti++) {
+		const struct api_type *t = &api_types[ti];
+
+		if ((v = json_object_get(root, api_store_key(t))) != NULL &&
+		    decode_items(t, v, cfg, err) == -1)
+			goto done;
+	}
+	if (api_config_validate(cfg, 1, err) == -1)
+		goto done;
+	*out = cfg;
+	cfg = NULL;
+	rc = 0;
+done:
+	config_free(cfg);
+	return rc;
+}
+
+int
+api_config_save(const char *state_dir, const struct config *cfg, struct api_err *err)
+{
+	char path[PATH_MAX];
+	json_t *root = api_config_encode(cfg);
+	char *text = api_json_text(root);
+	int rc = -1;
+
+	json_decref(root);
+	if (text == NULL) {
+		api_errf(err, 500, "", "cannot render the configuration (over %d bytes?)",
+			 API_TEXT_OUT_MAX);
+		goto done;
+	}
+	if (state_path(path, sizeof(path), state_dir, API_CONFIG_FILE) == -1 ||
+	    file_write_atomic(path, text, strlen(text), 0600) == -1) {
+		api_errf(err, 500, "", "cannot save the configuration in %s/%s: %s; nothing "
+			 "was changed", state_dir, API_CONFIG_FILE, strerror(errno));
+		goto done;
+	}
+	rc = 0;
+done:
+	free_secret(text);
+	return rc;
+}
+
+int
+api_config_load(const char *state_dir, struct config **out)
+{
+	char path[PATH_MAX];
+	char *text = NULL;
+	size_t len = 0;
+	json_t *root = NULL;
+	json_error_t jerr;
+	struct api_err err;
+	int rc = -1;
+
+	*out = NULL;
+	if (state_path(path, sizeof(path), state_dir, API_CONFIG_FILE) == -1) {
+		log_warn("api: %s/%s", state_dir, API_CONFIG_FILE);
+		goto done;
+	}
+	if (file_read_all(path, API_CONFIG_FILE_MAX, &text, &len) == -1) {
+		if (errno == ENOENT) {
+			log_info("api: no %s yet, starting with an empty configuration", path);
+			*out = config_new();
+			rc = 0;
+		} else {
+			log_warn("api: cannot read %s", path);
+		}
+		goto done;
+	}
+	if ((root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr)) == NULL) {
+		log_warnx("api: %s is not valid JSON (line %d, column %d: %s)", path, jerr.line,
+			  jerr.column, jerr.text);
+		goto done;
+	}
+	if (api_config_decode(root, out, &err) == -1) {
+		log_warnx("api: %s: %s%s%s; fix or remove the file", path, err.field,
+			  err.field[0] ? ": " : "", err.message);
+		goto done;
+	}
+	rc = 0;
+done:
+	json_decref(root);
+	if (text != NULL) {
+		OPENSSL_cleanse(text, len);
+		free(text);
+	}
+	return rc;
+}
+
+/* ---- the bearer token --------------------------------------------------- */
+
+static int
+token_valid(const char *s)
+{
+	for (int i = 0; i < API_TOKEN_HEX; i++)
+		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
+			return 0;
+	return s[API_TOKEN_HEX] == '\0';
+}
+
+static int
+token_create(const char *path, char out[static API_TOKEN_HEX + 1])
+{
+	char line[API_TOKEN_HEX + 2];
+
+	random_hex(out, API_TOKEN_BYTES);
+	snprintf(line, sizeof(line), "%s\n", out);
+	if (file_write_atomic(path, line, strlen(line), 0600) == -1) {
+		log_warn("api: cannot create %s", path);
+		OPENSSL_cleanse(line, sizeof(line));
+		return -1;
+	}
+	OPENSSL_cleanse(line, sizeof(line));
+	log_info("api: created the API token in %s (mode 0600)", path);
+	return 0;
+}
+
+int
+api_token_load(const char *state_dir, char out[static API_TOKEN_HEX + 1])
+{
+	char path[PATH_MAX];
+	char *text = NULL;
+	size_t len = 0;
+	struct stat st;
+	int rc = -1;
+
+	if (state_path(path, sizeof(path), state_dir, API_TOKEN_FILE) == -1) {
+		log_warn("api: %s/%s", state_dir, API_TOKEN_FILE);
+		return -1;
+	}
+	if (stat(path, &st) == -1) {
+		if (errno == ENOENT)
+			return token_create(path, out);
+		log_warn("api: %s", path);
+		return -1;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		log_warnx("api: %s is not a regular file", path);
+		return -1;
+	}
+	if (st.st_mode & 077) {
+		log_warnx("api: %s was readable by group or others (mode %04o); fixed to 0600",
+			  path, (unsigned)(st.st_mode & 07777));
+		if (chmod(path, 0600) == -1) {
+			log_warn("api: chmod %s", path);
+			return -1;
+		}
+	}
+	if (file_read_all(path, 4096, &text, &len) == -1) {
+		log_warn("api: cannot read %s", path);
+		return -1;
+	}
+	while (len > 0 && (text[len - 1] == '\n' || text[len - 1] == '\r' ||
+			   text[len - 1] == ' '))
+		text[--len] = '\0';
+	if (!token_valid(text)) {
+		log_warnx("api: %s does not hold a token (%d lowercase hex characters); remove "
+			  "it to have a new one made", path, API_TOKEN_HEX);
+		goto done;
+	}
+	str_copy(out, API_TOKEN_HEX + 1, text);
+	rc = 0;
+done:
+	OPENSSL_cleanse(text, len);
+	free(text);
+	return rc;
+}

@@ -1,0 +1,212 @@
+/*
+ * libFuzzer: arbitrary bytes as the body of a POST or PUT through decode
+ * and the type's check, as the API runs them. Byte 0 picks the type, the
+ * method, and whether the rest is the whole body or (byte 1 picks a key)
+ * one JSON value put into a valid body, to get past the first field from an
+ * empty corpus. What is accepted must survive the stored view unchanged;
+ * the API view never shows a secret.
+ */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+
+#include "api/api_int.h"
+#include "core/log.h"
+
+#define NET_ID "79ee2ea9-76b7-41ef-9515-f5b34b7d9531"
+#define INT_ID "d874dfa3-7423-41ef-b3a0-09429aedc3d3"
+#define CA_ID  "c3d925b4-7423-41ef-b3a0-bf815c0136ac"
+#define TEL_ID "b6dc6f28-76c1-41ef-9515-8ff976794f92"
+
+int LLVMFuzzerInitialize(int *argc, char ***argv);
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static struct config *cfg;
+static json_t *templates[API_OBJ__COUNT];
+
+static char *
+bio_text(BIO *b)
+{
+	char *p, *s;
+	long n = BIO_get_mem_data(b, &p);
+
+	s = xmalloc((size_t)n + 1);
+	memcpy(s, p, (size_t)n);
+	s[n] = '\0';
+	BIO_free(b);
+	return s;
+}
+
+/* A self-signed P-256 certificate and its key, for the valid bodies. */
+static void
+make_pair(char **cert, char **key)
+{
+	EVP_PKEY *k = EVP_EC_gen("P-256");
+	X509 *x = X509_new();
+	BIO *cb = BIO_new(BIO_s_mem()), *kb = BIO_new(BIO_s_mem());
+
+	X509_set_version(x, 2);
+	X509_gmtime_adj(X509_getm_notBefore(x), 0);
+	X509_gmtime_adj(X509_getm_notAfter(x), 3600);
+	X509_set_pubkey(x, k);
+	X509_NAME_add_entry_by_txt(X509_get_subject_name(x), "CN", MBSTRING_ASC,
+				   (const unsigned char *)"fuzz", -1, -1, 0);
+	X509_set_issuer_name(x, X509_get_subject_name(x));
+	X509_sign(x, k, EVP_sha256());
+	PEM_write_bio_X509(cb, x);
+	PEM_write_bio_PrivateKey(kb, k, NULL, NULL, 0, NULL, NULL);
+	*cert = bio_text(cb);
+	*key = bio_text(kb);
+	X509_free(x);
+	EVP_PKEY_free(k);
+}
+
+static void
+templates_init(void)
+{
+	char *cert, *key;
+
+	make_pair(&cert, &key);
+	templates[API_OBJ_NETWORK] = json_pack("{s:s, s:s, s:s}", "name", "n", "subType",
+					       "HOST", "value", "10.1.1.1");
+	templates[API_OBJ_INTERNAL_CERT] = json_pack("{s:s, s:s, s:s}", "name", "c", "cert",
+						     cert, "privateKey", key);
+	templates[API_OBJ_CA_CERT] = json_pack("{s:s, s:s}", "name", "ca", "cert", cert);
+	templates[API_OBJ_TELEMETRY] = json_pack(
+	    "{s:s, s:s, s:s, s:{s:s, s:s, s:s}, s:{s:s}, s:{s:s}, s:s}", "name", "t",
+	    "connectionMode", "DIAL_OUT", "port", "50051", "targetHost", "name",
+	    "TelemetryCollector", "id", NET_ID, "type", "networkobject", "clientCertificate",
+	    "id", INT_ID, "caCertificate", "id", CA_ID, "type", "telemetrystreamingconfig");
+	free(cert);
+	free_secret(key);
+}
+
+static void
+meta(struct cfg_meta *m, const char *id, const char *name)
+{
+	str_copy(m->id, sizeof(m->id), id);
+	str_copy(m->name, sizeof(m->name), name);
+	str_copy(m->version, sizeof(m->version), "p4qjmqtn5c5e");
+}
+
+/* One object of each type, so references resolve and PUT has an old one. */
+int
+LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+	struct cfg_network n = { .subtype = CFG_NET_HOST };
+	struct cfg_internal_cert ic = { 0 };
+	struct cfg_ca_cert ca = { 0 };
+	struct cfg_telemetry tel = { .port = 50051, .retry_interval_s = 300,
+				     .min_interval_s = 60 };
+
+	log_init("fuzz", LOG_LEVEL_WARN);
+	cfg = config_new();
+	meta(&n.meta, NET_ID, "TelemetryCollector");
+	str_copy(n.value, sizeof(n.value), "10.1.1.1");
+	api_coll_add(&api_types[API_OBJ_NETWORK], cfg, &n);
+	meta(&ic.meta, INT_ID, "FTD1Cert");
+	ic.cert_pem = xstrdup("-----BEGIN CERTIFICATE-----\n");
+	ic.key_pem = xstrdup("-----BEGIN PRIVATE KEY-----\n");
+	api_coll_add(&api_types[API_OBJ_INTERNAL_CERT], cfg, &ic);
+	meta(&ca.meta, CA_ID, "TelemetryCollectorCert");
+	ca.cert_pem = xstrdup("-----BEGIN CERTIFICATE-----\n");
+	api_coll_add(&api_types[API_OBJ_CA_CERT], cfg, &ca);
+	meta(&tel.meta, TEL_ID, "YourCompanyTelemetry");
+	str_copy(tel.target_host.id, sizeof(tel.target_host.id), NET_ID);
+	str_copy(tel.client_cert.id, sizeof(tel.client_cert.id), INT_ID);
+	str_copy(tel.ca_cert.id, sizeof(tel.ca_cert.id), CA_ID);
+	api_coll_add(&api_types[API_OBJ_TELEMETRY], cfg, &tel);
+	templates_init();
+	return 0;
+}
+
+/* One JSON value from the fuzzer under one key of a valid body. */
+static json_t *
+injected(const struct api_type *t, const uint8_t *data, size_t size)
+{
+	static const char *const extra[] = { "id", "version", "type", "links", "unknown" };
+	size_t nkeys = t->n_fields + ARRAY_LEN(extra), k;
+	json_t *body, *v;
+
+	if (size < 1)
+		return NULL;
+	k = data[0] % nkeys;
+	v = json_loadb((const char *)data + 1, size - 1, JSON_DECODE_ANY | JSON_ALLOW_NUL, NULL);
+	if (v == NULL)
+		return NULL;
+	body = json_deep_copy(templates[t->obj]);
+	json_object_set_new(body, k < t->n_fields ? t->fields[k].json : extra[k - t->n_fields],
+			    v);
+	return body;
+}
+
+static void
+round_trip(const struct api_type *t, void *obj)
+{
+	struct api_dec d = { .mode = API_DEC_STORE, .cfg = cfg };
+	struct api_err err;
+	json_t *a, *b, *view;
+	void *copy = calloc(1, t->size);
+
+	if (copy == NULL)
+		abort();
+	str_copy(api_meta(obj)->id, UUID_STR_LEN, "00000000-0000-4000-8000-000000000000");
+	api_version_new(api_meta(obj)->version);
+	a = api_obj_encode(t, obj, cfg, NULL);
+	if (api_obj_decode(t, a, &d, copy, &err) == -1)
+		abort();	/* accepted once, refused from config.json */
+	b = api_obj_encode(t, copy, cfg, NULL);
+	if (!json_equal(a, b))
+		abort();
+	view = api_obj_encode(t, obj, cfg, "http://h/api/v1");
+	for (size_t i = 0; i < t->n_fields; i++)
+		if (t->fields[i].kind == API_F_SECRET &&
+		    json_object_get(view, t->fields[i].json) != NULL)
+			abort();	/* a secret in the API view */
+	api_obj_clear(t, copy);
+	free(copy);
+	json_decref(a);
+	json_decref(b);
+	json_decref(view);
+}
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	const struct api_type *t;
+	struct api_dec d = { .cfg = NULL };
+	struct api_err err;
+	json_error_t jerr;
+	json_t *in;
+	void *obj;
+
+	if (size < 1 || size - 1 > API_BODY_MAX)
+		return 0;
+	t = &api_types[data[0] % API_OBJ__COUNT];
+	d.mode = (data[0] >> 2) & 1 ? API_DEC_UPDATE : API_DEC_CREATE;
+	d.cfg = cfg;
+	d.old = d.mode == API_DEC_UPDATE ? api_coll_at(t, cfg, 0) : NULL;
+	if (data[0] & 8)
+		in = injected(t, data + 1, size - 1);
+	else
+		in = json_loadb((const char *)data + 1, size - 1, JSON_REJECT_DUPLICATES, &jerr);
+	if (in == NULL)
+		return 0;
+	if ((obj = calloc(1, t->size)) == NULL)
+		abort();
+	if (api_obj_decode(t, in, &d, obj, &err) == 0) {
+		if (t->check != NULL)
+			t->check(obj, &err);	/* certificates, addresses: must not crash */
+		round_trip(t, obj);
+		api_obj_clear(t, obj);
+	} else if (err.status == 0 || err.message[0] == '\0') {
+		abort();	/* every refusal says why */
+	}
+	free(obj);
+	json_decref(in);
+	return 0;
+}

@@ -48,7 +48,8 @@ COLLECTOR_OBJ := $(call obj,$(COLLECTOR_SRC) $(CORE_SRC) $(METRICS_SRC) $(PROTO_
 
 PROGRAMS := $(BUILD)/vpn-agent $(BUILD)/vpnctl $(BUILD)/collector-stub
 
-.PHONY: all test unit integration fuzz fuzz-smoke bench run lint clean deps
+.PHONY: all test unit-bins fuzz-bins fuzz bench run lint clean deps
+.SECONDARY:
 all: $(PROGRAMS)
 
 $(GEN)/telemetry.pb-c.c $(GEN)/telemetry.pb-c.h: proto/telemetry.proto

@@ -47,7 +47,7 @@ for f in build/fuzz/fuzz_*; do
 	"$f" -runs=20000 -max_total_time=20 "build/logs/corpus-$name" \
 		$( [ -d "$corpus" ] && echo "$corpus") >"$log" 2>&1; rc=$?
 	if [ $rc -eq 0 ]; then
-		echo "  $name: $(grep -oE '#[0-9]+ *DONE.*' "$log" | tail -1)"
+		echo "  $name: $(grep -oE 'Done [0-9]+ runs.*' "$log" | tail -1)"
 		echo "1 passed, 0 failed" >>"$log"
 	else
 		tail -n 30 "$log"; echo "0 passed, 1 failed" >>"$log"

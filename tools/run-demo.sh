@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 BIN=${BIN:-build}
-DEMO=build/demo
+DEMO=${DEMO:-build/demo}
 COLLECTOR_PORT=${COLLECTOR_PORT:-50051}
 COLLECTOR_HTTP=${COLLECTOR_HTTP:-127.0.0.1:9101}
 API=${API:-127.0.0.1:9276}

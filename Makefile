@@ -113,7 +113,11 @@ fuzz-bins: $(FUZZ_BIN)
 fuzz: deps fuzz-bins
 	tests/fuzz/run.sh 300
 
-bench: deps all
+$(BUILD)/bench/bench_metrics: $(call obj,bench/bench_metrics.c $(CORE_SRC) $(METRICS_SRC) $(PROTO_C))
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS_GRPC) $(LIBS_EVENT) $(LIBS_SSL) -lpthread -lm
+
+bench: deps all $(BUILD)/bench/bench_metrics
 	bench/run.sh
 
 run: deps all

@@ -226,13 +226,7 @@ telemetry_apply(struct agent *ag)
 	if (ag->tel_current.target_host != NULL && tel_settings_same(&ag->tel_current, &next))
 		return;
 	tel_settings_free(&ag->tel_current);
-	ag->tel_current = next;
-	ag->tel_current.target_host = xstrdup(next.target_host);
-	ag->tel_current.client_cert_pem = xstrdup(next.client_cert_pem);
-	ag->tel_current.client_key_pem = xstrdup(next.client_key_pem);
-	ag->tel_current.ca_pem = xstrdup(next.ca_pem);
-	ag->tel_current.device_uuid = xstrdup(next.device_uuid);
-	ag->tel_current.hostname = xstrdup(next.hostname);
+	tel_settings_copy(&ag->tel_current, &next);
 	tel_start(ag->tel, &ag->tel_current);
 }
 

@@ -73,15 +73,26 @@ void
 strbuf_printf(struct strbuf *sb, const char *fmt, ...)
 {
 	va_list ap;
+	size_t room = sb->cap > sb->len ? sb->cap - sb->len : 0;
 	int n;
 
-	va_start(ap, fmt);
-	n = vsnprintf(NULL, 0, fmt, ap);
-	va_end(ap);
-	if (n < 0 || strbuf_reserve(sb, (size_t)n) == -1)
+	if (sb->overflow)
 		return;
+	/* Format straight into the spare room; only a miss formats twice. */
 	va_start(ap, fmt);
-	vsnprintf(sb->data + sb->len, (size_t)n + 1, fmt, ap);
+	n = vsnprintf(room ? sb->data + sb->len : NULL, room, fmt, ap);
 	va_end(ap);
+	if (n < 0)
+		return;
+	if ((size_t)n >= room) {
+		if (strbuf_reserve(sb, (size_t)n) == -1) {
+			if (sb->data)
+				sb->data[sb->len] = '\0';
+			return;
+		}
+		va_start(ap, fmt);
+		vsnprintf(sb->data + sb->len, (size_t)n + 1, fmt, ap);
+		va_end(ap);
+	}
 	sb->len += (size_t)n;
 }

@@ -14,13 +14,21 @@
 void
 metrics_prom_escape(struct strbuf *out, const char *value)
 {
-	for (const char *p = value; *p; p++) {
+	const char *p = value;
+
+	/* Copy runs of plain characters at once; escape the three specials. */
+	for (;;) {
+		size_t run = strcspn(p, "\\\"\n");
+
+		strbuf_append(out, p, run);
+		p += run;
 		switch (*p) {
+		case '\0': return;
 		case '\\': strbuf_append(out, "\\\\", 2); break;
 		case '"':  strbuf_append(out, "\\\"", 2); break;
 		case '\n': strbuf_append(out, "\\n", 2); break;
-		default:   strbuf_append(out, p, 1); break;
 		}
+		p++;
 	}
 }
 
@@ -37,6 +45,18 @@ help_escape(struct strbuf *out, const char *help)
 	}
 }
 
+/* The shortest of %.15g/%.17g that reads back as the same double. */
+static void
+shortest_double(struct strbuf *out, double v)
+{
+	char buf[32];
+
+	snprintf(buf, sizeof(buf), "%.15g", v);
+	if (strtod(buf, NULL) != v)
+		snprintf(buf, sizeof(buf), "%.17g", v);
+	strbuf_puts(out, buf);
+}
+
 static void
 value_format(struct strbuf *out, double v)
 {
@@ -47,7 +67,7 @@ value_format(struct strbuf *out, double v)
 	else if (v == floor(v) && fabs(v) < 9007199254740992.0)
 		strbuf_printf(out, "%lld", (long long)v);
 	else
-		strbuf_printf(out, "%.17g", v);
+		shortest_double(out, v);
 }
 
 static void
@@ -58,7 +78,10 @@ sample_render(struct strbuf *out, const char *name, const char *const *keys,
 	if (nlabels > 0) {
 		strbuf_append(out, "{", 1);
 		for (size_t i = 0; i < nlabels; i++) {
-			strbuf_printf(out, "%s%s=\"", i ? "," : "", keys[i]);
+			if (i)
+				strbuf_append(out, ",", 1);
+			strbuf_puts(out, keys[i]);
+			strbuf_append(out, "=\"", 2);
 			metrics_prom_escape(out, values[i]);
 			strbuf_append(out, "\"", 1);
 		}

@@ -91,8 +91,8 @@ tel_free(struct tel *tel)
 	free(tel);
 }
 
-static void
-settings_copy(struct tel_settings *dst, const struct tel_settings *src)
+void
+tel_settings_copy(struct tel_settings *dst, const struct tel_settings *src)
 {
 	*dst = *src;
 	dst->target_host = xstrdup(src->target_host ? src->target_host : "");
@@ -132,7 +132,7 @@ tel_start(struct tel *tel, const struct tel_settings *settings)
 		tel->grpc_ready = 1;
 	}
 	tel_settings_free(&tel->settings);
-	settings_copy(&tel->settings, settings);
+	tel_settings_copy(&tel->settings, settings);
 	pthread_mutex_lock(&tel->mu);
 	tel->stop = 0;
 	tel->status.configured = 1;

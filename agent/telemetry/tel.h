@@ -97,6 +97,8 @@ void tel_stats_get(struct tel *tel, struct tel_stats *out);
 /* Adds the telemetry family to a snapshot (a metrics source). */
 void tel_metrics_source(void *tel, struct metrics_snapshot *snap);
 
+/* Deep copy with defaults filled in; free with tel_settings_free. */
+void tel_settings_copy(struct tel_settings *dst, const struct tel_settings *src);
 void tel_settings_free(struct tel_settings *s);
 
 #endif

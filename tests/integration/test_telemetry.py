@@ -12,8 +12,8 @@ import threading
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
-from harness import (ROOT, Certs, check, free_port, mono_ms, run, test,  # noqa: E402
-                     wait_for)
+from harness import (ROOT, Certs, check, cpu_seconds, free_port, mono_ms, run,  # noqa: E402
+                     test, wait_for)
 
 
 def streaming_pair(env, interval=2, subscriptions=None, min_interval=1, retry=2,
@@ -54,6 +54,8 @@ def interval_timing_and_change(env):
     lag = b[0]["t_mono_ms"] - req["t_mono_ms"]
     check(0 <= lag <= 1000, "first batch %.0f ms after the ControlRequest (want <= 1000)" % lag)
     gaps = [b[i + 1]["t_mono_ms"] - b[i]["t_mono_ms"] for i in range(5)]
+    cpu = cpu_seconds(agent.proc.pid)
+    check(cpu < 5.0, "agent used %.2f s of CPU in its first ~10 s" % cpu)
     for g in gaps:
         check(1800 <= g <= 2200, "batch gaps %s ms, want 2000 +- 10%%" % gaps)
     # Change to 3 s half-way between two batches: the next gap is 3 s.
@@ -157,7 +159,11 @@ def collector_down_then_up(env):
     try:
         agent.configure_telemetry(port, certs.read("client.crt"), certs.read("client.key"),
                                   certs.read("ca.crt"), min_interval=1, retry=2)
+        cpu0 = cpu_seconds(agent.proc.pid)
         time.sleep(7)
+        cpu = cpu_seconds(agent.proc.pid) - cpu0
+        # Retrying is waiting, not spinning (ASan build: generous bound).
+        check(cpu < 1.0, "agent used %.2f s of CPU in 7 s of retrying" % cpu)
         e = agent.error("StreamingErrors")
         check(e is not None and e["errorCount"] >= 2, "StreamingErrors %r" % e)
         check(agent.status()["state"] == "DISCONNECTED", "state %r" % agent.status())

@@ -113,6 +113,13 @@ class Proc:
                                   % (self.name, self.p.returncode, tail(out, 20)))
 
 
+def cpu_seconds(pid):
+    """User + system CPU time of a process, from /proc/PID/stat."""
+    with open("/proc/%d/stat" % pid) as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def tail(text, n):
     return "\n".join(text.splitlines()[-n:])
 

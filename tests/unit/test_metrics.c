@@ -377,7 +377,9 @@ test_prom_value_format(void **state)
 		{ 0.5, "0.5" },
 		{ 0.25, "0.25" },
 		{ -1.5, "-1.5" },
-		{ 1e300, "1.0000000000000001e+300" },
+		{ 1e300, "1e+300" },
+		{ 0.3, "0.3" },			/* shortest form that reads back exactly */
+		{ 0.1 + 0.2, "0.30000000000000004" },
 		{ INFINITY, "+Inf" },
 		{ -INFINITY, "-Inf" },
 		{ NAN, "NaN" },

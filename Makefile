@@ -52,7 +52,7 @@ PROGRAMS := $(BUILD)/vpn-agent $(BUILD)/vpnctl $(BUILD)/collector-stub
 .SECONDARY:
 all: $(PROGRAMS)
 
-$(GEN)/telemetry.pb-c.c $(GEN)/telemetry.pb-c.h: proto/telemetry.proto
+$(GEN)/telemetry.pb-c.c $(GEN)/telemetry.pb-c.h &: proto/telemetry.proto
 	@mkdir -p $(GEN)
 	protoc-c --c_out=$(GEN) -Iproto $<
 
@@ -91,7 +91,7 @@ FUZZ_CFLAGS := -std=c11 -g -O1 -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE
                -Iagent -Ibuild/fuzz/gen -DFUZZING
 -include $(wildcard tests/fuzz/*.mk)
 
-build/fuzz/gen/telemetry.pb-c.c build/fuzz/gen/telemetry.pb-c.h: proto/telemetry.proto
+build/fuzz/gen/telemetry.pb-c.c build/fuzz/gen/telemetry.pb-c.h &: proto/telemetry.proto
 	@mkdir -p build/fuzz/gen
 	protoc-c --c_out=build/fuzz/gen -Iproto $<
 

@@ -12,8 +12,8 @@ import threading
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
-from harness import (ROOT, Certs, check, cpu_seconds, free_port, mono_ms, run,  # noqa: E402
-                     test, wait_for)
+from harness import (ROOT, Certs, check, cpu_seconds, free_port, info, mono_ms,  # noqa: E402
+                     run, test, wait_for)
 
 
 def streaming_pair(env, interval=2, subscriptions=None, min_interval=1, retry=2,
@@ -55,6 +55,8 @@ def interval_timing_and_change(env):
     check(0 <= lag <= 1000, "first batch %.0f ms after the ControlRequest (want <= 1000)" % lag)
     gaps = [b[i + 1]["t_mono_ms"] - b[i]["t_mono_ms"] for i in range(5)]
     cpu = cpu_seconds(agent.proc.pid)
+    info("first batch %.0f ms after the ControlRequest; gaps %s ms; agent CPU %.2f s so far"
+         % (lag, [round(g) for g in gaps], cpu))
     check(cpu < 5.0, "agent used %.2f s of CPU in its first ~10 s" % cpu)
     for g in gaps:
         check(1800 <= g <= 2200, "batch gaps %s ms, want 2000 +- 10%%" % gaps)
@@ -65,6 +67,7 @@ def interval_timing_and_change(env):
     after = batches(coll, agent.uuid, n_before + 2, 15)
     g1 = after[n_before]["t_mono_ms"] - after[n_before - 1]["t_mono_ms"]
     g2 = after[n_before + 1]["t_mono_ms"] - after[n_before]["t_mono_ms"]
+    info("after the change to 3 s: gaps %.0f, %.0f ms" % (g1, g2))
     check(2700 <= g1 <= 3300 and 2700 <= g2 <= 3300,
           "gaps after the change %.0f, %.0f ms, want 3000 +- 10%%" % (g1, g2))
 
@@ -94,6 +97,7 @@ def collector_cancellation(env):
     d = wait_for(lambda: (lambda d: d["control_streams"] >= 2 and d)(coll.device(agent.uuid)),
                  10, "the agent to reconnect")
     t_reconnect = d["control_requests"][-1]["t_mono_ms"]
+    info("cancel acked; reconnected %.0f ms after the cancel (retry 2 s)" % (t_reconnect - t_cancel))
     check(t_reconnect - t_cancel >= 1900, "reconnected %.0f ms after the cancel, before the "
           "2 s retry interval" % (t_reconnect - t_cancel))
     batches(coll, agent.uuid, len(d["batches"]) + 1, 10)
@@ -110,6 +114,8 @@ def invalid_interval_then_valid(env):
     check("streaming interval=30s" in e["errorMessage"] and "proto version=1.0" in
           e["errorMessage"], "message %r" % e["errorMessage"])
     check(41 <= e["errorCode"] <= 50, "code %r" % e["errorCode"])
+    info("status: %s %s x%d: %s" % (agent.status()["state"], e["errorType"], e["errorCount"],
+                                    e["errorMessage"]))
     check(agent.status()["state"] == "CONNECTED", "state %r" % agent.status())
     time.sleep(2)
     check(coll.device(agent.uuid)["batches_received"] == 0, "a batch was sent anyway")
@@ -162,6 +168,7 @@ def collector_down_then_up(env):
         cpu0 = cpu_seconds(agent.proc.pid)
         time.sleep(7)
         cpu = cpu_seconds(agent.proc.pid) - cpu0
+        info("CPU while retrying for 7 s: %.2f s" % cpu)
         # Retrying is waiting, not spinning (ASan build: generous bound).
         check(cpu < 1.0, "agent used %.2f s of CPU in 7 s of retrying" % cpu)
         e = agent.error("StreamingErrors")
@@ -172,6 +179,8 @@ def collector_down_then_up(env):
     times = listener.times
     check(3 <= len(times) <= 5, "%d connection attempts in 7 s with a 2 s retry" % len(times))
     gaps = [b - a for a, b in zip(times, times[1:])]
+    info("%d connection attempts, gaps %s ms; StreamingErrors count %d, code %d"
+         % (len(times), [round(g) for g in gaps], e["errorCount"], e["errorCode"]))
     check(all(g >= 1900 for g in gaps), "attempt gaps %s ms, want >= 2000" % gaps)
     m = agent.metrics_text()
     line = [l for l in m.splitlines() if l.startswith("vpnagent_telemetry_connect_attempts_total")]
@@ -191,6 +200,8 @@ def auth_failure(env, client):
                               certs.read("ca.crt"), min_interval=1, retry=2)
     e = wait_for(lambda: agent.error("AuthErrors"), 10, "AuthErrors in the status")
     check(21 <= e["errorCode"] <= 30, "code %r" % e)
+    info("%s x%d code %d: %s" % (e["errorType"], e["errorCount"], e["errorCode"],
+                                 e["errorMessage"][:160]))
     time.sleep(3)
     check(agent.status()["state"] == "DISCONNECTED", "state %r" % agent.status())
     check(coll.devices() == [], "the collector saw a device: %r" % coll.devices())
@@ -219,6 +230,7 @@ def large_batch_is_split(env):
     first_t = d["batches"][0]["t_mono_ms"]
     same = [b for b in d["batches"] if b["t_mono_ms"] - first_t < 500]
     check(len(same) >= 2, "the initial batch came as %d message(s)" % len(same))
+    info("initial batch split into %d messages of %s metrics" % (len(same), [b["count"] for b in same]))
     m = agent.metrics_text()
     check("vpnagent_telemetry_messages_sent_total" in m, "messages_sent metric missing")
 
@@ -262,6 +274,7 @@ def buffer_while_disconnected(env):
     m = agent.metrics_text()
     dropped = metric_value(m, 'vpnagent_telemetry_dropped_metrics_total{reason="buffer_full"}')
     buffered = metric_value(m, "vpnagent_telemetry_buffered_metrics")
+    info("while down: dropped %r, buffered %r (batch %d metrics)" % (dropped, buffered, per_batch))
     check(dropped and dropped >= per_batch, "dropped %r (batch is %d metrics)" % (dropped, per_batch))
     check(buffered and 0 < buffered <= 100 + per_batch, "buffered %r" % buffered)
     coll2 = env.collector(certs.dir, interval=2, port=port, name="collector2")

@@ -35,6 +35,11 @@ class TestFailure(AssertionError):
     pass
 
 
+def info(msg):
+    """A measured figure, printed under the test's result line."""
+    print("      " + msg, flush=True)
+
+
 def check(cond, msg):
     if not cond:
         raise TestFailure(msg)

@@ -33,6 +33,7 @@ LIBS_SSL   := -lssl -lcrypto
 LIBS_JSON  := -ljansson
 
 CORE_SRC      := $(wildcard agent/core/*.c)
+IKE_SRC       := $(wildcard agent/ike/*.c)
 METRICS_SRC   := $(wildcard agent/metrics/*.c)
 TEL_SRC       := $(wildcard agent/telemetry/*.c)
 API_SRC       := $(wildcard agent/api/*.c)
@@ -42,7 +43,7 @@ PROTO_C       := $(GEN)/telemetry.pb-c.c
 
 obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
 
-AGENT_OBJ     := $(call obj,agent/main.c $(CORE_SRC) $(METRICS_SRC) $(TEL_SRC) $(API_SRC) $(PROTO_C))
+AGENT_OBJ     := $(call obj,agent/main.c $(CORE_SRC) $(IKE_SRC) $(METRICS_SRC) $(TEL_SRC) $(API_SRC) $(PROTO_C))
 VPNCTL_OBJ    := $(call obj,$(CLI_SRC) $(CORE_SRC))
 COLLECTOR_OBJ := $(call obj,$(COLLECTOR_SRC) $(CORE_SRC) $(METRICS_SRC) $(PROTO_C))
 

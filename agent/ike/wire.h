@@ -14,6 +14,7 @@
 
 #define IKE_MSG_MAX        8192	/* largest IKE message we accept or build */
 #define IKE_HDR_LEN        28
+#define IKE_VERSION        0x10	/* major 1, minor 0 */
 #define IKE_COOKIE_LEN     8
 #define IKE_PAYLOADS_MAX   32	/* payloads in one message */
 #define IKE_PROPOSALS_MAX  8
@@ -50,6 +51,8 @@ const char *ike_payload_name(uint8_t type);	/* "SA", "KE", ... or "unknown" */
 #define IKE_PROTO_ISAKMP       1
 #define IKE_PROTO_IPSEC_ESP    3
 #define IKE_XFORM_KEY_IKE      1	/* phase-1 transform id KEY_IKE */
+
+#define IKE_ATTR_AF        0x8000	/* attribute format bit: TV, not TLV */
 
 /* Phase-1 attribute types (RFC 2409 Appendix A) and values. */
 enum {
@@ -223,14 +226,18 @@ int ike_delete_parse(const uint8_t *body, size_t len, struct ike_delete_pl *out)
 int ike_ke_check(size_t len);
 int ike_nonce_check(size_t len);
 int ike_hash_check(size_t len);
+int ike_natd_check(size_t len);
 
 /* Attribute lookup in a transform; 0 when absent (attributes are never 0). */
 uint32_t ike_attr_get(const struct ike_transform *t, uint16_t type);
 
-/* Builders: a message is ike_hdr_put, then payloads, then ike_msg_finish.
+/* Builders: a message is ike_build_begin, then payloads, then
+ * ike_build_finish. ike_build_begin needs an empty writer (the header is
+ * at offset 0) and writes version 1.0 with next payload 0.
  * ike_pl_begin writes a generic header with next=0 and links the previous
  * payload's (or the header's) next-payload field to this one;
- * ike_pl_end patches the payload length. */
+ * ike_pl_end patches the payload length. Misuse (a payload left open,
+ * out-of-range sizes) sets w->err, so ike_build_finish returns 0. */
 struct ike_builder {
 	struct wbuf *w;
 	size_t       next_off;		/* where to patch the next-payload type */
@@ -244,6 +251,9 @@ void ike_pl_bytes(struct ike_builder *b, uint8_t type, const void *data, size_t 
 /* Attribute writers (TV when the value fits 16 bits and the type allows). */
 void ike_attr_put_tv(struct wbuf *w, uint16_t type, uint16_t value);
 void ike_attr_put_tlv32(struct wbuf *w, uint16_t type, uint32_t value);	/* life duration */
+/* TV when value <= 0xffff (RFC 2409 App. A allows it for variable
+ * attributes), else a 4-byte TLV. */
+void ike_attr_put(struct wbuf *w, uint16_t type, uint32_t value);
 /* SA payload with one proposal of the given transforms (each: id + attrs). */
 struct ike_xf_spec {
 	uint8_t  id;
@@ -265,5 +275,7 @@ size_t ike_build_finish(struct ike_builder *b);
 /* Vendor IDs we send and recognise. */
 extern const uint8_t ike_vid_dpd[16];		/* RFC 3706 */
 extern const uint8_t ike_vid_natt_rfc3947[16];	/* MD5("RFC 3947") */
+/* 1 when a vendor ID payload body is exactly vid. */
+int ike_vid_match(const uint8_t *body, size_t len, const uint8_t vid[static 16]);
 
 #endif

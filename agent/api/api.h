@@ -7,6 +7,9 @@
 #ifndef API_API_H
 #define API_API_H
 
+#include <stdbool.h>
+#include <stdint.h>
+
 #include "core/config.h"
 #include "telemetry/tel.h"
 
@@ -16,6 +19,35 @@ struct event_base;
 #define API_BASE_PATH  "/api/v1"
 #define API_CONFIG_FILE "config.json"
 #define API_TOKEN_FILE  "api-token"
+#define API_ROWS_MAX     65536	/* items in one operational view */
+#define API_ROW_KEYS_MAX 64	/* keys in one item of a view */
+
+/* The read-only operational views. */
+enum api_vpn_view {
+	API_VIEW_IKE_SAS,	/* GET /operational/ikesas, items of type "ikesa" */
+	API_VIEW_IPSEC_SAS,	/* GET /operational/ipsecsas, "ipsecsa" */
+	API_VIEW_TUNNELS,	/* GET /operational/tunnels, "tunnel" */
+	API_VIEW__COUNT
+};
+
+/*
+ * Rows of a view, filled by hooks.vpn_view without any JSON: each item is
+ * begin, flat key/value pairs, end; it becomes one object of "items". An
+ * item gets "type" (above) unless the hook sets one. Keys are copied; a
+ * key set twice keeps the last value; a NULL key is ignored; a NULL string
+ * or a non-finite double is JSON null, and so is a string that is not
+ * UTF-8. Values outside begin/end are ignored. At most API_ROWS_MAX items
+ * and API_ROW_KEYS_MAX keys per item are kept (the rest is dropped and
+ * logged). Only valid during the hook call.
+ */
+struct api_rows;
+void api_rows_begin_item(struct api_rows *rows);
+void api_rows_str(struct api_rows *rows, const char *key, const char *value);
+void api_rows_int(struct api_rows *rows, const char *key, int64_t value);
+void api_rows_uint(struct api_rows *rows, const char *key, uint64_t value);	/* clamped to INT64_MAX */
+void api_rows_bool(struct api_rows *rows, const char *key, bool value);
+void api_rows_double(struct api_rows *rows, const char *key, double value);
+void api_rows_end_item(struct api_rows *rows);
 
 struct api_hooks {
 	void *ctx;
@@ -25,6 +57,12 @@ struct api_hooks {
 	void (*config_apply)(void *ctx, struct config *cfg);
 	/* Streaming status for /operational/telemetrystreamingstatuses. */
 	void (*telemetry_status)(void *ctx, struct tel_status *out);
+	/* Fills the rows of one view (NULL: every view is {"items": []}). */
+	void (*vpn_view)(void *ctx, enum api_vpn_view which, struct api_rows *rows);
+	/* `clear crypto session [remote A.B.C.D]` (R-2.6): remote is a dotted
+	 * IPv4 address, or NULL for every session. Returns how many sessions
+	 * were cleared, or -1 (a 500). NULL: nothing to clear, {"cleared": 0}. */
+	int (*clear_sessions)(void *ctx, const char *remote);
 };
 
 struct api;

@@ -35,6 +35,16 @@
 #define API_PATH_CA           "/object/externalcacertificates"
 #define API_PATH_TELEMETRY    "/devicesettings/default/telemetrystreamingconfig"
 #define API_PATH_TEL_STATUSES "/operational/telemetrystreamingstatuses"
+#define API_PATH_IKE_POLICIES "/object/ikepolicies"
+#define API_PATH_PSKS         "/object/presharedkeys"
+#define API_PATH_XFORM_SETS   "/object/transformsets"
+#define API_PATH_CRYPTO_MAPS  "/object/cryptomaps"
+#define API_PATH_DPD          "/devicesettings/default/dpd"
+#define API_PATH_IKE_SETTINGS "/devicesettings/default/ike"
+#define API_PATH_IKE_SAS      "/operational/ikesas"
+#define API_PATH_IPSEC_SAS    "/operational/ipsecsas"
+#define API_PATH_TUNNELS      "/operational/tunnels"
+#define API_PATH_CLEAR        "/operational/clearsessions"
 
 /* A 4xx/5xx answer: {"error": {"status", "message", "field"}}. */
 struct api_err {
@@ -54,6 +64,12 @@ enum api_obj {
 	API_OBJ_INTERNAL_CERT,
 	API_OBJ_CA_CERT,
 	API_OBJ_TELEMETRY,
+	API_OBJ_IKE_POLICY,
+	API_OBJ_PSK,
+	API_OBJ_TRANSFORM_SET,
+	API_OBJ_CRYPTO_MAP,
+	API_OBJ_DPD,
+	API_OBJ_IKE_SETTINGS,
 	API_OBJ__COUNT
 };
 
@@ -66,11 +82,27 @@ enum api_fkind {
 	API_F_ENUM,	/* int-sized enum; names[] are the JSON strings */
 	API_F_CONST,	/* no storage; the only accepted value is names[0] */
 	API_F_REF,	/* struct cfg_ref to an object of type ref */
+	API_F_BOOL,	/* bool */
+	API_F_IPV4,	/* uint32_t, host order; JSON "10.1.1.1" */
+	API_F_PREFIX,	/* struct cfg_prefix; JSON "10.1.0.0/16" ("10.1.1.1" is /32) */
+	API_F_LIST,	/* array[max] of sub[0], size bytes apart; size_t count at count_off */
+	API_F_OBJECT,	/* a nested JSON object: the n_sub fields in sub */
 };
+/* List elements and nested objects hold no heap memory (no TEXT, PEM,
+ * SECRET inside): clearing an object only walks its top-level fields. */
 
 #define API_REQUIRED 0x01	/* absent or null: 400 */
 #define API_NUMSTR   0x02	/* an integer may come as a numeric string */
-#define API_KEEP     0x04	/* PUT may omit it to keep the stored value */
+#define API_KEEP     0x04	/* PUT may omit it to keep the stored value (top level) */
+#define API_ONELINE  0x08	/* a SECRET without line breaks or tabs */
+
+/* A value refused with its own reason rather than "must be one of":
+ * {"des", "DES/3DES are insecure and not supported; use aes or aes-256"}.
+ * Integers match by their decimal text. */
+struct api_legacy {
+	const char *value;
+	const char *why;
+};
 
 struct api_field {
 	const char         *json;
@@ -80,12 +112,20 @@ struct api_field {
 	size_t              size;	/* API_F_STR buffer, API_F_UINT width */
 	long long           min, max;	/* integer range, or string length */
 	long long           def;	/* integer or enum index when absent */
-	const char *const  *names;	/* API_F_ENUM, API_F_CONST */
+	const char *const  *names;	/* API_F_ENUM (a NULL name is JSON null), API_F_CONST */
 	size_t              n_names;
 	enum api_obj        ref;	/* API_F_REF target type */
+	const long long    *choices;	/* API_F_UINT: the only values allowed, or NULL */
+	size_t              n_choices;
+	const struct api_legacy *legacy;	/* refused values with a reason */
+	size_t              n_legacy;
+	const struct api_field *sub;	/* API_F_LIST: the element; API_F_OBJECT: its fields */
+	size_t              n_sub;
+	size_t              count_off;	/* API_F_LIST: offset of its size_t count */
 };
 
 #define API_SINGLE ((size_t)-1)	/* count_off: the config holds one pointer */
+#define API_FIXED  ((size_t)-2)	/* count_off: the config embeds the one object */
 
 struct api_type {
 	enum api_obj            obj;
@@ -99,12 +139,18 @@ struct api_type {
 	size_t                  n_fields;
 	/* Cross-field and content checks on one decoded object. */
 	int (*check)(const void *obj, struct api_err *err);
+	/* A clash with another object of cfg's collection (not obj's own id)
+	 * beyond the name: a 409 naming the field. NULL: none. */
+	int (*conflict)(const struct config *cfg, const void *obj, struct api_err *err);
 };
 
 extern const struct api_type api_types[API_OBJ__COUNT];
 
 /* objects.c: syntax checks shared with tests. */
 int api_ipv4_valid(const char *s);
+/* Dotted quad to host byte order; -1 when not api_ipv4_valid. */
+int api_ipv4_parse(const char *s, uint32_t *out);
+void api_ipv4_format(uint32_t addr, char out[static 16]);
 int api_hostname_valid(const char *s);
 int api_pem_certs_check(const char *pem, const char *field, struct api_err *err);
 int api_pem_key_check(const char *cert_pem, const char *key_pem, struct api_err *err);
@@ -206,6 +252,15 @@ int api_h_get(struct api_call *c);
 int api_h_create(struct api_call *c);
 int api_h_update(struct api_call *c);
 int api_h_delete(struct api_call *c);
+
+/* vpn.c: singleton settings (GET and PUT on the path itself), the
+ * operational views through hooks.vpn_view, clear sessions. */
+int api_h_single_get(struct api_call *c);
+int api_h_single_update(struct api_call *c);
+int api_h_ike_sas(struct api_call *c);
+int api_h_ipsec_sas(struct api_call *c);
+int api_h_tunnels(struct api_call *c);
+int api_h_clear_sessions(struct api_call *c);
 
 /* No token, no socket: what tests and the fuzzers drive. */
 struct api *api_core_new(const char *state_dir, const char *listen, const struct api_hooks *hooks);

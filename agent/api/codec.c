@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <openssl/crypto.h>
 
@@ -198,6 +199,52 @@ enum_load(const struct api_field *f, const void *obj)
 }
 
 static void
+bool_store(const struct api_field *f, void *obj, bool v)
+{
+	memcpy((char *)obj + f->offset, &v, sizeof(v));
+}
+
+static bool
+bool_load(const struct api_field *f, const void *obj)
+{
+	bool v;
+
+	memcpy(&v, (const char *)obj + f->offset, sizeof(v));
+	return v;
+}
+
+static void
+u32_store(const struct api_field *f, void *obj, uint32_t v)
+{
+	memcpy((char *)obj + f->offset, &v, sizeof(v));
+}
+
+static uint32_t
+u32_load(const struct api_field *f, const void *obj)
+{
+	uint32_t v;
+
+	memcpy(&v, (const char *)obj + f->offset, sizeof(v));
+	return v;
+}
+
+static void
+count_store(const struct api_field *f, void *obj, size_t n)
+{
+	memcpy((char *)obj + f->count_off, &n, sizeof(n));
+}
+
+/* Never more than the list holds, whatever the memory says. */
+static size_t
+count_load(const struct api_field *f, const void *obj)
+{
+	size_t n;
+
+	memcpy(&n, (const char *)obj + f->count_off, sizeof(n));
+	return n > (size_t)f->max ? (size_t)f->max : n;
+}
+
+static void
 heap_set(const struct api_field *f, void *obj, char *s)
 {
 	char **p = field_ptr(f, obj);
@@ -258,10 +305,29 @@ dec_string(json_t *v, const char *path, long long min, long long max, int multil
 	return 0;
 }
 
+/* Old, weak settings get their own message naming the field. */
+static int
+dec_legacy(const struct api_field *f, json_t *v, const char *path, struct api_err *err)
+{
+	char num[32];
+	const char *s = NULL;
+
+	if (json_is_string(v))
+		s = json_string_value(v);
+	else if (json_is_integer(v) && snprintf(num, sizeof(num), "%lld",
+					       (long long)json_integer_value(v)) > 0)
+		s = num;
+	for (size_t i = 0; s != NULL && i < f->n_legacy; i++)
+		if (strcasecmp(s, f->legacy[i].value) == 0)
+			return api_errf(err, 400, path, "%s: %s", path, f->legacy[i].why);
+	return 0;
+}
+
 static int
 dec_uint(const struct api_field *f, json_t *v, const char *path, unsigned long long *out,
 	 struct api_err *err)
 {
+	char list[128] = "";
 	long long x;
 
 	if (json_is_integer(v)) {
@@ -282,20 +348,32 @@ dec_uint(const struct api_field *f, json_t *v, const char *path, unsigned long l
 	if (x < f->min || x > f->max)
 		return api_errf(err, 400, path, "%s must be between %lld and %lld", path, f->min,
 				f->max);
+	for (size_t i = 0; i < f->n_choices; i++) {
+		size_t n = strlen(list);
+
+		if (x == f->choices[i]) {
+			*out = (unsigned long long)x;
+			return 0;
+		}
+		snprintf(list + n, sizeof(list) - n, "%s%lld", i ? ", " : "", f->choices[i]);
+	}
+	if (f->n_choices > 0)
+		return api_errf(err, 400, path, "%s must be one of %s", path, list);
 	*out = (unsigned long long)x;
 	return 0;
 }
 
+/* A NULL name stands for JSON null, which the caller has taken as absent. */
 static int
 dec_enum(const struct api_field *f, json_t *v, const char *path, int *out, struct api_err *err)
 {
-	char list[128] = "";
+	char list[192] = "";
 	const char *s;
 
 	if (json_is_string(v)) {
 		s = json_string_value(v);
 		for (size_t i = 0; i < f->n_names; i++) {
-			if (strcmp(s, f->names[i]) == 0) {
+			if (f->names[i] != NULL && strcmp(s, f->names[i]) == 0) {
 				*out = (int)i;
 				return 0;
 			}
@@ -304,7 +382,9 @@ dec_enum(const struct api_field *f, json_t *v, const char *path, int *out, struc
 	for (size_t i = 0; i < f->n_names; i++) {
 		size_t n = strlen(list);
 
-		snprintf(list + n, sizeof(list) - n, "%s\"%s\"", i ? ", " : "", f->names[i]);
+		snprintf(list + n, sizeof(list) - n, "%s%s%s%s", i ? ", " : "",
+			 f->names[i] ? "\"" : "", f->names[i] ? f->names[i] : "null",
+			 f->names[i] ? "\"" : "");
 	}
 	return api_errf(err, 400, path, "%s must be one of %s", path, list);
 }
@@ -363,13 +443,106 @@ dec_ref(const struct api_field *f, json_t *v, const char *path, const struct api
 }
 
 static int
-dec_field(const struct api_field *f, json_t *v, const struct api_dec *d, void *obj,
-	  struct api_err *err)
+dec_ipv4(json_t *v, const char *path, uint32_t *out, struct api_err *err)
 {
-	const char *s, *path = f->json;
+	const char *s;
+
+	if (dec_string(v, path, 1, 15, 0, &s, err) == -1)
+		return -1;
+	if (api_ipv4_parse(s, out) == -1)
+		return api_errf(err, 400, path, "%s \"%s\" is not a dotted IPv4 address", path, s);
+	return 0;
+}
+
+/* "10.1.0.0/16", or an address alone for a /32; host bits must be clear. */
+static int
+dec_prefix(json_t *v, const char *path, struct cfg_prefix *out, struct api_err *err)
+{
+	char addr[16], canon[16];
+	const char *s, *slash, *len;
+	unsigned n = 32;
+	size_t alen, llen;
+	uint32_t a, mask;
+
+	if (dec_string(v, path, 1, 18, 0, &s, err) == -1)
+		return -1;
+	slash = strchr(s, '/');
+	alen = slash ? (size_t)(slash - s) : strlen(s);
+	if (alen >= sizeof(addr))
+		return api_errf(err, 400, path, "%s \"%s\" is not an IPv4 prefix (A.B.C.D/N)",
+				path, s);
+	memcpy(addr, s, alen);
+	addr[alen] = '\0';
+	if (slash != NULL) {
+		/* 0..32: one or two digits, no sign, no leading zero */
+		len = slash + 1;
+		llen = strlen(len);
+		if (llen >= 1 && llen <= 2 && strspn(len, "0123456789") == llen &&
+		    !(llen == 2 && len[0] == '0'))
+			n = (unsigned)strtoul(len, NULL, 10);
+		else
+			n = 99;
+		if (n > 32)
+			return api_errf(err, 400, path, "%s \"%s\": the prefix length must be "
+					"0 to 32", path, s);
+	}
+	if (api_ipv4_parse(addr, &a) == -1)
+		return api_errf(err, 400, path, "%s \"%s\" is not an IPv4 prefix (A.B.C.D/N)",
+				path, s);
+	mask = n == 0 ? 0 : UINT32_MAX << (32 - n);
+	if ((a & ~mask) != 0) {
+		api_ipv4_format(a & mask, canon);
+		return api_errf(err, 400, path, "%s \"%s\" has host bits set (did you mean "
+				"%s/%u?)", path, s, canon, n);
+	}
+	out->addr = a;
+	out->len = n;
+	return 0;
+}
+
+static int dec_field(const struct api_field *f, json_t *v, const char *path,
+		     const struct api_dec *d, void *obj, struct api_err *err);
+static int dec_unknown(const struct api_field *fields, size_t n, json_t *in, const char *prefix,
+		       struct api_err *err);
+static int dec_fields(const struct api_field *fields, size_t n, json_t *in, const char *prefix,
+		      const struct api_dec *d, const void *old, void *obj, struct api_err *err);
+
+static int
+dec_list(const struct api_field *f, json_t *v, const char *path, const struct api_dec *d,
+	 void *obj, struct api_err *err)
+{
+	char *base = (char *)obj + f->offset, sub[API_FIELD_MAX];
+	size_t n, i;
+	json_t *x;
+
+	if (!json_is_array(v))
+		return api_errf(err, 400, path, "%s must be an array", path);
+	n = json_array_size(v);
+	if ((long long)n < f->min || (long long)n > f->max)
+		return api_errf(err, 400, path, "%s must hold %lld to %lld items (it holds %zu)",
+				path, f->min, f->max, n);
+	json_array_foreach(v, i, x) {
+		snprintf(sub, sizeof(sub), "%s[%zu]", path, i);
+		if (json_is_null(x))
+			return api_errf(err, 400, sub, "%s must not be null", sub);
+		if (dec_field(f->sub, x, sub, d, base + i * f->size, err) == -1)
+			return -1;
+	}
+	count_store(f, obj, n);
+	return 0;
+}
+
+static int
+dec_field(const struct api_field *f, json_t *v, const char *path, const struct api_dec *d,
+	  void *obj, struct api_err *err)
+{
+	const char *s;
 	unsigned long long u = 0;
+	uint32_t a;
 	int e = 0;
 
+	if (dec_legacy(f, v, path, err) == -1)
+		return -1;
 	switch (f->kind) {
 	case API_F_STR:
 		if (dec_string(v, path, f->min, f->max, 0, &s, err) == -1)
@@ -379,7 +552,7 @@ dec_field(const struct api_field *f, json_t *v, const struct api_dec *d, void *o
 	case API_F_TEXT:
 	case API_F_PEM:
 	case API_F_SECRET:
-		if (dec_string(v, path, f->min, f->max, 1, &s, err) == -1)
+		if (dec_string(v, path, f->min, f->max, !(f->flags & API_ONELINE), &s, err) == -1)
 			return -1;
 		heap_set(f, obj, xstrdup(s));
 		return 0;
@@ -398,6 +571,28 @@ dec_field(const struct api_field *f, json_t *v, const struct api_dec *d, void *o
 	case API_F_REF:
 		return dec_ref(f, v, path, d, (struct cfg_ref *)(void *)((char *)obj + f->offset),
 			       err);
+	case API_F_BOOL:
+		if (!json_is_boolean(v))
+			return api_errf(err, 400, path, "%s must be true or false", path);
+		bool_store(f, obj, json_is_true(v));
+		return 0;
+	case API_F_IPV4:
+		if (dec_ipv4(v, path, &a, err) == -1)
+			return -1;
+		u32_store(f, obj, a);
+		return 0;
+	case API_F_PREFIX:
+		return dec_prefix(v, path, (struct cfg_prefix *)(void *)((char *)obj + f->offset),
+				  err);
+	case API_F_LIST:
+		return dec_list(f, v, path, d, obj, err);
+	case API_F_OBJECT:
+		if (!json_is_object(v))
+			return api_errf(err, 400, path, "%s must be an object", path);
+		if (dec_unknown(f->sub, f->n_sub, v, path, err) == -1)
+			return -1;
+		return dec_fields(f->sub, f->n_sub, v, path, d, NULL, (char *)obj + f->offset,
+				  err);
 	}
 	return api_errf(err, 500, path, "%s: unknown field kind", path);
 }
@@ -405,20 +600,81 @@ dec_field(const struct api_field *f, json_t *v, const struct api_dec *d, void *o
 /* An absent (or null) field: required, kept from the old object, or the
  * default. */
 static int
-dec_absent(const struct api_field *f, const struct api_dec *d, void *obj, struct api_err *err)
+dec_absent(const struct api_field *f, const char *path, const struct api_dec *d,
+	   const void *old, void *obj, struct api_err *err)
 {
-	if ((f->flags & API_KEEP) && d->mode == API_DEC_UPDATE && d->old != NULL) {
-		char *const *old = field_cptr(f, d->old);
+	if ((f->flags & API_KEEP) && d->mode == API_DEC_UPDATE && old != NULL) {
+		if (f->kind == API_F_STR) {
+			str_copy((char *)obj + f->offset, f->size, (const char *)old + f->offset);
+		} else {
+			char *const *p = field_cptr(f, old);
 
-		heap_set(f, obj, *old ? xstrdup(*old) : NULL);
+			heap_set(f, obj, *p ? xstrdup(*p) : NULL);
+		}
 		return 0;
 	}
 	if (f->flags & API_REQUIRED)
-		return api_errf(err, 400, f->json, "%s is required", f->json);
+		return api_errf(err, 400, path, "%s is required", path);
 	if (f->kind == API_F_UINT)
 		uint_store(f, obj, (unsigned long long)f->def);
 	else if (f->kind == API_F_ENUM)
 		enum_store(f, obj, (int)f->def);
+	else if (f->kind == API_F_BOOL)
+		bool_store(f, obj, f->def != 0);
+	else if (f->kind == API_F_IPV4)
+		u32_store(f, obj, (uint32_t)f->def);
+	else if (f->kind == API_F_LIST)
+		count_store(f, obj, 0);
+	return 0;
+}
+
+static const struct api_field *
+field_find(const struct api_field *fields, size_t n, const char *json)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(fields[i].json, json) == 0)
+			return &fields[i];
+	return NULL;
+}
+
+/* Keys of a nested object that its table does not know. */
+static int
+dec_unknown(const struct api_field *fields, size_t n, json_t *in, const char *prefix,
+	    struct api_err *err)
+{
+	char path[API_FIELD_MAX];
+	const char *key;
+	json_t *v;
+
+	json_object_foreach(in, key, v) {
+		if (field_find(fields, n, key) == NULL) {
+			path_join(path, sizeof(path), prefix, key);
+			return api_errf(err, 400, path, "unknown field %s", path);
+		}
+	}
+	return 0;
+}
+
+/* Each field of a table from in: present, or absent (null) and defaulted. */
+static int
+dec_fields(const struct api_field *fields, size_t n, json_t *in, const char *prefix,
+	   const struct api_dec *d, const void *old, void *obj, struct api_err *err)
+{
+	char path[API_FIELD_MAX];
+	json_t *v;
+
+	for (size_t i = 0; i < n; i++) {
+		const struct api_field *f = &fields[i];
+
+		path_join(path, sizeof(path), prefix, f->json);
+		v = json_object_get(in, f->json);
+		if (v == NULL || json_is_null(v)) {
+			if (dec_absent(f, path, d, old, obj, err) == -1)
+				return -1;
+		} else if (dec_field(f, v, path, d, obj, err) == -1) {
+			return -1;
+		}
+	}
 	return 0;
 }
 
@@ -453,15 +709,6 @@ dec_meta(const struct api_type *t, const char *key, json_t *v, const struct api_
 	return 0;	/* links: derived, ignored */
 }
 
-static const struct api_field *
-field_find(const struct api_type *t, const char *json)
-{
-	for (size_t i = 0; i < t->n_fields; i++)
-		if (strcmp(t->fields[i].json, json) == 0)
-			return &t->fields[i];
-	return NULL;
-}
-
 static int
 is_meta_key(const char *key)
 {
@@ -473,7 +720,6 @@ int
 api_obj_decode(const struct api_type *t, json_t *in, const struct api_dec *d, void *obj,
 	       struct api_err *err)
 {
-	const struct api_field *f;
 	const char *key;
 	json_t *v;
 	int rc = -1;
@@ -486,21 +732,13 @@ api_obj_decode(const struct api_type *t, json_t *in, const struct api_dec *d, vo
 		if (is_meta_key(key)) {
 			if (dec_meta(t, key, v, d, obj, err) == -1)
 				goto done;
-		} else if (field_find(t, key) == NULL) {
+		} else if (field_find(t->fields, t->n_fields, key) == NULL) {
 			api_errf(err, 400, key, "unknown field %s in a %s", key, t->type);
 			goto done;
 		}
 	}
-	for (size_t i = 0; i < t->n_fields; i++) {
-		f = &t->fields[i];
-		v = json_object_get(in, f->json);
-		if (v == NULL || json_is_null(v)) {
-			if (dec_absent(f, d, obj, err) == -1)
-				goto done;
-		} else if (dec_field(f, v, d, obj, err) == -1) {
-			goto done;
-		}
-	}
+	if (dec_fields(t->fields, t->n_fields, in, "", d, d->old, obj, err) == -1)
+		goto done;
 	if (d->mode == API_DEC_STORE && (api_meta(obj)->id[0] == '\0' ||
 					 api_meta(obj)->version[0] == '\0')) {
 		api_errf(err, 400, api_meta(obj)->id[0] ? "version" : "id", "%s is required",
@@ -533,10 +771,26 @@ enc_ref(const struct api_field *f, const struct cfg_ref *r, const struct config 
 }
 
 static json_t *
+enc_prefix(const struct cfg_prefix *p)
+{
+	char addr[16], text[24];
+
+	api_ipv4_format(p->addr, addr);
+	snprintf(text, sizeof(text), "%s/%u", addr, p->len);
+	return json_string(text);
+}
+
+static void enc_fields(json_t *j, const struct api_field *fields, size_t n, const void *obj,
+		       const struct config *cfg, int api);
+
+static json_t *
 enc_field(const struct api_field *f, const void *obj, const struct config *cfg, int api)
 {
 	const char *p = (const char *)obj + f->offset;
 	char *const *s;
+	char addr[16];
+	json_t *list;
+	size_t n;
 	int e;
 
 	switch (f->kind) {
@@ -551,13 +805,42 @@ enc_field(const struct api_field *f, const void *obj, const struct config *cfg, 
 		return json_integer((json_int_t)uint_load(f, obj));
 	case API_F_ENUM:
 		e = enum_load(f, obj);
-		return e >= 0 && (size_t)e < f->n_names ? json_string(f->names[e]) : json_null();
+		return e >= 0 && (size_t)e < f->n_names && f->names[e] != NULL ?
+		    json_string(f->names[e]) : json_null();
 	case API_F_CONST:
 		return json_string(f->names[0]);
 	case API_F_REF:
 		return enc_ref(f, (const struct cfg_ref *)(const void *)p, cfg, api);
+	case API_F_BOOL:
+		return json_boolean(bool_load(f, obj));
+	case API_F_IPV4:
+		api_ipv4_format(u32_load(f, obj), addr);
+		return json_string(addr);
+	case API_F_PREFIX:
+		return enc_prefix((const struct cfg_prefix *)(const void *)p);
+	case API_F_LIST:
+		list = json_array();
+		n = count_load(f, obj);
+		for (size_t i = 0; i < n; i++)
+			json_array_append_new(list, enc_field(f->sub, p + i * f->size, cfg, api));
+		return list;
+	case API_F_OBJECT:
+		list = json_object();
+		enc_fields(list, f->sub, f->n_sub, p, cfg, api);
+		return list;
 	}
 	return json_null();
+}
+
+static void
+enc_fields(json_t *j, const struct api_field *fields, size_t n, const void *obj,
+	   const struct config *cfg, int api)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (api && fields[i].kind == API_F_SECRET)
+			continue;	/* never returned, not even masked */
+		json_object_set_new(j, fields[i].json, enc_field(&fields[i], obj, cfg, api));
+	}
 }
 
 json_t *
@@ -571,19 +854,17 @@ api_obj_encode(const struct api_type *t, const void *obj, const struct config *c
 	size_t n;
 
 	json_object_set_new(j, "version", json_string(m->version));
-	for (size_t i = 0; i < t->n_fields; i++) {
-		const struct api_field *f = &t->fields[i];
-
-		if (api && f->kind == API_F_SECRET)
-			continue;	/* never returned, not even masked */
-		json_object_set_new(j, f->json, enc_field(f, obj, cfg, api));
-	}
+	enc_fields(j, t->fields, t->n_fields, obj, cfg, api);
 	json_object_set_new(j, "id", json_string(m->id));
 	json_object_set_new(j, "type", json_string(t->type));
 	if (api) {
+		/* A singleton lives at its path; a collection item below it. */
 		n = strlen(self_base) + strlen(t->path) + strlen(m->id) + 2;
 		self = xmalloc(n);
-		snprintf(self, n, "%s%s/%s", self_base, t->path, m->id);
+		if (t->count_off == API_FIXED)
+			snprintf(self, n, "%s%s", self_base, t->path);
+		else
+			snprintf(self, n, "%s%s/%s", self_base, t->path, m->id);
 		links = json_object();
 		json_object_set_new(links, "self", json_string(self));
 		json_object_set_new(j, "links", links);

@@ -198,15 +198,19 @@ commit(struct api_call *c, struct config *next, const char *id, const char *what
 	return 0;
 }
 
+/* The name, then what else the type wants unique (obj's id is its own,
+ * or empty on create). */
 static int
 name_conflict(struct api_call *c, const struct config *cur, const void *obj, const char *self_id)
 {
 	const struct cfg_meta *o = api_name_find(c->t, cur, api_cmeta(obj)->name, self_id);
 
-	if (o == NULL)
-		return 0;
-	return api_errf(&c->err, 409, "name", "a %s named \"%s\" exists already (id %s)",
-			c->t->type, o->name, o->id);
+	if (o != NULL)
+		return api_errf(&c->err, 409, "name", "a %s named \"%s\" exists already (id %s)",
+				c->t->type, o->name, o->id);
+	if (c->t->conflict != NULL)
+		return c->t->conflict(cur, obj, &c->err);
+	return 0;
 }
 
 int
@@ -298,12 +302,12 @@ api_h_update(struct api_call *c)
 		api_obj_clear(c->t, obj);
 		goto done;
 	}
+	str_copy(m->id, sizeof(m->id), api_cmeta(old)->id);
 	if (name_conflict(c, cur, obj, api_cmeta(old)->id) == -1 ||
 	    (c->t->check != NULL && c->t->check(obj, &c->err) == -1)) {
 		api_obj_clear(c->t, obj);
 		goto done;
 	}
-	str_copy(m->id, sizeof(m->id), api_cmeta(old)->id);
 	do
 		api_version_new(m->version);
 	while (strcmp(m->version, api_cmeta(old)->version) == 0);

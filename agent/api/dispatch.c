@@ -31,6 +31,11 @@ struct api_route {
 	{ "PUT",    path "/{id}",  obj, api_h_update, "replace; carries the current version" }, \
 	{ "DELETE", path "/{id}",  obj, api_h_delete, "delete (409 while referenced)" }
 
+/* Always there: read and replaced at the path itself, never created or deleted. */
+#define SINGLETON(path, obj) \
+	{ "GET",    path,          obj, api_h_single_get,    "read the settings" }, \
+	{ "PUT",    path,          obj, api_h_single_update, "replace; carries the current version" }
+
 static const struct api_route routes[] = {
 	{ "GET", "", API_OBJ__COUNT, h_index, "this list of routes" },
 	COLLECTION(API_PATH_NETWORKS, API_OBJ_NETWORK),
@@ -39,6 +44,20 @@ static const struct api_route routes[] = {
 	COLLECTION(API_PATH_TELEMETRY, API_OBJ_TELEMETRY),
 	{ "GET", API_PATH_TEL_STATUSES, API_OBJ__COUNT, h_tel_status,
 	  "telemetry streaming state and errors by type" },
+	COLLECTION(API_PATH_IKE_POLICIES, API_OBJ_IKE_POLICY),
+	COLLECTION(API_PATH_PSKS, API_OBJ_PSK),
+	COLLECTION(API_PATH_XFORM_SETS, API_OBJ_TRANSFORM_SET),
+	COLLECTION(API_PATH_CRYPTO_MAPS, API_OBJ_CRYPTO_MAP),
+	SINGLETON(API_PATH_DPD, API_OBJ_DPD),
+	SINGLETON(API_PATH_IKE_SETTINGS, API_OBJ_IKE_SETTINGS),
+	{ "GET", API_PATH_IKE_SAS, API_OBJ__COUNT, api_h_ike_sas,
+	  "IKE SAs (show crypto isakmp sa)" },
+	{ "GET", API_PATH_IPSEC_SAS, API_OBJ__COUNT, api_h_ipsec_sas,
+	  "IPsec SAs and their counters (show crypto ipsec sa)" },
+	{ "GET", API_PATH_TUNNELS, API_OBJ__COUNT, api_h_tunnels,
+	  "tunnels per crypto map entry, with the active peer" },
+	{ "POST", API_PATH_CLEAR, API_OBJ__COUNT, api_h_clear_sessions,
+	  "clear crypto session: {\"remote\": \"A.B.C.D\"}, or {} for all; answers {\"cleared\": N}" },
 };
 
 static const struct {

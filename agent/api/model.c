@@ -38,6 +38,8 @@ api_coll_count(const struct api_type *t, const struct config *cfg)
 {
 	size_t n;
 
+	if (t->count_off == API_FIXED)
+		return 1;
 	if (t->count_off == API_SINGLE)
 		return list_get(t, cfg) != NULL;
 	memcpy(&n, (const char *)cfg + t->count_off, sizeof(n));
@@ -53,6 +55,8 @@ count_set(const struct api_type *t, struct config *cfg, size_t n)
 void *
 api_coll_at(const struct api_type *t, const struct config *cfg, size_t i)
 {
+	if (t->count_off == API_FIXED)
+		return (char *)cfg + t->list_off;
 	return (char *)list_get(t, cfg) + i * t->size;
 }
 
@@ -79,6 +83,13 @@ api_coll_add(const struct api_type *t, struct config *cfg, void *obj)
 	size_t n = api_coll_count(t, cfg);
 	char *items;
 
+	if (t->count_off == API_FIXED) {
+		/* replaces the one there (the defaults, when loading) */
+		items = (char *)cfg + t->list_off;
+		api_obj_clear(t, items);
+		memcpy(items, obj, t->size);
+		return;
+	}
 	if (t->count_off == API_SINGLE) {
 		items = xmalloc(t->size);
 		memcpy(items, obj, t->size);
@@ -95,8 +106,13 @@ void
 api_coll_remove(const struct api_type *t, struct config *cfg, size_t i)
 {
 	size_t n = api_coll_count(t, cfg);
-	char *items = list_get(t, cfg);
+	char *items;
 
+	if (t->count_off == API_FIXED) {
+		api_obj_clear(t, (char *)cfg + t->list_off);	/* no route deletes one */
+		return;
+	}
+	items = list_get(t, cfg);
 	api_obj_clear(t, items + i * t->size);
 	if (t->count_off == API_SINGLE) {
 		free(items);
@@ -127,6 +143,36 @@ api_name_find(const struct api_type *t, const struct config *cfg, const char *na
 	return NULL;
 }
 
+/* The references field f of obj holds: a REF, or a LIST of REF. *n of
+ * them, stride bytes apart; NULL when f holds none. */
+static const char *
+field_refs(const struct api_field *f, const char *obj, size_t *n, size_t *stride,
+	   enum api_obj *target)
+{
+	*n = 0;
+	*stride = 0;
+	if (f->kind == API_F_REF) {
+		*n = 1;
+		*target = f->ref;
+		return obj + f->offset;
+	}
+	if (f->kind == API_F_LIST && f->sub->kind == API_F_REF) {
+		memcpy(n, obj + f->count_off, sizeof(*n));
+		if (*n > (size_t)f->max)
+			*n = (size_t)f->max;
+		*stride = f->size;
+		*target = f->sub->ref;
+		return obj + f->offset + f->sub->offset;
+	}
+	return NULL;
+}
+
+static const struct cfg_ref *
+ref_at(const char *refs, size_t stride, size_t k)
+{
+	return (const void *)(refs + k * stride);
+}
+
 int
 api_referrers_check(const struct config *cfg, const struct api_type *t, const char *id,
 		    struct api_err *err)
@@ -140,19 +186,51 @@ api_referrers_check(const struct config *cfg, const struct api_type *t, const ch
 		for (size_t fi = 0; fi < rt->n_fields; fi++) {
 			const struct api_field *f = &rt->fields[fi];
 
-			if (f->kind != API_F_REF || f->ref != t->obj)
-				continue;
 			for (size_t i = 0; i < n; i++) {
-				const char *obj = api_coll_at(rt, cfg, i);
-				const struct cfg_ref *r = (const void *)(obj + f->offset);
+				const char *obj = api_coll_at(rt, cfg, i), *refs;
+				size_t nrefs, stride;
+				enum api_obj to;
 
-				if (strcmp(r->id, id) != 0)
-					continue;
-				return api_errf(err, 409, "", "%s \"%s\" is used by %s \"%s\" "
-						"(%s); change or delete that first", t->type,
-						target ? target->name : id, rt->type,
-						api_cmeta(obj)->name, f->json);
+				refs = field_refs(f, obj, &nrefs, &stride, &to);
+				for (size_t k = 0; k < nrefs && to == t->obj; k++) {
+					if (strcmp(ref_at(refs, stride, k)->id, id) != 0)
+						continue;
+					return api_errf(err, 409, "", "%s \"%s\" is used by %s "
+							"\"%s\" (%s); change or delete that "
+							"first", t->type,
+							target ? target->name : id, rt->type,
+							api_cmeta(obj)->name, f->json);
+				}
 			}
+		}
+	}
+	return 0;
+}
+
+/* Every reference of obj resolves to an object of the right type. */
+static int
+refs_resolve(const struct api_type *t, const struct config *cfg, const char *obj,
+	     struct api_err *err)
+{
+	char field[API_FIELD_MAX];
+
+	for (size_t fi = 0; fi < t->n_fields; fi++) {
+		const struct api_field *f = &t->fields[fi];
+		size_t nrefs, stride;
+		enum api_obj to;
+		const char *refs = field_refs(f, obj, &nrefs, &stride, &to);
+
+		for (size_t k = 0; k < nrefs; k++) {
+			const struct cfg_ref *r = ref_at(refs, stride, k);
+
+			if (api_coll_find(&api_types[to], cfg, r->id, NULL) != NULL)
+				continue;
+			if (f->kind == API_F_LIST)
+				snprintf(field, sizeof(field), "%s[%zu].id", f->json, k);
+			else
+				snprintf(field, sizeof(field), "%s.id", f->json);
+			return api_errf(err, 400, field, "no %s with id %s", api_types[to].type,
+					r->id);
 		}
 	}
 	return 0;
@@ -180,18 +258,10 @@ validate_object(const struct api_type *t, const struct config *cfg, size_t i, in
 			goto fail;
 		}
 	}
-	for (size_t fi = 0; fi < t->n_fields; fi++) {
-		const struct api_field *f = &t->fields[fi];
-		const struct cfg_ref *r = (const void *)(obj + f->offset);
-		char field[API_FIELD_MAX];
-
-		if (f->kind != API_F_REF ||
-		    api_coll_find(&api_types[f->ref], cfg, r->id, NULL) != NULL)
-			continue;
-		snprintf(field, sizeof(field), "%s.id", f->json);
-		api_errf(err, 400, field, "no %s with id %s", api_types[f->ref].type, r->id);
+	if (refs_resolve(t, cfg, obj, err) == -1)
 		goto fail;
-	}
+	if (t->conflict != NULL && t->conflict(cfg, obj, err) == -1)
+		goto fail;
 	if (deep && t->check != NULL && t->check(obj, err) == -1)
 		goto fail;
 	return 0;

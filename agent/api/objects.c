@@ -1,7 +1,8 @@
 /*
- * The object types of the API (R-7.2, R-12): one field table per cfg_*
- * struct plus the checks a table cannot express (a HOST value is an IPv4
- * address, a certificate parses, a private key matches its certificate).
+ * The object types of the API (R-7.2, R-7.3, R-12): one field table per
+ * cfg_* struct plus the checks a table cannot express (a HOST value is an
+ * IPv4 address, a certificate parses, a private key matches its
+ * certificate, GCM takes no auth, IKE policy priorities are unique).
  * Adding an object type is a struct in core/config.h and a table here.
  */
 #include "api/api_int.h"
@@ -10,6 +11,7 @@
 #include <ctype.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include <openssl/err.h>
 #include <openssl/pem.h>
@@ -41,6 +43,32 @@ api_ipv4_valid(const char *s)
 			return 0;
 	}
 	return *s == '\0';
+}
+
+int
+api_ipv4_parse(const char *s, uint32_t *out)
+{
+	uint32_t a = 0;
+
+	if (!api_ipv4_valid(s))
+		return -1;
+	for (int part = 0; part < 4; part++) {
+		unsigned v = 0;
+
+		if (part > 0)
+			s++;	/* the dot */
+		while (*s >= '0' && *s <= '9')
+			v = v * 10 + (unsigned)(*s++ - '0');
+		a = a << 8 | v;
+	}
+	*out = a;
+	return 0;
+}
+
+void
+api_ipv4_format(uint32_t a, char out[static 16])
+{
+	snprintf(out, 16, "%u.%u.%u.%u", a >> 24, (a >> 16) & 0xff, (a >> 8) & 0xff, a & 0xff);
 }
 
 /* RFC 1123 host name: labels of 1..63 letters, digits and inner hyphens,
@@ -185,6 +213,152 @@ ca_cert_check(const void *obj, struct api_err *err)
 	return api_pem_certs_check(c->cert_pem, "cert", err);
 }
 
+/* ---- VPN checks --------------------------------------------------------- */
+
+/* Ones then zeros: the complement plus one is a power of two (or zero). */
+static int
+mask_contiguous(uint32_t m)
+{
+	return (~m & (~m + 1)) == 0;
+}
+
+static int
+psk_check(const void *obj, struct api_err *err)
+{
+	const struct cfg_psk *p = obj;
+	char a[16], m[16], want[16];
+
+	api_ipv4_format(p->addr, a);
+	api_ipv4_format(p->mask, m);
+	if (p->key == NULL)
+		return api_errf(err, 400, "key", "key is required");
+	if (!mask_contiguous(p->mask))
+		return api_errf(err, 400, "mask", "mask %s is not contiguous (a netmask such "
+				"as 255.255.255.0)", m);
+	if ((p->addr & ~p->mask) != 0) {
+		api_ipv4_format(p->addr & p->mask, want);
+		return api_errf(err, 400, "address", "address %s has bits outside mask %s "
+				"(did you mean %s?)", a, m, want);
+	}
+	if (p->addr == 0 && p->mask != 0)
+		return api_errf(err, 400, "mask", "mask %s with address 0.0.0.0 matches no "
+				"peer; the wild card is address 0.0.0.0 with mask 0.0.0.0", m);
+	return 0;
+}
+
+/* Two keys for the same peers: which one applies would be a guess. */
+static int
+psk_conflict(const struct config *cfg, const void *obj, struct api_err *err)
+{
+	const struct cfg_psk *p = obj;
+	char a[16], m[16];
+
+	for (size_t i = 0; i < cfg->n_psks; i++) {
+		const struct cfg_psk *o = &cfg->psks[i];
+
+		if (strcmp(o->meta.id, p->meta.id) == 0 || o->addr != p->addr ||
+		    o->mask != p->mask)
+			continue;
+		api_ipv4_format(p->addr, a);
+		api_ipv4_format(p->mask, m);
+		return api_errf(err, 409, "address", "presharedkey \"%s\" has address %s mask "
+				"%s already", o->meta.name, a, m);
+	}
+	return 0;
+}
+
+/* Policies are proposed in priority order: two with one priority have none. */
+static int
+ike_policy_conflict(const struct config *cfg, const void *obj, struct api_err *err)
+{
+	const struct cfg_ike_policy *p = obj;
+
+	for (size_t i = 0; i < cfg->n_ike_policies; i++) {
+		const struct cfg_ike_policy *o = &cfg->ike_policies[i];
+
+		if (strcmp(o->meta.id, p->meta.id) != 0 && o->priority == p->priority)
+			return api_errf(err, 409, "priority", "priority %u is taken by "
+					"ikepolicy \"%s\"", p->priority, o->meta.name);
+	}
+	return 0;
+}
+
+static int
+transform_set_check(const void *obj, struct api_err *err)
+{
+	const struct cfg_transform_set *t = obj;
+	int gcm = t->esp == CFG_ESP_GCM || t->esp == CFG_ESP_GCM256;
+
+	if ((unsigned)t->esp >= CFG_ESP_ENC__COUNT || (unsigned)t->auth >= CFG_ESP_AUTH__COUNT)
+		return api_errf(err, 400, "esp", "esp is not a known transform");
+	if (gcm && t->auth != CFG_ESP_AUTH_NONE)
+		return api_errf(err, 400, "auth", "auth must be null with %s (GCM authenticates "
+				"by itself)", cfg_esp_enc_names[t->esp]);
+	if (!gcm && t->auth == CFG_ESP_AUTH_NONE)
+		return api_errf(err, 400, "auth", "auth is required with %s (\"esp-sha-hmac\" "
+				"or \"esp-sha256-hmac\")", cfg_esp_enc_names[t->esp]);
+	return 0;
+}
+
+static int
+peer_check(const char *peer, size_t i, struct api_err *err)
+{
+	char field[32];
+	uint32_t a;
+
+	snprintf(field, sizeof(field), "peers[%zu]", i);
+	if (api_ipv4_parse(peer, &a) == 0) {
+		if (a == 0 || a == UINT32_MAX || (a >> 28) == 0xe)
+			return api_errf(err, 400, field, "%s \"%s\" is not a unicast address",
+					field, peer);
+		return 0;
+	}
+	if (!api_hostname_valid(peer))
+		return api_errf(err, 400, field, "%s \"%s\" is neither an IPv4 address nor a "
+				"host name", field, peer);
+	return 0;
+}
+
+static int
+crypto_map_check(const void *obj, struct api_err *err)
+{
+	const struct cfg_crypto_map *m = obj;
+	char field[40];
+
+	for (size_t i = 0; i < m->n_peers && i < CFG_PEERS_MAX; i++) {
+		if (peer_check(m->peers[i], i, err) == -1)
+			return -1;
+		for (size_t j = 0; j < i; j++) {
+			if (strcasecmp(m->peers[j], m->peers[i]) != 0)
+				continue;
+			snprintf(field, sizeof(field), "peers[%zu]", i);
+			return api_errf(err, 400, field, "%s \"%s\" is listed already (peers[%zu])",
+					field, m->peers[i], j);
+		}
+	}
+	for (size_t i = 0; i < m->n_transform_sets && i < CFG_MAP_XFORMS_MAX; i++) {
+		for (size_t j = 0; j < i; j++) {
+			if (strcmp(m->transform_sets[j].id, m->transform_sets[i].id) != 0)
+				continue;
+			snprintf(field, sizeof(field), "transformSets[%zu]", i);
+			return api_errf(err, 400, field, "%s: transformset %s is listed already "
+					"(transformSets[%zu])", field, m->transform_sets[i].id, j);
+		}
+	}
+	return 0;
+}
+
+static int
+dpd_check(const void *obj, struct api_err *err)
+{
+	const struct cfg_dpd *d = obj;
+
+	if (d->keepalive_s != 0 && d->keepalive_s < 10)
+		return api_errf(err, 400, "keepaliveSeconds", "keepaliveSeconds must be 0 (DPD "
+				"off) or between 10 and 3600");
+	return 0;
+}
+
 /* ---- tables ------------------------------------------------------------- */
 
 #define F_NAME(T) { .json = "name", .kind = API_F_STR, .flags = API_REQUIRED, \
@@ -242,6 +416,164 @@ static const struct api_field telemetry_fields[] = {
 	       86400, 60),
 };
 
+/* ---- VPN tables --------------------------------------------------------- */
+
+#define F_ENUM(T, m, j, fl, nm, cnt, d) { .json = j, .kind = API_F_ENUM, .flags = fl, \
+	.offset = offsetof(T, m), .names = nm, .n_names = cnt, .def = d }
+#define F_BOOL(T, m, j, d) { .json = j, .kind = API_F_BOOL, .offset = offsetof(T, m), \
+	.def = d }
+#define LEGACY(l) .legacy = l, .n_legacy = ARRAY_LEN(l)
+/* PUT on a singleton may leave the name out. */
+#define F_SINGLE_NAME(T) { .json = "name", .kind = API_F_STR, \
+	.flags = API_REQUIRED | API_KEEP, .offset = offsetof(T, meta.name), \
+	.size = CFG_NAME_MAX, .min = 1, .max = CFG_NAME_MAX - 1 }
+
+static const char *const pre_share[] = { "pre-share" };
+static const char *const permit[] = { "permit" };
+static const char *const proto_ip[] = { "ip" };
+static const long long dh_groups[] = { 2, 14, 19 };
+
+static const struct api_legacy ike_enc_legacy[] = {
+	{ "des", "DES/3DES are insecure and not supported; use aes or aes-256" },
+	{ "3des", "DES/3DES are insecure and not supported; use aes or aes-256" },
+};
+static const struct api_legacy ike_hash_legacy[] = {
+	{ "md5", "MD5 is insecure and not supported; use sha256 (or sha)" },
+};
+static const struct api_legacy dh_legacy[] = {
+	{ "1", "DH group 1 (768-bit MODP) is insecure and not supported; use 14 or 19" },
+	{ "5", "DH group 5 (1536-bit MODP) is too weak and not supported; use 14 or 19" },
+};
+static const struct api_legacy esp_legacy[] = {
+	{ "esp-des", "DES/3DES are insecure and not supported; use esp-aes, esp-aes-256, "
+	  "esp-gcm or esp-gcm-256" },
+	{ "esp-3des", "DES/3DES are insecure and not supported; use esp-aes, esp-aes-256, "
+	  "esp-gcm or esp-gcm-256" },
+	{ "esp-null", "esp-null does not encrypt and is not supported; use esp-aes-256 or "
+	  "esp-gcm-256" },
+};
+static const struct api_legacy esp_auth_legacy[] = {
+	{ "esp-md5-hmac", "MD5 is insecure and not supported; use esp-sha256-hmac (or "
+	  "esp-sha-hmac)" },
+};
+static const struct api_legacy pfs_legacy[] = {
+	{ "group1", "DH group 1 is insecure and not supported; use group14 or group19" },
+	{ "group2", "DH group 2 is too weak for PFS here; use group14 or group19" },
+	{ "group5", "DH group 5 is too weak and not supported; use group14 or group19" },
+};
+
+static const struct api_field ike_policy_fields[] = {
+	F_NAME(struct cfg_ike_policy),
+	F_DESCRIPTION(struct cfg_ike_policy),
+	F_UINT(struct cfg_ike_policy, priority, "priority", API_REQUIRED, 1, 10000, 0),
+	{ .json = "encryption", .kind = API_F_ENUM, .flags = API_REQUIRED,
+	  .offset = offsetof(struct cfg_ike_policy, encryption), .names = cfg_ike_enc_names,
+	  .n_names = CFG_IKE_ENC__COUNT, LEGACY(ike_enc_legacy) },
+	{ .json = "hash", .kind = API_F_ENUM, .flags = API_REQUIRED,
+	  .offset = offsetof(struct cfg_ike_policy, hash), .names = cfg_ike_hash_names,
+	  .n_names = CFG_IKE_HASH__COUNT, LEGACY(ike_hash_legacy) },
+	{ .json = "authentication", .kind = API_F_CONST, .names = pre_share,
+	  .n_names = ARRAY_LEN(pre_share) },
+	{ .json = "group", .kind = API_F_UINT, .flags = API_REQUIRED,
+	  .offset = offsetof(struct cfg_ike_policy, group), .size = sizeof(unsigned),
+	  .min = 0, .max = 65535, .choices = dh_groups, .n_choices = ARRAY_LEN(dh_groups),
+	  LEGACY(dh_legacy) },
+	F_UINT(struct cfg_ike_policy, lifetime_s, "lifetimeSeconds", 0, 60, 86400, 86400),
+};
+
+static const struct api_field psk_fields[] = {
+	F_NAME(struct cfg_psk),
+	F_DESCRIPTION(struct cfg_psk),
+	{ .json = "key", .kind = API_F_SECRET, .flags = API_REQUIRED | API_KEEP | API_ONELINE,
+	  .offset = offsetof(struct cfg_psk, key), .min = 1, .max = CFG_PSK_MAX },
+	{ .json = "address", .kind = API_F_IPV4, .flags = API_REQUIRED,
+	  .offset = offsetof(struct cfg_psk, addr) },
+	{ .json = "mask", .kind = API_F_IPV4, .offset = offsetof(struct cfg_psk, mask),
+	  .def = 0xffffffffLL },
+};
+
+static const struct api_field transform_set_fields[] = {
+	F_NAME(struct cfg_transform_set),
+	F_DESCRIPTION(struct cfg_transform_set),
+	{ .json = "esp", .kind = API_F_ENUM, .flags = API_REQUIRED,
+	  .offset = offsetof(struct cfg_transform_set, esp), .names = cfg_esp_enc_names,
+	  .n_names = CFG_ESP_ENC__COUNT, LEGACY(esp_legacy) },
+	{ .json = "auth", .kind = API_F_ENUM,
+	  .offset = offsetof(struct cfg_transform_set, auth), .names = cfg_esp_auth_names,
+	  .n_names = CFG_ESP_AUTH__COUNT, .def = CFG_ESP_AUTH_NONE, LEGACY(esp_auth_legacy) },
+	F_ENUM(struct cfg_transform_set, mode, "mode", 0, cfg_esp_mode_names,
+	       CFG_ESP_MODE__COUNT, CFG_ESP_TUNNEL),
+};
+
+/* One matchAddress line; offsets within struct cfg_match. */
+static const struct api_field match_fields[] = {
+	{ .json = "action", .kind = API_F_CONST, .names = permit, .n_names = ARRAY_LEN(permit) },
+	{ .json = "protocol", .kind = API_F_CONST, .names = proto_ip,
+	  .n_names = ARRAY_LEN(proto_ip) },
+	{ .json = "source", .kind = API_F_PREFIX, .flags = API_REQUIRED,
+	  .offset = offsetof(struct cfg_match, src) },
+	{ .json = "destination", .kind = API_F_PREFIX, .flags = API_REQUIRED,
+	  .offset = offsetof(struct cfg_match, dst) },
+};
+
+/* List elements: offset 0 within one array slot. */
+static const struct api_field peer_elem = { .json = "peers", .kind = API_F_STR,
+	.size = CFG_HOST_MAX, .min = 1, .max = 253 };
+static const struct api_field xform_elem = { .json = "transformSets", .kind = API_F_REF,
+	.ref = API_OBJ_TRANSFORM_SET };
+static const struct api_field match_elem = { .json = "matchAddress", .kind = API_F_OBJECT,
+	.sub = match_fields, .n_sub = ARRAY_LEN(match_fields) };
+
+#define F_LIST(T, m, c, j, elem, hi) { .json = j, .kind = API_F_LIST, .flags = API_REQUIRED, \
+	.offset = offsetof(T, m), .count_off = offsetof(T, c), .size = sizeof(((T *)0)->m[0]), \
+	.min = 1, .max = hi, .sub = &elem }
+
+static const struct api_field crypto_map_fields[] = {
+	F_NAME(struct cfg_crypto_map),
+	F_DESCRIPTION(struct cfg_crypto_map),
+	F_UINT(struct cfg_crypto_map, sequence, "sequence", API_REQUIRED, 1, 65535, 0),
+	F_LIST(struct cfg_crypto_map, peers, n_peers, "peers", peer_elem, CFG_PEERS_MAX),
+	F_LIST(struct cfg_crypto_map, transform_sets, n_transform_sets, "transformSets",
+	       xform_elem, CFG_MAP_XFORMS_MAX),
+	F_LIST(struct cfg_crypto_map, match, n_match, "matchAddress", match_elem,
+	       CFG_MATCH_MAX),
+	{ .json = "pfs", .kind = API_F_ENUM, .offset = offsetof(struct cfg_crypto_map, pfs),
+	  .names = cfg_pfs_names, .n_names = CFG_PFS__COUNT, .def = CFG_PFS_NONE,
+	  LEGACY(pfs_legacy) },
+	F_UINT(struct cfg_crypto_map, lifetime_s, "lifetimeSeconds", 0, 120, 86400, 3600),
+	F_UINT(struct cfg_crypto_map, lifetime_kb, "lifetimeKilobytes", 0, 2560, UINT32_MAX,
+	       4608000),
+	F_BOOL(struct cfg_crypto_map, force_encap, "forceEncapsulation", 0),
+	F_BOOL(struct cfg_crypto_map, initiate, "initiate", 1),
+};
+
+static const struct api_field dpd_fields[] = {
+	F_SINGLE_NAME(struct cfg_dpd),
+	F_DESCRIPTION(struct cfg_dpd),
+	F_UINT(struct cfg_dpd, keepalive_s, "keepaliveSeconds", 0, 0, 3600, 0),
+	F_UINT(struct cfg_dpd, retry_s, "retrySeconds", 0, 2, 60, 2),
+	F_UINT(struct cfg_dpd, retries, "retries", 0, 1, 10, 5),
+	F_ENUM(struct cfg_dpd, mode, "mode", 0, cfg_dpd_mode_names, CFG_DPD_MODE__COUNT,
+	       CFG_DPD_ON_DEMAND),
+};
+
+static const struct api_field ike_settings_fields[] = {
+	F_SINGLE_NAME(struct cfg_ike_settings),
+	F_DESCRIPTION(struct cfg_ike_settings),
+	F_ENUM(struct cfg_ike_settings, identity, "identity", 0, cfg_ike_identity_names,
+	       CFG_IKE_ID__COUNT, CFG_IKE_ID_ADDRESS),
+	F_UINT(struct cfg_ike_settings, nat_keepalive_s, "natKeepaliveSeconds", 0, 0, 3600, 20),
+};
+
+static_assert(ARRAY_LEN(((struct cfg_crypto_map *)0)->peers) == CFG_PEERS_MAX &&
+	      ARRAY_LEN(((struct cfg_crypto_map *)0)->transform_sets) == CFG_MAP_XFORMS_MAX &&
+	      ARRAY_LEN(((struct cfg_crypto_map *)0)->match) == CFG_MATCH_MAX,
+	      "list caps are the array sizes");
+static_assert(sizeof(((struct cfg_psk *)0)->addr) == 4, "IPv4 fields are 32 bits");
+static_assert(sizeof(enum cfg_pfs) == sizeof(int) && sizeof(enum cfg_esp_auth) == sizeof(int) &&
+	      sizeof(enum cfg_dpd_mode) == sizeof(int) &&
+	      sizeof(enum cfg_ike_identity) == sizeof(int), "enums are stored as int");
+
 #define LIST(m, c) .list_off = offsetof(struct config, m), .count_off = offsetof(struct config, c)
 
 const struct api_type api_types[API_OBJ__COUNT] = {
@@ -271,8 +603,48 @@ const struct api_type api_types[API_OBJ__COUNT] = {
 		.max_items = 1, .fields = telemetry_fields,
 		.n_fields = ARRAY_LEN(telemetry_fields),
 	},
+	[API_OBJ_IKE_POLICY] = {
+		.obj = API_OBJ_IKE_POLICY, .type = "ikepolicy", .path = API_PATH_IKE_POLICIES,
+		.size = sizeof(struct cfg_ike_policy), LIST(ike_policies, n_ike_policies),
+		.max_items = API_OBJECTS_MAX, .fields = ike_policy_fields,
+		.n_fields = ARRAY_LEN(ike_policy_fields), .conflict = ike_policy_conflict,
+	},
+	[API_OBJ_PSK] = {
+		.obj = API_OBJ_PSK, .type = "presharedkey", .path = API_PATH_PSKS,
+		.size = sizeof(struct cfg_psk), LIST(psks, n_psks), .max_items = API_OBJECTS_MAX,
+		.fields = psk_fields, .n_fields = ARRAY_LEN(psk_fields), .check = psk_check,
+		.conflict = psk_conflict,
+	},
+	[API_OBJ_TRANSFORM_SET] = {
+		.obj = API_OBJ_TRANSFORM_SET, .type = "transformset", .path = API_PATH_XFORM_SETS,
+		.size = sizeof(struct cfg_transform_set), LIST(transform_sets, n_transform_sets),
+		.max_items = API_OBJECTS_MAX, .fields = transform_set_fields,
+		.n_fields = ARRAY_LEN(transform_set_fields), .check = transform_set_check,
+	},
+	[API_OBJ_CRYPTO_MAP] = {
+		.obj = API_OBJ_CRYPTO_MAP, .type = "cryptomap", .path = API_PATH_CRYPTO_MAPS,
+		.size = sizeof(struct cfg_crypto_map), LIST(crypto_maps, n_crypto_maps),
+		.max_items = API_OBJECTS_MAX, .fields = crypto_map_fields,
+		.n_fields = ARRAY_LEN(crypto_map_fields), .check = crypto_map_check,
+	},
+	[API_OBJ_DPD] = {
+		.obj = API_OBJ_DPD, .type = "dpdsettings", .path = API_PATH_DPD,
+		.size = sizeof(struct cfg_dpd), .list_off = offsetof(struct config, dpd),
+		.count_off = API_FIXED, .max_items = 1, .fields = dpd_fields,
+		.n_fields = ARRAY_LEN(dpd_fields), .check = dpd_check,
+	},
+	[API_OBJ_IKE_SETTINGS] = {
+		.obj = API_OBJ_IKE_SETTINGS, .type = "ikesettings", .path = API_PATH_IKE_SETTINGS,
+		.size = sizeof(struct cfg_ike_settings), .list_off = offsetof(struct config, ike),
+		.count_off = API_FIXED, .max_items = 1, .fields = ike_settings_fields,
+		.n_fields = ARRAY_LEN(ike_settings_fields),
+	},
 };
 static_assert(ARRAY_LEN(api_types) == API_OBJ__COUNT, "one type per api_obj");
 static_assert(offsetof(struct cfg_network, meta) == 0 && offsetof(struct cfg_internal_cert, meta) == 0
-	      && offsetof(struct cfg_ca_cert, meta) == 0 && offsetof(struct cfg_telemetry, meta) == 0,
+	      && offsetof(struct cfg_ca_cert, meta) == 0 && offsetof(struct cfg_telemetry, meta) == 0
+	      && offsetof(struct cfg_ike_policy, meta) == 0 && offsetof(struct cfg_psk, meta) == 0
+	      && offsetof(struct cfg_transform_set, meta) == 0
+	      && offsetof(struct cfg_crypto_map, meta) == 0 && offsetof(struct cfg_dpd, meta) == 0
+	      && offsetof(struct cfg_ike_settings, meta) == 0,
 	      "every object starts with its meta");

@@ -16,6 +16,59 @@ const char *const cfg_net_subtype_names[CFG_NET__COUNT] = {
 };
 static_assert(ARRAY_LEN(cfg_net_subtype_names) == CFG_NET__COUNT, "network subtype names");
 
+const char *const cfg_ike_enc_names[CFG_IKE_ENC__COUNT] = {
+	[CFG_IKE_ENC_AES] = "aes",
+	[CFG_IKE_ENC_AES256] = "aes-256",
+};
+static_assert(ARRAY_LEN(cfg_ike_enc_names) == CFG_IKE_ENC__COUNT, "IKE cipher names");
+
+const char *const cfg_ike_hash_names[CFG_IKE_HASH__COUNT] = {
+	[CFG_IKE_HASH_SHA] = "sha",
+	[CFG_IKE_HASH_SHA256] = "sha256",
+};
+static_assert(ARRAY_LEN(cfg_ike_hash_names) == CFG_IKE_HASH__COUNT, "IKE hash names");
+
+const char *const cfg_esp_enc_names[CFG_ESP_ENC__COUNT] = {
+	[CFG_ESP_AES] = "esp-aes",
+	[CFG_ESP_AES256] = "esp-aes-256",
+	[CFG_ESP_GCM] = "esp-gcm",
+	[CFG_ESP_GCM256] = "esp-gcm-256",
+};
+static_assert(ARRAY_LEN(cfg_esp_enc_names) == CFG_ESP_ENC__COUNT, "ESP cipher names");
+
+/* NONE has no name: JSON null. */
+const char *const cfg_esp_auth_names[CFG_ESP_AUTH__COUNT] = {
+	[CFG_ESP_AUTH_NONE] = NULL,
+	[CFG_ESP_AUTH_SHA1] = "esp-sha-hmac",
+	[CFG_ESP_AUTH_SHA256] = "esp-sha256-hmac",
+};
+static_assert(ARRAY_LEN(cfg_esp_auth_names) == CFG_ESP_AUTH__COUNT, "ESP auth names");
+
+const char *const cfg_esp_mode_names[CFG_ESP_MODE__COUNT] = {
+	[CFG_ESP_TUNNEL] = "tunnel",
+	[CFG_ESP_TRANSPORT] = "transport",
+};
+static_assert(ARRAY_LEN(cfg_esp_mode_names) == CFG_ESP_MODE__COUNT, "ESP mode names");
+
+const char *const cfg_pfs_names[CFG_PFS__COUNT] = {
+	[CFG_PFS_NONE] = NULL,
+	[CFG_PFS_GROUP14] = "group14",
+	[CFG_PFS_GROUP19] = "group19",
+};
+static_assert(ARRAY_LEN(cfg_pfs_names) == CFG_PFS__COUNT, "PFS names");
+
+const char *const cfg_dpd_mode_names[CFG_DPD_MODE__COUNT] = {
+	[CFG_DPD_ON_DEMAND] = "ON_DEMAND",
+	[CFG_DPD_PERIODIC] = "PERIODIC",
+};
+static_assert(ARRAY_LEN(cfg_dpd_mode_names) == CFG_DPD_MODE__COUNT, "DPD mode names");
+
+const char *const cfg_ike_identity_names[CFG_IKE_ID__COUNT] = {
+	[CFG_IKE_ID_ADDRESS] = "address",
+	[CFG_IKE_ID_HOSTNAME] = "hostname",
+};
+static_assert(ARRAY_LEN(cfg_ike_identity_names) == CFG_IKE_ID__COUNT, "IKE identity names");
+
 static char *
 dup_or_null(const char *s)
 {
@@ -65,10 +118,50 @@ cfg_telemetry_clear(struct cfg_telemetry *t)
 	meta_clear(&t->meta);
 }
 
+static void
+cfg_psk_clear(struct cfg_psk *p)
+{
+	meta_clear(&p->meta);
+	free_secret(p->key);
+	p->key = NULL;
+}
+
+static void
+meta_default(struct cfg_meta *m, const char *id, const char *name)
+{
+	memset(m, 0, sizeof(*m));
+	str_copy(m->id, sizeof(m->id), id);
+	str_copy(m->name, sizeof(m->name), name);
+	str_copy(m->version, sizeof(m->version), CFG_VERSION_DEFAULT);
+}
+
+/* DPD off until a keepalive is configured, as on IOS. */
+void
+config_dpd_default(struct cfg_dpd *d)
+{
+	meta_default(&d->meta, CFG_DPD_ID, "dpd");
+	d->keepalive_s = 0;
+	d->retry_s = 2;
+	d->retries = 5;
+	d->mode = CFG_DPD_ON_DEMAND;
+}
+
+void
+config_ike_settings_default(struct cfg_ike_settings *s)
+{
+	meta_default(&s->meta, CFG_IKE_SETTINGS_ID, "ike");
+	s->identity = CFG_IKE_ID_ADDRESS;
+	s->nat_keepalive_s = 20;
+}
+
 struct config *
 config_new(void)
 {
-	return xcalloc(1, sizeof(struct config));
+	struct config *c = xcalloc(1, sizeof(struct config));
+
+	config_dpd_default(&c->dpd);
+	config_ike_settings_default(&c->ike);
+	return c;
 }
 
 static void *
@@ -81,6 +174,43 @@ array_dup(const void *src, size_t n, size_t size)
 	dst = xreallocarray(NULL, n, size);
 	memcpy(dst, src, n * size);
 	return dst;
+}
+
+/* The VPN objects hold no pointers but descriptions and PSK keys. */
+static void
+config_dup_vpn(struct config *c, const struct config *cfg)
+{
+	size_t i;
+
+	c->ike_policies = array_dup(cfg->ike_policies, cfg->n_ike_policies,
+				    sizeof(*c->ike_policies));
+	c->n_ike_policies = cfg->n_ike_policies;
+	for (i = 0; i < c->n_ike_policies; i++)
+		meta_copy(&c->ike_policies[i].meta, &cfg->ike_policies[i].meta);
+
+	c->psks = array_dup(cfg->psks, cfg->n_psks, sizeof(*c->psks));
+	c->n_psks = cfg->n_psks;
+	for (i = 0; i < c->n_psks; i++) {
+		meta_copy(&c->psks[i].meta, &cfg->psks[i].meta);
+		c->psks[i].key = dup_or_null(cfg->psks[i].key);
+	}
+
+	c->transform_sets = array_dup(cfg->transform_sets, cfg->n_transform_sets,
+				      sizeof(*c->transform_sets));
+	c->n_transform_sets = cfg->n_transform_sets;
+	for (i = 0; i < c->n_transform_sets; i++)
+		meta_copy(&c->transform_sets[i].meta, &cfg->transform_sets[i].meta);
+
+	c->crypto_maps = array_dup(cfg->crypto_maps, cfg->n_crypto_maps,
+				   sizeof(*c->crypto_maps));
+	c->n_crypto_maps = cfg->n_crypto_maps;
+	for (i = 0; i < c->n_crypto_maps; i++)
+		meta_copy(&c->crypto_maps[i].meta, &cfg->crypto_maps[i].meta);
+
+	c->dpd = cfg->dpd;
+	meta_copy(&c->dpd.meta, &cfg->dpd.meta);
+	c->ike = cfg->ike;
+	meta_copy(&c->ike.meta, &cfg->ike.meta);
 }
 
 struct config *
@@ -118,6 +248,7 @@ config_dup(const struct config *cfg)
 		*c->telemetry = *cfg->telemetry;
 		meta_copy(&c->telemetry->meta, &cfg->telemetry->meta);
 	}
+	config_dup_vpn(c, cfg);
 	return c;
 }
 
@@ -141,6 +272,20 @@ config_free(struct config *cfg)
 		cfg_telemetry_clear(cfg->telemetry);
 		free(cfg->telemetry);
 	}
+	for (i = 0; i < cfg->n_ike_policies; i++)
+		meta_clear(&cfg->ike_policies[i].meta);
+	free(cfg->ike_policies);
+	for (i = 0; i < cfg->n_psks; i++)
+		cfg_psk_clear(&cfg->psks[i]);
+	free(cfg->psks);
+	for (i = 0; i < cfg->n_transform_sets; i++)
+		meta_clear(&cfg->transform_sets[i].meta);
+	free(cfg->transform_sets);
+	for (i = 0; i < cfg->n_crypto_maps; i++)
+		meta_clear(&cfg->crypto_maps[i].meta);
+	free(cfg->crypto_maps);
+	meta_clear(&cfg->dpd.meta);
+	meta_clear(&cfg->ike.meta);
 	free(cfg);
 }
 
@@ -169,4 +314,57 @@ config_ca_cert_by_id(const struct config *cfg, const char *id)
 		if (strcmp(cfg->ca_certs[i].meta.id, id) == 0)
 			return &cfg->ca_certs[i];
 	return NULL;
+}
+
+const struct cfg_ike_policy *
+config_ike_policy_by_id(const struct config *cfg, const char *id)
+{
+	for (size_t i = 0; i < cfg->n_ike_policies; i++)
+		if (strcmp(cfg->ike_policies[i].meta.id, id) == 0)
+			return &cfg->ike_policies[i];
+	return NULL;
+}
+
+const struct cfg_psk *
+config_psk_by_id(const struct config *cfg, const char *id)
+{
+	for (size_t i = 0; i < cfg->n_psks; i++)
+		if (strcmp(cfg->psks[i].meta.id, id) == 0)
+			return &cfg->psks[i];
+	return NULL;
+}
+
+const struct cfg_transform_set *
+config_transform_set_by_id(const struct config *cfg, const char *id)
+{
+	for (size_t i = 0; i < cfg->n_transform_sets; i++)
+		if (strcmp(cfg->transform_sets[i].meta.id, id) == 0)
+			return &cfg->transform_sets[i];
+	return NULL;
+}
+
+const struct cfg_crypto_map *
+config_crypto_map_by_id(const struct config *cfg, const char *id)
+{
+	for (size_t i = 0; i < cfg->n_crypto_maps; i++)
+		if (strcmp(cfg->crypto_maps[i].meta.id, id) == 0)
+			return &cfg->crypto_maps[i];
+	return NULL;
+}
+
+/* Masks are contiguous, so a larger mask value is a longer prefix. */
+const struct cfg_psk *
+config_psk_for(const struct config *cfg, uint32_t addr)
+{
+	const struct cfg_psk *best = NULL;
+
+	for (size_t i = 0; i < cfg->n_psks; i++) {
+		const struct cfg_psk *p = &cfg->psks[i];
+
+		if ((addr & p->mask) != p->addr)
+			continue;
+		if (best == NULL || p->mask > best->mask)
+			best = p;
+	}
+	return best;
 }

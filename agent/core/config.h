@@ -2,11 +2,13 @@
  * The configuration model: plain structs, no JSON. The API builds a whole
  * new config, validates it, persists it and hands it to main.c, which swaps
  * it in on the loop thread and frees the old one (STYLE practice 11).
- * Later issues add the VPN objects (IKE policies, crypto maps, DPD) here.
+ * The VPN objects (R-1, R-2.2, R-7.3) follow the telemetry ones: addresses
+ * are host-byte-order uint32_t, lists are fixed arrays with a named cap.
  */
 #ifndef CORE_CONFIG_H
 #define CORE_CONFIG_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -60,6 +62,115 @@ struct cfg_telemetry {
 	unsigned        min_interval_s;		/* default 60; lower only for tests */
 };
 
+/* ---- VPN: IKE policies, pre-shared keys, transform sets, crypto maps ---- */
+
+#define CFG_PSK_MAX        128	/* pre-shared key characters */
+#define CFG_PEERS_MAX      10	/* peers of one crypto map entry */
+#define CFG_MAP_XFORMS_MAX 6	/* transform sets of one crypto map entry */
+#define CFG_MATCH_MAX      16	/* match-address lines of one crypto map entry */
+
+/* `crypto isakmp policy N`; authentication is always pre-share. */
+enum cfg_ike_enc { CFG_IKE_ENC_AES, CFG_IKE_ENC_AES256, CFG_IKE_ENC__COUNT };
+extern const char *const cfg_ike_enc_names[CFG_IKE_ENC__COUNT];	/* "aes", "aes-256" */
+enum cfg_ike_hash { CFG_IKE_HASH_SHA, CFG_IKE_HASH_SHA256, CFG_IKE_HASH__COUNT };
+extern const char *const cfg_ike_hash_names[CFG_IKE_HASH__COUNT];	/* "sha", "sha256" */
+
+struct cfg_ike_policy {
+	struct cfg_meta   meta;
+	unsigned          priority;	/* 1..10000, unique; lowest is proposed first */
+	enum cfg_ike_enc  encryption;	/* AES-CBC-128 / AES-CBC-256 */
+	enum cfg_ike_hash hash;		/* HMAC-SHA1 / HMAC-SHA-256 */
+	unsigned          group;	/* DH group 2, 14 or 19 */
+	unsigned          lifetime_s;	/* 60..86400, default 86400 */
+};
+
+/* `crypto isakmp key KEY address A MASK`; 0.0.0.0/0.0.0.0 is the wild card. */
+struct cfg_psk {
+	struct cfg_meta meta;
+	char           *key;	/* secret: never returned, wiped on free */
+	uint32_t        addr;	/* host byte order, no bits outside mask */
+	uint32_t        mask;	/* contiguous; default 255.255.255.255 */
+};
+
+enum cfg_esp_enc { CFG_ESP_AES, CFG_ESP_AES256, CFG_ESP_GCM, CFG_ESP_GCM256, CFG_ESP_ENC__COUNT };
+/* "esp-aes", "esp-aes-256", "esp-gcm", "esp-gcm-256" */
+extern const char *const cfg_esp_enc_names[CFG_ESP_ENC__COUNT];
+enum cfg_esp_auth { CFG_ESP_AUTH_NONE, CFG_ESP_AUTH_SHA1, CFG_ESP_AUTH_SHA256,
+		    CFG_ESP_AUTH__COUNT };
+/* NULL (JSON null: GCM), "esp-sha-hmac", "esp-sha256-hmac" */
+extern const char *const cfg_esp_auth_names[CFG_ESP_AUTH__COUNT];
+enum cfg_esp_mode { CFG_ESP_TUNNEL, CFG_ESP_TRANSPORT, CFG_ESP_MODE__COUNT };
+extern const char *const cfg_esp_mode_names[CFG_ESP_MODE__COUNT];	/* "tunnel", "transport" */
+
+/* `crypto ipsec transform-set`: auth is NONE exactly when enc is GCM. */
+struct cfg_transform_set {
+	struct cfg_meta   meta;
+	enum cfg_esp_enc  esp;
+	enum cfg_esp_auth auth;
+	enum cfg_esp_mode mode;		/* default tunnel */
+};
+
+/* An IPv4 prefix, host byte order, no host bits set: 10.1.0.0/16. */
+struct cfg_prefix {
+	uint32_t addr;
+	unsigned len;			/* 0..32 */
+};
+
+/* One `permit ip SRC DST` line of the match-address ACL (the only kind). */
+struct cfg_match {
+	struct cfg_prefix src;		/* local protected network */
+	struct cfg_prefix dst;		/* remote protected network */
+};
+
+enum cfg_pfs { CFG_PFS_NONE, CFG_PFS_GROUP14, CFG_PFS_GROUP19, CFG_PFS__COUNT };
+extern const char *const cfg_pfs_names[CFG_PFS__COUNT];	/* NULL (JSON null), "group14", "group19" */
+
+/* One crypto map entry (`crypto map NAME SEQ ipsec-isakmp`): entries are
+ * tried in sequence order, then name order. */
+struct cfg_crypto_map {
+	struct cfg_meta  meta;
+	unsigned         sequence;	/* 1..65535 */
+	char             peers[CFG_PEERS_MAX][CFG_HOST_MAX];	/* IPv4 or host name, failover order */
+	size_t           n_peers;	/* 1..CFG_PEERS_MAX, no duplicates */
+	struct cfg_ref   transform_sets[CFG_MAP_XFORMS_MAX];	/* cfg_transform_set, in order */
+	size_t           n_transform_sets;	/* 1..CFG_MAP_XFORMS_MAX, no duplicates */
+	struct cfg_match match[CFG_MATCH_MAX];
+	size_t           n_match;	/* 1..CFG_MATCH_MAX */
+	enum cfg_pfs     pfs;		/* default none */
+	unsigned         lifetime_s;	/* 120..86400, default 3600 */
+	unsigned         lifetime_kb;	/* 2560..4294967295, default 4608000 */
+	bool             force_encap;	/* ESP-in-UDP even without NAT; default false */
+	bool             initiate;	/* bring the tunnel up ourselves; default true */
+};
+
+/* ---- singletons: always present, fixed id, defaults until changed ------ */
+
+#define CFG_DPD_ID          "6f1c2f0a-8c36-4d1e-9a51-0d3f5b7e2a01"
+#define CFG_IKE_SETTINGS_ID "6f1c2f0a-8c36-4d1e-9a51-0d3f5b7e2a02"
+#define CFG_VERSION_DEFAULT "000000000000"	/* version of the untouched defaults */
+
+/* Same order as agent/ike/dpd.h's enum dpd_mode. */
+enum cfg_dpd_mode { CFG_DPD_ON_DEMAND, CFG_DPD_PERIODIC, CFG_DPD_MODE__COUNT };
+extern const char *const cfg_dpd_mode_names[CFG_DPD_MODE__COUNT];	/* "ON_DEMAND", "PERIODIC" */
+
+/* `crypto isakmp keepalive SECONDS [RETRY] [periodic|on-demand]`. */
+struct cfg_dpd {
+	struct cfg_meta   meta;
+	unsigned          keepalive_s;	/* 0 = off (default), else 10..3600 */
+	unsigned          retry_s;	/* 2..60, default 2 */
+	unsigned          retries;	/* 1..10, default 5 */
+	enum cfg_dpd_mode mode;		/* default ON_DEMAND */
+};
+
+enum cfg_ike_identity { CFG_IKE_ID_ADDRESS, CFG_IKE_ID_HOSTNAME, CFG_IKE_ID__COUNT };
+extern const char *const cfg_ike_identity_names[CFG_IKE_ID__COUNT];	/* "address", "hostname" */
+
+struct cfg_ike_settings {
+	struct cfg_meta       meta;
+	enum cfg_ike_identity identity;	/* default address */
+	unsigned              nat_keepalive_s;	/* 0 = off, ..3600, default 20 */
+};
+
 struct config {
 	struct cfg_network       *networks;
 	size_t                    n_networks;
@@ -68,6 +179,17 @@ struct config {
 	struct cfg_ca_cert       *ca_certs;
 	size_t                    n_ca_certs;
 	struct cfg_telemetry     *telemetry;	/* NULL: streaming not configured */
+
+	struct cfg_ike_policy    *ike_policies;
+	size_t                    n_ike_policies;
+	struct cfg_psk           *psks;
+	size_t                    n_psks;
+	struct cfg_transform_set *transform_sets;
+	size_t                    n_transform_sets;
+	struct cfg_crypto_map    *crypto_maps;
+	size_t                    n_crypto_maps;
+	struct cfg_dpd            dpd;		/* always there */
+	struct cfg_ike_settings   ike;		/* always there */
 };
 
 struct config *config_new(void);
@@ -78,5 +200,16 @@ const struct cfg_network *config_network_by_id(const struct config *cfg, const c
 const struct cfg_internal_cert *config_internal_cert_by_id(const struct config *cfg,
 							   const char *id);
 const struct cfg_ca_cert *config_ca_cert_by_id(const struct config *cfg, const char *id);
+const struct cfg_ike_policy *config_ike_policy_by_id(const struct config *cfg, const char *id);
+const struct cfg_psk *config_psk_by_id(const struct config *cfg, const char *id);
+const struct cfg_transform_set *config_transform_set_by_id(const struct config *cfg,
+							   const char *id);
+const struct cfg_crypto_map *config_crypto_map_by_id(const struct config *cfg, const char *id);
+/* The key for a peer address (host byte order): the longest mask that
+ * covers it, the wild card last; NULL when none does. */
+const struct cfg_psk *config_psk_for(const struct config *cfg, uint32_t addr);
+/* Defaults of the singletons (what config_new holds). */
+void config_dpd_default(struct cfg_dpd *d);
+void config_ike_settings_default(struct cfg_ike_settings *s);
 
 #endif

@@ -3,8 +3,10 @@
  * and the type's check, as the API runs them. Byte 0 picks the type, the
  * method, and whether the rest is the whole body or (byte 1 picks a key)
  * one JSON value put into a valid body, to get past the first field from an
- * empty corpus. What is accepted must survive the stored view unchanged;
- * the API view never shows a secret.
+ * empty corpus. Every type is covered, the VPN ones (lists, nested match
+ * lines, prefixes, legacy refusals, singletons) included. What is accepted
+ * must survive the stored view unchanged; the API view never shows a
+ * secret.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -21,6 +23,10 @@
 #define INT_ID "d874dfa3-7423-41ef-b3a0-09429aedc3d3"
 #define CA_ID  "c3d925b4-7423-41ef-b3a0-bf815c0136ac"
 #define TEL_ID "b6dc6f28-76c1-41ef-9515-8ff976794f92"
+#define POL_ID "0b6f8a52-3c1d-4e7f-8a90-1b2c3d4e5f60"
+#define PSK_ID "1c7a9b63-4d2e-4f80-9ba1-2c3d4e5f6071"
+#define XS_ID  "5a1e3c7d-0b2f-4e8a-9c61-7d3e2f1a0b4c"
+#define MAP_ID "2d8b0c74-5e3f-4091-8cb2-3d4e5f607182"
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -81,6 +87,30 @@ templates_init(void)
 	    "connectionMode", "DIAL_OUT", "port", "50051", "targetHost", "name",
 	    "TelemetryCollector", "id", NET_ID, "type", "networkobject", "clientCertificate",
 	    "id", INT_ID, "caCertificate", "id", CA_ID, "type", "telemetrystreamingconfig");
+	templates[API_OBJ_IKE_POLICY] = json_pack(
+	    "{s:s, s:i, s:s, s:s, s:s, s:i, s:i}", "name", "p", "priority", 20, "encryption",
+	    "aes", "hash", "sha", "authentication", "pre-share", "group", 19, "lifetimeSeconds",
+	    3600);
+	templates[API_OBJ_PSK] = json_pack("{s:s, s:s, s:s, s:s}", "name", "k", "key", "secret",
+					   "address", "10.0.0.0", "mask", "255.0.0.0");
+	templates[API_OBJ_TRANSFORM_SET] = json_pack("{s:s, s:s, s:s, s:s}", "name", "x", "esp",
+						     "esp-aes", "auth", "esp-sha-hmac", "mode",
+						     "tunnel");
+	templates[API_OBJ_CRYPTO_MAP] = json_pack(
+	    "{s:s, s:i, s:[s, s], s:[{s:s}], s:[{s:s, s:s, s:s, s:s}], s:s, s:i, s:i, s:b, s:b}",
+	    "name", "m", "sequence", 20, "peers", "192.0.2.1", "vpn.example.com",
+	    "transformSets", "id", XS_ID, "matchAddress", "action", "permit", "protocol", "ip",
+	    "source", "10.0.0.0/24", "destination", "10.1.0.0/16", "pfs", "group14",
+	    "lifetimeSeconds", 3600, "lifetimeKilobytes", 4608000, "forceEncapsulation", 0,
+	    "initiate", 1);
+	templates[API_OBJ_DPD] = json_pack("{s:s, s:i, s:i, s:i, s:s}", "name", "dpd",
+					   "keepaliveSeconds", 10, "retrySeconds", 2, "retries",
+					   5, "mode", "PERIODIC");
+	templates[API_OBJ_IKE_SETTINGS] = json_pack("{s:s, s:s, s:i}", "name", "ike", "identity",
+						    "hostname", "natKeepaliveSeconds", 20);
+	for (size_t i = 0; i < API_OBJ__COUNT; i++)
+		if (templates[i] == NULL)
+			abort();	/* a type without a template */
 	free(cert);
 	free_secret(key);
 }
@@ -91,6 +121,32 @@ meta(struct cfg_meta *m, const char *id, const char *name)
 	str_copy(m->id, sizeof(m->id), id);
 	str_copy(m->name, sizeof(m->name), name);
 	str_copy(m->version, sizeof(m->version), "p4qjmqtn5c5e");
+}
+
+/* One object of each VPN collection (the singletons are always there). */
+static void
+vpn_init(void)
+{
+	struct cfg_ike_policy pol = { .priority = 10, .group = 14, .lifetime_s = 86400 };
+	struct cfg_psk psk = { .addr = 0xc0000201, .mask = 0xffffffff };
+	struct cfg_transform_set xs = { .esp = CFG_ESP_GCM };
+	struct cfg_crypto_map map = { .sequence = 10, .n_peers = 1, .n_transform_sets = 1,
+				      .n_match = 1, .lifetime_s = 3600, .lifetime_kb = 4608000,
+				      .initiate = true };
+
+	meta(&pol.meta, POL_ID, "p10");
+	api_coll_add(&api_types[API_OBJ_IKE_POLICY], cfg, &pol);
+	meta(&psk.meta, PSK_ID, "peer");
+	psk.key = xstrdup("old-key");
+	api_coll_add(&api_types[API_OBJ_PSK], cfg, &psk);
+	meta(&xs.meta, XS_ID, "GCM");
+	api_coll_add(&api_types[API_OBJ_TRANSFORM_SET], cfg, &xs);
+	meta(&map.meta, MAP_ID, "MAP-10");
+	str_copy(map.peers[0], CFG_HOST_MAX, "192.0.2.1");
+	str_copy(map.transform_sets[0].id, UUID_STR_LEN, XS_ID);
+	map.match[0].src = (struct cfg_prefix){ 0x0a000000, 8 };
+	map.match[0].dst = (struct cfg_prefix){ 0xc0a80000, 16 };
+	api_coll_add(&api_types[API_OBJ_CRYPTO_MAP], cfg, &map);
 }
 
 /* One object of each type, so references resolve and PUT has an old one. */
@@ -120,6 +176,7 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	str_copy(tel.client_cert.id, sizeof(tel.client_cert.id), INT_ID);
 	str_copy(tel.ca_cert.id, sizeof(tel.ca_cert.id), CA_ID);
 	api_coll_add(&api_types[API_OBJ_TELEMETRY], cfg, &tel);
+	vpn_init();
 	templates_init();
 	return 0;
 }
@@ -201,6 +258,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (api_obj_decode(t, in, &d, obj, &err) == 0) {
 		if (t->check != NULL)
 			t->check(obj, &err);	/* certificates, addresses: must not crash */
+		if (t->conflict != NULL)
+			t->conflict(cfg, obj, &err);
 		round_trip(t, obj);
 		api_obj_clear(t, obj);
 	} else if (err.status == 0 || err.message[0] == '\0') {

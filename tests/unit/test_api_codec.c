@@ -30,6 +30,7 @@ const char *const tel_err_type_names[TEL_ERR__COUNT] = {
 #define NET_ID "79ee2ea9-76b7-41ef-9515-f5b34b7d9531"
 #define INT_ID "d874dfa3-7423-41ef-b3a0-09429aedc3d3"
 #define CA_ID  "c3d925b4-7423-41ef-b3a0-bf815c0136ac"
+#define XS_ID  "5a1e3c7d-0b2f-4e8a-9c61-7d3e2f1a0b4c"
 
 static char *cert_a, *key_a, *cert_b, *key_b;
 
@@ -90,6 +91,42 @@ group_teardown(void **state)
 	return 0;
 }
 
+/* One object of each VPN collection (the singletons are always there). */
+static void
+base_config_vpn(struct config *c)
+{
+	struct cfg_ike_policy ip = { .priority = 10, .encryption = CFG_IKE_ENC_AES256,
+				     .hash = CFG_IKE_HASH_SHA256, .group = 14,
+				     .lifetime_s = 86400 };
+	struct cfg_psk psk = { .addr = 0x0a010101, .mask = 0xffffffff };
+	struct cfg_transform_set xs = { .esp = CFG_ESP_GCM256, .auth = CFG_ESP_AUTH_NONE };
+	struct cfg_crypto_map map = { .sequence = 10, .n_peers = 1, .n_transform_sets = 1,
+				      .n_match = 1, .lifetime_s = 3600,
+				      .lifetime_kb = 4608000, .initiate = true };
+
+	str_copy(ip.meta.id, sizeof(ip.meta.id), "0b6f8a52-3c1d-4e7f-8a90-1b2c3d4e5f60");
+	str_copy(ip.meta.name, sizeof(ip.meta.name), "policy10");
+	str_copy(ip.meta.version, sizeof(ip.meta.version), "a1b2c3d4e5f6");
+	api_coll_add(&api_types[API_OBJ_IKE_POLICY], c, &ip);
+	str_copy(psk.meta.id, sizeof(psk.meta.id), "1c7a9b63-4d2e-4f80-9ba1-2c3d4e5f6071");
+	str_copy(psk.meta.name, sizeof(psk.meta.name), "peer1");
+	str_copy(psk.meta.version, sizeof(psk.meta.version), "b1b2c3d4e5f6");
+	psk.key = xstrdup("s3cret-key");
+	api_coll_add(&api_types[API_OBJ_PSK], c, &psk);
+	str_copy(xs.meta.id, sizeof(xs.meta.id), XS_ID);
+	str_copy(xs.meta.name, sizeof(xs.meta.name), "GCM");
+	str_copy(xs.meta.version, sizeof(xs.meta.version), "c1b2c3d4e5f6");
+	api_coll_add(&api_types[API_OBJ_TRANSFORM_SET], c, &xs);
+	str_copy(map.meta.id, sizeof(map.meta.id), "2d8b0c74-5e3f-4091-8cb2-3d4e5f607182");
+	str_copy(map.meta.name, sizeof(map.meta.name), "MAP-10");
+	str_copy(map.meta.version, sizeof(map.meta.version), "d1b2c3d4e5f6");
+	str_copy(map.peers[0], CFG_HOST_MAX, "10.1.1.1");
+	str_copy(map.transform_sets[0].id, UUID_STR_LEN, XS_ID);
+	map.match[0].src = (struct cfg_prefix){ 0x0a000000, 24 };
+	map.match[0].dst = (struct cfg_prefix){ 0x0a000100, 24 };
+	api_coll_add(&api_types[API_OBJ_CRYPTO_MAP], c, &map);
+}
+
 /* A config holding one object of each referable type, with fixed ids. */
 static struct config *
 base_config(void)
@@ -115,6 +152,7 @@ base_config(void)
 	str_copy(ca.meta.version, sizeof(ca.meta.version), "fkry47nobvcnu");
 	ca.cert_pem = xstrdup(cert_b);
 	api_coll_add(&api_types[API_OBJ_CA_CERT], c, &ca);
+	base_config_vpn(c);
 	return c;
 }
 
@@ -130,6 +168,25 @@ valid_body(enum api_obj type)
 				 key_a);
 	case API_OBJ_CA_CERT:
 		return json_pack("{s:s, s:s}", "name", "ca1", "cert", cert_b);
+	case API_OBJ_IKE_POLICY:
+		return json_pack("{s:s, s:i, s:s, s:s, s:s, s:i}", "name", "p20", "priority", 20,
+				 "encryption", "aes-256", "hash", "sha256", "authentication",
+				 "pre-share", "group", 19);
+	case API_OBJ_PSK:
+		return json_pack("{s:s, s:s, s:s}", "name", "k2", "key", "k", "address",
+				 "10.2.2.2");
+	case API_OBJ_TRANSFORM_SET:
+		return json_pack("{s:s, s:s, s:s}", "name", "CBC", "esp", "esp-aes-256", "auth",
+				 "esp-sha256-hmac");
+	case API_OBJ_CRYPTO_MAP:
+		return json_pack("{s:s, s:i, s:[s], s:[{s:s}], s:[{s:s, s:s}]}", "name", "MAP-20",
+				 "sequence", 20, "peers", "vpn.example.com", "transformSets",
+				 "id", XS_ID, "matchAddress", "source", "10.0.0.0/24",
+				 "destination", "10.0.2.0/24");
+	case API_OBJ_DPD:
+		return json_pack("{s:s, s:i}", "name", "dpd", "keepaliveSeconds", 10);
+	case API_OBJ_IKE_SETTINGS:
+		return json_pack("{s:s, s:s}", "name", "ike", "identity", "hostname");
 	default:
 		return json_pack("{s:s, s:s, s:s, s:{s:s, s:s, s:s}, s:{s:s, s:s}, s:{s:s}, s:s}",
 				 "name", "YourCompanyTelemetry", "connectionMode", "DIAL_OUT",

@@ -28,7 +28,8 @@ size_t ike_dh_pub_len(int group);
 int    ike_dh_supported(int group);
 
 /* A byte string pieced together from several parts, for PRF/hash input
- * without copying: ike_prf(h, key, (struct ike_iov[]){{a, alen}, {b, blen}}, 2, out). */
+ * without copying:
+ * ike_prf(h, key, klen, (struct ike_iov[]){{a, alen}, {b, blen}}, 2, out). */
 struct ike_iov {
 	const void *p;
 	size_t      len;
@@ -51,6 +52,9 @@ int  ike_dh_public(const struct ike_dh *dh, uint8_t *out, size_t outlen);
  * or 32 (ECP: the x coordinate) bytes; *slen says how many. -1 if invalid. */
 int  ike_dh_derive(struct ike_dh *dh, const uint8_t *peer, size_t peer_len, uint8_t *secret,
 		   size_t *slen);
+/* For known-answer tests: the key pair of a fixed private value (big-endian
+ * MODP exponent or ECP scalar). */
+struct ike_dh *ike_dh_new_from_private(int group, const uint8_t *priv, size_t priv_len);
 
 /* Phase-1 key material (RFC 2409 5, PSK authentication). */
 struct ike_p1_keys {

@@ -1,0 +1,9 @@
+# Unit test and benchmark of agent/ike/crypto.c and dh.c (the Makefile's
+# test rule adds cmocka and the libraries).
+IKE_CRYPTO_OBJ := $(call obj,agent/ike/crypto.c agent/ike/dh.c agent/core/log.c agent/core/util.c)
+
+$(BUILD)/tests/test_ike_crypto: $(IKE_CRYPTO_OBJ)
+
+$(BUILD)/bench/bench_dh: $(call obj,bench/bench_dh.c) $(IKE_CRYPTO_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ -lssl -lcrypto

@@ -35,6 +35,9 @@ LIBS_JSON  := -ljansson
 CORE_SRC      := $(wildcard agent/core/*.c)
 IKE_SRC       := $(wildcard agent/ike/*.c)
 METRICS_SRC   := $(wildcard agent/metrics/*.c)
+# the registry and encoders without the engine-backed sources (for the
+# collector-stub, benchmarks and unit tests)
+METRICS_BASE_SRC := $(filter-out agent/metrics/vpn.c,$(METRICS_SRC))
 TEL_SRC       := $(wildcard agent/telemetry/*.c)
 API_SRC       := $(wildcard agent/api/*.c)
 CLI_SRC       := $(wildcard agent/cli/*.c)
@@ -45,7 +48,7 @@ obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
 
 AGENT_OBJ     := $(call obj,agent/main.c $(CORE_SRC) $(IKE_SRC) $(METRICS_SRC) $(TEL_SRC) $(API_SRC) $(PROTO_C))
 VPNCTL_OBJ    := $(call obj,$(CLI_SRC) $(CORE_SRC))
-COLLECTOR_OBJ := $(call obj,$(COLLECTOR_SRC) $(CORE_SRC) $(METRICS_SRC) $(PROTO_C))
+COLLECTOR_OBJ := $(call obj,$(COLLECTOR_SRC) $(CORE_SRC) $(METRICS_BASE_SRC) $(PROTO_C))
 
 PROGRAMS := $(BUILD)/vpn-agent $(BUILD)/vpnctl $(BUILD)/collector-stub
 
@@ -114,7 +117,7 @@ fuzz-bins: $(FUZZ_BIN)
 fuzz: deps fuzz-bins
 	tests/fuzz/run.sh 300
 
-$(BUILD)/bench/bench_metrics: $(call obj,bench/bench_metrics.c $(CORE_SRC) $(METRICS_SRC) $(PROTO_C))
+$(BUILD)/bench/bench_metrics: $(call obj,bench/bench_metrics.c $(CORE_SRC) $(METRICS_BASE_SRC) $(PROTO_C))
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS_GRPC) $(LIBS_EVENT) $(LIBS_SSL) -lpthread -lm
 

@@ -21,10 +21,16 @@
 #include "core/log.h"
 #include "core/util.h"
 #include "core/version.h"
+#include "ike/ike.h"
+#include "ike/ike_conf.h"
+#include "ike/ike_io.h"
 #include "metrics/http.h"
 #include "metrics/metrics.h"
 #include "metrics/sysstat.h"
+#include "metrics/vpn.h"
 #include "telemetry/tel.h"
+
+#include <arpa/inet.h>
 
 #define DEFAULT_STATE_DIR      "/var/lib/vpn-agent"
 #define DEFAULT_API_LISTEN     "127.0.0.1:9276"
@@ -52,6 +58,9 @@ struct agent {
 	struct tel              *tel;
 	struct tel_settings      tel_current;	/* what the streaming thread runs with */
 	struct api              *api;
+	struct ike              *ike;
+	struct ike_io           *ike_io;	/* NULL without --ike-address */
+	uint32_t                 ike_addr_be;
 	char                     uuid[UUID_STR_LEN];
 	char                     hostname[HOST_NAME_MAX + 1];
 };
@@ -230,6 +239,31 @@ telemetry_apply(struct agent *ag)
 	tel_start(ag->tel, &ag->tel_current);
 }
 
+/* ---- config → IKE ------------------------------------------------------ */
+
+/* Without --ike-address the engine still holds the configuration (so every
+ * configured peer is visible, down) but has no socket to speak through. */
+static int
+ike_no_socket(void *ctx, uint16_t local_port, uint32_t dst_be, uint16_t dst_port,
+	      const uint8_t *msg, size_t len)
+{
+	return -1;
+}
+
+static void
+ike_apply(struct agent *ag)
+{
+	struct ike_conf c;
+
+	ike_conf_from_config(ag->config, ag->ike_addr_be, ag->hostname, &c);
+	for (size_t i = 0; ag->ike_io == NULL && i < c.nmaps; i++)
+		c.maps[i].initiate = 0;	/* nothing to initiate through */
+	ike_configure(ag->ike, &c, now_mono_ms());
+	ike_conf_release(&c);
+	if (ag->ike_io != NULL)
+		ike_io_kick(ag->ike_io);
+}
+
 /* ---- API hooks -------------------------------------------------------- */
 
 static const struct config *
@@ -246,6 +280,7 @@ hook_config_apply(void *ctx, struct config *cfg)
 
 	ag->config = cfg;
 	telemetry_apply(ag);
+	ike_apply(ag);
 	config_free(old);
 }
 
@@ -253,6 +288,163 @@ static void
 hook_telemetry_status(void *ctx, struct tel_status *out)
 {
 	tel_status_get(((struct agent *)ctx)->tel, out);
+}
+
+static void
+hex8(const uint8_t b[8], char out[17])
+{
+	snprintf(out, 17, "%02x%02x%02x%02x%02x%02x%02x%02x", b[0], b[1], b[2], b[3], b[4], b[5],
+		 b[6], b[7]);
+}
+
+static void
+ip_row(struct api_rows *rows, const char *key, uint32_t be)
+{
+	char ip[16];
+
+	inet_ntop(AF_INET, &be, ip, sizeof(ip));
+	api_rows_str(rows, key, ip);
+}
+
+static void
+ikesa_row(void *arg, const struct ike_sa_view *v)
+{
+	struct api_rows *rows = arg;
+	char ck[17], caps[4] = "", *cp = caps;
+
+	api_rows_begin_item(rows);
+	ip_row(rows, "dst", v->peer_be);
+	ip_row(rows, "src", v->local_be);
+	api_rows_int(rows, "dstPort", v->peer_port);
+	api_rows_int(rows, "srcPort", v->local_port);
+	api_rows_str(rows, "state", v->state);
+	api_rows_str(rows, "role", v->initiator ? "initiator" : "responder");
+	hex8(v->icookie, ck);
+	api_rows_str(rows, "initiatorCookie", ck);
+	hex8(v->rcookie, ck);
+	api_rows_str(rows, "responderCookie", ck);
+	api_rows_str(rows, "encryption", v->encryption);
+	api_rows_str(rows, "hash", v->hash);
+	api_rows_str(rows, "authentication", "psk");
+	api_rows_int(rows, "group", v->group);
+	api_rows_int(rows, "lifetimeLeftSeconds", v->lifetime_left_s);
+	if (v->dpd)
+		*cp++ = 'D';
+	if (v->nat_t)
+		*cp++ = 'N';
+	api_rows_str(rows, "capabilities", caps);
+	if (v->map) {
+		api_rows_str(rows, "cryptoMap", v->map);
+		api_rows_int(rows, "sequence", v->seq);
+	}
+	api_rows_end_item(rows);
+}
+
+static void
+prefix_row(struct api_rows *rows, const char *key, uint32_t addr, uint32_t mask)
+{
+	char a[16], m[16], out[40];
+
+	inet_ntop(AF_INET, &addr, a, sizeof(a));
+	inet_ntop(AF_INET, &mask, m, sizeof(m));
+	snprintf(out, sizeof(out), "%s/%s", a, m);
+	api_rows_str(rows, key, out);
+}
+
+static void
+ipsecsa_row(void *arg, const struct ike_child_view *v)
+{
+	struct api_rows *rows = arg;
+	const struct ike_child_sa *sa = &v->sa;
+	char spi[16], xf[64];
+
+	api_rows_begin_item(rows);
+	api_rows_str(rows, "cryptoMap", v->map);
+	api_rows_int(rows, "sequence", v->seq);
+	ip_row(rows, "peer", sa->peer_be);
+	prefix_row(rows, "localIdent", sa->sel.src_be, sa->sel.src_mask_be);
+	prefix_row(rows, "remoteIdent", sa->sel.dst_be, sa->sel.dst_mask_be);
+	snprintf(spi, sizeof(spi), "0x%08X", sa->spi_in);
+	api_rows_str(rows, "inboundSpi", spi);
+	snprintf(spi, sizeof(spi), "0x%08X", sa->spi_out);
+	api_rows_str(rows, "outboundSpi", spi);
+	snprintf(xf, sizeof(xf), "%s%s%s", sa->cipher == IKE_ESP_AES_GCM16 ?
+		 (sa->enc_key_len == 32 ? "esp-gcm-256" : "esp-gcm") :
+		 (sa->enc_key_len == 32 ? "esp-aes-256" : "esp-aes"),
+		 sa->auth == IKE_ESP_AUTH_NONE ? "" : " ",
+		 sa->auth == IKE_ESP_AUTH_SHA256 ? "esp-sha256-hmac" :
+		 sa->auth == IKE_ESP_AUTH_SHA1 ? "esp-sha-hmac" : "");
+	api_rows_str(rows, "transform", xf);
+	api_rows_str(rows, "mode", sa->transport_mode ? "transport" : "tunnel");
+	api_rows_bool(rows, "udpEncapsulated", sa->udp_encap);
+	api_rows_int(rows, "lifetimeLeftSeconds", v->lifetime_left_s);
+	api_rows_uint(rows, "lifetimeKilobytes", sa->lifetime_kb);
+	api_rows_end_item(rows);
+}
+
+static void
+tunnel_row(void *arg, const struct ike_tunnel_view *v)
+{
+	struct api_rows *rows = arg;
+
+	for (size_t i = 0; i < v->npeers; i++) {
+		const struct ike_peer_view *p = &v->peers[i];
+
+		api_rows_begin_item(rows);
+		api_rows_str(rows, "cryptoMap", v->map);
+		api_rows_int(rows, "sequence", v->seq);
+		ip_row(rows, "peer", p->peer_be);
+		api_rows_int(rows, "peerIndex", (int64_t)i);
+		api_rows_bool(rows, "active", p->active);
+		api_rows_str(rows, "status", p->up ? "UP" : "DOWN");
+		api_rows_str(rows, "ikeState", ike_view_state_names[p->state]);
+		api_rows_uint(rows, "rUThereSent", p->dpd.r_u_there_sent);
+		api_rows_uint(rows, "rUThereReceived", p->dpd.r_u_there_received);
+		api_rows_uint(rows, "ackSent", p->dpd.ack_sent);
+		api_rows_uint(rows, "ackReceived", p->dpd.ack_received);
+		api_rows_uint(rows, "retransmissions", p->dpd.retransmissions);
+		api_rows_uint(rows, "peerDeadEvents", p->dpd.peer_dead);
+		api_rows_int(rows, "lastRttMs", p->dpd_rtt_ms);
+		api_rows_end_item(rows);
+	}
+}
+
+static void
+hook_vpn_view(void *ctx, enum api_vpn_view which, struct api_rows *rows)
+{
+	struct agent *ag = ctx;
+	int64_t now = now_mono_ms();
+
+	switch (which) {
+	case API_VIEW_IKE_SAS:
+		ike_sas_view(ag->ike, now, ikesa_row, rows);
+		break;
+	case API_VIEW_IPSEC_SAS:
+		ike_children_view(ag->ike, now, ipsecsa_row, rows);
+		break;
+	case API_VIEW_TUNNELS:
+		ike_tunnels_view(ag->ike, now, now_real_ms(), tunnel_row, rows);
+		break;
+	case API_VIEW__COUNT:
+		break;
+	}
+}
+
+static int
+hook_clear_sessions(void *ctx, const char *remote)
+{
+	struct agent *ag = ctx;
+	struct in_addr a = { 0 };
+	int n;
+
+	if (remote != NULL && inet_pton(AF_INET, remote, &a) != 1)
+		return -1;
+	n = ike_clear(ag->ike, a.s_addr, now_mono_ms());
+	if (ag->ike_io != NULL)
+		ike_io_kick(ag->ike_io);
+	log_info("clear crypto session%s%s: %d cleared", remote ? " remote " : "",
+		 remote ? remote : "", n);
+	return n;
 }
 
 /* ---- loop callbacks ---------------------------------------------------- */
@@ -289,7 +481,10 @@ agent_start(struct agent *ag)
 		.config_current = hook_config_current,
 		.config_apply = hook_config_apply,
 		.telemetry_status = hook_telemetry_status,
+		.vpn_view = hook_vpn_view,
+		.clear_sessions = hook_clear_sessions,
 	};
+	struct ike_transport tr = { NULL, ike_no_socket };
 
 	if (mkdir(ag->opt.state_dir, 0700) == -1 && errno != EEXIST)
 		fatal("cannot create state dir %s", ag->opt.state_dir);
@@ -308,6 +503,21 @@ agent_start(struct agent *ag)
 	metrics_registry_add(ag->registry, sysstat_metrics_source, ag->sysstat);
 	metrics_registry_add(ag->registry, tel_metrics_source, ag->tel);
 
+	if (ag->opt.ike_address != NULL) {
+		struct in_addr a;
+
+		if (inet_pton(AF_INET, ag->opt.ike_address, &a) != 1)
+			fatalx("--ike-address: want an IPv4 address, got '%s'", ag->opt.ike_address);
+		ag->ike_addr_be = a.s_addr;
+		if ((ag->ike_io = ike_io_new(ag->base, a.s_addr, IKE_PORT, IKE_NATT_PORT)) == NULL)
+			fatalx("cannot open the IKE ports on %s", ag->opt.ike_address);
+		tr = (struct ike_transport){ ag->ike_io, ike_io_send };
+	}
+	ag->ike = ike_new(&tr, NULL);
+	if (ag->ike_io != NULL)
+		ike_io_attach(ag->ike_io, ag->ike);
+	metrics_registry_add(ag->registry, vpn_metrics_source, ag->ike);
+
 	ag->sample_timer = event_new(ag->base, -1, EV_PERSIST, sample_cb, ag);
 	event_add(ag->sample_timer, &period);
 	ag->sigterm = evsignal_new(ag->base, SIGTERM, signal_cb, ag);
@@ -321,6 +531,7 @@ agent_start(struct agent *ag)
 	if ((ag->api = api_new(ag->base, ag->opt.state_dir, ag->opt.api_listen, &hooks)) == NULL)
 		fatalx("cannot serve the API on %s", ag->opt.api_listen);
 	telemetry_apply(ag);
+	ike_apply(ag);
 	log_info("vpn-agent %s up: device %s (%s), state in %s", VPN_AGENT_VERSION, ag->uuid,
 		 ag->hostname, ag->opt.state_dir);
 }
@@ -329,6 +540,8 @@ static void
 agent_stop(struct agent *ag)
 {
 	api_free(ag->api);
+	ike_free(ag->ike);
+	ike_io_free(ag->ike_io);
 	tel_free(ag->tel);
 	tel_settings_free(&ag->tel_current);
 	metrics_http_free(ag->metrics_http);

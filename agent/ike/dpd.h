@@ -10,6 +10,15 @@
  *   dpd_timer()         the deadline in dpd->next_ms has come
  *   dpd_ack_received()  R-U-THERE-ACK arrived
  *   dpd_probe_received() R-U-THERE arrived (always answered by the caller)
+ *
+ * The caller owns one timer per SA. After every call except dpd_liveness
+ * it arms the timer at next_ms (cancels it when 0); after dpd_outbound
+ * only if next_ms is set and no timer is pending (that is how on-demand
+ * DPD wakes up). dpd_liveness never needs a re-arm: it only stores `now`,
+ * and the timer already armed finds the news when it fires. So next_ms is
+ * never later than the next decision, and a call to dpd_timer before it
+ * sends and declares nothing: it only brings next_ms (and a round that
+ * dpd_liveness answered) up to date.
  */
 #ifndef IKE_DPD_H
 #define IKE_DPD_H
@@ -39,6 +48,8 @@ struct dpd_settings {
 int dpd_settings_check(const struct dpd_settings *s, char *why, size_t size);
 
 enum dpd_state { DPD_IDLE, DPD_PROBING, DPD_DEAD, DPD_DISABLED };
+#define DPD_STATE__COUNT (DPD_DISABLED + 1)
+extern const char *const dpd_state_names[DPD_STATE__COUNT];	/* "IDLE", "PROBING", … */
 
 struct dpd_counters {
 	uint64_t r_u_there_sent;	/* every probe, retransmissions included */
@@ -55,7 +66,7 @@ struct dpd {
 	enum dpd_state      state;
 	int64_t             last_rx_ms;		/* last proof of liveness */
 	int64_t             last_tx_ms;		/* last outbound traffic (on-demand) */
-	int64_t             probe_sent_ms;	/* first probe of the round (for RTT: last probe) */
+	int64_t             probe_sent_ms;	/* when the last probe was sent (RTT) */
 	int64_t             next_ms;		/* when dpd_timer wants to run; 0 = never */
 	uint32_t            seq;		/* last sequence number sent */
 	uint32_t            peer_seq;		/* last R-U-THERE sequence seen */
@@ -63,30 +74,62 @@ struct dpd {
 	int64_t             last_rtt_ms;	/* -1 until an ACK was accepted */
 	int64_t             last_ack_ms;
 	struct dpd_counters c;
+	int64_t             round_ms;		/* when this round's first probe was due */
+	int64_t             first_tx_ms;	/* first outbound after last_rx_ms, if > it */
+	int                 ack_pending;	/* seq was sent and not yet acknowledged */
+	int                 peer_supports;	/* the peer sent the DPD vendor id */
 };
 
 /* Starts DPD on an established SA. `peer_supports` is whether the peer
  * sent the DPD vendor id; without it DPD stays disabled (R-2.1).
- * seq0 is a random start (MSB clear, non-zero), as RFC 3706 asks. */
+ * seq0 is a random start (MSB clear, non-zero), as RFC 3706 asks; the first
+ * R-U-THERE carries it. Everything, counters included, starts afresh; the
+ * settings must have passed dpd_settings_check. */
 void dpd_start(struct dpd *d, const struct dpd_settings *s, int peer_supports, int64_t now,
 	       uint32_t seq0);
-/* New settings take effect from now (keeps counters and the round state). */
+/* New settings take effect from now (keeps counters and the round state):
+ * an idle SA is re-armed at last_rx + the new keepalive; a round in progress
+ * gives its last probe the new retry time and then follows the new retry
+ * and retries (with retries now at or below the probes sent, the peer is dead
+ * when that last probe has had the new retry time).
+ * keepalive 0 disables DPD; a non-zero one re-enables it if the peer can. */
 void dpd_reconfigure(struct dpd *d, const struct dpd_settings *s, int64_t now);
 
+/* The packet path, O(1), no timer touched. dpd_liveness is an
+ * authenticated IKE message or a verified ESP packet (not a DPD notify:
+ * those go to the two functions below). It only stores `now`: an idle SA is
+ * re-armed at last_rx + keepalive when its timer fires, and a round in
+ * progress ends at the next dpd_timer call (at most retry_s later), so
+ * liveness before the dead deadline always prevents death. (With retry_s
+ * above keepalive_s the next round may then start up to their difference
+ * late; dpd_ack_received and dpd_probe_received end a round at once.)
+ * dpd_outbound feeds on-demand DPD: it notes the first packet for the peer
+ * after the last proof of liveness (one in the same millisecond as that
+ * proof does not count). */
 void dpd_liveness(struct dpd *d, int64_t now);
 void dpd_outbound(struct dpd *d, int64_t now);
 
 enum dpd_action { DPD_NONE, DPD_SEND_PROBE, DPD_PEER_DEAD };
+#define DPD_ACTION__COUNT (DPD_PEER_DEAD + 1)
+extern const char *const dpd_action_names[DPD_ACTION__COUNT];
 /* Runs the timer: DPD_SEND_PROBE with *seq to put in R-U-THERE,
  * DPD_PEER_DEAD once `retries` probes went unanswered for retry_s each
- * (dead exactly at last_rx + keepalive + retries * retry). Updates next_ms. */
+ * (dead exactly at last_rx + keepalive + retries * retry). Updates next_ms.
+ * A round starts when it was due: periodic at last_rx + keepalive; on-demand
+ * at max(last_rx + keepalive, first outbound after last_rx), never without
+ * outbound traffic. Probe i (0-based) is due at start + i * retry, death at
+ * start + retries * retry, each on the ms even when the timer runs a little
+ * late; a timer more than a second late restarts the schedule from now. */
 enum dpd_action dpd_timer(struct dpd *d, int64_t now, uint32_t *seq);
 
-/* 0 when seq is the one expected (liveness, RTT), -1 otherwise (counted). */
+/* 0 when seq is that of the last R-U-THERE sent and not yet acknowledged
+ * (liveness, RTT from that probe); -1 otherwise, counted as bad_sequence:
+ * ACKs of older probes and duplicate ACKs prove nothing. */
 int  dpd_ack_received(struct dpd *d, uint32_t seq, int64_t now);
-/* Counts the probe; it is proof of liveness only with a new sequence. The
- * caller always answers with an ACK carrying the same seq (and counts it
- * with dpd_ack_sent). */
+/* Counts the probe; it is proof of liveness only with a sequence number
+ * other than the peer's last one: a retransmission (or a replay of an old
+ * message) is answered but is no news. The caller always answers with an
+ * ACK carrying the same seq (and counts it with dpd_ack_sent). */
 void dpd_probe_received(struct dpd *d, uint32_t seq, int64_t now);
 void dpd_ack_sent(struct dpd *d);
 

@@ -1,0 +1,884 @@
+/*
+ * The IKEv1 engine core: configuration, tunnels (one per crypto map entry,
+ * with its ordered peer list), the ISAKMP SA table, inbound dispatch,
+ * message encryption, retransmission and the timers (retransmit, DPD,
+ * lifetimes, failover). The exchanges live in ike_mm.c, ike_qm.c and
+ * ike_info.c.
+ */
+#include "ike/ike_int.h"
+#include "core/log.h"
+#include "core/util.h"
+
+#include <arpa/inet.h>
+#include <assert.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/crypto.h>
+
+#define IKE_HALFOPEN_TTL_MS 30000	/* an unfinished responder SA dies after this */
+
+const char *const ike_sa_state_names[SA__COUNT] = {
+	[SA_MM_I1] = "MM_SA_SETUP",
+	[SA_MM_I2] = "MM_KEY_EXCH",
+	[SA_MM_I3] = "MM_KEY_EXCH",
+	[SA_MM_R1] = "MM_SA_SETUP",
+	[SA_MM_R2] = "MM_KEY_EXCH",
+	[SA_ESTABLISHED] = "QM_IDLE",
+	[SA_DEAD] = "MM_NO_STATE",
+};
+static_assert(ARRAY_LEN(ike_sa_state_names) == SA__COUNT, "state names");
+
+const char *const ike_view_state_names[IKE_VIEW__COUNT] = {
+	[IKE_VIEW_DOWN] = "down",
+	[IKE_VIEW_NEGOTIATING] = "negotiating",
+	[IKE_VIEW_ESTABLISHED] = "established",
+	[IKE_VIEW_REKEYING] = "rekeying",
+	[IKE_VIEW_DELETING] = "deleting",
+};
+static_assert(ARRAY_LEN(ike_view_state_names) == IKE_VIEW__COUNT, "view state names");
+
+const char *const ike_fail_reason_names[IKE_FAIL__COUNT] = {
+	[IKE_FAIL_TIMEOUT] = "timeout",
+	[IKE_FAIL_AUTH] = "auth",
+	[IKE_FAIL_NO_PROPOSAL] = "no_proposal",
+	[IKE_FAIL_INVALID] = "invalid",
+	[IKE_FAIL_OTHER] = "other",
+};
+static_assert(ARRAY_LEN(ike_fail_reason_names) == IKE_FAIL__COUNT, "failure names");
+
+const char *const ike_failover_reason_names[IKE_FAILOVER__COUNT] = {
+	[IKE_FAILOVER_DPD] = "dpd",
+	[IKE_FAILOVER_IKE] = "ike_failure",
+	[IKE_FAILOVER_MANUAL] = "manual",
+};
+static_assert(ARRAY_LEN(ike_failover_reason_names) == IKE_FAILOVER__COUNT, "failover names");
+
+static const char *
+ip_str(uint32_t be, char buf[16])
+{
+	struct in_addr a = { .s_addr = be };
+
+	return inet_ntop(AF_INET, &a, buf, 16);
+}
+
+void
+ike_conf_defaults(struct ike_conf *c)
+{
+	memset(c, 0, sizeof(*c));
+	c->nat_keepalive_s = 20;
+	c->dpd.keepalive_s = 0;
+	c->dpd.retry_s = DPD_RETRY_DEFAULT;
+	c->dpd.retries = DPD_RETRIES_DEFAULT;
+	c->dpd.mode = DPD_MODE_ON_DEMAND;
+	c->retransmit_ms = 2000;
+	c->retransmit_tries = 5;
+	c->halfopen_max = 1024;
+}
+
+struct ike *
+ike_new(const struct ike_transport *tr, const struct ike_dataplane *dp)
+{
+	struct ike *ike = xcalloc(1, sizeof(*ike));
+
+	ike->tr = *tr;
+	if (dp)
+		ike->dp = *dp;
+	ike_conf_defaults(&ike->conf);
+	return ike;
+}
+
+static void
+conf_free(struct ike_conf *c)
+{
+	if (c->psks) {
+		OPENSSL_cleanse(c->psks, c->npsks * sizeof(*c->psks));
+		free(c->psks);
+	}
+	free(c->maps);
+	c->psks = NULL;
+	c->maps = NULL;
+}
+
+void
+ike_free(struct ike *ike)
+{
+	if (ike == NULL)
+		return;
+	while (ike->sas)
+		ike_sa_delete(ike->sas, 0, 0);
+	free(ike->tunnels);
+	conf_free(&ike->conf);
+	free(ike);
+}
+
+/* ---- configuration ---------------------------------------------------- */
+
+static int
+map_same_peers(const struct ike_map_conf *a, const struct ike_map_conf *b)
+{
+	return a->npeers == b->npeers &&
+	    memcmp(a->peers_be, b->peers_be, a->npeers * sizeof(a->peers_be[0])) == 0;
+}
+
+void
+ike_configure(struct ike *ike, const struct ike_conf *conf, int64_t now)
+{
+	struct ike_tunnel *old = ike->tunnels, *nt;
+	size_t nold = ike->ntunnels;
+
+	conf_free(&ike->conf);
+	ike->conf = *conf;
+	ike->conf.psks = xcalloc(conf->npsks, sizeof(*conf->psks));
+	memcpy(ike->conf.psks, conf->psks, conf->npsks * sizeof(*conf->psks));
+	ike->conf.maps = xcalloc(conf->nmaps, sizeof(*conf->maps));
+	memcpy(ike->conf.maps, conf->maps, conf->nmaps * sizeof(*conf->maps));
+
+	/* Tunnels whose map (name, sequence, peers) survives keep their state. */
+	nt = xcalloc(conf->nmaps, sizeof(*nt));
+	for (size_t i = 0; i < conf->nmaps; i++) {
+		nt[i].conf = conf->maps[i];
+		for (size_t j = 0; j < nold; j++) {
+			if (strcmp(old[j].conf.name, conf->maps[i].name) == 0 &&
+			    old[j].conf.seq == conf->maps[i].seq &&
+			    map_same_peers(&old[j].conf, &conf->maps[i])) {
+				nt[i] = old[j];
+				nt[i].conf = conf->maps[i];
+				old[j].conf.npeers = 0;	/* taken */
+				break;
+			}
+		}
+		if (nt[i].sa == NULL && nt[i].conf.initiate && nt[i].conf.npeers > 0)
+			nt[i].retry_ms = now;
+	}
+	/* Tunnels that went away: their SAs go too. */
+	for (struct ike_sa *sa = ike->sas, *next; sa != NULL; sa = next) {
+		next = sa->next;
+		for (size_t j = 0; j < nold; j++) {
+			if (sa->tunnel == &old[j])
+				sa->tunnel = NULL;
+		}
+	}
+	for (size_t i = 0; i < conf->nmaps; i++) {
+		if (nt[i].sa != NULL)
+			nt[i].sa->tunnel = &nt[i];
+	}
+	for (size_t j = 0; j < nold; j++) {
+		if (old[j].conf.npeers != 0 && old[j].sa != NULL)
+			ike_sa_delete(old[j].sa, 1, now);
+	}
+	free(old);
+	ike->tunnels = nt;
+	ike->ntunnels = conf->nmaps;
+	for (struct ike_sa *sa = ike->sas; sa != NULL; sa = sa->next) {
+		if (sa->state == SA_ESTABLISHED)
+			dpd_reconfigure(&sa->dpd, &ike->conf.dpd, now);
+	}
+}
+
+const struct ike_psk_conf *
+ike_psk_for(const struct ike *ike, uint32_t peer_be)
+{
+	const struct ike_psk_conf *best = NULL;
+
+	/* The most specific address/mask wins; 0.0.0.0/0 is the wild card. */
+	for (size_t i = 0; i < ike->conf.npsks; i++) {
+		const struct ike_psk_conf *p = &ike->conf.psks[i];
+
+		if ((peer_be & p->mask_be) != (p->addr_be & p->mask_be))
+			continue;
+		if (best == NULL || ntohl(p->mask_be) > ntohl(best->mask_be))
+			best = p;
+	}
+	return best;
+}
+
+struct ike_tunnel *
+ike_tunnel_for_peer(struct ike *ike, uint32_t peer_be)
+{
+	for (size_t i = 0; i < ike->ntunnels; i++) {
+		struct ike_tunnel *t = &ike->tunnels[i];
+
+		if (t->conf.npeers > 0 && t->conf.peers_be[t->active] == peer_be)
+			return t;
+	}
+	for (size_t i = 0; i < ike->ntunnels; i++) {
+		for (size_t p = 0; p < ike->tunnels[i].conf.npeers; p++) {
+			if (ike->tunnels[i].conf.peers_be[p] == peer_be)
+				return &ike->tunnels[i];
+		}
+	}
+	return NULL;
+}
+
+/* ---- SAs ----------------------------------------------------------------- */
+
+struct ike_sa *
+ike_sa_new(struct ike *ike, int initiator, uint32_t peer_be, uint16_t peer_port, int64_t now)
+{
+	struct ike_sa *sa = xcalloc(1, sizeof(*sa));
+
+	sa->ike = ike;
+	sa->initiator = initiator;
+	sa->peer_be = peer_be;
+	sa->peer_port = peer_port;
+	sa->local_port = IKE_PORT;
+	sa->created_ms = now;
+	sa->state = initiator ? SA_MM_I1 : SA_MM_R1;
+	sa->dpd.state = DPD_DISABLED;
+	ike_random(initiator ? sa->icookie : sa->rcookie, IKE_COOKIE_LEN);
+	sa->next = ike->sas;
+	ike->sas = sa;
+	if (!initiator)
+		ike->halfopen++;
+	return sa;
+}
+
+int
+ike_tunnel_peer(const struct ike_tunnel *t, uint32_t peer_be)
+{
+	for (size_t i = 0; i < t->conf.npeers; i++) {
+		if (t->conf.peers_be[i] == peer_be)
+			return (int)i;
+	}
+	return -1;
+}
+
+static void
+dpd_counters_add(struct dpd_counters *to, const struct dpd_counters *c)
+{
+	to->r_u_there_sent += c->r_u_there_sent;
+	to->retransmissions += c->retransmissions;
+	to->r_u_there_received += c->r_u_there_received;
+	to->ack_sent += c->ack_sent;
+	to->ack_received += c->ack_received;
+	to->bad_sequence += c->bad_sequence;
+	to->peer_dead += c->peer_dead;
+}
+
+/* Counters are per configured peer for the life of the process: an SA's
+ * DPD totals move into its tunnel when it goes. */
+static void
+tunnel_retire_sa(struct ike_tunnel *t, struct ike_sa *sa)
+{
+	int p = ike_tunnel_peer(t, sa->peer_be);
+
+	if (p < 0)
+		return;
+	dpd_counters_add(&t->retired_dpd[p], &sa->dpd.c);
+	memset(&sa->dpd.c, 0, sizeof(sa->dpd.c));
+	if (sa->dpd.last_rtt_ms >= 0 && sa->dpd.last_ack_ms != 0) {
+		t->last_rtt_ms[p] = sa->dpd.last_rtt_ms;
+		t->last_ack_ms[p] = sa->dpd.last_ack_ms;
+	}
+}
+
+void
+ike_count_failure(struct ike_sa *sa, enum ike_fail_reason why)
+{
+	int p = sa->tunnel ? ike_tunnel_peer(sa->tunnel, sa->peer_be) : -1;
+
+	sa->ike->st.failures++;
+	if (p >= 0)
+		sa->tunnel->failures[p][why]++;
+}
+
+static void
+qm_free(struct ike_qm *qm)
+{
+	ike_dh_free(qm->dh);
+	free(qm->out.msg);
+	OPENSSL_cleanse(qm, sizeof(*qm));
+}
+
+void
+ike_sa_delete(struct ike_sa *sa, int notify_peer, int64_t now)
+{
+	struct ike *ike = sa->ike;
+	struct ike_sa **pp;
+
+	if (notify_peer && sa->state == SA_ESTABLISHED) {
+		uint8_t spi[2 * IKE_COOKIE_LEN];
+
+		memcpy(spi, sa->icookie, IKE_COOKIE_LEN);
+		memcpy(spi + IKE_COOKIE_LEN, sa->rcookie, IKE_COOKIE_LEN);
+		ike_info_send_delete(sa, IKE_PROTO_ISAKMP, spi, sizeof(spi), 1, now);
+	}
+	for (pp = &ike->sas; *pp != NULL; pp = &(*pp)->next) {
+		if (*pp == sa) {
+			*pp = sa->next;
+			break;
+		}
+	}
+	if (!sa->initiator && sa->state != SA_ESTABLISHED && ike->halfopen > 0)
+		ike->halfopen--;
+	if (sa->tunnel != NULL)
+		tunnel_retire_sa(sa->tunnel, sa);
+	if (sa->tunnel != NULL && sa->tunnel->sa == sa)
+		sa->tunnel->sa = NULL;
+	for (size_t i = 0; i < IKE_QM_MAX; i++)
+		qm_free(&sa->qm[i]);
+	ike_dh_free(sa->dh);
+	free(sa->sai_b);
+	free(sa->out.msg);
+	ike_p1_keys_wipe(&sa->keys);
+	OPENSSL_cleanse(sa, sizeof(*sa));
+	free(sa);
+}
+
+static struct ike_sa *
+sa_lookup(struct ike *ike, const struct ike_hdr *h)
+{
+	static const uint8_t zero[IKE_COOKIE_LEN];
+
+	for (struct ike_sa *sa = ike->sas; sa != NULL; sa = sa->next) {
+		if (memcmp(sa->icookie, h->icookie, IKE_COOKIE_LEN) != 0)
+			continue;
+		if (memcmp(sa->rcookie, h->rcookie, IKE_COOKIE_LEN) == 0)
+			return sa;
+		/* Our MM1 went out before we knew the responder's cookie. */
+		if (sa->initiator && sa->state == SA_MM_I1 &&
+		    memcmp(sa->rcookie, zero, IKE_COOKIE_LEN) == 0)
+			return sa;
+	}
+	return NULL;
+}
+
+/* ---- sending ------------------------------------------------------------- */
+
+void
+ike_send(struct ike_sa *sa, struct ike_out *out, struct wbuf *w, int request, int64_t now)
+{
+	struct ike *ike = sa->ike;
+
+	free(out->msg);
+	out->msg = xmalloc(w->len);
+	memcpy(out->msg, w->p, w->len);
+	out->len = w->len;
+	out->local_port = sa->local_port;
+	out->tries = 0;
+	out->next_ms = request ? now + ike->conf.retransmit_ms : 0;
+	ike->tr.send(ike->tr.ctx, sa->local_port, sa->peer_be, sa->peer_port, out->msg, out->len);
+	ike->st.tx_packets++;
+}
+
+void
+ike_send_once(struct ike_sa *sa, const struct wbuf *w)
+{
+	struct ike *ike = sa->ike;
+
+	ike->tr.send(ike->tr.ctx, sa->local_port, sa->peer_be, sa->peer_port, w->p, w->len);
+	ike->st.tx_packets++;
+}
+
+size_t
+ike_chain_end(const struct ike_chain *c)
+{
+	if (c->n == 0)
+		return 0;
+	return c->pl[c->n - 1].offset + 4 + c->pl[c->n - 1].len;
+}
+
+int
+ike_p2_open(struct ike_sa *sa, const struct ike_hdr *h, uint8_t *body, size_t len,
+	    uint8_t iv[IKE_BLOCK], struct ike_chain *c)
+{
+	if (ike_decrypt_body(sa, body, len, iv) == -1) {
+		sa->ike->st.rx_decrypt_fail++;
+		return -1;
+	}
+	if (ike_chain_parse(h->next_payload, body, len, 1, c) == -1 || c->n == 0 ||
+	    c->pl[0].type != IKE_PL_HASH || c->pl[0].len != sa->keys.hlen) {
+		sa->ike->st.rx_malformed++;
+		return -1;
+	}
+	return 0;
+}
+
+static void
+resend(struct ike_sa *sa, struct ike_out *out)
+{
+	struct ike *ike = sa->ike;
+
+	ike->tr.send(ike->tr.ctx, out->local_port, sa->peer_be, sa->peer_port, out->msg, out->len);
+	ike->st.tx_packets++;
+	ike->st.retransmits++;
+}
+
+size_t
+ike_encrypt_msg(struct ike_sa *sa, struct ike_builder *b, uint8_t iv[IKE_BLOCK])
+{
+	struct wbuf *w = b->w;
+	size_t body = w->len - IKE_HDR_LEN, pad = IKE_BLOCK - body % IKE_BLOCK;
+
+	/* RFC 2409 5.3: pad with zeros to the block size; the last byte may
+	 * count the padding but need not. Always add at least one byte as
+	 * strongSwan does, so the count is present. */
+	if (pad == 0)
+		pad = IKE_BLOCK;
+	wbuf_put_zero(w, pad - 1);
+	wbuf_put_u8(w, (uint8_t)(pad - 1));
+	if (w->err)
+		return 0;
+	wbuf_patch_u8(w, 19, (uint8_t)(w->p[19] | IKE_FLAG_ENCRYPTION));
+	if (ike_cbc_encrypt(sa->keys.enc_key, sa->keys.enc_key_len, iv, w->p + IKE_HDR_LEN,
+			    w->len - IKE_HDR_LEN) == -1)
+		return 0;
+	return ike_build_finish(b);
+}
+
+long
+ike_decrypt_body(struct ike_sa *sa, uint8_t *body, size_t len, uint8_t iv[IKE_BLOCK])
+{
+	if (len == 0 || len % IKE_BLOCK != 0)
+		return -1;
+	if (ike_cbc_decrypt(sa->keys.enc_key, sa->keys.enc_key_len, iv, body, len) == -1)
+		return -1;
+	return (long)len;
+}
+
+void
+ike_fill_hash1(struct ike_sa *sa, struct wbuf *w, size_t hash_off, uint32_t msgid,
+	       const uint8_t *ni, size_t ni_len)
+{
+	size_t hlen = sa->keys.hlen, rest = hash_off + hlen;
+
+	if (ni == NULL)
+		ike_qm_hash1(&sa->keys, msgid, w->p + rest, w->len - rest, w->p + hash_off);
+	else
+		ike_qm_hash2(&sa->keys, msgid, ni, ni_len, w->p + rest, w->len - rest,
+			     w->p + hash_off);
+}
+
+/* ---- tunnels ------------------------------------------------------------- */
+
+void
+ike_tunnel_up(struct ike_tunnel *t, int64_t now)
+{
+	char ip[16];
+
+	if (t->up)
+		return;
+	t->up = 1;
+	t->transitions_up++;
+	t->peer_up[t->active]++;
+	ip_str(t->conf.peers_be[t->active], ip);
+	log_info("%%CRYPTO-5-SESSION_STATUS: Crypto tunnel is UP. Peer %s:%d Id: %s (map %s %u)",
+		 ip, IKE_PORT, ip, t->conf.name, t->conf.seq);
+}
+
+void
+ike_tunnel_down(struct ike *ike, struct ike_tunnel *t, int reason, int64_t now)
+{
+	char ip[16], next[16];
+
+	ip_str(t->conf.peers_be[t->active], ip);
+	for (size_t i = 0; i < t->nchildren; i++) {
+		if (ike->dp.remove)
+			ike->dp.remove(ike->dp.ctx, t->children[i].spi_in, t->children[i].spi_out);
+	}
+	OPENSSL_cleanse(t->children, sizeof(t->children));
+	t->nchildren = 0;
+	if (t->sa != NULL)
+		ike_sa_delete(t->sa, reason == 2, now);
+	if (t->up) {
+		t->up = 0;
+		t->transitions_down++;
+		t->peer_down[t->active]++;
+		log_info("%%CRYPTO-5-SESSION_STATUS: Crypto tunnel is DOWN. Peer %s:%d Id: %s",
+			 ip, IKE_PORT, ip);
+	}
+	if (reason >= 0 && reason != 2 && t->conf.npeers > 1) {
+		t->active = (t->active + 1) % t->conf.npeers;
+		t->failovers[reason]++;
+		log_info("crypto map %s %u: failing over (%s) from peer %s to peer %s", t->conf.name,
+			 t->conf.seq, ike_failover_reason_names[reason], ip,
+			 ip_str(t->conf.peers_be[t->active], next));
+	}
+	t->retry_ms = t->conf.initiate ? now : 0;
+}
+
+/* ---- inbound ----------------------------------------------------------- */
+
+static int
+duplicate(uint8_t last[IKE_HASH_MAX], const uint8_t *msg, size_t len)
+{
+	uint8_t h[IKE_HASH_MAX] = { 0 };
+
+	ike_hash(IKE_HASH_SHA1, (struct ike_iov[]){ { msg, len } }, 1, h);
+	if (memcmp(h, last, IKE_HASH_MAX) == 0)
+		return 1;
+	memcpy(last, h, IKE_HASH_MAX);
+	return 0;
+}
+
+static void
+mm_input(struct ike *ike, struct ike_sa *sa, const struct ike_hdr *h, const uint8_t *msg,
+	 size_t len, uint32_t src_be, uint16_t src_port, uint16_t local_port, int64_t now)
+{
+	uint8_t body[IKE_MSG_MAX], iv[IKE_BLOCK];
+	size_t blen = len - IKE_HDR_LEN;
+	struct ike_chain c;
+
+	if (duplicate(sa->last_in_hash, msg, len)) {
+		if (sa->out.msg != NULL && sa->out.next_ms == 0)
+			resend(sa, &sa->out);	/* our reply was lost */
+		return;
+	}
+	memcpy(body, msg + IKE_HDR_LEN, blen);
+	if (h->flags & IKE_FLAG_ENCRYPTION) {
+		if (sa->keys.enc_key_len == 0) {
+			ike->st.rx_malformed++;
+			return;
+		}
+		memcpy(iv, sa->iv, sizeof(iv));
+		if (ike_decrypt_body(sa, body, blen, iv) == -1) {
+			ike->st.rx_decrypt_fail++;
+			return;
+		}
+	}
+	if (ike_chain_parse(h->next_payload, body, blen, (h->flags & IKE_FLAG_ENCRYPTION) != 0,
+			    &c) == -1) {
+		ike->st.rx_malformed++;
+		memset(sa->last_in_hash, 0, sizeof(sa->last_in_hash));
+		return;
+	}
+	if (h->flags & IKE_FLAG_ENCRYPTION)
+		memcpy(sa->iv, iv, sizeof(iv));
+	ike_mm_input(ike, sa, h, &c, src_be, src_port, local_port, now);
+}
+
+void
+ike_input(struct ike *ike, uint16_t local_port, uint32_t src_be, uint16_t src_port,
+	  const uint8_t *msg, size_t len, int64_t now)
+{
+	static const uint8_t zero[IKE_COOKIE_LEN];
+	uint8_t body[IKE_MSG_MAX];
+	struct ike_hdr h;
+	struct ike_sa *sa;
+
+	ike->st.rx_packets++;
+	if (ike_hdr_parse(msg, len, &h) == -1) {
+		ike->st.rx_malformed++;
+		return;
+	}
+	sa = sa_lookup(ike, &h);
+	if (sa == NULL) {
+		if (h.exchange != IKE_XCHG_ID_PROT || memcmp(h.rcookie, zero, IKE_COOKIE_LEN) != 0 ||
+		    (h.flags & IKE_FLAG_ENCRYPTION) || h.msgid != 0) {
+			ike->st.rx_no_sa++;
+			return;
+		}
+		if (ike->halfopen >= ike->conf.halfopen_max) {
+			ike->st.rx_halfopen_drop++;
+			return;
+		}
+		sa = ike_sa_new(ike, 0, src_be, src_port, now);
+		memcpy(sa->icookie, h.icookie, IKE_COOKIE_LEN);
+	}
+	if (sa->peer_be != src_be) {
+		ike->st.rx_no_sa++;
+		return;
+	}
+	/* NAT-T float: the peer moved to 4500 (or its NAT changed the port). */
+	if (local_port == IKE_NATT_PORT && sa->local_port != IKE_NATT_PORT) {
+		sa->local_port = IKE_NATT_PORT;
+		sa->floated = 1;
+	}
+	if (local_port == sa->local_port)
+		sa->peer_port = src_port;
+
+	switch (h.exchange) {
+	case IKE_XCHG_ID_PROT:
+		mm_input(ike, sa, &h, msg, len, src_be, src_port, local_port, now);
+		break;
+	case IKE_XCHG_QUICK:
+	case IKE_XCHG_INFORMATIONAL:
+		if (sa->state != SA_ESTABLISHED || !(h.flags & IKE_FLAG_ENCRYPTION)) {
+			ike->st.rx_malformed++;
+			break;
+		}
+		memcpy(body, msg + IKE_HDR_LEN, len - IKE_HDR_LEN);
+		if (h.exchange == IKE_XCHG_QUICK)
+			ike_qm_input(sa, &h, body, len - IKE_HDR_LEN, now);
+		else
+			ike_info_input(sa, &h, body, len - IKE_HDR_LEN, now);
+		break;
+	default:
+		ike->st.rx_malformed++;
+		break;
+	}
+}
+
+void
+ike_peer_liveness(struct ike *ike, uint32_t peer_be, int64_t now)
+{
+	for (struct ike_sa *sa = ike->sas; sa != NULL; sa = sa->next) {
+		if (sa->peer_be == peer_be && sa->state == SA_ESTABLISHED)
+			dpd_liveness(&sa->dpd, now);
+	}
+}
+
+void
+ike_peer_outbound(struct ike *ike, uint32_t peer_be, int64_t now)
+{
+	for (struct ike_sa *sa = ike->sas; sa != NULL; sa = sa->next) {
+		if (sa->peer_be == peer_be && sa->state == SA_ESTABLISHED)
+			dpd_outbound(&sa->dpd, now);
+	}
+}
+
+int
+ike_clear(struct ike *ike, uint32_t peer_be, int64_t now)
+{
+	int n = 0;
+
+	for (size_t i = 0; i < ike->ntunnels; i++) {
+		struct ike_tunnel *t = &ike->tunnels[i];
+
+		if (t->sa == NULL || (peer_be != 0 && t->sa->peer_be != peer_be))
+			continue;
+		ike_tunnel_down(ike, t, 2, now);
+		n++;
+	}
+	for (struct ike_sa *sa = ike->sas, *next; sa != NULL; sa = next) {
+		next = sa->next;
+		if (peer_be == 0 || sa->peer_be == peer_be) {
+			ike_sa_delete(sa, 1, now);
+			n++;
+		}
+	}
+	return n;
+}
+
+/* ---- timers ------------------------------------------------------------- */
+
+static int64_t
+earliest(int64_t a, int64_t b)
+{
+	if (a == 0)
+		return b;
+	if (b == 0)
+		return a;
+	return a < b ? a : b;
+}
+
+static void
+sa_failed(struct ike *ike, struct ike_sa *sa, const char *why, int64_t now)
+{
+	char ip[16];
+	struct ike_tunnel *t = sa->tunnel;
+
+	ike_count_failure(sa, IKE_FAIL_TIMEOUT);
+	log_warnx("ISAKMP: peer %s: %s in state %s; deleting SA", ip_str(sa->peer_be, ip), why,
+		  ike_sa_state_names[sa->state]);
+	if (t != NULL && t->sa == sa)
+		ike_tunnel_down(ike, t, 1, now);
+	else
+		ike_sa_delete(sa, 0, now);
+}
+
+/* Returns 1 when the SA is gone. */
+static int
+sa_timers(struct ike *ike, struct ike_sa *sa, int64_t now, int64_t *next)
+{
+	struct ike_out *o = &sa->out;
+	char ip[16];
+	uint32_t seq;
+
+	if (o->next_ms != 0 && now >= o->next_ms) {
+		if (o->tries + 1 >= ike->conf.retransmit_tries) {
+			sa_failed(ike, sa, "no answer after retransmissions", now);
+			return 1;
+		}
+		o->tries++;
+		o->next_ms = now + ((int64_t)ike->conf.retransmit_ms << o->tries);
+		resend(sa, o);
+	}
+	*next = earliest(*next, o->next_ms);
+	for (size_t i = 0; i < IKE_QM_MAX; i++) {
+		struct ike_out *q = &sa->qm[i].out;
+
+		if (!sa->qm[i].used || q->next_ms == 0)
+			continue;
+		if (now >= q->next_ms) {
+			if (q->tries + 1 >= ike->conf.retransmit_tries) {
+				sa_failed(ike, sa, "Quick Mode got no answer", now);
+				return 1;
+			}
+			q->tries++;
+			q->next_ms = now + ((int64_t)ike->conf.retransmit_ms << q->tries);
+			resend(sa, q);
+		}
+		*next = earliest(*next, q->next_ms);
+	}
+	if (sa->state != SA_ESTABLISHED && now - sa->created_ms >= IKE_HALFOPEN_TTL_MS &&
+	    !sa->initiator) {
+		ike_sa_delete(sa, 0, now);
+		return 1;
+	}
+	if (sa->state == SA_ESTABLISHED && sa->dpd.next_ms != 0 && now >= sa->dpd.next_ms) {
+		switch (dpd_timer(&sa->dpd, now, &seq)) {
+		case DPD_SEND_PROBE: {
+			uint32_t be = htonl(seq);
+
+			ike_info_send_notify(sa, IKE_N_R_U_THERE, &be, sizeof(be), now);
+			break;
+		}
+		case DPD_PEER_DEAD:
+			log_info("ISAKMP: peer %s not responding! (%u DPD probes unanswered)",
+				 ip_str(sa->peer_be, ip), sa->dpd.s.retries);
+			if (sa->tunnel != NULL && sa->tunnel->sa == sa)
+				ike_tunnel_down(ike, sa->tunnel, 0, now);
+			else
+				ike_sa_delete(sa, 0, now);
+			return 1;
+		case DPD_NONE:
+			break;
+		}
+	}
+	if (sa->state == SA_ESTABLISHED)
+		*next = earliest(*next, sa->dpd.next_ms);
+	if (sa->expire_ms != 0 && now >= sa->expire_ms) {
+		log_info("ISAKMP: SA with %s reached its lifetime", ip_str(sa->peer_be, ip));
+		if (sa->tunnel != NULL && sa->tunnel->sa == sa)
+			ike_tunnel_down(ike, sa->tunnel, -1, now);
+		else
+			ike_sa_delete(sa, 1, now);
+		return 1;
+	}
+	*next = earliest(*next, sa->expire_ms);
+	return 0;
+}
+
+int64_t
+ike_timer(struct ike *ike, int64_t now)
+{
+	int64_t next = 0;
+
+	for (struct ike_sa *sa = ike->sas, *n; sa != NULL; sa = n) {
+		n = sa->next;
+		sa_timers(ike, sa, now, &next);
+	}
+	for (size_t i = 0; i < ike->ntunnels; i++) {
+		struct ike_tunnel *t = &ike->tunnels[i];
+
+		if (t->retry_ms != 0 && now >= t->retry_ms && t->sa == NULL) {
+			t->retry_ms = 0;
+			if (ike_mm_initiate(ike, t, now) == -1)
+				t->retry_ms = now + 10000;
+		}
+		next = earliest(next, t->retry_ms);
+	}
+	return next;
+}
+
+/* ---- views --------------------------------------------------------------- */
+
+static enum ike_sa_view_state
+view_state(const struct ike_sa *sa)
+{
+	if (sa == NULL)
+		return IKE_VIEW_DOWN;
+	switch (sa->state) {
+	case SA_ESTABLISHED:
+		return IKE_VIEW_ESTABLISHED;
+	case SA_DEAD:
+		return IKE_VIEW_DELETING;
+	default:
+		return IKE_VIEW_NEGOTIATING;
+	}
+}
+
+void
+ike_tunnels_view(struct ike *ike, int64_t now, int64_t real_now, ike_tunnel_fn fn, void *ctx)
+{
+	for (size_t i = 0; i < ike->ntunnels; i++) {
+		const struct ike_tunnel *t = &ike->tunnels[i];
+		const struct ike_sa *sa = t->sa;
+		struct ike_tunnel_view v;
+
+		memset(&v, 0, sizeof(v));
+		v.map = t->conf.name;
+		v.seq = t->conf.seq;
+		v.up = t->up;
+		v.npeers = t->conf.npeers;
+		memcpy(v.failovers, t->failovers, sizeof(v.failovers));
+		for (size_t p = 0; p < t->conf.npeers; p++) {
+			struct ike_peer_view *pv = &v.peers[p];
+			int live = sa != NULL && sa->peer_be == t->conf.peers_be[p];
+
+			pv->peer_be = t->conf.peers_be[p];
+			pv->active = p == t->active;
+			pv->up = t->up && pv->active;
+			pv->state = live ? view_state(sa) : IKE_VIEW_DOWN;
+			pv->dpd = t->retired_dpd[p];
+			pv->dpd_rtt_ms = t->last_ack_ms[p] ? t->last_rtt_ms[p] : -1;
+			pv->dpd_last_ack_real_ms = t->last_ack_ms[p] ?
+			    real_now - (now - t->last_ack_ms[p]) : 0;
+			if (live) {
+				dpd_counters_add(&pv->dpd, &sa->dpd.c);
+				if (sa->dpd.last_rtt_ms >= 0 && sa->dpd.last_ack_ms != 0) {
+					pv->dpd_rtt_ms = sa->dpd.last_rtt_ms;
+					pv->dpd_last_ack_real_ms = real_now - (now - sa->dpd.last_ack_ms);
+				}
+				if (sa->state == SA_ESTABLISHED)
+					pv->established_real_ms = real_now - (now - sa->established_ms);
+			}
+			memcpy(pv->failures, t->failures[p], sizeof(pv->failures));
+			pv->rekeys = t->rekeys[p];
+			pv->transitions_up = t->peer_up[p];
+			pv->transitions_down = t->peer_down[p];
+		}
+		fn(ctx, &v);
+	}
+}
+
+void
+ike_sas_view(struct ike *ike, int64_t now, ike_sa_fn fn, void *ctx)
+{
+	for (const struct ike_sa *sa = ike->sas; sa != NULL; sa = sa->next) {
+		struct ike_sa_view v;
+
+		memset(&v, 0, sizeof(v));
+		v.peer_be = sa->peer_be;
+		v.local_be = ike->conf.local_be;
+		v.peer_port = sa->peer_port;
+		v.local_port = sa->local_port;
+		memcpy(v.icookie, sa->icookie, sizeof(v.icookie));
+		memcpy(v.rcookie, sa->rcookie, sizeof(v.rcookie));
+		v.state = ike_sa_state_names[sa->state];
+		v.initiator = sa->initiator;
+		v.encryption = sa->enc_key_len == 32 ? "aes-256" : "aes";
+		v.hash = sa->hash == IKE_HASH_SHA256 ? "sha256" : "sha";
+		v.group = sa->group;
+		v.lifetime_left_s = sa->state == SA_ESTABLISHED ? (sa->expire_ms - now) / 1000 : -1;
+		v.dpd = sa->dpd.state != DPD_DISABLED;
+		v.nat_t = sa->floated;
+		if (sa->tunnel != NULL) {
+			v.map = sa->tunnel->conf.name;
+			v.seq = sa->tunnel->conf.seq;
+		}
+		fn(ctx, &v);
+	}
+}
+
+void
+ike_children_view(struct ike *ike, int64_t now, ike_child_fn fn, void *ctx)
+{
+	for (size_t i = 0; i < ike->ntunnels; i++) {
+		const struct ike_tunnel *t = &ike->tunnels[i];
+
+		for (size_t k = 0; k < t->nchildren; k++) {
+			struct ike_child_view v;
+
+			v.map = t->conf.name;
+			v.seq = t->conf.seq;
+			v.sa = t->children[k];
+			OPENSSL_cleanse(v.sa.key_in, sizeof(v.sa.key_in));
+			OPENSSL_cleanse(v.sa.key_out, sizeof(v.sa.key_out));
+			v.lifetime_left_s = (int64_t)v.sa.lifetime_s - (now - v.sa.created_ms) / 1000;
+			fn(ctx, &v);
+		}
+	}
+}

@@ -1,0 +1,227 @@
+/*
+ * The IKEv1 engine as main.c sees it: give it a configuration, feed it
+ * datagrams and the time, and it sends through the transport it was given.
+ * No sockets and no clock of its own, so two engines can talk inside one
+ * test process over a fake transport with a fake clock.
+ */
+#ifndef IKE_IKE_H
+#define IKE_IKE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ike/dpd.h"
+
+#define IKE_PORT       500
+#define IKE_NATT_PORT  4500
+#define IKE_PEERS_MAX  10	/* per crypto map entry */
+#define IKE_SELECTORS_MAX 16
+#define IKE_XFORMS_MAX 6
+#define IKE_POLICIES_MAX 16
+#define IKE_PSKS_MAX   256
+#define IKE_MAPS_MAX   1024
+#define IKE_NAME_MAX   128
+#define IKE_PSK_MAX    128
+
+/* ---- configuration (built by main.c from the config model) ------------ */
+
+struct ike_policy_conf {		/* crypto isakmp policy N */
+	unsigned priority;
+	unsigned enc_key_len;		/* 16 (aes) or 32 (aes-256) */
+	int      hash;			/* enum ike_hash */
+	int      group;			/* 2, 14, 19 */
+	unsigned lifetime_s;
+};
+
+struct ike_psk_conf {			/* crypto isakmp key K address A mask M */
+	uint32_t addr_be, mask_be;
+	char     key[IKE_PSK_MAX];
+	size_t   key_len;
+};
+
+enum ike_esp_cipher { IKE_ESP_AES_CBC, IKE_ESP_AES_GCM16 };
+enum ike_esp_auth { IKE_ESP_AUTH_NONE, IKE_ESP_AUTH_SHA1, IKE_ESP_AUTH_SHA256 };
+
+struct ike_xform_conf {			/* crypto ipsec transform-set */
+	char                name[IKE_NAME_MAX];
+	enum ike_esp_cipher cipher;
+	unsigned            key_len;	/* 16 or 32 */
+	enum ike_esp_auth   auth;
+	int                 transport;	/* mode transport */
+};
+
+struct ike_selector {			/* access-list permit ip SRC DST */
+	uint32_t src_be, src_mask_be;	/* local protected */
+	uint32_t dst_be, dst_mask_be;	/* remote protected */
+};
+
+struct ike_map_conf {			/* crypto map NAME SEQ ipsec-isakmp */
+	char                  name[IKE_NAME_MAX];
+	unsigned              seq;
+	uint32_t              peers_be[IKE_PEERS_MAX];	/* ordered failover list */
+	size_t                npeers;
+	struct ike_xform_conf xforms[IKE_XFORMS_MAX];
+	size_t                nxforms;
+	struct ike_selector   sel[IKE_SELECTORS_MAX];
+	size_t                nsel;
+	int                   pfs_group;	/* 0, 14 or 19 */
+	unsigned              lifetime_s;
+	uint64_t              lifetime_kb;
+	int                   force_encap;
+	int                   initiate;
+};
+
+struct ike_conf {
+	uint32_t               local_be;	/* our IKE address */
+	int                    identity_fqdn;	/* crypto isakmp identity hostname */
+	char                   hostname[IKE_NAME_MAX];
+	unsigned               nat_keepalive_s;
+	struct dpd_settings    dpd;
+	struct ike_policy_conf policies[IKE_POLICIES_MAX];
+	size_t                 npolicies;
+	struct ike_psk_conf   *psks;
+	size_t                 npsks;
+	struct ike_map_conf   *maps;
+	size_t                 nmaps;
+	/* Timers; tests shorten them explicitly, defaults otherwise. */
+	unsigned               retransmit_ms;	/* first retransmission, doubles; default 2000 */
+	unsigned               retransmit_tries;	/* default 5 */
+	unsigned               halfopen_max;	/* responder limit; default 1024 */
+};
+
+void ike_conf_defaults(struct ike_conf *c);
+
+/* ---- the environment --------------------------------------------------- */
+
+/* Sends one IKE message from local_port (500 or 4500; the transport adds
+ * the non-ESP marker on 4500) to dst_be:dst_port. */
+struct ike_transport {
+	void *ctx;
+	int (*send)(void *ctx, uint16_t local_port, uint32_t dst_be, uint16_t dst_port,
+		    const uint8_t *msg, size_t len);
+};
+
+/* An IPsec SA pair negotiated by Quick Mode, handed to the dataplane. */
+struct ike_child_sa {
+	uint32_t            spi_in, spi_out;	/* host order */
+	uint32_t            peer_be;
+	uint16_t            peer_port;		/* 4500 when UDP-encapsulated */
+	int                 udp_encap;
+	struct ike_selector sel;
+	enum ike_esp_cipher cipher;
+	enum ike_esp_auth   auth;
+	unsigned            enc_key_len;
+	int                 transport_mode;
+	uint8_t             key_in[128], key_out[128];	/* enc key | (auth key or GCM salt) */
+	size_t              key_len;
+	unsigned            lifetime_s;
+	uint64_t            lifetime_kb;
+	int64_t             created_ms;
+};
+
+/* Called when a child SA pair is installed or removed. */
+struct ike_dataplane {
+	void *ctx;
+	void (*install)(void *ctx, const struct ike_child_sa *sa);
+	void (*remove)(void *ctx, uint32_t spi_in, uint32_t spi_out);
+};
+
+struct ike;
+struct ike *ike_new(const struct ike_transport *tr, const struct ike_dataplane *dp);
+void ike_free(struct ike *ike);
+/* Takes the new configuration (copied); tunnels of removed maps go down,
+ * DPD settings apply to live SAs, new initiating maps start now. */
+void ike_configure(struct ike *ike, const struct ike_conf *conf, int64_t now);
+
+/* One datagram (non-ESP marker already removed). */
+void ike_input(struct ike *ike, uint16_t local_port, uint32_t src_be, uint16_t src_port,
+	       const uint8_t *msg, size_t len, int64_t now);
+/* Runs due timers; returns the next deadline (monotonic ms, 0 = none). */
+int64_t ike_timer(struct ike *ike, int64_t now);
+
+/* Proof of liveness / outbound traffic from the dataplane, by peer. */
+void ike_peer_liveness(struct ike *ike, uint32_t peer_be, int64_t now);
+void ike_peer_outbound(struct ike *ike, uint32_t peer_be, int64_t now);
+
+/* clear crypto session [remote A.B.C.D]: peer_be 0 = all. Returns count. */
+int ike_clear(struct ike *ike, uint32_t peer_be, int64_t now);
+
+/* ---- read-only views (metrics, API) ---------------------------------- */
+
+enum ike_sa_view_state {
+	IKE_VIEW_DOWN, IKE_VIEW_NEGOTIATING, IKE_VIEW_ESTABLISHED, IKE_VIEW_REKEYING,
+	IKE_VIEW_DELETING, IKE_VIEW__COUNT
+};
+extern const char *const ike_view_state_names[IKE_VIEW__COUNT];	/* "down", ... */
+
+enum ike_fail_reason {
+	IKE_FAIL_TIMEOUT, IKE_FAIL_AUTH, IKE_FAIL_NO_PROPOSAL, IKE_FAIL_INVALID, IKE_FAIL_OTHER,
+	IKE_FAIL__COUNT
+};
+extern const char *const ike_fail_reason_names[IKE_FAIL__COUNT];	/* "timeout", ... */
+
+enum ike_failover_reason { IKE_FAILOVER_DPD, IKE_FAILOVER_IKE, IKE_FAILOVER_MANUAL, IKE_FAILOVER__COUNT };
+extern const char *const ike_failover_reason_names[IKE_FAILOVER__COUNT];	/* "dpd", ... */
+
+/* Cumulative per configured peer of a crypto map entry: the live SA's
+ * counters plus those of every SA that retired. */
+struct ike_peer_view {
+	uint32_t               peer_be;
+	int                    active;		/* the peer the tunnel uses now */
+	int                    up;
+	enum ike_sa_view_state state;
+	int64_t                established_real_ms;	/* 0 when not established */
+	struct dpd_counters    dpd;
+	int64_t                dpd_rtt_ms;	/* -1 when none */
+	int64_t                dpd_last_ack_real_ms;
+	uint64_t               failures[IKE_FAIL__COUNT];
+	uint64_t               rekeys;
+	uint64_t               transitions_up, transitions_down;
+};
+
+struct ike_tunnel_view {
+	const char           *map;
+	unsigned              seq;
+	int                   up;
+	size_t                npeers;
+	struct ike_peer_view  peers[IKE_PEERS_MAX];
+	uint64_t              failovers[IKE_FAILOVER__COUNT];
+};
+
+/* One ISAKMP SA as `show crypto isakmp sa detail` shows it. */
+struct ike_sa_view {
+	uint32_t    peer_be, local_be;
+	uint16_t    peer_port, local_port;
+	uint8_t     icookie[8], rcookie[8];
+	const char *state;		/* IOS names: MM_SA_SETUP, MM_KEY_EXCH, QM_IDLE */
+	int         initiator;
+	const char *encryption;		/* "aes" / "aes-256" */
+	const char *hash;		/* "sha" / "sha256" */
+	int         group;
+	int64_t     lifetime_left_s;	/* -1 while negotiating */
+	int         dpd;		/* capability D */
+	int         nat_t;		/* capability N */
+	const char *map;		/* crypto map name, or NULL */
+	unsigned    seq;
+};
+
+/* One installed ESP SA pair as `show crypto ipsec sa` shows it. */
+struct ike_child_view {
+	const char          *map;
+	unsigned             seq;
+	struct ike_child_sa  sa;	/* keys zeroed */
+	int64_t              lifetime_left_s;
+};
+
+typedef void (*ike_sa_fn)(void *ctx, const struct ike_sa_view *v);
+typedef void (*ike_child_fn)(void *ctx, const struct ike_child_view *v);
+void ike_sas_view(struct ike *ike, int64_t now, ike_sa_fn fn, void *ctx);
+void ike_children_view(struct ike *ike, int64_t now, ike_child_fn fn, void *ctx);
+
+typedef void (*ike_tunnel_fn)(void *ctx, const struct ike_tunnel_view *v);
+/* Calls fn once per configured crypto map entry. now/real_now convert the
+ * monotonic times to wall-clock ones. */
+void ike_tunnels_view(struct ike *ike, int64_t now, int64_t real_now, ike_tunnel_fn fn,
+		      void *ctx);
+
+#endif

@@ -1,0 +1,145 @@
+/*
+ * From the configuration model to the engine's view of it: IKE policies,
+ * pre-shared keys, crypto maps with their transform sets and selectors,
+ * DPD and identity settings. Peers given as host names are resolved here,
+ * once per configuration change.
+ */
+#include "ike/ike_conf.h"
+#include "ike/crypto.h"
+#include "core/log.h"
+#include "core/util.h"
+
+#include <arpa/inet.h>
+#include <netdb.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/crypto.h>
+
+static uint32_t
+mask_of(unsigned len)
+{
+	return len == 0 ? 0 : htonl(0xffffffffu << (32 - len));
+}
+
+static int
+resolve(const char *host, uint32_t *be)
+{
+	struct addrinfo hints = { .ai_family = AF_INET, .ai_socktype = SOCK_DGRAM }, *res;
+	struct in_addr a;
+
+	if (inet_pton(AF_INET, host, &a) == 1) {
+		*be = a.s_addr;
+		return 0;
+	}
+	if (getaddrinfo(host, NULL, &hints, &res) != 0)
+		return -1;
+	*be = ((struct sockaddr_in *)res->ai_addr)->sin_addr.s_addr;
+	freeaddrinfo(res);
+	return 0;
+}
+
+static void
+xform_from(const struct cfg_transform_set *ts, struct ike_xform_conf *x)
+{
+	memset(x, 0, sizeof(*x));
+	str_copy(x->name, sizeof(x->name), ts->meta.name);
+	x->cipher = (ts->esp == CFG_ESP_GCM || ts->esp == CFG_ESP_GCM256) ? IKE_ESP_AES_GCM16 :
+	    IKE_ESP_AES_CBC;
+	x->key_len = (ts->esp == CFG_ESP_AES256 || ts->esp == CFG_ESP_GCM256) ? 32 : 16;
+	x->auth = ts->auth == CFG_ESP_AUTH_SHA256 ? IKE_ESP_AUTH_SHA256 :
+	    ts->auth == CFG_ESP_AUTH_SHA1 ? IKE_ESP_AUTH_SHA1 : IKE_ESP_AUTH_NONE;
+	x->transport = ts->mode == CFG_ESP_TRANSPORT;
+}
+
+static int
+map_from(const struct config *cfg, const struct cfg_crypto_map *cm, struct ike_map_conf *m)
+{
+	memset(m, 0, sizeof(*m));
+	str_copy(m->name, sizeof(m->name), cm->meta.name);
+	m->seq = cm->sequence;
+	for (size_t i = 0; i < cm->n_peers && m->npeers < IKE_PEERS_MAX; i++) {
+		if (resolve(cm->peers[i], &m->peers_be[m->npeers]) == -1) {
+			log_warnx("crypto map %s %u: cannot resolve peer %s; skipped", cm->meta.name,
+				  cm->sequence, cm->peers[i]);
+			continue;
+		}
+		m->npeers++;
+	}
+	for (size_t i = 0; i < cm->n_transform_sets && m->nxforms < IKE_XFORMS_MAX; i++) {
+		const struct cfg_transform_set *ts =
+		    config_transform_set_by_id(cfg, cm->transform_sets[i].id);
+
+		if (ts != NULL)
+			xform_from(ts, &m->xforms[m->nxforms++]);
+	}
+	for (size_t i = 0; i < cm->n_match && m->nsel < IKE_SELECTORS_MAX; i++) {
+		struct ike_selector *s = &m->sel[m->nsel++];
+
+		s->src_be = htonl(cm->match[i].src.addr);
+		s->src_mask_be = mask_of(cm->match[i].src.len);
+		s->dst_be = htonl(cm->match[i].dst.addr);
+		s->dst_mask_be = mask_of(cm->match[i].dst.len);
+	}
+	m->pfs_group = cm->pfs == CFG_PFS_GROUP14 ? 14 : cm->pfs == CFG_PFS_GROUP19 ? 19 : 0;
+	m->lifetime_s = cm->lifetime_s;
+	m->lifetime_kb = cm->lifetime_kb;
+	m->force_encap = cm->force_encap;
+	m->initiate = cm->initiate;
+	return 0;
+}
+
+int
+ike_conf_from_config(const struct config *cfg, uint32_t local_be, const char *hostname,
+		     struct ike_conf *c)
+{
+	ike_conf_defaults(c);
+	c->local_be = local_be;
+	c->identity_fqdn = cfg->ike.identity == CFG_IKE_ID_HOSTNAME;
+	str_copy(c->hostname, sizeof(c->hostname), hostname ? hostname : "");
+	c->nat_keepalive_s = cfg->ike.nat_keepalive_s;
+	c->dpd.keepalive_s = cfg->dpd.keepalive_s;
+	c->dpd.retry_s = cfg->dpd.retry_s;
+	c->dpd.retries = cfg->dpd.retries;
+	c->dpd.mode = cfg->dpd.mode == CFG_DPD_PERIODIC ? DPD_MODE_PERIODIC : DPD_MODE_ON_DEMAND;
+	for (size_t i = 0; i < cfg->n_ike_policies && c->npolicies < IKE_POLICIES_MAX; i++) {
+		const struct cfg_ike_policy *p = &cfg->ike_policies[i];
+		struct ike_policy_conf *q = &c->policies[c->npolicies++];
+
+		q->priority = p->priority;
+		q->enc_key_len = p->encryption == CFG_IKE_ENC_AES256 ? 32 : 16;
+		q->hash = p->hash == CFG_IKE_HASH_SHA256 ? IKE_HASH_SHA256 : IKE_HASH_SHA1;
+		q->group = (int)p->group;
+		q->lifetime_s = p->lifetime_s;
+	}
+	c->psks = xcalloc(cfg->n_psks, sizeof(*c->psks));
+	for (size_t i = 0; i < cfg->n_psks; i++) {
+		struct ike_psk_conf *k = &c->psks[c->npsks];
+
+		k->addr_be = htonl(cfg->psks[i].addr);
+		k->mask_be = htonl(cfg->psks[i].mask);
+		if (str_copy(k->key, sizeof(k->key), cfg->psks[i].key ? cfg->psks[i].key : "") == -1) {
+			log_warnx("pre-shared key %s is longer than %d bytes; skipped",
+				  cfg->psks[i].meta.name, IKE_PSK_MAX - 1);
+			continue;
+		}
+		k->key_len = strlen(k->key);
+		c->npsks++;
+	}
+	c->maps = xcalloc(cfg->n_crypto_maps, sizeof(*c->maps));
+	for (size_t i = 0; i < cfg->n_crypto_maps; i++)
+		map_from(cfg, &cfg->crypto_maps[i], &c->maps[c->nmaps++]);
+	return 0;
+}
+
+void
+ike_conf_release(struct ike_conf *c)
+{
+	if (c->psks != NULL)
+		OPENSSL_cleanse(c->psks, c->npsks * sizeof(*c->psks));
+	free(c->psks);
+	free(c->maps);
+	c->psks = NULL;
+	c->maps = NULL;
+	c->npsks = c->nmaps = 0;
+}

@@ -1,0 +1,29 @@
+/*
+ * Sockets and timer for the IKE engine on the libevent loop (see ike_io.c).
+ * Create with ike_io_new, build the engine with ike_io_send as transport,
+ * then ike_io_attach; call ike_io_kick after ike_configure.
+ */
+#ifndef IKE_IKE_IO_H
+#define IKE_IKE_IO_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ike/ike.h"
+
+struct event_base;
+struct ike_io;
+
+#define IKE_IO_DGRAM_MAX 9000
+
+struct ike_io *ike_io_new(struct event_base *base, uint32_t addr_be, uint16_t port,
+			  uint16_t natt_port);
+/* The transport callback for ike_new (ctx = the ike_io). */
+int  ike_io_send(void *ctx, uint16_t local_port, uint32_t dst_be, uint16_t dst_port,
+		 const uint8_t *msg, size_t len);
+void ike_io_attach(struct ike_io *io, struct ike *ike);
+/* Runs due timers now and re-arms for the next deadline. */
+void ike_io_kick(struct ike_io *io);
+void ike_io_free(struct ike_io *io);
+
+#endif

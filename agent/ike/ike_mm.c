@@ -1,0 +1,587 @@
+/*
+ * Main Mode with pre-shared keys (RFC 2409 5), both roles, six messages:
+ *   I→R  SA, VID(DPD), VID(NAT-T)            R→I  SA, VID, VID
+ *   I→R  KE, Ni, NAT-D, NAT-D                R→I  KE, Nr, NAT-D, NAT-D
+ *   I→R* IDii, HASH_I, N(INITIAL-CONTACT)    R→I* IDir, HASH_R
+ * NAT detection (RFC 3947) after the key exchange floats both ends to 4500.
+ */
+#include "ike/ike_int.h"
+#include "core/log.h"
+#include "core/util.h"
+
+#include <arpa/inet.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/crypto.h>
+
+static const char *
+ip_str(uint32_t be, char buf[16])
+{
+	struct in_addr a = { .s_addr = be };
+
+	return inet_ntop(AF_INET, &a, buf, 16);
+}
+
+/* ---- proposals ------------------------------------------------------------ */
+
+static int
+hash_id(int h)
+{
+	return h == IKE_HASH_SHA256 ? IKE_HASH_SHA256_ID : IKE_HASH_SHA1_ID;
+}
+
+static void
+policy_xform(const struct ike_policy_conf *p, struct ike_xf_spec *xf)
+{
+	size_t n = 0;
+
+	memset(xf, 0, sizeof(*xf));
+	xf->id = IKE_XFORM_KEY_IKE;
+#define ATTR(t, v) do { xf->attrs[n].type = (t); xf->attrs[n].value = (v); n++; } while (0)
+	ATTR(IKE_ATTR_ENCRYPTION, IKE_ENC_AES_CBC);
+	ATTR(IKE_ATTR_KEY_LENGTH, p->enc_key_len * 8);
+	ATTR(IKE_ATTR_HASH, (uint32_t)hash_id(p->hash));
+	ATTR(IKE_ATTR_AUTH, IKE_AUTH_PSK);
+	ATTR(IKE_ATTR_GROUP, (uint32_t)p->group);
+	ATTR(IKE_ATTR_LIFE_TYPE, IKE_LIFE_SECONDS);
+	ATTR(IKE_ATTR_LIFE_DURATION, p->lifetime_s);
+#undef ATTR
+	xf->nattrs = n;
+}
+
+/* The policy a received transform matches, or -1. */
+static int
+policy_match(const struct ike *ike, const struct ike_transform *t)
+{
+	uint32_t enc = ike_attr_get(t, IKE_ATTR_ENCRYPTION), klen = ike_attr_get(t, IKE_ATTR_KEY_LENGTH);
+	uint32_t hash = ike_attr_get(t, IKE_ATTR_HASH), auth = ike_attr_get(t, IKE_ATTR_AUTH);
+	uint32_t group = ike_attr_get(t, IKE_ATTR_GROUP);
+
+	if (t->id != IKE_XFORM_KEY_IKE || enc != IKE_ENC_AES_CBC || auth != IKE_AUTH_PSK)
+		return -1;
+	for (size_t i = 0; i < ike->conf.npolicies; i++) {
+		const struct ike_policy_conf *p = &ike->conf.policies[i];
+
+		if (klen == p->enc_key_len * 8 && hash == (uint32_t)hash_id(p->hash) &&
+		    group == (uint32_t)p->group)
+			return (int)i;
+	}
+	return -1;
+}
+
+static void
+sa_take_policy(struct ike_sa *sa, int idx, const struct ike_transform *t)
+{
+	const struct ike_policy_conf *p = &sa->ike->conf.policies[idx];
+	uint32_t life = ike_attr_get(t, IKE_ATTR_LIFE_DURATION);
+
+	sa->policy = idx;
+	sa->hash = (enum ike_hash)p->hash;
+	sa->group = p->group;
+	sa->enc_key_len = p->enc_key_len;
+	/* The shorter lifetime wins, as IOS does. */
+	sa->lifetime_s = (life != 0 && life < p->lifetime_s) ? life : p->lifetime_s;
+}
+
+static void
+vendor_ids(struct ike_sa *sa, const struct ike_chain *c)
+{
+	for (size_t i = 0; i < c->n; i++) {
+		const struct ike_payload *pl = &c->pl[i];
+
+		if (pl->type != IKE_PL_VENDOR)
+			continue;
+		if (pl->len == sizeof(ike_vid_dpd) && memcmp(pl->body, ike_vid_dpd, pl->len) == 0)
+			sa->peer_dpd = 1;
+		if (pl->len == sizeof(ike_vid_natt_rfc3947) &&
+		    memcmp(pl->body, ike_vid_natt_rfc3947, pl->len) == 0)
+			sa->peer_natt = 1;
+	}
+}
+
+static void
+put_vendor_ids(struct ike_builder *b)
+{
+	ike_pl_bytes(b, IKE_PL_VENDOR, ike_vid_dpd, sizeof(ike_vid_dpd));
+	ike_pl_bytes(b, IKE_PL_VENDOR, ike_vid_natt_rfc3947, sizeof(ike_vid_natt_rfc3947));
+}
+
+static void
+hdr_for(const struct ike_sa *sa, struct ike_hdr *h, uint8_t exchange, uint32_t msgid)
+{
+	memset(h, 0, sizeof(*h));
+	memcpy(h->icookie, sa->icookie, IKE_COOKIE_LEN);
+	memcpy(h->rcookie, sa->rcookie, IKE_COOKIE_LEN);
+	h->version = 0x10;
+	h->exchange = exchange;
+	h->msgid = msgid;
+}
+
+static int
+force_encap(const struct ike_sa *sa)
+{
+	return sa->tunnel != NULL && sa->tunnel->conf.force_encap;
+}
+
+/* ---- NAT-D (RFC 3947 3.2) --------------------------------------------------- */
+
+static void
+put_natd(struct ike_sa *sa, struct ike_builder *b)
+{
+	struct ike *ike = sa->ike;
+	uint8_t h[IKE_HASH_MAX];
+	size_t hlen = ike_hash_len(sa->hash);
+
+	/* Destination (the peer as we address it) first, then ourselves. */
+	ike_natd_hash(sa->hash, sa->icookie, sa->rcookie, sa->peer_be, htons(sa->peer_port), h);
+	ike_pl_bytes(b, IKE_PL_NATD, h, hlen);
+	if (force_encap(sa))
+		ike_random(h, hlen);	/* a hash no address matches: NAT assumed */
+	else
+		ike_natd_hash(sa->hash, sa->icookie, sa->rcookie, ike->conf.local_be,
+			      htons(sa->local_port), h);
+	ike_pl_bytes(b, IKE_PL_NATD, h, hlen);
+}
+
+static void
+check_natd(struct ike_sa *sa, const struct ike_chain *c, uint32_t src_be, uint16_t src_port,
+	   uint16_t local_port)
+{
+	uint8_t me[IKE_HASH_MAX], them[IKE_HASH_MAX];
+	size_t hlen = ike_hash_len(sa->hash), seen = 0;
+	int me_ok = 0, them_ok = 0;
+
+	ike_natd_hash(sa->hash, sa->icookie, sa->rcookie, sa->ike->conf.local_be, htons(local_port),
+		      me);
+	ike_natd_hash(sa->hash, sa->icookie, sa->rcookie, src_be, htons(src_port), them);
+	for (size_t i = 0; i < c->n; i++) {
+		const struct ike_payload *pl = &c->pl[i];
+
+		if (pl->type != IKE_PL_NATD || pl->len != hlen)
+			continue;
+		if (seen++ == 0)
+			me_ok = memcmp(pl->body, me, hlen) == 0;
+		else if (memcmp(pl->body, them, hlen) == 0)
+			them_ok = 1;
+	}
+	if (seen < 2)
+		return;		/* no NAT-T from the peer */
+	sa->nat_here = !me_ok || force_encap(sa);
+	sa->nat_there = !them_ok;
+	if (sa->nat_here || sa->nat_there)
+		log_debug("ISAKMP: NAT detected (%s%s%s)", sa->nat_here ? "we are behind NAT" : "",
+			  sa->nat_here && sa->nat_there ? ", " : "",
+			  sa->nat_there ? "peer is behind NAT" : "");
+}
+
+/* ---- messages 1 and 2 ---------------------------------------------------- */
+
+int
+ike_mm_initiate(struct ike *ike, struct ike_tunnel *t, int64_t now)
+{
+	uint32_t peer = t->conf.peers_be[t->active];
+	const struct ike_psk_conf *psk = ike_psk_for(ike, peer);
+	struct ike_xf_spec xf[IKE_POLICIES_MAX];
+	size_t order[IKE_POLICIES_MAX], n = ike->conf.npolicies, sa_off;
+	struct ike_builder b;
+	struct ike_hdr h;
+	struct ike_sa *sa;
+	struct wbuf w;
+	char ip[16];
+
+	if (psk == NULL || n == 0) {
+		log_warnx("ISAKMP: cannot initiate to %s: %s", ip_str(peer, ip),
+			  psk == NULL ? "no pre-shared key for this peer" : "no IKE policy");
+		return -1;
+	}
+	/* Policies in priority order, each one transform of one proposal. */
+	for (size_t i = 0; i < n; i++)
+		order[i] = i;
+	for (size_t i = 1; i < n; i++)
+		for (size_t j = i; j > 0 && ike->conf.policies[order[j]].priority <
+		     ike->conf.policies[order[j - 1]].priority; j--) {
+			size_t tmp = order[j];
+
+			order[j] = order[j - 1];
+			order[j - 1] = tmp;
+		}
+	for (size_t i = 0; i < n; i++)
+		policy_xform(&ike->conf.policies[order[i]], &xf[i]);
+
+	sa = ike_sa_new(ike, 1, peer, IKE_PORT, now);
+	sa->tunnel = t;
+	sa->psk = psk;
+	t->sa = sa;
+	hdr_for(sa, &h, IKE_XCHG_ID_PROT, 0);
+	wbuf_init(&w, IKE_MSG_MAX);
+	ike_build_begin(&b, &w, &h);
+	sa_off = w.len;
+	ike_pl_sa(&b, IKE_PROTO_ISAKMP, NULL, 0, xf, n);
+	sa->sai_len = w.len - sa_off - 4;
+	sa->sai_b = xmalloc(sa->sai_len);
+	memcpy(sa->sai_b, w.p + sa_off + 4, sa->sai_len);
+	put_vendor_ids(&b);
+	if (ike_build_finish(&b) == 0) {
+		wbuf_free(&w);
+		ike_sa_delete(sa, 0, now);
+		return -1;
+	}
+	log_info("ISAKMP: initiating Main Mode to %s (crypto map %s %u)", ip_str(peer, ip),
+		 t->conf.name, t->conf.seq);
+	ike_send(sa, &sa->out, &w, 1, now);
+	wbuf_free(&w);
+	return 0;
+}
+
+/* Responder, message 1: choose a transform, answer with it. */
+static int
+mm_r1(struct ike *ike, struct ike_sa *sa, const struct ike_chain *c, int64_t now)
+{
+	const struct ike_payload *pl = ike_chain_find(c, IKE_PL_SA);
+	struct ike_sa_pl sap;
+	struct ike_xf_spec xf;
+	const struct ike_transform *chosen = NULL;
+	struct ike_builder b;
+	struct ike_hdr h;
+	struct wbuf w;
+	char ip[16];
+	int idx = -1;
+
+	if (pl == NULL || ike_sa_parse(pl->body, pl->len, &sap) == -1 || sap.nprops < 1 ||
+	    sap.props[0].proto != IKE_PROTO_ISAKMP)
+		return -1;
+	for (size_t i = 0; i < sap.props[0].nxf && idx < 0; i++) {
+		idx = policy_match(ike, &sap.props[0].xf[i]);
+		chosen = &sap.props[0].xf[i];
+	}
+	if (idx < 0) {
+		log_warnx("ISAKMP: no IKE policy matches the proposal of %s (atts not acceptable)",
+			  ip_str(sa->peer_be, ip));
+		return -1;
+	}
+	sa->psk = ike_psk_for(ike, sa->peer_be);
+	if (sa->psk == NULL) {
+		log_warnx("ISAKMP: no pre-shared key for %s", ip_str(sa->peer_be, ip));
+		return -1;
+	}
+	sa_take_policy(sa, idx, chosen);
+	sa->sai_len = pl->len;
+	sa->sai_b = xmalloc(pl->len);
+	memcpy(sa->sai_b, pl->body, pl->len);
+	vendor_ids(sa, c);
+
+	/* Echo the chosen transform with its attributes as received. */
+	memset(&xf, 0, sizeof(xf));
+	xf.id = chosen->id;
+	for (size_t i = 0; i < chosen->nattrs && i < IKE_ATTRS_MAX; i++) {
+		xf.attrs[i].type = chosen->attrs[i].type;
+		xf.attrs[i].value = chosen->attrs[i].value;
+	}
+	xf.nattrs = chosen->nattrs;
+	hdr_for(sa, &h, IKE_XCHG_ID_PROT, 0);
+	wbuf_init(&w, IKE_MSG_MAX);
+	ike_build_begin(&b, &w, &h);
+	ike_pl_sa(&b, IKE_PROTO_ISAKMP, NULL, 0, &xf, 1);
+	put_vendor_ids(&b);
+	if (ike_build_finish(&b) != 0)
+		ike_send(sa, &sa->out, &w, 0, now);
+	wbuf_free(&w);
+	return 0;
+}
+
+/* Initiator, message 2: take the responder's choice, send our KE. */
+static int
+mm_i2(struct ike *ike, struct ike_sa *sa, const struct ike_hdr *hdr, const struct ike_chain *c,
+      int64_t now)
+{
+	const struct ike_payload *pl = ike_chain_find(c, IKE_PL_SA);
+	struct ike_sa_pl sap;
+	int idx;
+
+	if (pl == NULL || ike_sa_parse(pl->body, pl->len, &sap) == -1 || sap.nprops != 1 ||
+	    sap.props[0].nxf != 1)
+		return -1;
+	if ((idx = policy_match(ike, &sap.props[0].xf[0])) < 0) {
+		ike_count_failure(sa, IKE_FAIL_NO_PROPOSAL);
+		return -1;
+	}
+	sa_take_policy(sa, idx, &sap.props[0].xf[0]);
+	memcpy(sa->rcookie, hdr->rcookie, IKE_COOKIE_LEN);
+	vendor_ids(sa, c);
+	return 0;
+}
+
+/* ---- messages 3 and 4: key exchange ------------------------------------------ */
+
+static int
+send_ke(struct ike_sa *sa, int request, int64_t now)
+{
+	uint8_t *nonce = sa->initiator ? sa->ni : sa->nr;
+	uint8_t *gx = sa->initiator ? sa->gxi : sa->gxr;
+	struct ike_builder b;
+	struct ike_hdr h;
+	struct wbuf w;
+	size_t glen = ike_dh_pub_len(sa->group);
+	int rc = -1;
+
+	if (sa->dh == NULL && (sa->dh = ike_dh_new(sa->group)) == NULL)
+		return -1;
+	if (ike_dh_public(sa->dh, gx, glen) == -1)
+		return -1;
+	sa->gx_len = glen;
+	ike_random(nonce, IKE_NONCE_LEN);
+	if (sa->initiator)
+		sa->ni_len = IKE_NONCE_LEN;
+	else
+		sa->nr_len = IKE_NONCE_LEN;
+	hdr_for(sa, &h, IKE_XCHG_ID_PROT, 0);
+	wbuf_init(&w, IKE_MSG_MAX);
+	ike_build_begin(&b, &w, &h);
+	ike_pl_bytes(&b, IKE_PL_KE, gx, glen);
+	ike_pl_bytes(&b, IKE_PL_NONCE, nonce, IKE_NONCE_LEN);
+	if (sa->peer_natt)
+		put_natd(sa, &b);
+	if (ike_build_finish(&b) != 0) {
+		ike_send(sa, &sa->out, &w, request, now);
+		rc = 0;
+	}
+	wbuf_free(&w);
+	return rc;
+}
+
+/* Takes the peer's KE and nonce, computes g^xy and the phase-1 keys. */
+static int
+take_ke(struct ike_sa *sa, const struct ike_chain *c)
+{
+	const struct ike_payload *ke = ike_chain_find(c, IKE_PL_KE);
+	const struct ike_payload *no = ike_chain_find(c, IKE_PL_NONCE);
+	uint8_t *peer_gx = sa->initiator ? sa->gxr : sa->gxi;
+	uint8_t *peer_n = sa->initiator ? sa->nr : sa->ni;
+	size_t glen = ike_dh_pub_len(sa->group);
+
+	if (ke == NULL || no == NULL || ke->len != glen || ike_nonce_check(no->len) == -1 ||
+	    no->len > IKE_NONCE_MAX)
+		return -1;
+	memcpy(peer_gx, ke->body, glen);
+	memcpy(peer_n, no->body, no->len);
+	if (sa->initiator)
+		sa->nr_len = no->len;
+	else
+		sa->ni_len = no->len;
+	if (sa->dh == NULL && (sa->dh = ike_dh_new(sa->group)) == NULL)
+		return -1;
+	if (ike_dh_derive(sa->dh, peer_gx, glen, sa->gxy, &sa->gxy_len) == -1)
+		return -1;
+	return 0;
+}
+
+static int
+derive_keys(struct ike_sa *sa)
+{
+	if (ike_p1_derive(&sa->keys, sa->hash, sa->enc_key_len, sa->psk->key, sa->psk->key_len,
+			  sa->ni, sa->ni_len, sa->nr, sa->nr_len, sa->gxy, sa->gxy_len, sa->icookie,
+			  sa->rcookie) == -1)
+		return -1;
+	return ike_iv_phase1(sa->hash, sa->gxi, sa->gx_len, sa->gxr, sa->gx_len, sa->iv);
+}
+
+static void
+float_ports(struct ike_sa *sa)
+{
+	if (!(sa->nat_here || sa->nat_there) || sa->floated)
+		return;
+	sa->local_port = IKE_NATT_PORT;
+	sa->peer_port = IKE_NATT_PORT;
+	sa->floated = 1;
+}
+
+/* ---- messages 5 and 6: authentication ------------------------------------------ */
+
+static size_t
+put_id(struct ike_sa *sa, struct ike_builder *b, uint8_t *id_b, size_t id_max)
+{
+	struct ike *ike = sa->ike;
+	size_t off = b->w->len, len;
+
+	if (ike->conf.identity_fqdn && ike->conf.hostname[0] != '\0')
+		ike_pl_id(b, IKE_ID_FQDN, 0, 0, ike->conf.hostname, strlen(ike->conf.hostname));
+	else
+		ike_pl_id(b, IKE_ID_IPV4_ADDR, 17, IKE_PORT, &ike->conf.local_be, 4);
+	len = b->w->len - off - 4;
+	if (len > id_max)
+		return 0;
+	memcpy(id_b, b->w->p + off + 4, len);
+	return len;
+}
+
+static int
+send_auth(struct ike_sa *sa, int request, int64_t now)
+{
+	uint8_t id_b[IKE_NAME_MAX + 8], hash[IKE_HASH_MAX];
+	struct ike_builder b;
+	struct ike_hdr h;
+	struct wbuf w;
+	size_t id_len;
+	int rc = -1;
+
+	hdr_for(sa, &h, IKE_XCHG_ID_PROT, 0);
+	wbuf_init(&w, IKE_MSG_MAX);
+	ike_build_begin(&b, &w, &h);
+	if ((id_len = put_id(sa, &b, id_b, sizeof(id_b))) == 0)
+		goto done;
+	if ((sa->initiator ? ike_hash_i : ike_hash_r)(&sa->keys, sa->gxi, sa->gx_len, sa->gxr,
+						       sa->gx_len, sa->icookie, sa->rcookie,
+						       sa->sai_b, sa->sai_len, id_b, id_len,
+						       hash) == -1)
+		goto done;
+	ike_pl_bytes(&b, IKE_PL_HASH, hash, sa->keys.hlen);
+	if (sa->initiator) {
+		uint8_t spi[2 * IKE_COOKIE_LEN];
+
+		memcpy(spi, sa->icookie, IKE_COOKIE_LEN);
+		memcpy(spi + IKE_COOKIE_LEN, sa->rcookie, IKE_COOKIE_LEN);
+		ike_pl_notify(&b, IKE_PROTO_ISAKMP, IKE_N_INITIAL_CONTACT, spi, sizeof(spi), NULL, 0);
+	}
+	if (ike_encrypt_msg(sa, &b, sa->iv) == 0)
+		goto done;
+	ike_send(sa, &sa->out, &w, request, now);
+	rc = 0;
+done:
+	wbuf_free(&w);
+	return rc;
+}
+
+static int
+verify_auth(struct ike_sa *sa, const struct ike_chain *c)
+{
+	const struct ike_payload *id = ike_chain_find(c, IKE_PL_ID);
+	const struct ike_payload *hp = ike_chain_find(c, IKE_PL_HASH);
+	struct ike_id_pl idp;
+	uint8_t want[IKE_HASH_MAX];
+	int rc;
+
+	if (id == NULL || hp == NULL || ike_id_parse(id->body, id->len, &idp) == -1 ||
+	    hp->len != sa->keys.hlen)
+		return -1;
+	rc = (sa->initiator ? ike_hash_r : ike_hash_i)(&sa->keys, sa->gxi, sa->gx_len, sa->gxr,
+						       sa->gx_len, sa->icookie, sa->rcookie,
+						       sa->sai_b, sa->sai_len, id->body, id->len,
+						       want);
+	if (rc == -1 || CRYPTO_memcmp(want, hp->body, sa->keys.hlen) != 0)
+		return -1;
+	return 0;
+}
+
+static void
+established(struct ike *ike, struct ike_sa *sa, int64_t now)
+{
+	uint32_t seq0;
+	char ip[16];
+
+	if (!sa->initiator && ike->halfopen > 0)
+		ike->halfopen--;
+	sa->state = SA_ESTABLISHED;
+	sa->established_ms = now;
+	sa->expire_ms = now + (int64_t)sa->lifetime_s * 1000;
+	sa->out.next_ms = 0;
+	ike_dh_free(sa->dh);
+	sa->dh = NULL;
+	ike_random(&seq0, sizeof(seq0));
+	seq0 = (seq0 & 0x7fffffff) | 1;
+	dpd_start(&sa->dpd, &ike->conf.dpd, sa->peer_dpd, now, seq0);
+	ike->st.established++;
+	if (sa->tunnel == NULL) {
+		struct ike_tunnel *t = ike_tunnel_for_peer(ike, sa->peer_be);
+
+		if (t != NULL && t->sa == NULL) {
+			t->sa = sa;
+			sa->tunnel = t;
+		}
+	}
+	log_info("ISAKMP: SA established with %s:%u (%s, %s, aes-%u, group %d, DPD %s%s)",
+		 ip_str(sa->peer_be, ip), sa->peer_port, sa->initiator ? "initiator" : "responder",
+		 ike_hash_names[sa->hash], sa->enc_key_len * 8, sa->group,
+		 sa->dpd.state == DPD_DISABLED ? "off" : dpd_mode_names[sa->dpd.s.mode],
+		 sa->floated ? ", NAT-T" : "");
+}
+
+/* ---- dispatch --------------------------------------------------------------- */
+
+void
+ike_mm_input(struct ike *ike, struct ike_sa *sa, const struct ike_hdr *h,
+	     const struct ike_chain *c, uint32_t src_be, uint16_t src_port, uint16_t local_port,
+	     int64_t now)
+{
+	char ip[16];
+	int ok = -1;
+
+	switch (sa->state) {
+	case SA_MM_R1:
+		if (sa->sai_b == NULL) {	/* message 1 */
+			ok = mm_r1(ike, sa, c, now);
+			break;
+		}
+		/* message 3 */
+		if (take_ke(sa, c) == 0) {
+			check_natd(sa, c, src_be, src_port, local_port);
+			if (send_ke(sa, 0, now) == 0 && derive_keys(sa) == 0) {
+				sa->state = SA_MM_R2;
+				ok = 0;
+			}
+		}
+		break;
+	case SA_MM_R2:				/* message 5 */
+		if (verify_auth(sa, c) == -1) {
+			log_warnx("ISAKMP: authentication of %s failed (pre-shared key mismatch?)",
+				  ip_str(sa->peer_be, ip));
+			ike->st.rx_bad_hash++;
+			break;
+		}
+		if (send_auth(sa, 0, now) == 0) {
+			established(ike, sa, now);
+			ok = 0;
+		}
+		break;
+	case SA_MM_I1:				/* message 2 */
+		if (mm_i2(ike, sa, h, c, now) == 0 && send_ke(sa, 1, now) == 0) {
+			sa->state = SA_MM_I2;
+			ok = 0;
+		}
+		break;
+	case SA_MM_I2:				/* message 4 */
+		if (take_ke(sa, c) == 0 && derive_keys(sa) == 0) {
+			check_natd(sa, c, src_be, src_port, local_port);
+			float_ports(sa);
+			if (send_auth(sa, 1, now) == 0) {
+				sa->state = SA_MM_I3;
+				ok = 0;
+			}
+		}
+		break;
+	case SA_MM_I3:				/* message 6 */
+		if (verify_auth(sa, c) == -1) {
+			log_warnx("ISAKMP: authentication of %s failed (pre-shared key mismatch?)",
+				  ip_str(sa->peer_be, ip));
+			ike->st.rx_bad_hash++;
+			ike_count_failure(sa, IKE_FAIL_AUTH);
+			break;
+		}
+		established(ike, sa, now);
+		ike_qm_initiate(sa, now);
+		ok = 0;
+		break;
+	case SA_ESTABLISHED:
+	case SA_DEAD:
+	case SA__COUNT:
+		ok = 0;		/* a late duplicate: nothing to do */
+		break;
+	}
+	if (ok == -1) {
+		log_debug("ISAKMP: dropping Main Mode message from %s in state %s",
+			  ip_str(src_be, ip), ike_sa_state_names[sa->state]);
+		ike->st.rx_malformed++;
+		if (!sa->initiator && sa->state == SA_MM_R1 && sa->sai_b == NULL)
+			ike_sa_delete(sa, 0, now);
+	}
+}

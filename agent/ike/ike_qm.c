@@ -1,0 +1,513 @@
+/*
+ * Quick Mode (RFC 2409 5.5), both roles, under an established ISAKMP SA:
+ *   I→R* HASH(1), SA, Ni [, KE] , IDci, IDcr
+ *   R→I* HASH(2), SA, Nr [, KE] , IDci, IDcr
+ *   I→R* HASH(3)
+ * produces one ESP SA pair (KEYMAT per direction) for the dataplane.
+ */
+#include "ike/ike_int.h"
+#include "core/log.h"
+#include "core/util.h"
+
+#include <arpa/inet.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/crypto.h>
+
+static const char *
+ip_str(uint32_t be, char buf[16])
+{
+	struct in_addr a = { .s_addr = be };
+
+	return inet_ntop(AF_INET, &a, buf, 16);
+}
+
+static struct ike_qm *
+qm_find(struct ike_sa *sa, uint32_t msgid)
+{
+	for (size_t i = 0; i < IKE_QM_MAX; i++) {
+		if (sa->qm[i].used && sa->qm[i].msgid == msgid)
+			return &sa->qm[i];
+	}
+	return NULL;
+}
+
+static struct ike_qm *
+qm_new(struct ike_sa *sa, uint32_t msgid)
+{
+	for (size_t i = 0; i < IKE_QM_MAX; i++) {
+		struct ike_qm *qm = &sa->qm[i];
+
+		if (!qm->used || qm->state == QM_DONE) {
+			ike_dh_free(qm->dh);
+			free(qm->out.msg);
+			OPENSSL_cleanse(qm, sizeof(*qm));
+			qm->used = 1;
+			qm->msgid = msgid;
+			ike_iv_phase2(sa->hash, sa->iv, msgid, qm->iv);
+			return qm;
+		}
+	}
+	return NULL;
+}
+
+static uint32_t
+new_spi(void)
+{
+	uint32_t spi;
+
+	do {
+		ike_random(&spi, sizeof(spi));
+	} while (ntohl(spi) < 256);	/* 1-255 are reserved (RFC 4303 2.1) */
+	return ntohl(spi);
+}
+
+/* ---- transforms -------------------------------------------------------------- */
+
+static int
+udp_encap(const struct ike_sa *sa)
+{
+	return sa->floated;
+}
+
+static void
+xform_spec(const struct ike_sa *sa, const struct ike_map_conf *m, const struct ike_xform_conf *x,
+	   struct ike_xf_spec *xf)
+{
+	size_t n = 0;
+	int mode;
+
+	if (udp_encap(sa))
+		mode = x->transport ? IPSEC_ENCAP_UDP_TRANSPORT : IPSEC_ENCAP_UDP_TUNNEL;
+	else
+		mode = x->transport ? IPSEC_ENCAP_TRANSPORT : IPSEC_ENCAP_TUNNEL;
+	memset(xf, 0, sizeof(*xf));
+	xf->id = x->cipher == IKE_ESP_AES_GCM16 ? IPSEC_ESP_AES_GCM_16 : IPSEC_ESP_AES_CBC;
+#define ATTR(t, v) do { xf->attrs[n].type = (t); xf->attrs[n].value = (v); n++; } while (0)
+	ATTR(IPSEC_ATTR_LIFE_TYPE, IKE_LIFE_SECONDS);
+	ATTR(IPSEC_ATTR_LIFE_DURATION, m->lifetime_s);
+	ATTR(IPSEC_ATTR_LIFE_TYPE, IKE_LIFE_KILOBYTES);
+	ATTR(IPSEC_ATTR_LIFE_DURATION, (uint32_t)m->lifetime_kb);
+	if (m->pfs_group)
+		ATTR(IPSEC_ATTR_GROUP, (uint32_t)m->pfs_group);
+	ATTR(IPSEC_ATTR_ENCAP_MODE, (uint32_t)mode);
+	if (x->auth != IKE_ESP_AUTH_NONE)
+		ATTR(IPSEC_ATTR_AUTH, x->auth == IKE_ESP_AUTH_SHA256 ? IPSEC_AUTH_HMAC_SHA256 :
+		     IPSEC_AUTH_HMAC_SHA1);
+	ATTR(IPSEC_ATTR_KEY_LENGTH, x->key_len * 8);
+#undef ATTR
+	xf->nattrs = n;
+}
+
+/* Index of the map transform set a received transform matches, or -1. */
+static int
+xform_match(const struct ike_sa *sa, const struct ike_map_conf *m, const struct ike_transform *t)
+{
+	uint32_t auth = ike_attr_get(t, IPSEC_ATTR_AUTH), klen = ike_attr_get(t, IPSEC_ATTR_KEY_LENGTH);
+	uint32_t mode = ike_attr_get(t, IPSEC_ATTR_ENCAP_MODE), group = ike_attr_get(t, IPSEC_ATTR_GROUP);
+
+	if (group != (uint32_t)m->pfs_group)
+		return -1;
+	for (size_t i = 0; i < m->nxforms; i++) {
+		const struct ike_xform_conf *x = &m->xforms[i];
+		uint32_t id = x->cipher == IKE_ESP_AES_GCM16 ? IPSEC_ESP_AES_GCM_16 : IPSEC_ESP_AES_CBC;
+		uint32_t want_auth = x->auth == IKE_ESP_AUTH_NONE ? 0 :
+		    x->auth == IKE_ESP_AUTH_SHA256 ? IPSEC_AUTH_HMAC_SHA256 : IPSEC_AUTH_HMAC_SHA1;
+		int transport = mode == IPSEC_ENCAP_TRANSPORT || mode == IPSEC_ENCAP_UDP_TRANSPORT;
+
+		if (t->id == id && auth == want_auth && klen == x->key_len * 8 &&
+		    transport == x->transport)
+			return (int)i;
+	}
+	return -1;
+}
+
+static size_t
+keymat_len(const struct ike_xform_conf *x)
+{
+	if (x->cipher == IKE_ESP_AES_GCM16)
+		return x->key_len + 4;		/* key | salt (RFC 4106 8.1) */
+	return x->key_len + (x->auth == IKE_ESP_AUTH_SHA256 ? 32 : 20);
+}
+
+/* ---- building ------------------------------------------------------------------ */
+
+static void
+put_ids(struct ike_builder *b, const struct ike_selector *sel, int initiator)
+{
+	uint8_t a[8], c[8];
+
+	/* IDci is the initiator's side: our src when we initiate. */
+	memcpy(a, initiator ? &sel->src_be : &sel->dst_be, 4);
+	memcpy(a + 4, initiator ? &sel->src_mask_be : &sel->dst_mask_be, 4);
+	memcpy(c, initiator ? &sel->dst_be : &sel->src_be, 4);
+	memcpy(c + 4, initiator ? &sel->dst_mask_be : &sel->src_mask_be, 4);
+	ike_pl_id(b, IKE_ID_IPV4_ADDR_SUBNET, 0, 0, a, sizeof(a));
+	ike_pl_id(b, IKE_ID_IPV4_ADDR_SUBNET, 0, 0, c, sizeof(c));
+}
+
+/* Builds and sends QM1 (initiator) or QM2 (responder). */
+static int
+qm_send(struct ike_sa *sa, struct ike_qm *qm, const struct ike_map_conf *m, int64_t now)
+{
+	struct ike_xf_spec xf[IKE_XFORMS_MAX];
+	size_t nxf = 0, hash_off;
+	uint8_t spi[4], gx[IKE_DH_MAX], zero[IKE_HASH_MAX] = { 0 };
+	struct ike_builder b;
+	struct ike_hdr h;
+	struct wbuf w;
+	int rc = -1;
+
+	if (qm->initiator) {
+		for (size_t i = 0; i < m->nxforms; i++)
+			xform_spec(sa, m, &m->xforms[i], &xf[nxf++]);
+	} else {
+		xform_spec(sa, m, &m->xforms[qm->xform], &xf[nxf++]);
+	}
+	memset(&h, 0, sizeof(h));
+	memcpy(h.icookie, sa->icookie, IKE_COOKIE_LEN);
+	memcpy(h.rcookie, sa->rcookie, IKE_COOKIE_LEN);
+	h.version = 0x10;
+	h.exchange = IKE_XCHG_QUICK;
+	h.msgid = qm->msgid;
+	wbuf_init(&w, IKE_MSG_MAX);
+	ike_build_begin(&b, &w, &h);
+	hash_off = w.len + 4;
+	ike_pl_bytes(&b, IKE_PL_HASH, zero, sa->keys.hlen);
+	spi[0] = (uint8_t)(qm->spi_in >> 24);
+	spi[1] = (uint8_t)(qm->spi_in >> 16);
+	spi[2] = (uint8_t)(qm->spi_in >> 8);
+	spi[3] = (uint8_t)qm->spi_in;
+	ike_pl_sa(&b, IKE_PROTO_IPSEC_ESP, spi, 4, xf, nxf);
+	if (qm->initiator)
+		ike_pl_bytes(&b, IKE_PL_NONCE, qm->ni, qm->ni_len);
+	else
+		ike_pl_bytes(&b, IKE_PL_NONCE, qm->nr, qm->nr_len);
+	if (m->pfs_group) {
+		size_t glen = ike_dh_pub_len(m->pfs_group);
+
+		if (qm->dh == NULL && (qm->dh = ike_dh_new(m->pfs_group)) == NULL)
+			goto done;
+		if (ike_dh_public(qm->dh, gx, glen) == -1)
+			goto done;
+		ike_pl_bytes(&b, IKE_PL_KE, gx, glen);
+	}
+	put_ids(&b, &qm->sel, qm->initiator);
+	ike_fill_hash1(sa, &w, hash_off, qm->msgid, qm->initiator ? NULL : qm->ni,
+		       qm->initiator ? 0 : qm->ni_len);
+	if (ike_encrypt_msg(sa, &b, qm->iv) == 0)
+		goto done;
+	ike_send(sa, &qm->out, &w, 1, now);
+	rc = 0;
+done:
+	wbuf_free(&w);
+	return rc;
+}
+
+int
+ike_qm_initiate(struct ike_sa *sa, int64_t now)
+{
+	struct ike_tunnel *t = sa->tunnel;
+	struct ike_qm *qm;
+	uint32_t msgid;
+
+	if (t == NULL || t->conf.nsel == 0 || t->conf.nxforms == 0)
+		return -1;
+	do {
+		ike_random(&msgid, sizeof(msgid));
+	} while (msgid == 0 || qm_find(sa, msgid) != NULL);
+	if ((qm = qm_new(sa, msgid)) == NULL)
+		return -1;
+	qm->initiator = 1;
+	qm->state = QM_I1;
+	qm->sel = t->conf.sel[0];
+	qm->spi_in = new_spi();
+	qm->ni_len = IKE_NONCE_LEN;
+	ike_random(qm->ni, qm->ni_len);
+	return qm_send(sa, qm, &t->conf, now);
+}
+
+/* ---- installing ------------------------------------------------------------- */
+
+static int
+install(struct ike_sa *sa, struct ike_qm *qm, struct ike_tunnel *t, int64_t now)
+{
+	const struct ike_xform_conf *x = &t->conf.xforms[qm->xform];
+	struct ike_child_sa child;
+	uint8_t spi[4];
+	size_t klen = keymat_len(x);
+	char ip[16];
+
+	memset(&child, 0, sizeof(child));
+	child.spi_in = qm->spi_in;
+	child.spi_out = qm->spi_out;
+	child.peer_be = sa->peer_be;
+	child.peer_port = sa->peer_port;
+	child.udp_encap = udp_encap(sa);
+	child.sel = qm->sel;
+	child.cipher = x->cipher;
+	child.auth = x->auth;
+	child.enc_key_len = x->key_len;
+	child.transport_mode = x->transport;
+	child.key_len = klen;
+	child.lifetime_s = t->conf.lifetime_s;
+	child.lifetime_kb = t->conf.lifetime_kb;
+	child.created_ms = now;
+	spi[0] = (uint8_t)(qm->spi_in >> 24), spi[1] = (uint8_t)(qm->spi_in >> 16);
+	spi[2] = (uint8_t)(qm->spi_in >> 8), spi[3] = (uint8_t)qm->spi_in;
+	if (ike_keymat(&sa->keys, qm->gqm, qm->gqm_len, IKE_PROTO_IPSEC_ESP, spi, qm->ni, qm->ni_len,
+		       qm->nr, qm->nr_len, child.key_in, klen) == -1)
+		return -1;
+	spi[0] = (uint8_t)(qm->spi_out >> 24), spi[1] = (uint8_t)(qm->spi_out >> 16);
+	spi[2] = (uint8_t)(qm->spi_out >> 8), spi[3] = (uint8_t)qm->spi_out;
+	if (ike_keymat(&sa->keys, qm->gqm, qm->gqm_len, IKE_PROTO_IPSEC_ESP, spi, qm->ni, qm->ni_len,
+		       qm->nr, qm->nr_len, child.key_out, klen) == -1)
+		return -1;
+	if (t->nchildren == IKE_CHILDREN_MAX) {
+		if (sa->ike->dp.remove)
+			sa->ike->dp.remove(sa->ike->dp.ctx, t->children[0].spi_in,
+					   t->children[0].spi_out);
+		memmove(t->children, t->children + 1, sizeof(t->children[0]) * (IKE_CHILDREN_MAX - 1));
+		t->nchildren--;
+	}
+	t->children[t->nchildren++] = child;
+	if (sa->ike->dp.install)
+		sa->ike->dp.install(sa->ike->dp.ctx, &child);
+	OPENSSL_cleanse(&child, sizeof(child));
+	qm->state = QM_DONE;
+	qm->out.next_ms = 0;
+	log_info("IPSEC: SA pair with %s installed: in 0x%08x out 0x%08x (%s%s)",
+		 ip_str(sa->peer_be, ip), qm->spi_in, qm->spi_out,
+		 x->cipher == IKE_ESP_AES_GCM16 ? "esp-gcm" : "esp-aes",
+		 udp_encap(sa) ? ", UDP-encapsulated" : "");
+	ike_tunnel_up(t, now);
+	return 0;
+}
+
+/* ---- receiving ------------------------------------------------------------------ */
+
+static int
+verify_hash12(struct ike_sa *sa, const struct ike_chain *c, const uint8_t *body,
+	      uint32_t msgid, const uint8_t *ni, size_t ni_len)
+{
+	uint8_t want[IKE_HASH_MAX];
+	size_t rest = c->pl[0].offset + 4 + c->pl[0].len, end = ike_chain_end(c);
+
+	if (ni == NULL)
+		ike_qm_hash1(&sa->keys, msgid, body + rest, end - rest, want);
+	else
+		ike_qm_hash2(&sa->keys, msgid, ni, ni_len, body + rest, end - rest, want);
+	return CRYPTO_memcmp(want, c->pl[0].body, sa->keys.hlen) == 0 ? 0 : -1;
+}
+
+/* IDci/IDcr as a selector from our side (src = ours). */
+static int
+take_ids(const struct ike_chain *c, int we_initiated, struct ike_selector *sel)
+{
+	struct ike_id_pl ids[2];
+	size_t n = 0;
+
+	for (size_t i = 0; i < c->n && n < 2; i++) {
+		if (c->pl[i].type != IKE_PL_ID)
+			continue;
+		if (ike_id_parse(c->pl[i].body, c->pl[i].len, &ids[n]) == -1 ||
+		    ids[n].type != IKE_ID_IPV4_ADDR_SUBNET || ids[n].len != 8)
+			return -1;
+		n++;
+	}
+	if (n != 2)
+		return -1;
+	/* ids[0] is the initiator's side. */
+	memcpy(&sel->src_be, ids[we_initiated ? 0 : 1].data, 4);
+	memcpy(&sel->src_mask_be, ids[we_initiated ? 0 : 1].data + 4, 4);
+	memcpy(&sel->dst_be, ids[we_initiated ? 1 : 0].data, 4);
+	memcpy(&sel->dst_mask_be, ids[we_initiated ? 1 : 0].data + 4, 4);
+	return 0;
+}
+
+static struct ike_tunnel *
+tunnel_for_selector(struct ike *ike, uint32_t peer_be, const struct ike_selector *sel,
+		    size_t *sel_idx)
+{
+	for (size_t i = 0; i < ike->ntunnels; i++) {
+		struct ike_tunnel *t = &ike->tunnels[i];
+		int peer_ok = 0;
+
+		for (size_t p = 0; p < t->conf.npeers; p++)
+			peer_ok |= t->conf.peers_be[p] == peer_be;
+		if (!peer_ok)
+			continue;
+		for (size_t s = 0; s < t->conf.nsel; s++) {
+			if (memcmp(&t->conf.sel[s], sel, sizeof(*sel)) == 0) {
+				*sel_idx = s;
+				return t;
+			}
+		}
+	}
+	return NULL;
+}
+
+static int
+take_sa_nonce_ke(struct ike_sa *sa, struct ike_qm *qm, const struct ike_chain *c,
+		 const struct ike_map_conf *m)
+{
+	const struct ike_payload *sap = ike_chain_find(c, IKE_PL_SA);
+	const struct ike_payload *no = ike_chain_find(c, IKE_PL_NONCE);
+	const struct ike_payload *ke = ike_chain_find(c, IKE_PL_KE);
+	struct ike_sa_pl p;
+	const struct ike_proposal *pr;
+	uint8_t *nonce = qm->initiator ? qm->nr : qm->ni;
+	int idx = -1;
+
+	if (sap == NULL || no == NULL || ike_sa_parse(sap->body, sap->len, &p) == -1 ||
+	    p.nprops < 1 || ike_nonce_check(no->len) == -1 || no->len > IKE_NONCE_MAX)
+		return -1;
+	pr = &p.props[0];
+	if (pr->proto != IKE_PROTO_IPSEC_ESP || pr->spi_size != 4)
+		return -1;
+	for (size_t i = 0; i < pr->nxf && idx < 0; i++)
+		idx = xform_match(sa, m, &pr->xf[i]);
+	if (idx < 0 || (qm->initiator && pr->nxf != 1))
+		return -1;
+	qm->xform = idx;
+	qm->spi_out = (uint32_t)pr->spi[0] << 24 | (uint32_t)pr->spi[1] << 16 |
+	    (uint32_t)pr->spi[2] << 8 | pr->spi[3];
+	memcpy(nonce, no->body, no->len);
+	if (qm->initiator)
+		qm->nr_len = no->len;
+	else
+		qm->ni_len = no->len;
+	if (m->pfs_group) {
+		if (ke == NULL || ke->len != ike_dh_pub_len(m->pfs_group))
+			return -1;
+		if (qm->dh == NULL && (qm->dh = ike_dh_new(m->pfs_group)) == NULL)
+			return -1;
+		if (ike_dh_derive(qm->dh, ke->body, ke->len, qm->gqm, &qm->gqm_len) == -1)
+			return -1;
+	}
+	return 0;
+}
+
+static void
+send_hash3(struct ike_sa *sa, struct ike_qm *qm, int64_t now)
+{
+	uint8_t hash[IKE_HASH_MAX];
+	struct ike_builder b;
+	struct ike_hdr h;
+	struct wbuf w;
+
+	ike_qm_hash3(&sa->keys, qm->msgid, qm->ni, qm->ni_len, qm->nr, qm->nr_len, hash);
+	memset(&h, 0, sizeof(h));
+	memcpy(h.icookie, sa->icookie, IKE_COOKIE_LEN);
+	memcpy(h.rcookie, sa->rcookie, IKE_COOKIE_LEN);
+	h.version = 0x10;
+	h.exchange = IKE_XCHG_QUICK;
+	h.msgid = qm->msgid;
+	wbuf_init(&w, IKE_MSG_MAX);
+	ike_build_begin(&b, &w, &h);
+	ike_pl_bytes(&b, IKE_PL_HASH, hash, sa->keys.hlen);
+	if (ike_encrypt_msg(sa, &b, qm->iv) != 0)
+		ike_send(sa, &qm->out, &w, 0, now);	/* resent if QM2 comes again */
+	wbuf_free(&w);
+}
+
+void
+ike_qm_input(struct ike_sa *sa, const struct ike_hdr *h, uint8_t *body, size_t len, int64_t now)
+{
+	struct ike *ike = sa->ike;
+	struct ike_qm *qm = qm_find(sa, h->msgid);
+	uint8_t iv[IKE_BLOCK], hash3[IKE_HASH_MAX], hash_in[IKE_HASH_MAX];
+	struct ike_tunnel *t;
+	struct ike_chain c;
+	size_t sel_idx = 0;
+	char ip[16];
+
+	if (qm != NULL) {
+		/* A repeat of the message we answered: answer again. */
+		ike_hash(IKE_HASH_SHA1, (struct ike_iov[]){ { body, len } }, 1, hash_in);
+		if (memcmp(hash_in, qm->last_in_hash, sizeof(hash_in)) == 0) {
+			if (qm->out.msg != NULL && qm->out.next_ms == 0)
+				ike->tr.send(ike->tr.ctx, qm->out.local_port, sa->peer_be,
+					     sa->peer_port, qm->out.msg, qm->out.len);
+			return;
+		}
+		memcpy(iv, qm->iv, sizeof(iv));
+	} else {
+		ike_hash(IKE_HASH_SHA1, (struct ike_iov[]){ { body, len } }, 1, hash_in);
+		ike_iv_phase2(sa->hash, sa->iv, h->msgid, iv);
+	}
+	if (ike_p2_open(sa, h, body, len, iv, &c) == -1)
+		return;
+
+	if (qm == NULL) {				/* QM1: we respond */
+		struct ike_selector sel;
+
+		if (verify_hash12(sa, &c, body, h->msgid, NULL, 0) == -1)
+			goto bad_hash;
+		if (take_ids(&c, 0, &sel) == -1 ||
+		    (t = tunnel_for_selector(ike, sa->peer_be, &sel, &sel_idx)) == NULL) {
+			log_warnx("IPSEC: proposal from %s: no crypto map matches its identities",
+				  ip_str(sa->peer_be, ip));
+			return;
+		}
+		if ((qm = qm_new(sa, h->msgid)) == NULL)
+			return;
+		memcpy(qm->iv, iv, sizeof(iv));
+		memcpy(qm->last_in_hash, hash_in, sizeof(hash_in));
+		qm->sel = sel;
+		if (take_sa_nonce_ke(sa, qm, &c, &t->conf) == -1) {
+			log_warnx("IPSEC: proposal from %s not acceptable (transform set or PFS)",
+				  ip_str(sa->peer_be, ip));
+			qm->used = 0;
+			return;
+		}
+		if (sa->tunnel == NULL && t->sa == NULL) {
+			sa->tunnel = t;
+			t->sa = sa;
+		}
+		qm->state = QM_R1;
+		qm->spi_in = new_spi();
+		qm->nr_len = IKE_NONCE_LEN;
+		ike_random(qm->nr, qm->nr_len);
+		qm_send(sa, qm, &t->conf, now);
+		dpd_liveness(&sa->dpd, now);
+		return;
+	}
+	memcpy(qm->last_in_hash, hash_in, sizeof(hash_in));
+	t = sa->tunnel;
+	if (qm->state == QM_I1) {			/* QM2 */
+		struct ike_selector sel;
+
+		if (t == NULL)
+			return;
+		if (verify_hash12(sa, &c, body, h->msgid, qm->ni, qm->ni_len) == -1)
+			goto bad_hash;
+		if (take_sa_nonce_ke(sa, qm, &c, &t->conf) == -1 || take_ids(&c, 1, &sel) == -1 ||
+		    memcmp(&sel, &qm->sel, sizeof(sel)) != 0) {
+			log_warnx("IPSEC: answer from %s does not match our proposal",
+				  ip_str(sa->peer_be, ip));
+			return;
+		}
+		memcpy(qm->iv, iv, sizeof(iv));
+		send_hash3(sa, qm, now);
+		install(sa, qm, t, now);
+		dpd_liveness(&sa->dpd, now);
+		return;
+	}
+	if (qm->state == QM_R1) {			/* QM3 */
+		ike_qm_hash3(&sa->keys, qm->msgid, qm->ni, qm->ni_len, qm->nr, qm->nr_len, hash3);
+		if (CRYPTO_memcmp(hash3, c.pl[0].body, sa->keys.hlen) != 0)
+			goto bad_hash;
+		memcpy(qm->iv, iv, sizeof(iv));
+		if (t == NULL)
+			t = tunnel_for_selector(ike, sa->peer_be, &qm->sel, &sel_idx);
+		if (t != NULL)
+			install(sa, qm, t, now);
+		dpd_liveness(&sa->dpd, now);
+	}
+	return;
+bad_hash:
+	ike->st.rx_bad_hash++;
+	log_warnx("IPSEC: Quick Mode message from %s failed its hash check", ip_str(sa->peer_be, ip));
+}

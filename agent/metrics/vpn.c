@@ -1,0 +1,76 @@
+/*
+ * Metrics source for the IKE engine (METRICS.md rows tunnel, ike_sa, dpd,
+ * failover). Walks ike_tunnels_view; counters there are already cumulative
+ * per configured peer, so nothing here keeps state.
+ */
+#include "metrics/vpn.h"
+#include "core/util.h"
+#include "ike/ike.h"
+
+#include <arpa/inet.h>
+#include <stddef.h>
+#include <stdio.h>
+
+static const struct metric_field dpd_fields[] = {
+	{ M_DPD_R_U_THERE_SENT, offsetof(struct dpd_counters, r_u_there_sent) },
+	{ M_DPD_R_U_THERE_RECEIVED, offsetof(struct dpd_counters, r_u_there_received) },
+	{ M_DPD_R_U_THERE_ACK_SENT, offsetof(struct dpd_counters, ack_sent) },
+	{ M_DPD_R_U_THERE_ACK_RECEIVED, offsetof(struct dpd_counters, ack_received) },
+	{ M_DPD_RETRANSMISSIONS, offsetof(struct dpd_counters, retransmissions) },
+	{ M_DPD_PEER_DEAD_EVENTS, offsetof(struct dpd_counters, peer_dead) },
+	{ M_DPD_BAD_SEQUENCE, offsetof(struct dpd_counters, bad_sequence) },
+};
+
+struct vpn_ctx {
+	struct metrics_snapshot *snap;
+};
+
+static void
+peer_rows(struct metrics_snapshot *snap, const char *map, const struct ike_peer_view *p)
+{
+	struct in_addr a = { .s_addr = p->peer_be };
+	char peer[16];
+	const char *pm[2] = { peer, map };
+
+	inet_ntop(AF_INET, &a, peer, sizeof(peer));
+	metrics_add(snap, M_TUNNEL_UP, p->up, pm);
+	metrics_add(snap, M_TUNNEL_STATE_TRANSITIONS, (double)p->transitions_up,
+		    (const char *[]){ peer, map, "up" });
+	metrics_add(snap, M_TUNNEL_STATE_TRANSITIONS, (double)p->transitions_down,
+		    (const char *[]){ peer, map, "down" });
+	metrics_add(snap, M_TUNNEL_ACTIVE_PEER, p->active, (const char *[]){ map, peer });
+	for (int s = 0; s < IKE_VIEW__COUNT; s++)
+		metrics_add(snap, M_IKE_SA_STATE, p->state == (enum ike_sa_view_state)s,
+			    (const char *[]){ peer, ike_view_state_names[s] });
+	metrics_add(snap, M_IKE_SA_ESTABLISHED_TIMESTAMP, (double)p->established_real_ms / 1000.0,
+		    pm);
+	for (int r = 0; r < IKE_FAIL__COUNT; r++)
+		metrics_add(snap, M_IKE_SA_NEGOTIATION_FAILURES, (double)p->failures[r],
+			    (const char *[]){ peer, ike_fail_reason_names[r] });
+	metrics_add(snap, M_IKE_SA_REKEYS, (double)p->rekeys, pm);
+	metrics_add_fields(snap, dpd_fields, ARRAY_LEN(dpd_fields), &p->dpd, pm);
+	metrics_add(snap, M_DPD_RTT, p->dpd_rtt_ms < 0 ? 0 : (double)p->dpd_rtt_ms / 1000.0, pm);
+	metrics_add(snap, M_DPD_LAST_ACK_TIMESTAMP, (double)p->dpd_last_ack_real_ms / 1000.0, pm);
+}
+
+static void
+tunnel_rows(void *arg, const struct ike_tunnel_view *v)
+{
+	struct vpn_ctx *c = arg;
+	char map[160];
+
+	snprintf(map, sizeof(map), "%s %u", v->map, v->seq);
+	for (size_t i = 0; i < v->npeers; i++)
+		peer_rows(c->snap, map, &v->peers[i]);
+	for (int r = 0; r < IKE_FAILOVER__COUNT; r++)
+		metrics_add(c->snap, M_FAILOVER_FAILOVERS, (double)v->failovers[r],
+			    (const char *[]){ map, ike_failover_reason_names[r] });
+}
+
+void
+vpn_metrics_source(void *ike, struct metrics_snapshot *snap)
+{
+	struct vpn_ctx c = { snap };
+
+	ike_tunnels_view(ike, now_mono_ms(), now_real_ms(), tunnel_rows, &c);
+}

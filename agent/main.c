@@ -405,6 +405,9 @@ tunnel_row(void *arg, const struct ike_tunnel_view *v)
 		api_rows_uint(rows, "retransmissions", p->dpd.retransmissions);
 		api_rows_uint(rows, "peerDeadEvents", p->dpd.peer_dead);
 		api_rows_int(rows, "lastRttMs", p->dpd_rtt_ms);
+		api_rows_int(rows, "lastLivenessAtMs", p->last_rx_real_ms);
+		api_rows_int(rows, "declaredDeadAtMs", p->dead_real_ms);
+		api_rows_int(rows, "livenessBeforeDeadAtMs", p->dead_last_rx_real_ms);
 		api_rows_end_item(rows);
 	}
 }

@@ -728,6 +728,14 @@ sa_timers(struct ike *ike, struct ike_sa *sa, int64_t now, int64_t *next)
 		case DPD_PEER_DEAD:
 			log_info("ISAKMP: peer %s not responding! (%u DPD probes unanswered)",
 				 ip_str(sa->peer_be, ip), sa->dpd.s.retries);
+			if (sa->tunnel != NULL) {
+				int p = ike_tunnel_peer(sa->tunnel, sa->peer_be);
+
+				if (p >= 0) {
+					sa->tunnel->dead_ms[p] = now;
+					sa->tunnel->dead_last_rx_ms[p] = sa->dpd.last_rx_ms;
+				}
+			}
 			if (sa->tunnel != NULL && sa->tunnel->sa == sa)
 				ike_tunnel_down(ike, sa->tunnel, 0, now);
 			else
@@ -826,6 +834,12 @@ ike_tunnels_view(struct ike *ike, int64_t now, int64_t real_now, ike_tunnel_fn f
 					pv->established_real_ms = real_now - (now - sa->established_ms);
 			}
 			memcpy(pv->failures, t->failures[p], sizeof(pv->failures));
+			if (live && sa->state == SA_ESTABLISHED)
+				pv->last_rx_real_ms = real_now - (now - sa->dpd.last_rx_ms);
+			if (t->dead_ms[p] != 0) {
+				pv->dead_real_ms = real_now - (now - t->dead_ms[p]);
+				pv->dead_last_rx_real_ms = real_now - (now - t->dead_last_rx_ms[p]);
+			}
 			pv->rekeys = t->rekeys[p];
 			pv->transitions_up = t->peer_up[p];
 			pv->transitions_down = t->peer_down[p];

@@ -177,6 +177,9 @@ struct ike_peer_view {
 	uint64_t               failures[IKE_FAIL__COUNT];
 	uint64_t               rekeys;
 	uint64_t               transitions_up, transitions_down;
+	int64_t                last_rx_real_ms;	/* last proof of liveness, 0 = none */
+	int64_t                dead_real_ms;		/* when last declared dead, 0 = never */
+	int64_t                dead_last_rx_real_ms;	/* its last proof of liveness then */
 };
 
 struct ike_tunnel_view {

@@ -111,6 +111,8 @@ struct ike_tunnel {
 	uint64_t            rekeys[IKE_PEERS_MAX];
 	uint64_t            peer_up[IKE_PEERS_MAX], peer_down[IKE_PEERS_MAX];
 	int64_t             last_rtt_ms[IKE_PEERS_MAX], last_ack_ms[IKE_PEERS_MAX];
+	int64_t             dead_ms[IKE_PEERS_MAX];	/* when DPD last declared it dead */
+	int64_t             dead_last_rx_ms[IKE_PEERS_MAX];	/* its last proof of liveness then */
 };
 
 struct ike_stats {

@@ -506,6 +506,49 @@ established(struct ike *ike, struct ike_sa *sa, int64_t now)
 		 sa->floated ? ", NAT-T" : "");
 }
 
+/* ---- INITIAL-CONTACT (RFC 2407 4.6.3.3) ------------------------------------------ */
+
+static int
+has_initial_contact(const struct ike_chain *c)
+{
+	struct ike_notify_pl n;
+
+	for (size_t i = 0; i < c->n; i++) {
+		if (c->pl[i].type == IKE_PL_NOTIFY &&
+		    ike_notify_parse(c->pl[i].body, c->pl[i].len, &n) == 0 &&
+		    n.type == IKE_N_INITIAL_CONTACT)
+			return 1;
+	}
+	return 0;
+}
+
+/* The peer starts from scratch (it rebooted or lost its state): every
+ * other SA we hold with it is stale. Its tunnel goes down without failover
+ * and comes back with the new SA's Quick Mode. */
+static void
+initial_contact(struct ike *ike, struct ike_sa *fresh, int64_t now)
+{
+	char ip[16];
+
+	for (struct ike_sa *sa = ike->sas, *next; sa != NULL; sa = next) {
+		next = sa->next;
+		if (sa == fresh || sa->peer_be != fresh->peer_be)
+			continue;
+		log_info("ISAKMP: INITIAL-CONTACT from %s: deleting its older SA",
+			 ip_str(sa->peer_be, ip));
+		if (sa->tunnel != NULL && sa->tunnel->sa == sa) {
+			struct ike_tunnel *t = sa->tunnel;
+
+			ike_tunnel_down(ike, t, -1, now);
+			t->retry_ms = 0;	/* the peer is initiating already */
+			next = ike->sas;	/* the list changed under us */
+		} else {
+			ike_sa_delete(sa, 0, now);
+			next = ike->sas;
+		}
+	}
+}
+
 /* ---- dispatch --------------------------------------------------------------- */
 
 void
@@ -539,6 +582,8 @@ ike_mm_input(struct ike *ike, struct ike_sa *sa, const struct ike_hdr *h,
 			break;
 		}
 		if (send_auth(sa, 0, now) == 0) {
+			if (has_initial_contact(c))
+				initial_contact(ike, sa, now);
 			established(ike, sa, now);
 			ok = 0;
 		}

@@ -18,81 +18,13 @@ import capture  # noqa: E402
 import harness  # noqa: E402
 import netns  # noqa: E402
 import strongswan  # noqa: E402
-from harness import BIN_DIR, check, info, run, test, wait_for  # noqa: E402
+from harness import check, info, run, test, wait_for  # noqa: E402
+from nsagent import NsAgent  # noqa: E402
 
 PSK = "interop-test-psk-0123456789"
 AGENT_OUT, SUN_OUT = "192.0.2.1", "192.0.2.2"
 AGENT_NET, SUN_NET = "10.200.1.0/24", "10.200.2.0/24"
 CONN, CHILD = "agent", "agent-child"
-
-
-class NsAgent(harness.Agent):
-    """A vpn-agent inside a network namespace; its API is reached with curl
-    run in that namespace (loopback there is not ours)."""
-
-    def __init__(self, env, topo, ns, ike_address, name="agent"):
-        self.topo, self.ns = topo, ns
-        super().__init__(env, name=name, extra=["--ike-address", ike_address])
-
-    def start(self):
-        argv = [os.path.join(BIN_DIR, "vpn-agent"), "--state-dir", self.state,
-                "--api-listen", "127.0.0.1:%d" % self.api_port,
-                "--metrics-listen", "127.0.0.1:%d" % self.metrics_port,
-                "--log-level", "debug"] + self.extra
-        self.proc = harness.Proc(self.name, self.topo.ns_argv(self.ns, argv), self.env.dir)
-        self.base = "http://127.0.0.1:%d/api/v1" % self.api_port
-        wait_for(self._token_ready, 15, "agent API token")
-        wait_for(self._up, 15, "agent API")
-        with open(os.path.join(self.state, "device-uuid")) as f:
-            self.uuid = f.read().strip()
-
-    def _curl(self, method, url, body=None, token=None):
-        cmd = ["curl", "-s", "-o", "-", "-w", "\n%{http_code}", "-X", method,
-               "-H", "Content-Type: application/json", url]
-        if token:
-            cmd += ["-H", "Authorization: Bearer " + token]
-        if body is not None:
-            cmd += ["--data-binary", json.dumps(body)]
-        p = self.topo.run(self.ns, cmd, check=False, timeout=20)
-        out, _, code = p.stdout.rpartition("\n")
-        try:
-            return int(code), json.loads(out) if out else None
-        except ValueError:
-            return int(code or 0), out
-
-    def api(self, method, path, body=None, token=None):
-        return self._curl(method, self.base + path, body, token or self.token)
-
-    def _up(self):
-        try:
-            return self.api("GET", "/object/networks")[0] == 200
-        except (OSError, ValueError):
-            return False
-
-    def metrics_text(self):
-        st, body = self._curl("GET", "http://127.0.0.1:%d/metrics" % self.metrics_port)
-        check(st == 200, "agent /metrics: %s" % st)
-        return body
-
-    def configure_vpn(self, ike, esp, initiate, keepalive=10, mode="PERIODIC"):
-        enc, h, group = ike
-        self.ok("POST", "/object/ikepolicies",
-                {"name": "p10", "priority": 10, "encryption": enc, "hash": h,
-                 "authentication": "pre-share", "group": group, "lifetimeSeconds": 86400})
-        self.ok("POST", "/object/presharedkeys",
-                {"name": "sun", "key": PSK, "address": SUN_OUT, "mask": "255.255.255.255"})
-        ts = self.ok("POST", "/object/transformsets",
-                     {"name": "ts1", "esp": esp[0], "auth": esp[1], "mode": "tunnel"})
-        dpd = self.ok("GET", "/devicesettings/default/dpd")
-        self.ok("PUT", "/devicesettings/default/dpd",
-                dict(dpd, keepaliveSeconds=keepalive, retrySeconds=2, retries=5, mode=mode))
-        self.ok("POST", "/object/cryptomaps",
-                {"name": "VPN", "sequence": 10, "peers": [SUN_OUT],
-                 "transformSets": [{"id": ts["id"], "name": ts["name"], "type": "transformset"}],
-                 "matchAddress": [{"action": "permit", "protocol": "ip", "source": AGENT_NET,
-                                   "destination": SUN_NET}],
-                 "pfs": None, "lifetimeSeconds": 3600, "lifetimeKilobytes": 4608000,
-                 "forceEncapsulation": True, "initiate": initiate})
 
 
 def setup(env, proposals, esp_proposals, ike, esp, agent_initiates, dpd_delay=10):
@@ -110,7 +42,8 @@ def setup(env, proposals, esp_proposals, ike, esp, agent_initiates, dpd_delay=10
         esp_proposals=esp_proposals, dpd_delay=dpd_delay, dpd_timeout=dpd_delay * 3))
     agent = NsAgent(env, topo, a, AGENT_OUT)
     env.add(agent)
-    agent.configure_vpn(ike, esp, initiate=agent_initiates)
+    agent.configure_vpn(ike, esp, initiate=agent_initiates, peers=[SUN_OUT], psk=PSK,
+                        local_net=AGENT_NET, remote_net=SUN_NET)
     if not agent_initiates:
         charon.initiate(child=CHILD, ike=CONN)
     return topo, agent, charon, cap

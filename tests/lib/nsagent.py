@@ -1,0 +1,91 @@
+"""A vpn-agent inside a network namespace for integration tests: started
+with `ip netns exec`, its API reached with curl run in that namespace, and a
+helper that configures an IKEv1 site-to-site tunnel through the API the way
+an operator would (IKE policy, PSK, transform set, DPD, crypto map)."""
+
+import json
+import os
+
+import harness
+from harness import BIN_DIR, check, wait_for
+
+
+class NsAgent(harness.Agent):
+    """A vpn-agent inside a network namespace; its API is reached with curl
+    run in that namespace (loopback there is not ours)."""
+
+    def __init__(self, env, topo, ns, ike_address, name="agent"):
+        self.topo, self.ns = topo, ns
+        super().__init__(env, name=name, extra=["--ike-address", ike_address])
+
+    def start(self):
+        argv = [os.path.join(BIN_DIR, "vpn-agent"), "--state-dir", self.state,
+                "--api-listen", "127.0.0.1:%d" % self.api_port,
+                "--metrics-listen", "127.0.0.1:%d" % self.metrics_port,
+                "--log-level", "debug"] + self.extra
+        self.proc = harness.Proc(self.name, self.topo.ns_argv(self.ns, argv), self.env.dir)
+        self.base = "http://127.0.0.1:%d/api/v1" % self.api_port
+        wait_for(self._token_ready, 15, "agent API token")
+        wait_for(self._up, 15, "agent API")
+        with open(os.path.join(self.state, "device-uuid")) as f:
+            self.uuid = f.read().strip()
+
+    def _curl(self, method, url, body=None, token=None):
+        cmd = ["curl", "-s", "-o", "-", "-w", "\n%{http_code}", "-X", method,
+               "-H", "Content-Type: application/json", url]
+        if token:
+            cmd += ["-H", "Authorization: Bearer " + token]
+        if body is not None:
+            cmd += ["--data-binary", json.dumps(body)]
+        p = self.topo.run(self.ns, cmd, check=False, timeout=20)
+        out, _, code = p.stdout.rpartition("\n")
+        try:
+            return int(code), json.loads(out) if out else None
+        except ValueError:
+            return int(code or 0), out
+
+    def api(self, method, path, body=None, token=None):
+        return self._curl(method, self.base + path, body, token or self.token)
+
+    def _up(self):
+        try:
+            return self.api("GET", "/object/networks")[0] == 200
+        except (OSError, ValueError):
+            return False
+
+    def metrics_text(self):
+        st, body = self._curl("GET", "http://127.0.0.1:%d/metrics" % self.metrics_port)
+        check(st == 200, "agent /metrics: %s" % st)
+        return body
+
+    def configure_vpn(self, ike, esp, initiate, peers, psk, local_net, remote_net,
+                      keepalive=10, mode="PERIODIC"):
+        enc, h, group = ike
+        self.ok("POST", "/object/ikepolicies",
+                {"name": "p10", "priority": 10, "encryption": enc, "hash": h,
+                 "authentication": "pre-share", "group": group, "lifetimeSeconds": 86400})
+        self.ok("POST", "/object/presharedkeys",
+                {"name": "any", "key": psk, "address": "0.0.0.0", "mask": "0.0.0.0"})
+        ts = self.ok("POST", "/object/transformsets",
+                     {"name": "ts1", "esp": esp[0], "auth": esp[1], "mode": "tunnel"})
+        dpd = self.ok("GET", "/devicesettings/default/dpd")
+        self.ok("PUT", "/devicesettings/default/dpd",
+                dict(dpd, keepaliveSeconds=keepalive, retrySeconds=2, retries=5, mode=mode))
+        self.ok("POST", "/object/cryptomaps",
+                {"name": "VPN", "sequence": 10, "peers": peers,
+                 "transformSets": [{"id": ts["id"], "name": ts["name"], "type": "transformset"}],
+                 "matchAddress": [{"action": "permit", "protocol": "ip", "source": local_net,
+                                   "destination": remote_net}],
+                 "pfs": None, "lifetimeSeconds": 3600, "lifetimeKilobytes": 4608000,
+                 "forceEncapsulation": True, "initiate": initiate})
+
+
+
+    def tunnels(self):
+        return self.ok("GET", "/operational/tunnels")["items"]
+
+    def tunnel(self, peer):
+        for t in self.tunnels():
+            if t["peer"] == peer:
+                return t
+        return None

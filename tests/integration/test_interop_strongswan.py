@@ -8,7 +8,6 @@ INSTALLED with our SPIs; DPD probes both ways are answered; a frozen charon
 is declared dead on time; tshark decodes the exchange without malformed
 packets."""
 
-import json
 import os
 import sys
 import time
@@ -27,7 +26,8 @@ AGENT_NET, SUN_NET = "10.200.1.0/24", "10.200.2.0/24"
 CONN, CHILD = "agent", "agent-child"
 
 
-def setup(env, proposals, esp_proposals, ike, esp, agent_initiates, dpd_delay=10):
+def setup(env, proposals, esp_proposals, ike, esp, agent_initiates, dpd_delay=10,
+          keepalive=10):
     check(os.geteuid() == 0, "needs root (ip netns)")
     missing = strongswan.missing_tools()
     check(not missing, "missing %s: run tests/lib/install-deps.sh" % ", ".join(missing))
@@ -39,11 +39,12 @@ def setup(env, proposals, esp_proposals, ike, esp, agent_initiates, dpd_delay=10
     cap = capture.Capture(env, topo, a, if_a, name="ike")
     charon = strongswan.Charon(env, topo, s, "sun", strongswan.ikev1_psk(
         CONN, SUN_OUT, AGENT_OUT, SUN_NET, AGENT_NET, PSK, child=CHILD, proposals=proposals,
-        esp_proposals=esp_proposals, dpd_delay=dpd_delay, dpd_timeout=dpd_delay * 3))
+        esp_proposals=esp_proposals, dpd_delay=dpd_delay,
+        dpd_timeout=dpd_delay * 3 if dpd_delay else None))
     agent = NsAgent(env, topo, a, AGENT_OUT)
     env.add(agent)
     agent.configure_vpn(ike, esp, initiate=agent_initiates, peers=[SUN_OUT], psk=PSK,
-                        local_net=AGENT_NET, remote_net=SUN_NET)
+                        local_net=AGENT_NET, remote_net=SUN_NET, keepalive=keepalive)
     if not agent_initiates:
         charon.initiate(child=CHILD, ike=CONN)
     return topo, agent, charon, cap
@@ -117,6 +118,86 @@ def agent_responds_aes128_sha256_modp2048(env):
 def agent_initiates_aes256_sha1_ecp256(env):
     handshake(env, "aes256-sha1-ecp256", "aes128-sha256", ("aes-256", "sha", 19),
               ("esp-aes", "esp-sha256-hmac"), True)
+
+
+MODP = ("aes128-sha256-modp2048", "aes128-sha256", ("aes", "sha256", 14),
+        ("esp-aes", "esp-sha256-hmac"))
+
+
+@test
+def charon_probes_answered_for_60s(env):
+    # charon probes every 5 s; our keepalive (30 s) never comes due because
+    # its probes are proof of liveness for us.
+    topo, agent, charon, cap = setup(env, *MODP, True, dpd_delay=5, keepalive=30)
+    established(agent, charon)
+    time.sleep(60)
+    log = charon.log()
+    sent = log.count("sending DPD request")
+    t = agent.tunnel(SUN_OUT)
+    info("60 s: charon sent %d DPD requests, we answered %d (R-U-THERE received %d); "
+         "'DPD check timed out' in charon's log: %d" % (sent, t["ackSent"], t["rUThereReceived"],
+                                                         log.count("DPD check timed out")))
+    check(sent >= 10, "charon sent only %d DPD requests in 60 s" % sent)
+    check("DPD check timed out" not in log, "charon timed out a DPD check")
+    check(t["ackSent"] >= sent - 1 and t["status"] == "UP", "our answers: %r" % t)
+    check(child_ready(charon.ike_sa(CONN)), "charon lost the SA")
+
+
+@test
+def our_probes_answered_then_frozen_charon_dead_on_time(env):
+    topo, agent, charon, cap = setup(env, *MODP, True, dpd_delay=0, keepalive=10)
+    established(agent, charon)
+    wait_for(lambda: agent.tunnel(SUN_OUT)["ackReceived"] >= 2, 30, "two probes answered")
+    t = agent.tunnel(SUN_OUT)
+    check(t["rUThereSent"] == t["ackReceived"], "unanswered probes: %r" % t)
+    charon.freeze()
+    try:
+        t = wait_for(lambda: (lambda t: t["status"] == "DOWN" and t)(agent.tunnel(SUN_OUT)),
+                     40, "the agent to declare charon dead")
+    finally:
+        charon.thaw()
+    took = t["declaredDeadAtMs"] - t["livenessBeforeDeadAtMs"]
+    info("charon answered %d probes (RTT %d ms); frozen, declared dead %d ms after its last "
+         "proof of liveness (want 20000 +- 1000)" % (t["ackReceived"], t["lastRttMs"], took))
+    check(abs(took - 20000) <= 1000, "declared dead after %d ms" % took)
+
+
+@test
+def failover_from_frozen_to_live_charon(env):
+    check(os.geteuid() == 0, "needs root (ip netns)")
+    topo = netns.NetTopo(env)
+    a, s1, s2 = topo.add_ns("agent"), topo.add_ns("sun1"), topo.add_ns("sun2")
+    topo.link(a, AGENT_OUT + "/24", s1, SUN_OUT + "/24")
+    topo.link(a, "198.51.100.1/24", s2, "198.51.100.2/24")
+    # The agent speaks IKE from 192.0.2.1 on both links; the second charon
+    # reaches it through the second one.
+    topo.add_route(s2, AGENT_OUT + "/32", "via", "198.51.100.1")
+    suns = []
+    for ns, addr, name in ((s1, SUN_OUT, "sun1"), (s2, "198.51.100.2", "sun2")):
+        topo.add_addr(ns, "10.200.2.1/32")
+        suns.append(strongswan.Charon(env, topo, ns, name, strongswan.ikev1_psk(
+            CONN, addr, AGENT_OUT, SUN_NET, AGENT_NET, PSK, child=CHILD)))
+    agent = env.add(NsAgent(env, topo, a, AGENT_OUT))
+    agent.configure_vpn(MODP[2], MODP[3], True, [SUN_OUT, "198.51.100.2"], PSK, AGENT_NET,
+                        SUN_NET, keepalive=10)
+    established(agent, suns[0])
+    suns[0].freeze()
+    try:
+        t0 = time.monotonic()
+        sa = wait_for(lambda: child_ready(suns[1].ike_sa(CONN)), 60,
+                      "the tunnel to move to the second charon")
+    finally:
+        suns[0].thaw()
+    tunnels = {t["peer"]: t for t in agent.tunnels()}
+    info("failed over to %s after %.1f s: %s ESTABLISHED, CHILD %s; active peer now %s" % (
+        "198.51.100.2", time.monotonic() - t0, sa["remote-host"], sa["children"][0]["state"],
+        [p for p, t in tunnels.items() if t["active"]]))
+    check(tunnels["198.51.100.2"]["active"] and tunnels["198.51.100.2"]["status"] == "UP",
+          "tunnels %r" % tunnels)
+    check("failing over (dpd)" in agent.proc.output(), "no failover line in the log")
+    m = agent.metrics_text()
+    check('vpnagent_failover_failovers_total{map="VPN 10",reason="dpd"} 1' in m,
+          "failover counter not 1")
 
 
 if __name__ == "__main__":

@@ -121,8 +121,13 @@ $(BUILD)/bench/bench_metrics: $(call obj,bench/bench_metrics.c $(CORE_SRC) $(MET
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS_GRPC) $(LIBS_EVENT) $(LIBS_SSL) -lpthread -lm
 
-bench: deps all $(BUILD)/bench/bench_metrics
-	bench/run.sh
+$(BUILD)/bench/bench_ike: $(call obj,bench/bench_ike.c $(filter-out agent/ike/ike_io.c agent/ike/ike_conf.c,$(IKE_SRC)) $(CORE_SRC))
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS_SSL) -lpthread
+
+bench: deps all $(BUILD)/bench/bench_metrics $(BUILD)/bench/bench_ike $(BUILD)/bench/bench_dh \
+		$(BUILD)/bench/bench_dpd
+	BUILD=$(BUILD) bench/run.sh
 
 run: deps all
 	tools/run-demo.sh

@@ -1,7 +1,20 @@
 #!/bin/sh
-# make bench: telemetry encoding throughput (the IKE handshake and ESP
-# dataplane benchmarks join this script with their milestones).
+# make bench: telemetry encoding, IKE handshakes against the key-exchange
+# bound, DH cost against OpenSSL's default validation, DPD at scale.
 set -eu
 cd "$(dirname "$0")/.."
+B=${BUILD:-build}
 echo "== metrics encoding (in-process, $(nproc) cores, $(uname -m))"
-build/bench/bench_metrics 100000 5
+"$B/bench/bench_metrics" 100000 5
+echo
+echo "== IKE handshakes (Main Mode + Quick Mode, two engines in one process)"
+"$B/bench/bench_ike" 2
+echo
+echo "== openssl speed, same run (derive only, peer set once)"
+openssl speed -seconds 2 ffdh2048 ecdhp256 2>/dev/null | grep -E '^ *[0-9]+ bits|op/s|ffdh|ecdh' | tail -4
+echo
+echo "== DH: keygen + derive with our range/point check vs OpenSSL's default full check"
+"$B/bench/bench_dh"
+echo
+echo "== DPD at scale (periodic, keepalive 10 s, simulated clock)"
+"$B/bench/bench_dpd"

@@ -747,6 +747,19 @@ sa_timers(struct ike *ike, struct ike_sa *sa, int64_t now, int64_t *next)
 	}
 	if (sa->state == SA_ESTABLISHED)
 		*next = earliest(*next, sa->dpd.next_ms);
+	/* RFC 3948 2.3: behind a NAT we keep its mapping alive. */
+	if (sa->state == SA_ESTABLISHED && sa->nat_here && ike->conf.nat_keepalive_s > 0) {
+		static const uint8_t ka = IKE_NATT_KEEPALIVE;
+
+		if (sa->keepalive_ms == 0)
+			sa->keepalive_ms = now + (int64_t)ike->conf.nat_keepalive_s * 1000;
+		if (now >= sa->keepalive_ms) {
+			ike->tr.send(ike->tr.ctx, sa->local_port, sa->peer_be, sa->peer_port, &ka, 1);
+			ike->st.nat_keepalives++;
+			sa->keepalive_ms = now + (int64_t)ike->conf.nat_keepalive_s * 1000;
+		}
+		*next = earliest(*next, sa->keepalive_ms);
+	}
 	if (sa->expire_ms != 0 && now >= sa->expire_ms) {
 		log_info("ISAKMP: SA with %s reached its lifetime", ip_str(sa->peer_be, ip));
 		if (sa->tunnel != NULL && sa->tunnel->sa == sa)

@@ -14,6 +14,7 @@
 
 #define IKE_PORT       500
 #define IKE_NATT_PORT  4500
+#define IKE_NATT_KEEPALIVE 0xff
 #define IKE_PEERS_MAX  10	/* per crypto map entry */
 #define IKE_SELECTORS_MAX 16
 #define IKE_XFORMS_MAX 6
@@ -94,7 +95,8 @@ void ike_conf_defaults(struct ike_conf *c);
 /* ---- the environment --------------------------------------------------- */
 
 /* Sends one IKE message from local_port (500 or 4500; the transport adds
- * the non-ESP marker on 4500) to dst_be:dst_port. */
+ * the non-ESP marker on 4500) to dst_be:dst_port. A one-byte 0xFF message
+ * is a NAT-T keepalive (RFC 3948 2.3) and goes out as it is. */
 struct ike_transport {
 	void *ctx;
 	int (*send)(void *ctx, uint16_t local_port, uint32_t dst_be, uint16_t dst_port,

@@ -92,6 +92,7 @@ struct ike_sa {
 	struct ike_qm      qm[IKE_QM_MAX];
 	struct dpd         dpd;
 	int64_t            created_ms, established_ms, expire_ms;
+	int64_t            keepalive_ms;		/* next NAT-T keepalive, 0 = none */
 };
 
 /* One crypto map entry: the tunnel to the active peer of its list. */
@@ -118,6 +119,7 @@ struct ike_tunnel {
 struct ike_stats {
 	uint64_t rx_packets, rx_malformed, rx_no_sa, rx_bad_hash, rx_decrypt_fail;
 	uint64_t rx_halfopen_drop, tx_packets, retransmits, established, failures;
+	uint64_t nat_keepalives;
 };
 
 struct ike {

@@ -121,10 +121,11 @@ ike_io_send(void *ctx, uint16_t local_port, uint32_t dst_be, uint16_t dst_port,
 				  .sin_addr.s_addr = dst_be };
 	uint8_t buf[IKE_IO_DGRAM_MAX];
 	int natt = local_port == io->port[1];
+	int keepalive = len == 1 && msg[0] == IKE_NATT_KEEPALIVE;
 
 	if (len + NON_ESP_MARKER_LEN > sizeof(buf))
 		return -1;
-	if (natt) {
+	if (natt && !keepalive) {
 		memset(buf, 0, NON_ESP_MARKER_LEN);
 		memcpy(buf + NON_ESP_MARKER_LEN, msg, len);
 		msg = buf;

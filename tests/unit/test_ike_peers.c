@@ -44,6 +44,7 @@ static struct peer peers[NPEERS];
 static struct pkt  queue[QMAX];
 static size_t      qhead, qtail;
 static int64_t     now_ms;
+static uint64_t    keepalives_seen;
 
 static int
 peer_of(uint32_t be)
@@ -64,6 +65,11 @@ fake_send(void *ctx, uint16_t local_port, uint32_t dst_be, uint16_t dst_port, co
 	assert_true(len <= PKT_MAX);
 	assert_true(qtail - qhead < QMAX);
 	from->sent++;
+	if (len == 1 && msg[0] == IKE_NATT_KEEPALIVE) {
+		assert_int_equal(local_port, IKE_NATT_PORT);
+		keepalives_seen++;
+		return 0;
+	}
 	p->to = peer_of(dst_be);
 	p->dport = dst_port;
 	p->sport = local_port;
@@ -153,6 +159,7 @@ ip(const char *s)
 
 static struct ike_psk_conf psk_any;
 static struct ike_map_conf maps[NPEERS];
+static int test_pfs, test_fqdn, test_force_encap;	/* per-test options */
 
 static void
 conf_for(int i, struct ike_conf *c, const uint32_t *map_peers, size_t npeers, int initiate,
@@ -188,7 +195,12 @@ conf_for(int i, struct ike_conf *c, const uint32_t *map_peers, size_t npeers, in
 	m->sel[0].src_be = ip(i == 0 ? "10.1.0.0" : "10.2.0.0");
 	m->sel[0].dst_be = ip(i == 0 ? "10.2.0.0" : "10.1.0.0");
 	m->sel[0].src_mask_be = m->sel[0].dst_mask_be = ip("255.255.0.0");
-	m->pfs_group = 0;
+	m->pfs_group = test_pfs;
+	m->force_encap = test_force_encap;
+	if (test_fqdn && i == 0) {
+		c->identity_fqdn = 1;
+		snprintf(c->hostname, sizeof(c->hostname), "site-a.example.net");
+	}
 	m->lifetime_s = 3600;
 	m->lifetime_kb = 4608000;
 	m->initiate = initiate;
@@ -203,6 +215,7 @@ setup_peers(int n, enum dpd_mode mode, int a_failover)
 
 	memset(peers, 0, sizeof(peers));
 	qhead = qtail = 0;
+	keepalives_seen = 0;
 	now_ms = 1000000;
 	for (int i = 0; i < n; i++) {
 		struct ike_transport tr = { &peers[i], fake_send };
@@ -232,6 +245,7 @@ setup_peers(int n, enum dpd_mode mode, int a_failover)
 static int
 teardown_peers(void **state)
 {
+	test_pfs = test_fqdn = test_force_encap = 0;
 	for (int i = 0; i < NPEERS; i++)
 		ike_free(peers[i].ike);
 	memset(peers, 0, sizeof(peers));
@@ -385,6 +399,45 @@ test_failover_cycles(void **state)
 	assert_int_equal(t->failovers[0], 2);
 }
 
+static void
+test_pfs_and_hostname_identity(void **state)
+{
+	for (int g = 0; g < 2; g++) {
+		test_pfs = g == 0 ? 14 : 19;
+		test_fqdn = 1;
+		setup_peers(2, DPD_MODE_PERIODIC, 0);
+		run_until(now_ms + 100);
+		assert_non_null(established_sa(0));
+		assert_int_equal(peers[0].installed, 1);
+		assert_int_equal(peers[1].installed, 1);
+		assert_memory_equal(peers[0].last_installed.key_in, peers[1].last_installed.key_out,
+				    peers[0].last_installed.key_len);
+		/* the PFS exchange ran: the QM state kept a shared secret */
+		assert_true(established_sa(0)->qm[0].gqm_len > 0);
+		teardown_peers(NULL);
+		test_fqdn = 1;
+	}
+}
+
+static void
+test_forced_encap_floats_and_keeps_alive(void **state)
+{
+	struct ike_sa *a;
+
+	test_force_encap = 1;
+	setup_peers(2, DPD_MODE_PERIODIC, 0);
+	run_until(now_ms + 100);
+	a = established_sa(0);
+	assert_non_null(a);
+	assert_int_equal(a->local_port, IKE_NATT_PORT);
+	assert_int_equal(a->peer_port, IKE_NATT_PORT);
+	assert_true(peers[0].last_installed.udp_encap);
+	assert_true(peers[1].last_installed.udp_encap);
+	/* we pretend to be behind NAT, so we keep the mapping alive: 20 s */
+	run_until(now_ms + 61000);
+	assert_int_equal(keepalives_seen, 3);
+}
+
 int
 main(void)
 {
@@ -394,6 +447,8 @@ main(void)
 		cmocka_unit_test_teardown(test_silent_peer_dead_on_time, teardown_peers),
 		cmocka_unit_test_teardown(test_on_demand_needs_traffic, teardown_peers),
 		cmocka_unit_test_teardown(test_failover_cycles, teardown_peers),
+		cmocka_unit_test_teardown(test_pfs_and_hostname_identity, teardown_peers),
+		cmocka_unit_test_teardown(test_forced_encap_floats_and_keeps_alive, teardown_peers),
 	};
 
 	return cmocka_run_group_tests_name("ike two peers", tests, NULL, NULL);

@@ -274,6 +274,34 @@ tunnel_retire_sa(struct ike_tunnel *t, struct ike_sa *sa)
 }
 
 void
+ike_child_remove(struct ike *ike, struct ike_tunnel *t, size_t k, int notify, int64_t now)
+{
+	struct ike_child *c = &t->children[k];
+
+	if (notify && t->sa != NULL && t->sa->state == SA_ESTABLISHED) {
+		uint8_t spi[4] = { (uint8_t)(c->sa.spi_in >> 24), (uint8_t)(c->sa.spi_in >> 16),
+				   (uint8_t)(c->sa.spi_in >> 8), (uint8_t)c->sa.spi_in };
+
+		ike_info_send_delete(t->sa, IKE_PROTO_IPSEC_ESP, spi, 4, 1, now);
+	}
+	if (ike->dp.remove)
+		ike->dp.remove(ike->dp.ctx, c->sa.spi_in, c->sa.spi_out);
+	OPENSSL_cleanse(c, sizeof(*c));
+	memmove(c, c + 1, (t->nchildren - k - 1) * sizeof(*c));
+	t->nchildren--;
+}
+
+struct ike_sa *
+ike_sa_sibling(struct ike *ike, const struct ike_sa *sa)
+{
+	for (struct ike_sa *o = ike->sas; o != NULL; o = o->next) {
+		if (o != sa && o->peer_be == sa->peer_be && o->state == SA_ESTABLISHED)
+			return o;
+	}
+	return NULL;
+}
+
+void
 ike_count_failure(struct ike_sa *sa, enum ike_fail_reason why)
 {
 	int p = sa->tunnel ? ike_tunnel_peer(sa->tunnel, sa->peer_be) : -1;
@@ -473,12 +501,8 @@ ike_tunnel_down(struct ike *ike, struct ike_tunnel *t, int reason, int64_t now)
 	char ip[16], next[16];
 
 	ip_str(t->conf.peers_be[t->active], ip);
-	for (size_t i = 0; i < t->nchildren; i++) {
-		if (ike->dp.remove)
-			ike->dp.remove(ike->dp.ctx, t->children[i].spi_in, t->children[i].spi_out);
-	}
-	OPENSSL_cleanse(t->children, sizeof(t->children));
-	t->nchildren = 0;
+	while (t->nchildren > 0)
+		ike_child_remove(ike, t, t->nchildren - 1, 0, now);
 	if (t->sa != NULL)
 		ike_sa_delete(t->sa, reason == 2, now);
 	if (t->up) {
@@ -760,6 +784,21 @@ sa_timers(struct ike *ike, struct ike_sa *sa, int64_t now, int64_t *next)
 		}
 		*next = earliest(*next, sa->keepalive_ms);
 	}
+	/* The initiating side renegotiates at 90 % of the lifetime; the old SA
+	 * lives on until the new one is up (make before break). */
+	if (sa->state == SA_ESTABLISHED && sa->initiator && !sa->rekeying && sa->tunnel != NULL &&
+	    sa->tunnel->sa == sa) {
+		int64_t soft = sa->established_ms + (int64_t)sa->lifetime_s * 900;
+
+		if (now >= soft) {
+			sa->rekeying = 1;
+			log_info("ISAKMP: rekeying the SA with %s", ip_str(sa->peer_be, ip));
+			if (ike_mm_initiate(ike, sa->tunnel, now) == -1)
+				sa->tunnel->sa = sa;
+		} else {
+			*next = earliest(*next, soft);
+		}
+	}
 	if (sa->expire_ms != 0 && now >= sa->expire_ms) {
 		log_info("ISAKMP: SA with %s reached its lifetime", ip_str(sa->peer_be, ip));
 		if (sa->tunnel != NULL && sa->tunnel->sa == sa)
@@ -770,6 +809,36 @@ sa_timers(struct ike *ike, struct ike_sa *sa, int64_t now, int64_t *next)
 	}
 	*next = earliest(*next, sa->expire_ms);
 	return 0;
+}
+
+/* IPsec SA pairs: rekey at the soft deadline (the side that initiated
+ * them), delete at the hard one. Returns the next deadline. */
+static int64_t
+children_timers(struct ike *ike, struct ike_tunnel *t, int64_t now)
+{
+	int64_t next = 0;
+	char ip[16];
+
+	for (size_t k = t->nchildren; k-- > 0;) {
+		struct ike_child *c = &t->children[k];
+
+		if (now >= c->hard_ms) {
+			log_info("IPSEC: SA 0x%08x with %s reached its lifetime",
+				 c->sa.spi_in, ip_str(c->sa.peer_be, ip));
+			ike_child_remove(ike, t, k, 1, now);
+			if (t->nchildren == 0 && t->sa != NULL && t->sa->state == SA_ESTABLISHED &&
+			    t->sa->initiator)
+				ike_qm_initiate(t->sa, now);
+			continue;
+		}
+		if (c->initiator && !c->rekeying && now >= c->soft_ms && t->sa != NULL &&
+		    t->sa->state == SA_ESTABLISHED) {
+			c->rekeying = 1;
+			ike_qm_initiate(t->sa, now);
+		}
+		next = earliest(next, c->initiator && !c->rekeying ? c->soft_ms : c->hard_ms);
+	}
+	return next;
 }
 
 int64_t
@@ -784,6 +853,7 @@ ike_timer(struct ike *ike, int64_t now)
 	for (size_t i = 0; i < ike->ntunnels; i++) {
 		struct ike_tunnel *t = &ike->tunnels[i];
 
+		next = earliest(next, children_timers(ike, t, now));
 		if (t->retry_ms != 0 && now >= t->retry_ms && t->sa == NULL) {
 			t->retry_ms = 0;
 			if (ike_mm_initiate(ike, t, now) == -1)
@@ -901,7 +971,7 @@ ike_children_view(struct ike *ike, int64_t now, ike_child_fn fn, void *ctx)
 
 			v.map = t->conf.name;
 			v.seq = t->conf.seq;
-			v.sa = t->children[k];
+			v.sa = t->children[k].sa;
 			OPENSSL_cleanse(v.sa.key_in, sizeof(v.sa.key_in));
 			OPENSSL_cleanse(v.sa.key_out, sizeof(v.sa.key_out));
 			v.lifetime_left_s = (int64_t)v.sa.lifetime_s - (now - v.sa.created_ms) / 1000;

@@ -168,11 +168,25 @@ delete_in(struct ike_sa *sa, const struct ike_payload *pl, int64_t now)
 		return 0;
 	}
 	if (d.proto == IKE_PROTO_ISAKMP) {
-		log_info("ISAKMP: %s deleted the ISAKMP SA", ip_str(sa->peer_be, ip));
-		if (sa->tunnel != NULL && sa->tunnel->sa == sa)
-			ike_tunnel_down(ike, sa->tunnel, -1, now);
-		else
+		struct ike_sa *successor = ike_sa_sibling(ike, sa);
+		struct ike_tunnel *t = sa->tunnel;
+
+		log_info("ISAKMP: %s deleted the ISAKMP SA%s", ip_str(sa->peer_be, ip),
+			 successor ? " (rekeyed)" : "");
+		if (t != NULL && t->sa == sa && successor != NULL) {
+			int p = ike_tunnel_peer(t, sa->peer_be);
+
+			/* A rekey: the tunnel and its IPsec SAs carry on. */
+			if (p >= 0)
+				t->rekeys[p]++;
+			t->sa = successor;
+			successor->tunnel = t;
+			ike_sa_delete(sa, 0, now);	/* its counters move into the tunnel */
+		} else if (t != NULL && t->sa == sa) {
+			ike_tunnel_down(ike, t, -1, now);
+		} else {
 			ike_sa_delete(sa, 0, now);
+		}
 		return 1;
 	}
 	if (d.proto == IKE_PROTO_IPSEC_ESP && d.spi_size == 4 && sa->tunnel != NULL) {
@@ -183,14 +197,10 @@ delete_in(struct ike_sa *sa, const struct ike_payload *pl, int64_t now)
 			    (uint32_t)d.spis[4 * i + 2] << 8 | d.spis[4 * i + 3];
 
 			for (size_t k = 0; k < t->nchildren; k++) {
-				if (t->children[k].spi_out != spi)
+				if (t->children[k].sa.spi_out != spi)
 					continue;
-				if (ike->dp.remove)
-					ike->dp.remove(ike->dp.ctx, t->children[k].spi_in, spi);
-				memmove(&t->children[k], &t->children[k + 1],
-					(t->nchildren - k - 1) * sizeof(t->children[0]));
-				t->nchildren--;
 				log_info("IPSEC: %s deleted SA 0x%08x", ip_str(sa->peer_be, ip), spi);
+				ike_child_remove(ike, t, k, 0, now);
 				break;
 			}
 		}

@@ -59,6 +59,15 @@ struct ike_qm {
 
 struct ike_tunnel;
 
+/* An installed SA pair and its lifetime schedule. */
+struct ike_child {
+	struct ike_child_sa sa;
+	int64_t             soft_ms;	/* rekey (initiating side) */
+	int64_t             hard_ms;	/* delete */
+	int                 initiator;	/* we ran its Quick Mode as initiator */
+	int                 rekeying;	/* a new Quick Mode is under way for it */
+};
+
 struct ike_sa {
 	struct ike_sa     *next;
 	struct ike        *ike;
@@ -93,6 +102,7 @@ struct ike_sa {
 	struct dpd         dpd;
 	int64_t            created_ms, established_ms, expire_ms;
 	int64_t            keepalive_ms;		/* next NAT-T keepalive, 0 = none */
+	int                rekeying;		/* a successor is being negotiated */
 };
 
 /* One crypto map entry: the tunnel to the active peer of its list. */
@@ -101,7 +111,7 @@ struct ike_tunnel {
 	size_t              active;		/* index into conf.peers_be */
 	int                 up;
 	struct ike_sa      *sa;			/* current ISAKMP SA, if any */
-	struct ike_child_sa children[IKE_CHILDREN_MAX];
+	struct ike_child    children[IKE_CHILDREN_MAX];
 	size_t              nchildren;
 	int64_t             retry_ms;		/* when to initiate again; 0 = not waiting */
 	uint64_t            failovers[IKE_FAILOVER__COUNT];
@@ -163,6 +173,10 @@ void ike_fill_hash1(struct ike_sa *sa, struct wbuf *w, size_t hash_off, uint32_t
 void ike_tunnel_up(struct ike_tunnel *t, int64_t now);
 /* Index of peer_be in the tunnel's list, or -1. */
 int  ike_tunnel_peer(const struct ike_tunnel *t, uint32_t peer_be);
+/* Removes child k (dataplane, optional Delete to the peer). */
+void ike_child_remove(struct ike *ike, struct ike_tunnel *t, size_t k, int notify, int64_t now);
+/* Another established ISAKMP SA with the same peer, or NULL. */
+struct ike_sa *ike_sa_sibling(struct ike *ike, const struct ike_sa *sa);
 /* Counts a failed negotiation against the tunnel's peer. */
 void ike_count_failure(struct ike_sa *sa, enum ike_fail_reason why);
 void ike_tunnel_down(struct ike *ike, struct ike_tunnel *t, int reason, int64_t now);

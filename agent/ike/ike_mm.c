@@ -436,7 +436,9 @@ send_auth(struct ike_sa *sa, int request, int64_t now)
 						       hash) == -1)
 		goto done;
 	ike_pl_bytes(&b, IKE_PL_HASH, hash, sa->keys.hlen);
-	if (sa->initiator) {
+	if (sa->initiator && ike_sa_sibling(sa->ike, sa) == NULL) {
+		/* first contact only: a rekey must not make the peer drop the
+		 * SAs we still use */
 		uint8_t spi[2 * IKE_COOKIE_LEN];
 
 		memcpy(spi, sa->icookie, IKE_COOKIE_LEN);
@@ -504,6 +506,25 @@ established(struct ike *ike, struct ike_sa *sa, int64_t now)
 		 ike_hash_names[sa->hash], sa->enc_key_len * 8, sa->group,
 		 sa->dpd.state == DPD_DISABLED ? "off" : dpd_mode_names[sa->dpd.s.mode],
 		 sa->floated ? ", NAT-T" : "");
+}
+
+/* A rekey finished: the SA it replaces goes (with a Delete to the peer);
+ * the tunnel's IPsec SA pairs are renegotiated under the new one and the
+ * old pairs deleted once the new pair is installed. */
+static void
+retire_predecessor(struct ike *ike, struct ike_sa *fresh, int64_t now)
+{
+	struct ike_tunnel *t = fresh->tunnel;
+	struct ike_sa *old;
+	int p;
+
+	while ((old = ike_sa_sibling(ike, fresh)) != NULL) {
+		if (t != NULL && (p = ike_tunnel_peer(t, fresh->peer_be)) >= 0)
+			t->rekeys[p]++;
+		ike_sa_delete(old, 1, now);	/* its counters move into the tunnel */
+	}
+	for (size_t k = 0; t != NULL && k < t->nchildren; k++)
+		t->children[k].rekeying = 1;
 }
 
 /* ---- INITIAL-CONTACT (RFC 2407 4.6.3.3) ------------------------------------------ */
@@ -613,6 +634,7 @@ ike_mm_input(struct ike *ike, struct ike_sa *sa, const struct ike_hdr *h,
 			break;
 		}
 		established(ike, sa, now);
+		retire_predecessor(ike, sa, now);
 		ike_qm_initiate(sa, now);
 		ok = 0;
 		break;

@@ -235,6 +235,7 @@ install(struct ike_sa *sa, struct ike_qm *qm, struct ike_tunnel *t, int64_t now)
 {
 	const struct ike_xform_conf *x = &t->conf.xforms[qm->xform];
 	struct ike_child_sa child;
+	struct ike_child *c;
 	uint8_t spi[4];
 	size_t klen = keymat_len(x);
 	char ip[16];
@@ -264,16 +265,21 @@ install(struct ike_sa *sa, struct ike_qm *qm, struct ike_tunnel *t, int64_t now)
 	if (ike_keymat(&sa->keys, qm->gqm, qm->gqm_len, IKE_PROTO_IPSEC_ESP, spi, qm->ni, qm->ni_len,
 		       qm->nr, qm->nr_len, child.key_out, klen) == -1)
 		return -1;
-	if (t->nchildren == IKE_CHILDREN_MAX) {
-		if (sa->ike->dp.remove)
-			sa->ike->dp.remove(sa->ike->dp.ctx, t->children[0].spi_in,
-					   t->children[0].spi_out);
-		memmove(t->children, t->children + 1, sizeof(t->children[0]) * (IKE_CHILDREN_MAX - 1));
-		t->nchildren--;
-	}
-	t->children[t->nchildren++] = child;
+	if (t->nchildren == IKE_CHILDREN_MAX)
+		ike_child_remove(sa->ike, t, 0, 1, now);
+	c = &t->children[t->nchildren++];
+	memset(c, 0, sizeof(*c));
+	c->sa = child;
+	c->initiator = qm->initiator;
+	c->hard_ms = now + (int64_t)child.lifetime_s * 1000;
+	c->soft_ms = now + (int64_t)child.lifetime_s * 900;	/* rekey at 90 % */
 	if (sa->ike->dp.install)
 		sa->ike->dp.install(sa->ike->dp.ctx, &child);
+	/* Make before break: the pairs this one replaces go only now. */
+	for (size_t k = t->nchildren - 1; k-- > 0;) {
+		if (t->children[k].rekeying)
+			ike_child_remove(sa->ike, t, k, 1, now);
+	}
 	OPENSSL_cleanse(&child, sizeof(child));
 	qm->state = QM_DONE;
 	qm->out.next_ms = 0;

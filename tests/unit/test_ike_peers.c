@@ -160,6 +160,7 @@ ip(const char *s)
 static struct ike_psk_conf psk_any;
 static struct ike_map_conf maps[NPEERS];
 static int test_pfs, test_fqdn, test_force_encap;	/* per-test options */
+static unsigned test_ike_life = 86400, test_child_life = 3600;
 
 static void
 conf_for(int i, struct ike_conf *c, const uint32_t *map_peers, size_t npeers, int initiate,
@@ -176,7 +177,7 @@ conf_for(int i, struct ike_conf *c, const uint32_t *map_peers, size_t npeers, in
 	c->npolicies = 1;
 	c->policies[0] = (struct ike_policy_conf){ .priority = 10, .enc_key_len = 16,
 						   .hash = IKE_HASH_SHA256, .group = 14,
-						   .lifetime_s = 86400 };
+						   .lifetime_s = test_ike_life };
 	memset(&psk_any, 0, sizeof(psk_any));
 	memcpy(psk_any.key, "correct horse battery staple", 28);
 	psk_any.key_len = 28;
@@ -201,7 +202,7 @@ conf_for(int i, struct ike_conf *c, const uint32_t *map_peers, size_t npeers, in
 		c->identity_fqdn = 1;
 		snprintf(c->hostname, sizeof(c->hostname), "site-a.example.net");
 	}
-	m->lifetime_s = 3600;
+	m->lifetime_s = test_child_life;
 	m->lifetime_kb = 4608000;
 	m->initiate = initiate;
 	c->maps = m;
@@ -246,6 +247,8 @@ static int
 teardown_peers(void **state)
 {
 	test_pfs = test_fqdn = test_force_encap = 0;
+	test_ike_life = 86400;
+	test_child_life = 3600;
 	for (int i = 0; i < NPEERS; i++)
 		ike_free(peers[i].ike);
 	memset(peers, 0, sizeof(peers));
@@ -438,6 +441,47 @@ test_forced_encap_floats_and_keeps_alive(void **state)
 	assert_int_equal(keepalives_seen, 3);
 }
 
+static void
+test_rekey_make_before_break(void **state)
+{
+	struct ike_tunnel *ta, *tb;
+	int64_t end;
+
+	/* ISAKMP SA 60 s, IPsec SA pairs 40 s: five minutes of rekeys. */
+	test_ike_life = 60;
+	test_child_life = 40;
+	setup_peers(2, DPD_MODE_PERIODIC, 0);
+	run_until(now_ms + 100);
+	ta = &peers[0].ike->tunnels[0];
+	tb = &peers[1].ike->tunnels[0];
+	assert_true(ta->up && tb->up);
+	end = now_ms + 300000;
+	while (now_ms < end) {
+		run_until(now_ms + 1000);
+		/* at every second of it the tunnel has a live SA pair on both sides */
+		assert_true(ta->up && tb->up);
+		assert_true(ta->nchildren >= 1 && tb->nchildren >= 1);
+		assert_non_null(established_sa(0));
+	}
+	assert_int_equal(ta->transitions_down + tb->transitions_down, 0);
+	assert_true(ta->rekeys[0] >= 4);		/* ISAKMP SA every ~54 s */
+	assert_true(tb->rekeys[0] >= 4);
+	assert_true(peers[0].installed >= 8);		/* pairs every ~36 s */
+	assert_int_equal(ta->nchildren, 1);
+	assert_int_equal(tb->nchildren, 1);
+	assert_int_equal(peers[0].installed - peers[0].removed, 1);
+	assert_int_equal(peers[1].installed - peers[1].removed, 1);
+	/* the pair in use is the same on both sides */
+	assert_int_equal(ta->children[0].sa.spi_in, tb->children[0].sa.spi_out);
+	assert_memory_equal(ta->children[0].sa.key_out, tb->children[0].sa.key_in,
+			    ta->children[0].sa.key_len);
+	/* one ISAKMP SA left on each side; DPD counters survived the rekeys */
+	assert_null(peers[0].ike->sas->next);
+	assert_null(peers[1].ike->sas->next);
+	assert_true(ta->retired_dpd[0].r_u_there_sent + ta->retired_dpd[0].r_u_there_received >= 5);
+	assert_int_equal(peers[0].ike->st.rx_bad_hash + peers[1].ike->st.rx_bad_hash, 0);
+}
+
 int
 main(void)
 {
@@ -449,6 +493,7 @@ main(void)
 		cmocka_unit_test_teardown(test_failover_cycles, teardown_peers),
 		cmocka_unit_test_teardown(test_pfs_and_hostname_identity, teardown_peers),
 		cmocka_unit_test_teardown(test_forced_encap_floats_and_keeps_alive, teardown_peers),
+		cmocka_unit_test_teardown(test_rekey_make_before_break, teardown_peers),
 	};
 
 	return cmocka_run_group_tests_name("ike two peers", tests, NULL, NULL);

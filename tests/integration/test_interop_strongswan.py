@@ -27,7 +27,7 @@ CONN, CHILD = "agent", "agent-child"
 
 
 def setup(env, proposals, esp_proposals, ike, esp, agent_initiates, dpd_delay=10,
-          keepalive=10):
+          keepalive=10, **vpn):
     check(os.geteuid() == 0, "needs root (ip netns)")
     missing = strongswan.missing_tools()
     check(not missing, "missing %s: run tests/lib/install-deps.sh" % ", ".join(missing))
@@ -44,7 +44,7 @@ def setup(env, proposals, esp_proposals, ike, esp, agent_initiates, dpd_delay=10
     agent = NsAgent(env, topo, a, AGENT_OUT)
     env.add(agent)
     agent.configure_vpn(ike, esp, initiate=agent_initiates, peers=[SUN_OUT], psk=PSK,
-                        local_net=AGENT_NET, remote_net=SUN_NET, keepalive=keepalive)
+                        local_net=AGENT_NET, remote_net=SUN_NET, keepalive=keepalive, **vpn)
     if not agent_initiates:
         charon.initiate(child=CHILD, ike=CONN)
     return topo, agent, charon, cap
@@ -198,6 +198,52 @@ def failover_from_frozen_to_live_charon(env):
     m = agent.metrics_text()
     check('vpnagent_failover_failovers_total{map="VPN 10",reason="dpd"} 1' in m,
           "failover counter not 1")
+
+
+@test
+def quick_mode_with_pfs_group14(env):
+    topo, agent, charon, cap = setup(env, "aes128-sha256-modp2048", "aes128-sha256-modp2048",
+                                     ("aes", "sha256", 14), ("esp-aes", "esp-sha256-hmac"),
+                                     True, pfs="group14")
+    sa, ours = established(agent, charon)
+    ch = sa["children"][0]
+    info("PFS: charon CHILD %s dh-group %s, SPIs in %s out %s = ours crossed" % (
+        ch["state"], ch.get("dh-group"), ch["spi-in"], ch["spi-out"]))
+    check(ch.get("dh-group") == "MODP_2048", "charon's CHILD SA has no PFS group: %r" % ch)
+
+
+def metric(text, name, labels):
+    for line in text.splitlines():
+        if line.startswith(name + "{") and all('%s="%s"' % kv in line for kv in labels.items()):
+            return float(line.rsplit(" ", 1)[1])
+    return None
+
+
+@test
+def rekey_with_charon_keeps_the_tunnel(env):
+    # The shortest lifetimes the API allows: ISAKMP 60 s (rekey at 54 s),
+    # IPsec 120 s (rekey at 108 s). Two and a quarter minutes of it.
+    topo, agent, charon, cap = setup(env, *MODP, True, ike_life=60, child_life=120)
+    sa0, ours0 = established(agent, charon)
+    deadline = time.monotonic() + 135
+    while time.monotonic() < deadline:
+        t = agent.tunnel(SUN_OUT)
+        check(t["status"] == "UP", "the tunnel went down during a rekey: %r" % t)
+        time.sleep(1)
+    sa, ours = established(agent, charon)
+    m = agent.metrics_text()
+    rekeys = metric(m, "vpnagent_ike_sa_rekeys_total", {"peer": SUN_OUT})
+    downs = metric(m, "vpnagent_tunnel_state_transitions_total", {"peer": SUN_OUT,
+                                                                 "state": "down"})
+    info("after 135 s: %d ISAKMP rekeys, tunnel down transitions %d; IPsec SPIs %s/%s -> %s/%s; "
+         "charon: %s, %d CHILD SA(s), ours %d" % (
+             rekeys, downs, ours0["inboundSpi"], ours0["outboundSpi"], ours["inboundSpi"],
+             ours["outboundSpi"], sa["state"], len(sa["children"]),
+             len(agent.ok("GET", "/operational/ipsecsas")["items"])))
+    check(rekeys >= 2, "ISAKMP rekeys: %r" % rekeys)
+    check(downs == 0, "tunnel went down %r times" % downs)
+    check(ours["inboundSpi"] != ours0["inboundSpi"], "the IPsec SA was not rekeyed")
+    check(len(charon.list_sas()) == 1, "charon keeps stale IKE SAs: %r" % charon.list_sas())
 
 
 if __name__ == "__main__":

@@ -59,11 +59,11 @@ class NsAgent(harness.Agent):
         return body
 
     def configure_vpn(self, ike, esp, initiate, peers, psk, local_net, remote_net,
-                      keepalive=10, mode="PERIODIC"):
+                      keepalive=10, mode="PERIODIC", ike_life=86400, child_life=3600, pfs=None):
         enc, h, group = ike
         self.ok("POST", "/object/ikepolicies",
                 {"name": "p10", "priority": 10, "encryption": enc, "hash": h,
-                 "authentication": "pre-share", "group": group, "lifetimeSeconds": 86400})
+                 "authentication": "pre-share", "group": group, "lifetimeSeconds": ike_life})
         self.ok("POST", "/object/presharedkeys",
                 {"name": "any", "key": psk, "address": "0.0.0.0", "mask": "0.0.0.0"})
         ts = self.ok("POST", "/object/transformsets",
@@ -76,7 +76,7 @@ class NsAgent(harness.Agent):
                  "transformSets": [{"id": ts["id"], "name": ts["name"], "type": "transformset"}],
                  "matchAddress": [{"action": "permit", "protocol": "ip", "source": local_net,
                                    "destination": remote_net}],
-                 "pfs": None, "lifetimeSeconds": 3600, "lifetimeKilobytes": 4608000,
+                 "pfs": pfs, "lifetimeSeconds": child_life, "lifetimeKilobytes": 4608000,
                  "forceEncapsulation": True, "initiate": initiate})
 
 

@@ -7,6 +7,7 @@ vpnagent_tunnel_up drops to 0, and after SIGCONT the tunnel comes back."""
 
 import os
 import signal
+import subprocess
 import sys
 import time
 
@@ -89,6 +90,39 @@ def dpd_between_two_agents(env):
     wait_for(lambda: a.tunnel(B_OUT)["status"] == "UP" and b.tunnel(A_OUT)["status"] == "UP",
              60, "the tunnel back after SIGCONT")
     info("tunnel back up on both sides %.1f s after SIGCONT" % (time.monotonic() - t0))
+
+
+@test
+def clear_session_and_metrics(env):
+    check(os.geteuid() == 0, "needs root (ip netns)")
+    topo = netns.NetTopo(env)
+    na, nb = topo.add_ns("site-a"), topo.add_ns("site-b")
+    topo.link(na, A_OUT + "/24", nb, B_OUT + "/24")
+    a = env.add(NsAgent(env, topo, na, A_OUT, name="agent-a"))
+    b = env.add(NsAgent(env, topo, nb, B_OUT, name="agent-b"))
+    ike, esp = ("aes-256", "sha", 19), ("esp-aes-256", "esp-sha-hmac")
+    b.configure_vpn(ike, esp, False, [A_OUT], PSK, B_NET, A_NET)
+    a.configure_vpn(ike, esp, True, [B_OUT], PSK, A_NET, B_NET)
+    wait_for(lambda: a.tunnel(B_OUT)["status"] == "UP", 15, "the tunnel up")
+    text = a.metrics_text()
+    p = subprocess.run(["promtool", "check", "metrics"], input=text.encode(), capture_output=True)
+    check(p.returncode == 0, "promtool on /metrics with a live tunnel: %s" % (p.stdout + p.stderr))
+    spi0 = a.ok("GET", "/operational/ipsecsas")["items"][0]["inboundSpi"]
+    st, body = a.api("POST", "/operational/clearsessions", {"remote": B_OUT})
+    check(st == 200 and body["cleared"] >= 1, "clearsessions: %s %r" % (st, body))
+    st, body = a.api("POST", "/operational/clearsessions", {"remote": "not-an-ip"})
+    check(st == 400 and "remote" in str(body), "bad remote: %s %r" % (st, body))
+    t = wait_for(lambda: (lambda t: t["status"] == "UP" and t)(a.tunnel(B_OUT)), 15,
+                 "the tunnel to come back after the clear")
+    spi1 = a.ok("GET", "/operational/ipsecsas")["items"][0]["inboundSpi"]
+    m = a.metrics_text()
+    info("promtool clean with %d vpnagent_ series; cleared, back UP with SPI %s -> %s; "
+         "failovers (manual clear is not one): %s" % (
+             sum(1 for l in text.splitlines() if l.startswith("vpnagent_")), spi0, spi1,
+             metric(m, "vpnagent_failover_failovers_total", {"reason": "manual"})))
+    check(spi1 != spi0, "same SA after the clear")
+    check(metric(m, "vpnagent_tunnel_state_transitions_total", {"peer": B_OUT, "state": "down"})
+          == 1, "down transitions")
 
 
 if __name__ == "__main__":

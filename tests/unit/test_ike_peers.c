@@ -482,6 +482,41 @@ test_rekey_make_before_break(void **state)
 	assert_int_equal(peers[0].ike->st.rx_bad_hash + peers[1].ike->st.rx_bad_hash, 0);
 }
 
+static void
+test_responder_hardening(void **state)
+{
+	struct ike *b;
+	struct pkt mm1;
+	uint8_t junk[64];
+
+	setup_peers(2, DPD_MODE_PERIODIC, 0);
+	b = peers[1].ike;
+	b->conf.halfopen_max = 4;
+	/* Take A's first message, then replay it with fresh initiator cookies. */
+	peers[1].frozen = 1;
+	timers();
+	assert_true(qtail - qhead >= 1);
+	mm1 = queue[qhead % QMAX];
+	qhead = qtail;
+	peers[1].frozen = 0;
+	for (int i = 0; i < 6; i++) {
+		mm1.data[0] = (uint8_t)(0xa0 + i);
+		ike_input(b, IKE_PORT, peers[0].addr_be, IKE_PORT, mm1.data, mm1.len, now_ms);
+	}
+	assert_int_equal(b->halfopen, 4);
+	assert_int_equal(b->st.rx_halfopen_drop, 2);
+	/* Garbage of every kind is dropped and counted, never a crash. */
+	for (size_t n = 0; n < sizeof(junk); n++) {
+		memset(junk, (int)n, sizeof(junk));
+		ike_input(b, IKE_PORT, peers[0].addr_be, IKE_PORT, junk, n, now_ms);
+	}
+	assert_true(b->st.rx_malformed >= sizeof(junk) - 1);
+	/* Half-open SAs die after 30 s; the slots are free again. */
+	qhead = qtail;
+	run_until(now_ms + 31000);
+	assert_int_equal(b->halfopen, 0);
+}
+
 int
 main(void)
 {
@@ -494,6 +529,7 @@ main(void)
 		cmocka_unit_test_teardown(test_pfs_and_hostname_identity, teardown_peers),
 		cmocka_unit_test_teardown(test_forced_encap_floats_and_keeps_alive, teardown_peers),
 		cmocka_unit_test_teardown(test_rekey_make_before_break, teardown_peers),
+		cmocka_unit_test_teardown(test_responder_hardening, teardown_peers),
 	};
 
 	return cmocka_run_group_tests_name("ike two peers", tests, NULL, NULL);

@@ -23,7 +23,7 @@ GEN      := $(BUILD)/gen
 CC       ?= cc
 WARN     := -Wall -Wextra -Werror -Wformat=2 -Wvla -Wshadow \
             -Wstrict-prototypes -Wmissing-prototypes -Wno-unused-parameter
-CPPFLAGS += -D_GNU_SOURCE -Iagent -I$(GEN) -MMD -MP
+CPPFLAGS += -D_GNU_SOURCE -Iagent -I$(GEN) -Itests/lib -MMD -MP
 CFLAGS   += -std=c11 -g $(OPT) $(WARN)
 LDFLAGS  += $(filter -fsanitize=%,$(OPT))
 
@@ -121,7 +121,7 @@ $(BUILD)/bench/bench_metrics: $(call obj,bench/bench_metrics.c $(CORE_SRC) $(MET
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS_GRPC) $(LIBS_EVENT) $(LIBS_SSL) -lpthread -lm
 
-$(BUILD)/bench/bench_ike: $(call obj,bench/bench_ike.c $(filter-out agent/ike/ike_io.c agent/ike/ike_conf.c,$(IKE_SRC)) $(CORE_SRC))
+$(BUILD)/bench/bench_ike: $(call obj,bench/bench_ike.c tests/lib/ike_pair.c $(filter-out agent/ike/ike_io.c agent/ike/ike_conf.c,$(IKE_SRC)) $(CORE_SRC))
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS_SSL) -lpthread
 

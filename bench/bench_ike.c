@@ -14,6 +14,7 @@
 
 #include "core/log.h"
 #include "ike/ike_int.h"
+#include "ike_pair.h"
 
 #define Q 32
 static struct { int to; uint16_t dport, sport; size_t len; uint8_t d[2048]; } q[Q];
@@ -54,34 +55,13 @@ cpu_s(void)
 static void
 configure(int group, int64_t now)
 {
-	static struct ike_psk_conf psk = { .key = "bench", .key_len = 5 };
+	static struct ike_psk_conf psk[2];
 	static struct ike_map_conf maps[2];
 
 	for (int i = 0; i < 2; i++) {
 		struct ike_conf c;
 
-		ike_conf_defaults(&c);
-		c.local_be = addr[i];
-		c.npolicies = 1;
-		c.policies[0] = (struct ike_policy_conf){ 1, 16, IKE_HASH_SHA256, group, 86400 };
-		c.psks = &psk;
-		c.npsks = 1;
-		memset(&maps[i], 0, sizeof(maps[i]));
-		maps[i].peers_be[0] = addr[!i];
-		maps[i].npeers = 1;
-		maps[i].nxforms = 1;
-		maps[i].xforms[0] = (struct ike_xform_conf){ .cipher = IKE_ESP_AES_CBC, .key_len = 16,
-							     .auth = IKE_ESP_AUTH_SHA256 };
-		maps[i].nsel = 1;
-		maps[i].sel[0] = (struct ike_selector){ htonl(0x0a000000u + ((unsigned)i << 16)),
-							htonl(0xffff0000),
-							htonl(0x0a000000u + ((unsigned)!i << 16)),
-							htonl(0xffff0000) };
-		maps[i].lifetime_s = 3600;
-		maps[i].lifetime_kb = 4608000;
-		maps[i].initiate = i == 0;
-		c.maps = &maps[i];
-		c.nmaps = 1;
+		ike_pair_conf(i, addr, group, IKE_HASH_SHA256, &c, &maps[i], &psk[i]);
 		ike_configure(eng[i], &c, now);
 	}
 }

@@ -5,6 +5,7 @@
 #include "core/util.h"
 #include "core/log.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
@@ -260,6 +261,14 @@ uuid_valid(const char *s)
 			return 0;
 	}
 	return s[36] == '\0';
+}
+
+const char *
+ipv4_str(uint32_t be, char buf[static 16])
+{
+	struct in_addr a = { .s_addr = be };
+
+	return inet_ntop(AF_INET, &a, buf, 16);
 }
 
 int

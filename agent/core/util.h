@@ -41,6 +41,9 @@ void random_hex(char *out, size_t nbytes);
 void uuid_v4(char out[static UUID_STR_LEN]);
 int  uuid_valid(const char *s);
 
+/* Dotted quad of a network-order IPv4 address, into buf; returns buf. */
+const char *ipv4_str(uint32_t be, char buf[static 16]);
+
 /* "host:port" → host (no brackets) and port 1..65535. */
 int addr_port_parse(const char *s, char *host, size_t hostsize, uint16_t *port);
 

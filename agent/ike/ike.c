@@ -54,14 +54,6 @@ const char *const ike_failover_reason_names[IKE_FAILOVER__COUNT] = {
 };
 static_assert(ARRAY_LEN(ike_failover_reason_names) == IKE_FAILOVER__COUNT, "failover names");
 
-static const char *
-ip_str(uint32_t be, char buf[16])
-{
-	struct in_addr a = { .s_addr = be };
-
-	return inet_ntop(AF_INET, &a, buf, 16);
-}
-
 void
 ike_conf_defaults(struct ike_conf *c)
 {
@@ -490,7 +482,7 @@ ike_tunnel_up(struct ike_tunnel *t, int64_t now)
 	t->up = 1;
 	t->transitions_up++;
 	t->peer_up[t->active]++;
-	ip_str(t->conf.peers_be[t->active], ip);
+	ipv4_str(t->conf.peers_be[t->active], ip);
 	log_info("%%CRYPTO-5-SESSION_STATUS: Crypto tunnel is UP. Peer %s:%d Id: %s (map %s %u)",
 		 ip, IKE_PORT, ip, t->conf.name, t->conf.seq);
 }
@@ -500,7 +492,7 @@ ike_tunnel_down(struct ike *ike, struct ike_tunnel *t, int reason, int64_t now)
 {
 	char ip[16], next[16];
 
-	ip_str(t->conf.peers_be[t->active], ip);
+	ipv4_str(t->conf.peers_be[t->active], ip);
 	while (t->nchildren > 0)
 		ike_child_remove(ike, t, t->nchildren - 1, 0, now);
 	if (t->sa != NULL)
@@ -517,7 +509,7 @@ ike_tunnel_down(struct ike *ike, struct ike_tunnel *t, int reason, int64_t now)
 		t->failovers[reason]++;
 		log_info("crypto map %s %u: failing over (%s) from peer %s to peer %s", t->conf.name,
 			 t->conf.seq, ike_failover_reason_names[reason], ip,
-			 ip_str(t->conf.peers_be[t->active], next));
+			 ipv4_str(t->conf.peers_be[t->active], next));
 	}
 	t->retry_ms = t->conf.initiate ? now : 0;
 }
@@ -694,7 +686,7 @@ sa_failed(struct ike *ike, struct ike_sa *sa, const char *why, int64_t now)
 	struct ike_tunnel *t = sa->tunnel;
 
 	ike_count_failure(sa, IKE_FAIL_TIMEOUT);
-	log_warnx("ISAKMP: peer %s: %s in state %s; deleting SA", ip_str(sa->peer_be, ip), why,
+	log_warnx("ISAKMP: peer %s: %s in state %s; deleting SA", ipv4_str(sa->peer_be, ip), why,
 		  ike_sa_state_names[sa->state]);
 	if (t != NULL && t->sa == sa)
 		ike_tunnel_down(ike, t, 1, now);
@@ -751,7 +743,7 @@ sa_timers(struct ike *ike, struct ike_sa *sa, int64_t now, int64_t *next)
 		}
 		case DPD_PEER_DEAD:
 			log_info("ISAKMP: peer %s not responding! (%u DPD probes unanswered)",
-				 ip_str(sa->peer_be, ip), sa->dpd.s.retries);
+				 ipv4_str(sa->peer_be, ip), sa->dpd.s.retries);
 			if (sa->tunnel != NULL) {
 				int p = ike_tunnel_peer(sa->tunnel, sa->peer_be);
 
@@ -792,7 +784,7 @@ sa_timers(struct ike *ike, struct ike_sa *sa, int64_t now, int64_t *next)
 
 		if (now >= soft) {
 			sa->rekeying = 1;
-			log_info("ISAKMP: rekeying the SA with %s", ip_str(sa->peer_be, ip));
+			log_info("ISAKMP: rekeying the SA with %s", ipv4_str(sa->peer_be, ip));
 			if (ike_mm_initiate(ike, sa->tunnel, now) == -1)
 				sa->tunnel->sa = sa;
 		} else {
@@ -800,7 +792,7 @@ sa_timers(struct ike *ike, struct ike_sa *sa, int64_t now, int64_t *next)
 		}
 	}
 	if (sa->expire_ms != 0 && now >= sa->expire_ms) {
-		log_info("ISAKMP: SA with %s reached its lifetime", ip_str(sa->peer_be, ip));
+		log_info("ISAKMP: SA with %s reached its lifetime", ipv4_str(sa->peer_be, ip));
 		if (sa->tunnel != NULL && sa->tunnel->sa == sa)
 			ike_tunnel_down(ike, sa->tunnel, -1, now);
 		else
@@ -824,7 +816,7 @@ children_timers(struct ike *ike, struct ike_tunnel *t, int64_t now)
 
 		if (now >= c->hard_ms) {
 			log_info("IPSEC: SA 0x%08x with %s reached its lifetime",
-				 c->sa.spi_in, ip_str(c->sa.peer_be, ip));
+				 c->sa.spi_in, ipv4_str(c->sa.peer_be, ip));
 			ike_child_remove(ike, t, k, 1, now);
 			if (t->nchildren == 0 && t->sa != NULL && t->sa->state == SA_ESTABLISHED &&
 			    t->sa->initiator)

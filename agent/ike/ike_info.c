@@ -12,14 +12,6 @@
 
 #include <openssl/crypto.h>
 
-static const char *
-ip_str(uint32_t be, char buf[16])
-{
-	struct in_addr a = { .s_addr = be };
-
-	return inet_ntop(AF_INET, &a, buf, 16);
-}
-
 /* Builds HDR*, HASH(1), <payload> with a fresh message id and sends it. */
 static void
 info_send(struct ike_sa *sa, void (*put)(struct ike_builder *b, const void *arg),
@@ -133,7 +125,7 @@ notify_in(struct ike_sa *sa, const struct ike_payload *pl, int64_t now)
 		    memcmp(n.spi, sa->icookie, IKE_COOKIE_LEN) != 0 ||
 		    memcmp(n.spi + IKE_COOKIE_LEN, sa->rcookie, IKE_COOKIE_LEN) != 0)
 			log_debug("DPD: cookies in the notify from %s do not match the SA",
-				  ip_str(sa->peer_be, ip));
+				  ipv4_str(sa->peer_be, ip));
 		if (n.type == IKE_N_R_U_THERE) {
 			uint32_t be = htonl(seq);
 
@@ -142,7 +134,7 @@ notify_in(struct ike_sa *sa, const struct ike_payload *pl, int64_t now)
 			dpd_ack_sent(&sa->dpd);
 		} else if (dpd_ack_received(&sa->dpd, seq, now) == -1) {
 			log_debug("DPD: R-U-THERE-ACK from %s with unexpected sequence %u",
-				  ip_str(sa->peer_be, ip), seq);
+				  ipv4_str(sa->peer_be, ip), seq);
 		}
 		break;
 	case IKE_N_INITIAL_CONTACT:
@@ -150,7 +142,7 @@ notify_in(struct ike_sa *sa, const struct ike_payload *pl, int64_t now)
 		break;
 	default:
 		dpd_liveness(&sa->dpd, now);
-		log_info("ISAKMP: notify %u from %s", n.type, ip_str(sa->peer_be, ip));
+		log_info("ISAKMP: notify %u from %s", n.type, ipv4_str(sa->peer_be, ip));
 		break;
 	}
 }
@@ -171,7 +163,7 @@ delete_in(struct ike_sa *sa, const struct ike_payload *pl, int64_t now)
 		struct ike_sa *successor = ike_sa_sibling(ike, sa);
 		struct ike_tunnel *t = sa->tunnel;
 
-		log_info("ISAKMP: %s deleted the ISAKMP SA%s", ip_str(sa->peer_be, ip),
+		log_info("ISAKMP: %s deleted the ISAKMP SA%s", ipv4_str(sa->peer_be, ip),
 			 successor ? " (rekeyed)" : "");
 		if (t != NULL && t->sa == sa && successor != NULL) {
 			int p = ike_tunnel_peer(t, sa->peer_be);
@@ -199,7 +191,7 @@ delete_in(struct ike_sa *sa, const struct ike_payload *pl, int64_t now)
 			for (size_t k = 0; k < t->nchildren; k++) {
 				if (t->children[k].sa.spi_out != spi)
 					continue;
-				log_info("IPSEC: %s deleted SA 0x%08x", ip_str(sa->peer_be, ip), spi);
+				log_info("IPSEC: %s deleted SA 0x%08x", ipv4_str(sa->peer_be, ip), spi);
 				ike_child_remove(ike, t, k, 0, now);
 				break;
 			}

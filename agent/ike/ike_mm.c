@@ -15,14 +15,6 @@
 
 #include <openssl/crypto.h>
 
-static const char *
-ip_str(uint32_t be, char buf[16])
-{
-	struct in_addr a = { .s_addr = be };
-
-	return inet_ntop(AF_INET, &a, buf, 16);
-}
-
 /* ---- proposals ------------------------------------------------------------ */
 
 static int
@@ -191,7 +183,7 @@ ike_mm_initiate(struct ike *ike, struct ike_tunnel *t, int64_t now)
 	char ip[16];
 
 	if (psk == NULL || n == 0) {
-		log_warnx("ISAKMP: cannot initiate to %s: %s", ip_str(peer, ip),
+		log_warnx("ISAKMP: cannot initiate to %s: %s", ipv4_str(peer, ip),
 			  psk == NULL ? "no pre-shared key for this peer" : "no IKE policy");
 		return -1;
 	}
@@ -227,7 +219,7 @@ ike_mm_initiate(struct ike *ike, struct ike_tunnel *t, int64_t now)
 		ike_sa_delete(sa, 0, now);
 		return -1;
 	}
-	log_info("ISAKMP: initiating Main Mode to %s (crypto map %s %u)", ip_str(peer, ip),
+	log_info("ISAKMP: initiating Main Mode to %s (crypto map %s %u)", ipv4_str(peer, ip),
 		 t->conf.name, t->conf.seq);
 	ike_send(sa, &sa->out, &w, 1, now);
 	wbuf_free(&w);
@@ -257,12 +249,12 @@ mm_r1(struct ike *ike, struct ike_sa *sa, const struct ike_chain *c, int64_t now
 	}
 	if (idx < 0) {
 		log_warnx("ISAKMP: no IKE policy matches the proposal of %s (atts not acceptable)",
-			  ip_str(sa->peer_be, ip));
+			  ipv4_str(sa->peer_be, ip));
 		return -1;
 	}
 	sa->psk = ike_psk_for(ike, sa->peer_be);
 	if (sa->psk == NULL) {
-		log_warnx("ISAKMP: no pre-shared key for %s", ip_str(sa->peer_be, ip));
+		log_warnx("ISAKMP: no pre-shared key for %s", ipv4_str(sa->peer_be, ip));
 		return -1;
 	}
 	sa_take_policy(sa, idx, chosen);
@@ -502,7 +494,7 @@ established(struct ike *ike, struct ike_sa *sa, int64_t now)
 		}
 	}
 	log_info("ISAKMP: SA established with %s:%u (%s, %s, aes-%u, group %d, DPD %s%s)",
-		 ip_str(sa->peer_be, ip), sa->peer_port, sa->initiator ? "initiator" : "responder",
+		 ipv4_str(sa->peer_be, ip), sa->peer_port, sa->initiator ? "initiator" : "responder",
 		 ike_hash_names[sa->hash], sa->enc_key_len * 8, sa->group,
 		 sa->dpd.state == DPD_DISABLED ? "off" : dpd_mode_names[sa->dpd.s.mode],
 		 sa->floated ? ", NAT-T" : "");
@@ -556,7 +548,7 @@ initial_contact(struct ike *ike, struct ike_sa *fresh, int64_t now)
 		if (sa == fresh || sa->peer_be != fresh->peer_be)
 			continue;
 		log_info("ISAKMP: INITIAL-CONTACT from %s: deleting its older SA",
-			 ip_str(sa->peer_be, ip));
+			 ipv4_str(sa->peer_be, ip));
 		if (sa->tunnel != NULL && sa->tunnel->sa == sa) {
 			struct ike_tunnel *t = sa->tunnel;
 
@@ -598,7 +590,7 @@ ike_mm_input(struct ike *ike, struct ike_sa *sa, const struct ike_hdr *h,
 	case SA_MM_R2:				/* message 5 */
 		if (verify_auth(sa, c) == -1) {
 			log_warnx("ISAKMP: authentication of %s failed (pre-shared key mismatch?)",
-				  ip_str(sa->peer_be, ip));
+				  ipv4_str(sa->peer_be, ip));
 			ike->st.rx_bad_hash++;
 			break;
 		}
@@ -628,7 +620,7 @@ ike_mm_input(struct ike *ike, struct ike_sa *sa, const struct ike_hdr *h,
 	case SA_MM_I3:				/* message 6 */
 		if (verify_auth(sa, c) == -1) {
 			log_warnx("ISAKMP: authentication of %s failed (pre-shared key mismatch?)",
-				  ip_str(sa->peer_be, ip));
+				  ipv4_str(sa->peer_be, ip));
 			ike->st.rx_bad_hash++;
 			ike_count_failure(sa, IKE_FAIL_AUTH);
 			break;
@@ -646,7 +638,7 @@ ike_mm_input(struct ike *ike, struct ike_sa *sa, const struct ike_hdr *h,
 	}
 	if (ok == -1) {
 		log_debug("ISAKMP: dropping Main Mode message from %s in state %s",
-			  ip_str(src_be, ip), ike_sa_state_names[sa->state]);
+			  ipv4_str(src_be, ip), ike_sa_state_names[sa->state]);
 		ike->st.rx_malformed++;
 		if (!sa->initiator && sa->state == SA_MM_R1 && sa->sai_b == NULL)
 			ike_sa_delete(sa, 0, now);

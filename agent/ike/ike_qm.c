@@ -15,14 +15,6 @@
 
 #include <openssl/crypto.h>
 
-static const char *
-ip_str(uint32_t be, char buf[16])
-{
-	struct in_addr a = { .s_addr = be };
-
-	return inet_ntop(AF_INET, &a, buf, 16);
-}
-
 static struct ike_qm *
 qm_find(struct ike_sa *sa, uint32_t msgid)
 {
@@ -284,7 +276,7 @@ install(struct ike_sa *sa, struct ike_qm *qm, struct ike_tunnel *t, int64_t now)
 	qm->state = QM_DONE;
 	qm->out.next_ms = 0;
 	log_info("IPSEC: SA pair with %s installed: in 0x%08x out 0x%08x (%s%s)",
-		 ip_str(sa->peer_be, ip), qm->spi_in, qm->spi_out,
+		 ipv4_str(sa->peer_be, ip), qm->spi_in, qm->spi_out,
 		 x->cipher == IKE_ESP_AES_GCM16 ? "esp-gcm" : "esp-aes",
 		 udp_encap(sa) ? ", UDP-encapsulated" : "");
 	ike_tunnel_up(t, now);
@@ -454,7 +446,7 @@ ike_qm_input(struct ike_sa *sa, const struct ike_hdr *h, uint8_t *body, size_t l
 		if (take_ids(&c, 0, &sel) == -1 ||
 		    (t = tunnel_for_selector(ike, sa->peer_be, &sel, &sel_idx)) == NULL) {
 			log_warnx("IPSEC: proposal from %s: no crypto map matches its identities",
-				  ip_str(sa->peer_be, ip));
+				  ipv4_str(sa->peer_be, ip));
 			return;
 		}
 		if ((qm = qm_new(sa, h->msgid)) == NULL)
@@ -464,7 +456,7 @@ ike_qm_input(struct ike_sa *sa, const struct ike_hdr *h, uint8_t *body, size_t l
 		qm->sel = sel;
 		if (take_sa_nonce_ke(sa, qm, &c, &t->conf) == -1) {
 			log_warnx("IPSEC: proposal from %s not acceptable (transform set or PFS)",
-				  ip_str(sa->peer_be, ip));
+				  ipv4_str(sa->peer_be, ip));
 			qm->used = 0;
 			return;
 		}
@@ -492,7 +484,7 @@ ike_qm_input(struct ike_sa *sa, const struct ike_hdr *h, uint8_t *body, size_t l
 		if (take_sa_nonce_ke(sa, qm, &c, &t->conf) == -1 || take_ids(&c, 1, &sel) == -1 ||
 		    memcmp(&sel, &qm->sel, sizeof(sel)) != 0) {
 			log_warnx("IPSEC: answer from %s does not match our proposal",
-				  ip_str(sa->peer_be, ip));
+				  ipv4_str(sa->peer_be, ip));
 			return;
 		}
 		memcpy(qm->iv, iv, sizeof(iv));
@@ -515,5 +507,5 @@ ike_qm_input(struct ike_sa *sa, const struct ike_hdr *h, uint8_t *body, size_t l
 	return;
 bad_hash:
 	ike->st.rx_bad_hash++;
-	log_warnx("IPSEC: Quick Mode message from %s failed its hash check", ip_str(sa->peer_be, ip));
+	log_warnx("IPSEC: Quick Mode message from %s failed its hash check", ipv4_str(sa->peer_be, ip));
 }

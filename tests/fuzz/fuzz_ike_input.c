@@ -12,6 +12,7 @@
 
 #include "core/log.h"
 #include "ike/ike_int.h"
+#include "ike_pair.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -47,7 +48,7 @@ pump(void)
 static void
 setup(void)
 {
-	static struct ike_psk_conf psk = { .key = "fuzz", .key_len = 4 };
+	static struct ike_psk_conf psk[2];
 	static struct ike_map_conf maps[2];
 
 	log_init("fuzz", LOG_LEVEL__COUNT);	/* silent */
@@ -58,28 +59,7 @@ setup(void)
 		struct ike_conf c;
 
 		eng[i] = ike_new(&tr, NULL);
-		ike_conf_defaults(&c);
-		c.local_be = addr[i];
-		c.dpd.keepalive_s = 10;
-		c.npolicies = 1;
-		c.policies[0] = (struct ike_policy_conf){ 1, 16, IKE_HASH_SHA1, 19, 86400 };
-		c.psks = &psk;
-		c.npsks = 1;
-		maps[i].peers_be[0] = addr[!i];
-		maps[i].npeers = 1;
-		maps[i].nxforms = 1;
-		maps[i].xforms[0] = (struct ike_xform_conf){ .cipher = IKE_ESP_AES_CBC, .key_len = 16,
-							     .auth = IKE_ESP_AUTH_SHA1 };
-		maps[i].nsel = 1;
-		maps[i].sel[0] = (struct ike_selector){ htonl(0x0a000000u + ((unsigned)i << 16)),
-							htonl(0xffff0000),
-							htonl(0x0a000000u + ((unsigned)!i << 16)),
-							htonl(0xffff0000) };
-		maps[i].lifetime_s = 3600;
-		maps[i].lifetime_kb = 4608000;
-		maps[i].initiate = i == 0;
-		c.maps = &maps[i];
-		c.nmaps = 1;
+		ike_pair_conf(i, addr, 19, IKE_HASH_SHA1, &c, &maps[i], &psk[i]);
 		ike_configure(eng[i], &c, now);
 	}
 	for (int round = 0; round < 8; round++) {

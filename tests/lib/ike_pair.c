@@ -1,0 +1,37 @@
+/*
+ * The configuration of a two-engine pair (see ike_pair.h).
+ */
+#include "ike_pair.h"
+
+#include <arpa/inet.h>
+#include <string.h>
+
+void
+ike_pair_conf(int i, const uint32_t addr_be[2], int group, int hash, struct ike_conf *c,
+	      struct ike_map_conf *m, struct ike_psk_conf *psk)
+{
+	ike_conf_defaults(c);
+	memset(psk, 0, sizeof(*psk));	/* 0.0.0.0/0: the wild card */
+	memcpy(psk->key, "pair-psk", 8);
+	psk->key_len = 8;
+	c->local_be = addr_be[i];
+	c->dpd.keepalive_s = 10;
+	c->npolicies = 1;
+	c->policies[0] = (struct ike_policy_conf){ 1, 16, hash, group, 86400 };
+	c->psks = psk;
+	c->npsks = 1;
+	memset(m, 0, sizeof(*m));
+	m->peers_be[0] = addr_be[!i];
+	m->npeers = 1;
+	m->nxforms = 1;
+	m->xforms[0] = (struct ike_xform_conf){ .cipher = IKE_ESP_AES_CBC, .key_len = 16,
+						.auth = IKE_ESP_AUTH_SHA256 };
+	m->nsel = 1;
+	m->sel[0] = (struct ike_selector){ htonl(0x0a000000u + ((unsigned)i << 16)), htonl(0xffff0000),
+					   htonl(0x0a000000u + ((unsigned)!i << 16)), htonl(0xffff0000) };
+	m->lifetime_s = 3600;
+	m->lifetime_kb = 4608000;
+	m->initiate = i == 0;
+	c->maps = m;
+	c->nmaps = 1;
+}

@@ -125,7 +125,12 @@ $(BUILD)/bench/bench_ike: $(call obj,bench/bench_ike.c tests/lib/ike_pair.c $(fi
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS_SSL) -lpthread
 
+$(BUILD)/bench/bench_ike_loopback: $(call obj,bench/bench_ike_loopback.c tests/lib/ike_pair.c $(filter-out agent/ike/ike_io.c agent/ike/ike_conf.c,$(IKE_SRC)) $(CORE_SRC))
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS_SSL) -lpthread
+
 bench: deps all $(BUILD)/bench/bench_metrics $(BUILD)/bench/bench_ike $(BUILD)/bench/bench_dh \
+		$(BUILD)/bench/bench_ike_loopback \
 		$(BUILD)/bench/bench_dpd
 	BUILD=$(BUILD) bench/run.sh
 

@@ -7,7 +7,10 @@ B=${BUILD:-build}
 echo "== metrics encoding (in-process, $(nproc) cores, $(uname -m))"
 "$B/bench/bench_metrics" 100000 5
 echo
-echo "== IKE handshakes (Main Mode + Quick Mode, two engines in one process)"
+echo "== IKE handshakes agent <-> agent over UDP on loopback, one core each"
+"$B/bench/bench_ike_loopback" 3
+echo
+echo "== IKE handshakes, both engines on one core (no I/O: the protocol cost alone)"
 "$B/bench/bench_ike" 2
 echo
 echo "== openssl speed, same run (derive only, peer set once)"

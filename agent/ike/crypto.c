@@ -6,6 +6,8 @@
  */
 #include <assert.h>
 #include <limits.h>
+#include <pthread.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <openssl/core_names.h>
@@ -30,24 +32,73 @@ ike_hash_len(enum ike_hash h)
 	return (unsigned)h < IKE_HASH__COUNT ? md_lens[h] : 0;
 }
 
+/*
+ * Algorithms are fetched from the provider once per process: an implicit
+ * fetch per call (EVP_sha256(), a digest named in HMAC's parameters) costs
+ * more than hashing a few hundred bytes. HMAC keeps one prepared context
+ * per hash that each call duplicates.
+ */
+static pthread_once_t algs_once = PTHREAD_ONCE_INIT;
+static EVP_MAC_CTX *hmac_proto[IKE_HASH__COUNT];
+static EVP_MD *md_algs[IKE_HASH__COUNT];
+static EVP_CIPHER *cbc_algs[2];		/* AES-128-CBC, AES-256-CBC */
+
+static void
+algs_free(void)
+{
+	for (int h = 0; h < IKE_HASH__COUNT; h++) {
+		EVP_MAC_CTX_free(hmac_proto[h]);
+		EVP_MD_free(md_algs[h]);
+	}
+	EVP_CIPHER_free(cbc_algs[0]);
+	EVP_CIPHER_free(cbc_algs[1]);
+}
+
+static void
+algs_init(void)
+{
+	EVP_MAC *mac = EVP_MAC_fetch(NULL, "HMAC", NULL);
+
+	for (int h = 0; h < IKE_HASH__COUNT; h++) {
+		OSSL_PARAM params[2] = {
+			OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, (char *)md_names[h], 0),
+			OSSL_PARAM_construct_end(),
+		};
+
+		md_algs[h] = EVP_MD_fetch(NULL, md_names[h], NULL);
+		if (mac != NULL && (hmac_proto[h] = EVP_MAC_CTX_new(mac)) != NULL &&
+		    !EVP_MAC_CTX_set_params(hmac_proto[h], params)) {
+			EVP_MAC_CTX_free(hmac_proto[h]);
+			hmac_proto[h] = NULL;
+		}
+	}
+	EVP_MAC_free(mac);
+	cbc_algs[0] = EVP_CIPHER_fetch(NULL, "AES-128-CBC", NULL);
+	cbc_algs[1] = EVP_CIPHER_fetch(NULL, "AES-256-CBC", NULL);
+	atexit(algs_free);
+}
+
+static const EVP_MD *
+md_of(enum ike_hash h)
+{
+	pthread_once(&algs_once, algs_init);
+	return md_algs[h];
+}
+
 int
 ike_prf(enum ike_hash h, const void *key, size_t klen, const struct ike_iov *iov,
 	size_t niov, uint8_t *out)
 {
-	EVP_MAC *mac = NULL;
 	EVP_MAC_CTX *ctx = NULL;
-	OSSL_PARAM params[2];
 	size_t i, n = 0;
 	int ret = -1;
 
 	if ((unsigned)h >= IKE_HASH__COUNT)
 		goto done;
-	params[0] = OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, (char *)md_names[h], 0);
-	params[1] = OSSL_PARAM_construct_end();
+	pthread_once(&algs_once, algs_init);
 	/* A NULL key would mean "keep the previous key" to EVP_MAC_init. */
-	if ((mac = EVP_MAC_fetch(NULL, "HMAC", NULL)) == NULL ||
-	    (ctx = EVP_MAC_CTX_new(mac)) == NULL ||
-	    !EVP_MAC_init(ctx, klen > 0 ? key : (const void *)"", klen, params))
+	if (hmac_proto[h] == NULL || (ctx = EVP_MAC_CTX_dup(hmac_proto[h])) == NULL ||
+	    !EVP_MAC_init(ctx, klen > 0 ? key : (const void *)"", klen, NULL))
 		goto done;
 	for (i = 0; i < niov; i++)
 		if (iov[i].len > 0 && !EVP_MAC_update(ctx, iov[i].p, iov[i].len))
@@ -57,7 +108,6 @@ ike_prf(enum ike_hash h, const void *key, size_t klen, const struct ike_iov *iov
 	ret = 0;
 done:
 	EVP_MAC_CTX_free(ctx);
-	EVP_MAC_free(mac);
 	return ret;
 }
 
@@ -69,8 +119,8 @@ ike_hash(enum ike_hash h, const struct ike_iov *iov, size_t niov, uint8_t *out)
 	size_t i;
 	int ret = -1;
 
-	if ((unsigned)h >= IKE_HASH__COUNT || (ctx = EVP_MD_CTX_new()) == NULL ||
-	    !EVP_DigestInit_ex2(ctx, h == IKE_HASH_SHA1 ? EVP_sha1() : EVP_sha256(), NULL))
+	if ((unsigned)h >= IKE_HASH__COUNT || md_of(h) == NULL || (ctx = EVP_MD_CTX_new()) == NULL ||
+	    !EVP_DigestInit_ex2(ctx, md_of(h), NULL))
 		goto done;
 	for (i = 0; i < niov; i++)
 		if (iov[i].len > 0 && !EVP_DigestUpdate(ctx, iov[i].p, iov[i].len))
@@ -248,12 +298,13 @@ static int
 cbc(int enc, const uint8_t *key, size_t key_len, uint8_t iv[IKE_BLOCK], uint8_t *buf,
     size_t len)
 {
-	const EVP_CIPHER *cipher = key_len == 16 ? EVP_aes_128_cbc() :
-				   key_len == 32 ? EVP_aes_256_cbc() : NULL;
+	const EVP_CIPHER *cipher;
 	EVP_CIPHER_CTX *ctx = NULL;
 	uint8_t next[IKE_BLOCK] = { 0 };
 	int n = 0, fin = 0, ret = -1;
 
+	pthread_once(&algs_once, algs_init);
+	cipher = key_len == 16 ? cbc_algs[0] : key_len == 32 ? cbc_algs[1] : NULL;
 	if (cipher == NULL || len % IKE_BLOCK != 0 || len > INT_MAX)
 		goto done;
 	if (len == 0) {

@@ -1,0 +1,121 @@
+/*
+ * The ESP packet core (RFC 4303, RFC 4106): SAs with their OpenSSL EVP
+ * contexts prepared once, output (sequence, padding, encrypt, ICV) and
+ * input in the fixed order (parse, SA lookup, replay pre-check,
+ * authenticate/decrypt, replay commit, padding check, selector check), the
+ * SA database by SPI and the policy lookup by inner destination. No I/O:
+ * the dataplane (dataplane.c) moves the bytes.
+ */
+#ifndef ESP_ESP_H
+#define ESP_ESP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define ESP_HDR_LEN        8		/* SPI + sequence number */
+#define ESP_PKT_MAX        65535
+#define ESP_REPLAY_DEFAULT 64
+#define ESP_REPLAY_MAX     4096	/* bits */
+#define ESP_KEY_MAX        32
+#define ESP_AUTH_KEY_MAX   32
+
+enum esp_cipher { ESP_CIPHER_AES_CBC, ESP_CIPHER_AES_GCM16, ESP_CIPHER__COUNT };
+enum esp_auth { ESP_AUTH_NONE, ESP_AUTH_HMAC_SHA1_96, ESP_AUTH_HMAC_SHA256_128, ESP_AUTH__COUNT };
+
+/* Why a packet was dropped; the names are metric label values. */
+enum esp_drop {
+	ESP_DROP_MALFORMED,	/* "malformed": too short, bad lengths, not IPv4 inside */
+	ESP_DROP_NO_SA,		/* "no_sa": unknown SPI, or no SA for the policy */
+	ESP_DROP_REPLAY,	/* "replay": duplicate or left of the window */
+	ESP_DROP_AUTH_FAILED,	/* "auth_failed": ICV / GCM tag mismatch */
+	ESP_DROP_BAD_PADDING,	/* "bad_padding": pad bytes not 1, 2, 3, ... */
+	ESP_DROP_POLICY,	/* "policy": inner packet outside the SA's selectors */
+	ESP_DROP_EXPIRED,	/* "expired": hard lifetime or sequence wrap */
+	ESP_DROP_SEND_ERROR,	/* "send_error" (dataplane) */
+	ESP_DROP_RECV_ERROR,	/* "recv_error" (dataplane) */
+	ESP_DROP__COUNT
+};
+extern const char *const esp_drop_names[ESP_DROP__COUNT];
+
+/* An IPv4 network, network byte order. */
+struct esp_net {
+	uint32_t addr_be, mask_be;
+};
+
+struct esp_sa_params {
+	uint32_t        spi;		/* host order */
+	enum esp_cipher cipher;
+	enum esp_auth   auth;		/* NONE for GCM */
+	uint8_t         key[ESP_KEY_MAX];	/* AES key */
+	size_t          key_len;	/* 16 or 32 */
+	uint8_t         auth_key[ESP_AUTH_KEY_MAX];	/* HMAC key; GCM: 4-byte salt */
+	size_t          auth_key_len;	/* 20 (SHA1), 32 (SHA-256), 4 (GCM salt) */
+	int             transport;	/* transport mode (else tunnel) */
+	unsigned        replay_window;	/* bits, 0 = default 64; up to ESP_REPLAY_MAX */
+	struct esp_net  local, remote;	/* selectors: local protected, remote protected */
+};
+
+/* Per-SA counters as `show crypto ipsec sa` shows them. */
+struct esp_counters {
+	uint64_t packets, bytes;	/* encaps (out) or decaps (in), plaintext bytes */
+	uint64_t encrypt_or_decrypt;	/* #pkts encrypt / decrypt */
+	uint64_t digest_or_verify;	/* #pkts digest / verify */
+	uint64_t drops[ESP_DROP__COUNT];
+	int64_t  last_ms;		/* last packet in this direction (monotonic ms) */
+};
+
+struct esp_sa;	/* one direction */
+
+/* Prepares the EVP contexts; NULL on bad parameters. */
+struct esp_sa *esp_sa_new(const struct esp_sa_params *p, int outbound);
+void           esp_sa_free(struct esp_sa *sa);	/* wipes keys */
+uint32_t       esp_sa_spi(const struct esp_sa *sa);
+const struct esp_counters *esp_sa_counters(const struct esp_sa *sa);
+const struct esp_sa_params *esp_sa_params(const struct esp_sa *sa);
+
+/* ESP output for one inner IPv4 packet (tunnel mode: the whole packet,
+ * next header 4; transport mode: its payload with the IP header kept by the
+ * caller). Writes SPI | seq | IV | ciphertext (payload, padding, pad length,
+ * next header) | ICV into out (cap bytes). 0, or a drop reason (EXPIRED on
+ * sequence wrap: the SA must be rekeyed, it never wraps). */
+int esp_output(struct esp_sa *sa, const uint8_t *inner, size_t len, uint8_t next_header,
+	       uint8_t *out, size_t cap, size_t *outlen, int64_t now);
+/* Bytes esp_output adds around len bytes of payload. */
+size_t esp_overhead(const struct esp_sa *sa, size_t len);
+
+/* The SA database: inbound SAs by SPI, outbound SAs by policy. */
+struct esp_sad;
+struct esp_sad *esp_sad_new(void);
+void            esp_sad_free(struct esp_sad *sad);	/* frees the SAs it holds */
+/* Takes ownership. Inbound: found by SPI. Outbound: found by policy
+ * (remote selector ∋ inner destination, local ∋ inner source); the newest
+ * matching outbound SA wins, so a rekeyed pair takes over at once. */
+int             esp_sad_add(struct esp_sad *sad, struct esp_sa *sa, int outbound);
+/* Removes and frees; -1 if absent. */
+int             esp_sad_remove(struct esp_sad *sad, uint32_t spi, int outbound);
+struct esp_sa  *esp_sad_inbound(const struct esp_sad *sad, uint32_t spi);
+struct esp_sa  *esp_sad_outbound(const struct esp_sad *sad, uint32_t src_be, uint32_t dst_be);
+/* Visits every SA (for counters and views). */
+void            esp_sad_foreach(const struct esp_sad *sad,
+				void (*fn)(void *ctx, const struct esp_sa *sa, int outbound), void *ctx);
+/* Drops that happened before an SA was known (bad SPI, malformed header). */
+const uint64_t *esp_sad_drops(const struct esp_sad *sad);
+
+/* ESP input in the fixed order (STYLE practice 3). On 0 the inner packet
+ * (tunnel mode: an IPv4 packet checked against the SA's selectors) is in
+ * out[0..*outlen) and *sa_out is the SA; otherwise a drop reason, counted
+ * on the SA (or the SAD when no SA was found). */
+int esp_input(struct esp_sad *sad, const uint8_t *pkt, size_t len, uint8_t *out, size_t cap,
+	      size_t *outlen, uint8_t *next_header, struct esp_sa **sa_out, int64_t now);
+
+/* Anti-replay window (RFC 4303 3.4.3), exposed for tests. */
+struct esp_replay {
+	uint32_t top;			/* highest sequence number accepted */
+	unsigned window;		/* bits */
+	uint64_t bits[ESP_REPLAY_MAX / 64];
+};
+void esp_replay_init(struct esp_replay *r, unsigned window);
+int  esp_replay_check(const struct esp_replay *r, uint32_t seq);	/* 0 ok, -1 replay */
+void esp_replay_commit(struct esp_replay *r, uint32_t seq);
+
+#endif

@@ -131,7 +131,7 @@ $(BUILD)/bench/bench_ike_loopback: $(call obj,bench/bench_ike_loopback.c tests/l
 	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS_SSL) -lpthread
 
 bench: deps all $(BUILD)/bench/bench_metrics $(BUILD)/bench/bench_ike $(BUILD)/bench/bench_dh \
-		$(BUILD)/bench/bench_ike_loopback \
+		$(BUILD)/bench/bench_ike_loopback $(BUILD)/bench/bench_esp \
 		$(BUILD)/bench/bench_dpd
 	BUILD=$(BUILD) bench/run.sh
 

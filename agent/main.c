@@ -21,6 +21,7 @@
 #include "core/log.h"
 #include "core/util.h"
 #include "core/version.h"
+#include "esp/dataplane.h"
 #include "ike/ike.h"
 #include "ike/ike_conf.h"
 #include "ike/ike_io.h"
@@ -31,6 +32,7 @@
 #include "telemetry/tel.h"
 
 #include <arpa/inet.h>
+#include <openssl/crypto.h>
 
 #define DEFAULT_STATE_DIR      "/var/lib/vpn-agent"
 #define DEFAULT_API_LISTEN     "127.0.0.1:9276"
@@ -42,9 +44,11 @@ struct options {
 	const char *api_listen;
 	const char *metrics_listen;
 	const char *ike_address;
+	const char *tun_name;
 	enum log_level log_level;
 	size_t tel_max_message;		/* test setting: force batch splitting */
 	size_t tel_buffer_max;		/* test setting: small disconnected buffer */
+	int no_ipsec_rekey;		/* test setting: IPsec SAs expire unrenewed */
 };
 
 struct agent {
@@ -60,6 +64,7 @@ struct agent {
 	struct api              *api;
 	struct ike              *ike;
 	struct ike_io           *ike_io;	/* NULL without --ike-address */
+	struct esp_dp           *dp;		/* the ESP dataplane, with ike_io */
 	uint32_t                 ike_addr_be;
 	char                     uuid[UUID_STR_LEN];
 	char                     hostname[HOST_NAME_MAX + 1];
@@ -70,9 +75,11 @@ static const struct option long_opts[] = {
 	{ "api-listen", required_argument, NULL, 'a' },
 	{ "metrics-listen", required_argument, NULL, 'm' },
 	{ "ike-address", required_argument, NULL, 'i' },
+	{ "tun-name", required_argument, NULL, 't' },
 	{ "log-level", required_argument, NULL, 'l' },
 	{ "tel-max-message-bytes", required_argument, NULL, 'M' },
 	{ "tel-buffer-max-metrics", required_argument, NULL, 'B' },
+	{ "test-no-ipsec-rekey", no_argument, NULL, 'R' },
 	{ "version", no_argument, NULL, 'V' },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
@@ -89,11 +96,13 @@ usage(FILE *f)
 		"  --state-dir DIR          config, device UUID and api-token (default %s)\n"
 		"  --api-listen ADDR:PORT   JSON configuration API (default %s)\n"
 		"  --metrics-listen ADDR:PORT  Prometheus /metrics (default %s)\n"
-		"  --ike-address ADDR       local address for IKE (used from the IKE engine on)\n"
+		"  --ike-address ADDR       IKE and ESP-in-UDP on ADDR:500/4500 (IPsec is off without)\n"
+		"  --tun-name NAME          TUN device for the plaintext side (default vpn0)\n"
 		"  --log-level LEVEL        debug, info or warn (default info)\n"
 		"Test settings:\n"
 		"  --tel-max-message-bytes N   split telemetry batches above N bytes\n"
-		"  --tel-buffer-max-metrics N  metrics kept while the collector is down\n",
+		"  --tel-buffer-max-metrics N  metrics kept while the collector is down\n"
+		"  --test-no-ipsec-rekey       let IPsec SAs reach their hard lifetime\n",
 		DEFAULT_STATE_DIR, DEFAULT_API_LISTEN, DEFAULT_METRICS_LISTEN);
 }
 
@@ -119,6 +128,7 @@ options_parse(struct options *o, int argc, char **argv)
 		.state_dir = DEFAULT_STATE_DIR,
 		.api_listen = DEFAULT_API_LISTEN,
 		.metrics_listen = DEFAULT_METRICS_LISTEN,
+		.tun_name = "vpn0",
 		.log_level = LOG_LEVEL_INFO,
 	};
 	while ((c = getopt_long(argc, argv, "h", long_opts, NULL)) != -1) {
@@ -127,12 +137,14 @@ options_parse(struct options *o, int argc, char **argv)
 		case 'a': o->api_listen = optarg; break;
 		case 'm': o->metrics_listen = optarg; break;
 		case 'i': o->ike_address = optarg; break;
+		case 't': o->tun_name = optarg; break;
 		case 'l':
 			if (log_level_parse(optarg, &o->log_level) == -1)
 				fatalx("--log-level: want debug, info or warn, got '%s'", optarg);
 			break;
 		case 'M': o->tel_max_message = parse_size("tel-max-message-bytes", optarg); break;
 		case 'B': o->tel_buffer_max = parse_size("tel-buffer-max-metrics", optarg); break;
+		case 'R': o->no_ipsec_rekey = 1; break;
 		case 'V': printf("vpn-agent %s\n", VPN_AGENT_VERSION); exit(0);
 		case 'h': usage(stdout); exit(0);
 		default: usage(stderr); exit(2);
@@ -239,6 +251,92 @@ telemetry_apply(struct agent *ag)
 	tel_start(ag->tel, &ag->tel_current);
 }
 
+/* ---- IKE ↔ dataplane ------------------------------------------------------ */
+
+static void
+sa_params(const struct ike_child_sa *c, int outbound, struct esp_sa_params *p)
+{
+	const uint8_t *keys = outbound ? c->key_out : c->key_in;
+
+	memset(p, 0, sizeof(*p));
+	p->spi = outbound ? c->spi_out : c->spi_in;
+	p->cipher = c->cipher == IKE_ESP_AES_GCM16 ? ESP_CIPHER_AES_GCM16 : ESP_CIPHER_AES_CBC;
+	p->auth = c->auth == IKE_ESP_AUTH_SHA256 ? ESP_AUTH_HMAC_SHA256_128 :
+	    c->auth == IKE_ESP_AUTH_SHA1 ? ESP_AUTH_HMAC_SHA1_96 : ESP_AUTH_NONE;
+	/* KEYMAT: the cipher key first, then the HMAC key or the GCM salt. */
+	p->key_len = c->enc_key_len;
+	memcpy(p->key, keys, p->key_len);
+	p->auth_key_len = c->key_len - c->enc_key_len;
+	memcpy(p->auth_key, keys + c->enc_key_len, p->auth_key_len);
+	p->transport = c->transport_mode;
+	p->local = (struct esp_net){ c->sel.src_be, c->sel.src_mask_be };
+	p->remote = (struct esp_net){ c->sel.dst_be, c->sel.dst_mask_be };
+}
+
+static void
+dp_install(void *ctx, const struct ike_child_sa *c)
+{
+	struct agent *ag = ctx;
+	struct esp_dp_pair pair;
+	char map[IKE_NAME_MAX + 16];
+
+	if (ag->dp == NULL)
+		return;
+	snprintf(map, sizeof(map), "%s %u", c->map ? c->map : "", c->seq);
+	sa_params(c, 0, &pair.in);
+	sa_params(c, 1, &pair.out);
+	pair.peer_be = c->peer_be;
+	pair.peer_port = c->peer_port;
+	pair.lifetime_kb = c->lifetime_kb;
+	pair.map = map;
+	esp_dp_install(ag->dp, &pair);
+	OPENSSL_cleanse(&pair, sizeof(pair));
+}
+
+static void
+dp_remove(void *ctx, uint32_t spi_in, uint32_t spi_out)
+{
+	struct agent *ag = ctx;
+
+	if (ag->dp != NULL)
+		esp_dp_remove(ag->dp, spi_in, spi_out);
+}
+
+/* Verified ESP is proof of liveness: a timestamp for DPD, nothing more. */
+static void
+dp_inbound(void *ctx, uint32_t peer_be, int64_t now)
+{
+	ike_peer_liveness(((struct agent *)ctx)->ike, peer_be, now);
+}
+
+/* Outbound traffic wakes on-demand DPD, so the timer needs re-arming. */
+static void
+dp_outbound(void *ctx, uint32_t peer_be, int64_t now)
+{
+	struct agent *ag = ctx;
+
+	ike_peer_outbound(ag->ike, peer_be, now);
+	ike_io_kick(ag->ike_io);
+}
+
+static void
+dp_volume(void *ctx, uint32_t spi_in, int hard, int64_t now)
+{
+	struct agent *ag = ctx;
+
+	ike_child_volume(ag->ike, spi_in, hard, now);
+	ike_io_kick(ag->ike_io);
+}
+
+static void
+esp_from_udp(void *ctx, uint32_t src_be, uint16_t src_port, const uint8_t *pkt, size_t len)
+{
+	struct agent *ag = ctx;
+
+	if (ag->dp != NULL)
+		esp_dp_udp_input(ag->dp, src_be, src_port, pkt, len);
+}
+
 /* ---- config → IKE ------------------------------------------------------ */
 
 /* Without --ike-address the engine still holds the configuration (so every
@@ -256,6 +354,7 @@ ike_apply(struct agent *ag)
 	struct ike_conf c;
 
 	ike_conf_from_config(ag->config, ag->ike_addr_be, ag->hostname, &c);
+	c.no_child_rekey = ag->opt.no_ipsec_rekey;
 	for (size_t i = 0; ag->ike_io == NULL && i < c.nmaps; i++)
 		c.maps[i].initiate = 0;	/* nothing to initiate through */
 	ike_configure(ag->ike, &c, now_mono_ms());
@@ -351,10 +450,41 @@ prefix_row(struct api_rows *rows, const char *key, uint32_t addr, uint32_t mask)
 	api_rows_str(rows, key, out);
 }
 
+/* The `show crypto ipsec sa` counters of one pair. */
+static void
+counter_rows(struct api_rows *rows, const struct esp_dp *dp, uint32_t spi_out, uint32_t spi_in)
+{
+	const struct esp_counters *o = dp ? esp_dp_sa_counters(dp, spi_out, 1) : NULL;
+	const struct esp_counters *i = dp ? esp_dp_sa_counters(dp, spi_in, 0) : NULL;
+	static const struct esp_counters none;
+
+	o = o ? o : &none;
+	i = i ? i : &none;
+	api_rows_uint(rows, "pktsEncaps", o->packets);
+	api_rows_uint(rows, "pktsEncrypt", o->encrypt_or_decrypt);
+	api_rows_uint(rows, "pktsDigest", o->digest_or_verify);
+	api_rows_uint(rows, "bytesEncaps", o->bytes);
+	api_rows_uint(rows, "pktsDecaps", i->packets);
+	api_rows_uint(rows, "pktsDecrypt", i->encrypt_or_decrypt);
+	api_rows_uint(rows, "pktsVerify", i->digest_or_verify);
+	api_rows_uint(rows, "bytesDecaps", i->bytes);
+	api_rows_uint(rows, "sendErrors", o->drops[ESP_DROP_SEND_ERROR] + o->drops[ESP_DROP_EXPIRED]);
+	api_rows_uint(rows, "recvErrors", i->drops[ESP_DROP_AUTH_FAILED] + i->drops[ESP_DROP_BAD_PADDING] +
+		      i->drops[ESP_DROP_MALFORMED] + i->drops[ESP_DROP_POLICY]);
+	api_rows_uint(rows, "replayDrops", i->drops[ESP_DROP_REPLAY]);
+	api_rows_uint(rows, "authFailures", i->drops[ESP_DROP_AUTH_FAILED]);
+}
+
+struct view_ctx {
+	struct api_rows     *rows;
+	const struct esp_dp *dp;
+};
+
 static void
 ipsecsa_row(void *arg, const struct ike_child_view *v)
 {
-	struct api_rows *rows = arg;
+	struct view_ctx *vc = arg;
+	struct api_rows *rows = vc->rows;
 	const struct ike_child_sa *sa = &v->sa;
 	char spi[16], xf[64];
 
@@ -379,6 +509,7 @@ ipsecsa_row(void *arg, const struct ike_child_view *v)
 	api_rows_bool(rows, "udpEncapsulated", sa->udp_encap);
 	api_rows_int(rows, "lifetimeLeftSeconds", v->lifetime_left_s);
 	api_rows_uint(rows, "lifetimeKilobytes", sa->lifetime_kb);
+	counter_rows(rows, vc->dp, sa->spi_out, sa->spi_in);
 	api_rows_end_item(rows);
 }
 
@@ -422,9 +553,12 @@ hook_vpn_view(void *ctx, enum api_vpn_view which, struct api_rows *rows)
 	case API_VIEW_IKE_SAS:
 		ike_sas_view(ag->ike, now, ikesa_row, rows);
 		break;
-	case API_VIEW_IPSEC_SAS:
-		ike_children_view(ag->ike, now, ipsecsa_row, rows);
+	case API_VIEW_IPSEC_SAS: {
+		struct view_ctx vc = { rows, ag->dp };
+
+		ike_children_view(ag->ike, now, ipsecsa_row, &vc);
 		break;
+	}
 	case API_VIEW_TUNNELS:
 		ike_tunnels_view(ag->ike, now, now_real_ms(), tunnel_row, rows);
 		break;
@@ -488,6 +622,7 @@ agent_start(struct agent *ag)
 		.clear_sessions = hook_clear_sessions,
 	};
 	struct ike_transport tr = { NULL, ike_no_socket };
+	struct ike_dataplane dph = { ag, dp_install, dp_remove };
 
 	if (mkdir(ag->opt.state_dir, 0700) == -1 && errno != EEXIST)
 		fatal("cannot create state dir %s", ag->opt.state_dir);
@@ -516,9 +651,17 @@ agent_start(struct agent *ag)
 			fatalx("cannot open the IKE ports on %s", ag->opt.ike_address);
 		tr = (struct ike_transport){ ag->ike_io, ike_io_send };
 	}
-	ag->ike = ike_new(&tr, NULL);
-	if (ag->ike_io != NULL)
+	ag->ike = ike_new(&tr, &dph);
+	if (ag->ike_io != NULL) {
+		struct esp_dp_hooks dp_hooks = { ag, dp_inbound, dp_outbound, dp_volume };
+
 		ike_io_attach(ag->ike_io, ag->ike);
+		ag->dp = esp_dp_new(ag->base, ag->opt.tun_name, ike_io_natt_fd(ag->ike_io), &dp_hooks);
+		if (ag->dp == NULL)
+			fatalx("cannot start the ESP dataplane on %s", ag->opt.tun_name);
+		ike_io_set_esp(ag->ike_io, esp_from_udp, ag);
+		metrics_registry_add(ag->registry, ipsec_metrics_source, ag->dp);
+	}
 	metrics_registry_add(ag->registry, vpn_metrics_source, ag->ike);
 
 	ag->sample_timer = event_new(ag->base, -1, EV_PERSIST, sample_cb, ag);
@@ -544,6 +687,7 @@ agent_stop(struct agent *ag)
 {
 	api_free(ag->api);
 	ike_free(ag->ike);
+	esp_dp_free(ag->dp);
 	ike_io_free(ag->ike_io);
 	tel_free(ag->tel);
 	tel_settings_free(&ag->tel_current);

@@ -19,5 +19,8 @@ echo
 echo "== DH: keygen + derive with our range/point check vs OpenSSL's default full check"
 "$B/bench/bench_dh"
 echo
+echo "== ESP per packet, 1400 B, one core, no I/O: (b) ours vs (a) the same EVP work"
+"$B/bench/bench_esp" 2
+echo
 echo "== DPD at scale (periodic, keepalive 10 s, simulated clock)"
 "$B/bench/bench_dpd"

@@ -22,8 +22,11 @@
 enum esp_cipher { ESP_CIPHER_AES_CBC, ESP_CIPHER_AES_GCM16, ESP_CIPHER__COUNT };
 enum esp_auth { ESP_AUTH_NONE, ESP_AUTH_HMAC_SHA1_96, ESP_AUTH_HMAC_SHA256_128, ESP_AUTH__COUNT };
 
-/* Why a packet was dropped; the names are metric label values. */
+/* Why a packet was dropped; the names are metric label values. NONE (0)
+ * is what the packet functions return on success and is never counted:
+ * exporters start at ESP_DROP_MALFORMED. */
 enum esp_drop {
+	ESP_DROP_NONE,		/* "none": not a drop */
 	ESP_DROP_MALFORMED,	/* "malformed": too short, bad lengths, not IPv4 inside */
 	ESP_DROP_NO_SA,		/* "no_sa": unknown SPI, or no SA for the policy */
 	ESP_DROP_REPLAY,	/* "replay": duplicate or left of the window */
@@ -117,5 +120,47 @@ struct esp_replay {
 void esp_replay_init(struct esp_replay *r, unsigned window);
 int  esp_replay_check(const struct esp_replay *r, uint32_t seq);	/* 0 ok, -1 replay */
 void esp_replay_commit(struct esp_replay *r, uint32_t seq);
+
+/*
+ * Additions beside the interface above.
+ *
+ * Threads: nothing here is thread-safe, by design. One dataplane thread
+ * owns the SAD and every SA in it (counters included); other threads hand
+ * SAs over and read counters through the loop, never live SA state.
+ *
+ * Buffers: esp_output's inner may be out + esp_payload_offset(sa) (in
+ * place) or not overlap out at all; esp_input's out must not overlap pkt.
+ * On a drop *sa_out is still the SA when one was found (NULL otherwise).
+ *
+ * esp_sa_new also refuses SPIs 0..255 (reserved, RFC 4303 2.1) and
+ * selector masks that are not prefixes; it clears host bits in selectors
+ * and stores replay_window 0 as ESP_REPLAY_DEFAULT (esp_sa_params shows it).
+ *
+ * esp_sad_add: on -1 (direction differs from esp_sa_new's, SA already in
+ * a SAD, inbound SPI already present, ESP_SAD_MAX reached) the caller
+ * still owns the SA.
+ * esp_sad_remove of an outbound SPI that two peers happen to share removes
+ * the newest; esp_sad_remove_sa names the SA itself.
+ */
+#define ESP_SAD_MAX 65536	/* SAs per direction: the SAD's hard cap */
+
+size_t esp_payload_offset(const struct esp_sa *sa);	/* SPI, seq and IV */
+int    esp_sad_remove_sa(struct esp_sad *sad, struct esp_sa *sa);
+/* Drops the dataplane sees itself (send_error, recv_error, no_sa for a
+ * packet no policy covers), counted where esp_input counts its own. */
+void   esp_sa_count_drop(struct esp_sa *sa, enum esp_drop why);
+void   esp_sad_count_drop(struct esp_sad *sad, enum esp_drop why);
+
+/* Test-only hooks (unit tests, fuzzer, benchmark); the agent never calls
+ * them. set_iv: the next CBC packet uses this IV instead of the generator
+ * (known-answer tests). set_seq: the next outbound sequence number (wrap
+ * tests; 2^32 and above are refused). raw: esp_output encrypts inner as
+ * the whole plaintext, its own padding, pad length and next header
+ * included (len a multiple of the cipher's alignment), to craft
+ * authentic packets with bad trailers. reset_replay: an empty window. */
+void esp_sa_test_set_iv(struct esp_sa *sa, const uint8_t iv[16]);
+void esp_sa_test_set_seq(struct esp_sa *sa, uint64_t next);
+void esp_sa_test_raw(struct esp_sa *sa, int on);
+void esp_sa_test_reset_replay(struct esp_sa *sa);
 
 #endif

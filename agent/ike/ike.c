@@ -644,6 +644,36 @@ ike_peer_outbound(struct ike *ike, uint32_t peer_be, int64_t now)
 	}
 }
 
+void
+ike_child_volume(struct ike *ike, uint32_t spi_in, int hard, int64_t now)
+{
+	char ip[16];
+
+	for (size_t i = 0; i < ike->ntunnels; i++) {
+		struct ike_tunnel *t = &ike->tunnels[i];
+
+		for (size_t k = 0; k < t->nchildren; k++) {
+			struct ike_child *c = &t->children[k];
+
+			if (c->sa.spi_in != spi_in)
+				continue;
+			if (hard) {
+				log_info("IPSEC: SA 0x%08x with %s reached its volume lifetime",
+					 spi_in, ipv4_str(c->sa.peer_be, ip));
+				ike_child_remove(ike, t, k, 1, now);
+				if (t->nchildren == 0 && t->sa != NULL && !ike->conf.no_child_rekey &&
+				    t->sa->state == SA_ESTABLISHED)
+					ike_qm_initiate(t->sa, now);
+			} else if (!c->rekeying && t->sa != NULL && !ike->conf.no_child_rekey &&
+				   t->sa->state == SA_ESTABLISHED) {
+				c->rekeying = 1;
+				ike_qm_initiate(t->sa, now);
+			}
+			return;
+		}
+	}
+}
+
 int
 ike_clear(struct ike *ike, uint32_t peer_be, int64_t now)
 {
@@ -819,12 +849,12 @@ children_timers(struct ike *ike, struct ike_tunnel *t, int64_t now)
 				 c->sa.spi_in, ipv4_str(c->sa.peer_be, ip));
 			ike_child_remove(ike, t, k, 1, now);
 			if (t->nchildren == 0 && t->sa != NULL && t->sa->state == SA_ESTABLISHED &&
-			    t->sa->initiator)
+			    t->sa->initiator && !ike->conf.no_child_rekey)
 				ike_qm_initiate(t->sa, now);
 			continue;
 		}
 		if (c->initiator && !c->rekeying && now >= c->soft_ms && t->sa != NULL &&
-		    t->sa->state == SA_ESTABLISHED) {
+		    !ike->conf.no_child_rekey && t->sa->state == SA_ESTABLISHED) {
 			c->rekeying = 1;
 			ike_qm_initiate(t->sa, now);
 		}

@@ -88,6 +88,7 @@ struct ike_conf {
 	unsigned               retransmit_ms;	/* first retransmission, doubles; default 2000 */
 	unsigned               retransmit_tries;	/* default 5 */
 	unsigned               halfopen_max;	/* responder limit; default 1024 */
+	int                    no_child_rekey;	/* test setting: let IPsec SAs expire */
 };
 
 void ike_conf_defaults(struct ike_conf *c);
@@ -119,6 +120,8 @@ struct ike_child_sa {
 	unsigned            lifetime_s;
 	uint64_t            lifetime_kb;
 	int64_t             created_ms;
+	const char         *map;		/* crypto map name (valid during install) */
+	unsigned            seq;
 };
 
 /* Called when a child SA pair is installed or removed. */
@@ -144,6 +147,10 @@ int64_t ike_timer(struct ike *ike, int64_t now);
 /* Proof of liveness / outbound traffic from the dataplane, by peer. */
 void ike_peer_liveness(struct ike *ike, uint32_t peer_be, int64_t now);
 void ike_peer_outbound(struct ike *ike, uint32_t peer_be, int64_t now);
+
+/* The dataplane saw the pair with inbound SPI spi_in reach 90 % (soft:
+ * rekey it through Quick Mode) or all (hard: delete it) of its volume. */
+void ike_child_volume(struct ike *ike, uint32_t spi_in, int hard, int64_t now);
 
 /* clear crypto session [remote A.B.C.D]: peer_be 0 = all. Returns count. */
 int ike_clear(struct ike *ike, uint32_t peer_be, int64_t now);

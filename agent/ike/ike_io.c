@@ -28,8 +28,23 @@ struct ike_io {
 	uint16_t           port[2];
 	struct event      *rx[2];
 	struct event      *timer;
+	ike_io_esp_fn      esp_fn;
+	void              *esp_ctx;
 	uint64_t           rx_esp, rx_keepalive, rx_short, tx_errors;
 };
+
+void
+ike_io_set_esp(struct ike_io *io, ike_io_esp_fn fn, void *ctx)
+{
+	io->esp_fn = fn;
+	io->esp_ctx = ctx;
+}
+
+int
+ike_io_natt_fd(const struct ike_io *io)
+{
+	return io->fd[1];
+}
 
 static int
 udp_bind(uint32_t addr_be, uint16_t port)
@@ -100,7 +115,10 @@ rx_cb(evutil_socket_t fd, short what, void *arg)
 				continue;
 			}
 			if (buf[0] | buf[1] | buf[2] | buf[3]) {
-				io->rx_esp++;		/* ESP: the dataplane's, later */
+				io->rx_esp++;		/* ESP: the dataplane's */
+				if (io->esp_fn)
+					io->esp_fn(io->esp_ctx, from.sin_addr.s_addr,
+						   ntohs(from.sin_port), buf, (size_t)len);
 				continue;
 			}
 			msg += NON_ESP_MARKER_LEN;

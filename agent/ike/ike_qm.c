@@ -247,6 +247,8 @@ install(struct ike_sa *sa, struct ike_qm *qm, struct ike_tunnel *t, int64_t now)
 	child.lifetime_s = t->conf.lifetime_s;
 	child.lifetime_kb = t->conf.lifetime_kb;
 	child.created_ms = now;
+	child.map = t->conf.name;
+	child.seq = t->conf.seq;
 	spi[0] = (uint8_t)(qm->spi_in >> 24), spi[1] = (uint8_t)(qm->spi_in >> 16);
 	spi[2] = (uint8_t)(qm->spi_in >> 8), spi[3] = (uint8_t)qm->spi_in;
 	if (ike_keymat(&sa->keys, qm->gqm, qm->gqm_len, IKE_PROTO_IPSEC_ESP, spi, qm->ni, qm->ni_len,

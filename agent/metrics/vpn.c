@@ -5,6 +5,7 @@
  */
 #include "metrics/vpn.h"
 #include "core/util.h"
+#include "esp/dataplane.h"
 #include "ike/ike.h"
 
 #include <arpa/inet.h>
@@ -73,4 +74,40 @@ vpn_metrics_source(void *ike, struct metrics_snapshot *snap)
 	struct vpn_ctx c = { snap };
 
 	ike_tunnels_view(ike, now_mono_ms(), now_real_ms(), tunnel_rows, &c);
+}
+
+static const struct metric_field out_fields[] = {
+	{ M_IPSEC_SA_ENCAPS_PACKETS, offsetof(struct esp_counters, packets) },
+	{ M_IPSEC_SA_ENCRYPT_PACKETS, offsetof(struct esp_counters, encrypt_or_decrypt) },
+	{ M_IPSEC_SA_DIGEST_PACKETS, offsetof(struct esp_counters, digest_or_verify) },
+	{ M_IPSEC_SA_ENCAPS_BYTES, offsetof(struct esp_counters, bytes) },
+};
+
+static const struct metric_field in_fields[] = {
+	{ M_IPSEC_SA_DECAPS_PACKETS, offsetof(struct esp_counters, packets) },
+	{ M_IPSEC_SA_DECRYPT_PACKETS, offsetof(struct esp_counters, encrypt_or_decrypt) },
+	{ M_IPSEC_SA_VERIFY_PACKETS, offsetof(struct esp_counters, digest_or_verify) },
+	{ M_IPSEC_SA_DECAPS_BYTES, offsetof(struct esp_counters, bytes) },
+};
+
+static void
+ipsec_rows(void *arg, const struct esp_dp_peer_view *v)
+{
+	struct metrics_snapshot *snap = arg;
+	char peer[16];
+	const char *pm[2] = { ipv4_str(v->peer_be, peer), v->map };
+
+	metrics_add_fields(snap, out_fields, ARRAY_LEN(out_fields), &v->out, pm);
+	metrics_add_fields(snap, in_fields, ARRAY_LEN(in_fields), &v->in, pm);
+	for (int r = ESP_DROP_MALFORMED; r < ESP_DROP__COUNT; r++)
+		metrics_add(snap, M_IPSEC_SA_DROPPED_PACKETS,
+			    (double)(v->out.drops[r] + v->in.drops[r]),
+			    (const char *[]){ peer, v->map, esp_drop_names[r] });
+	metrics_add(snap, M_IPSEC_SA_REKEYS, (double)v->rekeys, pm);
+}
+
+void
+ipsec_metrics_source(void *dp, struct metrics_snapshot *snap)
+{
+	esp_dp_peers(dp, ipsec_rows, snap);
 }

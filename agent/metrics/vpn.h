@@ -10,5 +10,7 @@
 
 /* A metrics source; ctx is the struct ike. */
 void vpn_metrics_source(void *ike, struct metrics_snapshot *snap);
+/* The ipsec_sa family; ctx is the struct esp_dp. */
+void ipsec_metrics_source(void *dp, struct metrics_snapshot *snap);
 
 #endif

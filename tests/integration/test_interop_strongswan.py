@@ -36,6 +36,7 @@ def setup(env, proposals, esp_proposals, ike, esp, agent_initiates, dpd_delay=10
     s = topo.add_ns("sun")
     if_a, _ = topo.link(a, AGENT_OUT + "/24", s, SUN_OUT + "/24")
     topo.add_addr(s, "10.200.2.1/32")
+    topo.add_addr(a, "10.200.1.1/32")
     cap = capture.Capture(env, topo, a, if_a, name="ike")
     charon = strongswan.Charon(env, topo, s, "sun", strongswan.ikev1_psk(
         CONN, SUN_OUT, AGENT_OUT, SUN_NET, AGENT_NET, PSK, child=CHILD, proposals=proposals,
@@ -244,6 +245,54 @@ def rekey_with_charon_keeps_the_tunnel(env):
     check(downs == 0, "tunnel went down %r times" % downs)
     check(ours["inboundSpi"] != ours0["inboundSpi"], "the IPsec SA was not rekeyed")
     check(len(charon.list_sas()) == 1, "charon keeps stale IKE SAs: %r" % charon.list_sas())
+
+
+def ping(topo, ns, src, dst, count=20):
+    import re
+    p = topo.run(ns, ["ping", "-n", "-q", "-c", str(count), "-i", "0.02", "-W", "2", "-I", src,
+                      dst], check=False, timeout=30)
+    m = re.search(r"(\d+) packets transmitted, (\d+) received", p.stdout)
+    check(m, "ping: %s %s" % (p.stdout, p.stderr))
+    return int(m.group(2))
+
+
+ESP_TRANSFORMS = [
+    ("aes128-sha1", ("esp-aes", "esp-sha-hmac")),
+    ("aes128-sha256", ("esp-aes", "esp-sha256-hmac")),
+    ("aes256-sha256", ("esp-aes-256", "esp-sha256-hmac")),
+    ("aes128gcm16", ("esp-gcm", None)),
+    ("aes256gcm16", ("esp-gcm-256", None)),
+]
+
+
+@test
+def esp_ping_both_ways_every_transform(env):
+    for esp_prop, esp in ESP_TRANSFORMS:
+        sub = harness.Env("esp-" + esp_prop)
+        ok = False
+        try:
+            topo, agent, charon, cap = setup(sub, "aes128-sha256-modp2048", esp_prop,
+                                             ("aes", "sha256", 14), esp, True)
+            sa, ours = established(agent, charon)
+            got_a = ping(topo, topo.full_name("agent"), "10.200.1.1", "10.200.2.1")
+            got_s = ping(topo, topo.full_name("sun"), "10.200.2.1", "10.200.1.1")
+            ch = charon.child_sa(CONN, CHILD)
+            ours = agent.ok("GET", "/operational/ipsecsas")["items"][0]
+            info("%-14s agent->charon %d/20, charon->agent %d/20; packets ours out %d in %d, "
+                 "charon in %d out %d; bytes ours out %d in %d, charon in %d out %d" % (
+                     esp_prop, got_a, got_s, ours["pktsEncaps"], ours["pktsDecaps"],
+                     ch["packets-in"], ch["packets-out"], ours["bytesEncaps"],
+                     ours["bytesDecaps"], ch["bytes-in"], ch["bytes-out"]))
+            check(got_a == 20 and got_s == 20, "%s: ping loss" % esp_prop)
+            check(ours["pktsEncaps"] == ch["packets-in"] == 40 and
+                  ours["pktsDecaps"] == ch["packets-out"] == 40,
+                  "%s: packet counters disagree" % esp_prop)
+            check(ours["bytesEncaps"] == ch["bytes-in"] and ours["bytesDecaps"] == ch["bytes-out"],
+                  "%s: byte counters disagree" % esp_prop)
+            ok = True
+        finally:
+            errors = sub.close(ok)
+            check(not errors, "teardown: %s" % errors)
 
 
 if __name__ == "__main__":

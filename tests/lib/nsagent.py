@@ -14,9 +14,9 @@ class NsAgent(harness.Agent):
     """A vpn-agent inside a network namespace; its API is reached with curl
     run in that namespace (loopback there is not ours)."""
 
-    def __init__(self, env, topo, ns, ike_address, name="agent"):
+    def __init__(self, env, topo, ns, ike_address, name="agent", extra=None):
         self.topo, self.ns = topo, ns
-        super().__init__(env, name=name, extra=["--ike-address", ike_address])
+        super().__init__(env, name=name, extra=["--ike-address", ike_address] + (extra or []))
 
     def start(self):
         argv = [os.path.join(BIN_DIR, "vpn-agent"), "--state-dir", self.state,
@@ -59,7 +59,8 @@ class NsAgent(harness.Agent):
         return body
 
     def configure_vpn(self, ike, esp, initiate, peers, psk, local_net, remote_net,
-                      keepalive=10, mode="PERIODIC", ike_life=86400, child_life=3600, pfs=None):
+                      keepalive=10, mode="PERIODIC", ike_life=86400, child_life=3600, pfs=None,
+                      child_kb=4608000):
         enc, h, group = ike
         self.ok("POST", "/object/ikepolicies",
                 {"name": "p10", "priority": 10, "encryption": enc, "hash": h,
@@ -76,7 +77,7 @@ class NsAgent(harness.Agent):
                  "transformSets": [{"id": ts["id"], "name": ts["name"], "type": "transformset"}],
                  "matchAddress": [{"action": "permit", "protocol": "ip", "source": local_net,
                                    "destination": remote_net}],
-                 "pfs": pfs, "lifetimeSeconds": child_life, "lifetimeKilobytes": 4608000,
+                 "pfs": pfs, "lifetimeSeconds": child_life, "lifetimeKilobytes": child_kb,
                  "forceEncapsulation": True, "initiate": initiate})
 
 

@@ -1,0 +1,11 @@
+# libFuzzer target for ESP input (agent/esp/): the whole input pipeline
+# with real crypto, the SAD and the replay window; the output path is
+# linked too, to seal fuzzed plaintexts. Seeds: tests/fuzz/corpus/esp_input/
+# (tests/vectors/esp_gen.py --seeds writes them).
+build/fuzz/fuzz_esp_input: tests/fuzz/fuzz_esp_input.c agent/esp/sa.c agent/esp/esp_out.c \
+	agent/esp/esp_in.c agent/esp/replay.c agent/esp/sad.c agent/core/util.c \
+	agent/core/log.c agent/core/buf.c
+build/fuzz/fuzz_esp_input: agent/esp/esp.h agent/esp/esp_int.h agent/core/buf.h
+build/fuzz/fuzz_esp_input: FUZZ_LIBS = -lssl -lcrypto -lpthread
+build/fuzz/fuzz_esp_input: FUZZ_CFLAGS += -Wall -Wextra -Werror -Wvla -Wshadow \
+	-Wstrict-prototypes -Wmissing-prototypes -Wno-unused-parameter

@@ -1,0 +1,138 @@
+#!/usr/bin/python3
+"""Known answers for tests/unit/test_esp.c, from a second implementation of
+ESP output (RFC 4303 2 and 3.3) written on python3-cryptography:
+AES-CBC (RFC 3602) with HMAC-SHA1-96 (RFC 2404) or HMAC-SHA-256-128
+(RFC 4868) from the standard library's hmac, and AES-GCM-16 (RFC 4106) with
+AESGCM: nonce = salt | 8-byte IV, IV = the 64-bit sequence counter,
+AAD = SPI | 32-bit sequence number.
+
+Writes the table the test includes:
+    /usr/bin/python3 tests/vectors/esp_gen.py > tests/vectors/esp_kats.h
+and with --seeds DIR writes the same packets as fuzzer seeds
+(tests/fuzz/corpus/esp_input/, whose SAD uses these keys and SPIs).
+The inputs are fixed; pattern() and inner() must match the C test's.
+"""
+import hashlib
+import hmac
+import os
+import struct
+import sys
+
+from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+# (name, C cipher, C auth, key length, auth key / salt length, ICV length)
+XFORMS = (
+    ("aes128-sha1", "ESP_CIPHER_AES_CBC", "ESP_AUTH_HMAC_SHA1_96", 16, 20, 12),
+    ("aes256-sha1", "ESP_CIPHER_AES_CBC", "ESP_AUTH_HMAC_SHA1_96", 32, 20, 12),
+    ("aes128-sha256", "ESP_CIPHER_AES_CBC", "ESP_AUTH_HMAC_SHA256_128", 16, 32, 16),
+    ("aes256-sha256", "ESP_CIPHER_AES_CBC", "ESP_AUTH_HMAC_SHA256_128", 32, 32, 16),
+    ("aes128gcm16", "ESP_CIPHER_AES_GCM16", "ESP_AUTH_NONE", 16, 4, 16),
+    ("aes256gcm16", "ESP_CIPHER_AES_GCM16", "ESP_AUTH_NONE", 32, 4, 16),
+)
+# (mode, inner length, sequence number, next header)
+CASES = (
+    ("tunnel", 20, 1, 4),
+    ("tunnel", 61, 2, 4),
+    ("tunnel", 300, 0x89ABCDEF, 4),
+    ("transport", 33, 5, 17),
+)
+SPI_BASE = 0x00C0DE00
+KEY_SEED, AUTH_SEED, IV_SEED, DATA_SEED = 0x11, 0x22, 0x33, 0x40
+# The SPIs tests/fuzz/fuzz_esp_input.c puts in its SAD: one tunnel-mode SA
+# per transform, two in transport mode.
+FUZZ_SPIS = (0x00C0DE00, 0x00C0DE04, 0x00C0DE08, 0x00C0DE0C, 0x00C0DE10, 0x00C0DE14,
+             0x00C0DE03, 0x00C0DE13)
+SRC = bytes([10, 1, 0, 1])
+DST = bytes([10, 2, 0, 1])
+
+
+def pattern(n, seed):
+    """The filler both sides use: byte i = seed + 29 i."""
+    return bytes((seed + 29 * i) & 0xFF for i in range(n))
+
+
+def inner(transport, n):
+    """Tunnel: an IPv4/UDP-looking packet 10.1.0.1 -> 10.2.0.1 of total
+    length n; transport: n bytes of upper-layer payload."""
+    if transport:
+        return pattern(n, DATA_SEED)
+    hdr = struct.pack(">BBHHHBBH4s4s", 0x45, 0, n, 0x1234, 0, 64, 17, 0, SRC, DST)
+    return hdr + pattern(n - 20, DATA_SEED)
+
+
+def trailer(n, align, nh):
+    """RFC 4303 2.4: padding 1, 2, 3, ... so that payload + padding + 2 is
+    a multiple of align, then pad length and next header."""
+    body = -(-(n + 2) // align) * align
+    padlen = body - n - 2
+    return bytes(range(1, padlen + 1)) + bytes([padlen, nh])
+
+
+def esp(xf, spi, seq, payload, nh):
+    _, cipher, auth, klen, aklen, icv = xf
+    key, akey = pattern(klen, KEY_SEED), pattern(aklen, AUTH_SEED)
+    hdr = struct.pack(">II", spi, seq)
+    if cipher == "ESP_CIPHER_AES_GCM16":
+        iv = struct.pack(">Q", seq)
+        pt = payload + trailer(len(payload), 4, nh)
+        return hdr + iv + AESGCM(key).encrypt(akey + iv, pt, hdr)
+    iv = pattern(16, IV_SEED)
+    pt = payload + trailer(len(payload), 16, nh)
+    enc = Cipher(algorithms.AES(key), modes.CBC(iv)).encryptor()
+    ct = enc.update(pt) + enc.finalize()
+    h = hashlib.sha1 if auth == "ESP_AUTH_HMAC_SHA1_96" else hashlib.sha256
+    return hdr + iv + ct + hmac.new(akey, hdr + iv + ct, h).digest()[:icv]
+
+
+def self_check():
+    """The GCM packet opens again with the salt, IV and AAD split out."""
+    xf = XFORMS[4]
+    p = esp(xf, 0x1234, 7, inner(False, 40), 4)
+    pt = AESGCM(pattern(16, KEY_SEED)).decrypt(pattern(4, AUTH_SEED) + p[8:16], p[16:], p[:8])
+    assert pt[:40] == inner(False, 40) and pt[-1] == 4 and len(pt) % 4 == 0
+
+
+def c_hex(b, indent="\t\t"):
+    """A C string literal of hex, 32 bytes a line."""
+    h = b.hex()
+    return ("\n" + indent).join('"%s"' % h[i:i + 64] for i in range(0, len(h), 64))
+
+
+def kats():
+    """(xform, mode, length, sequence, next header, SPI, transport, packet)"""
+    n = 0
+    for xf in XFORMS:
+        for mode, length, seq, nh in CASES:
+            transport = mode == "transport"
+            spi = SPI_BASE + n
+            yield xf, mode, length, seq, nh, spi, transport, esp(xf, spi, seq, inner(transport, length), nh)
+            n += 1
+
+
+def main():
+    self_check()
+    if len(sys.argv) == 3 and sys.argv[1] == "--seeds":
+        for xf, mode, length, _, _, spi, _, pkt in kats():
+            if spi not in FUZZ_SPIS:
+                continue
+            name = "%08x-%s-%s-%d" % (spi, xf[0], mode, length)
+            with open(os.path.join(sys.argv[2], name), "wb") as f:
+                f.write(pkt)
+        return
+    out = sys.stdout
+    out.write("/*\n * Generated by tests/vectors/esp_gen.py (python3-cryptography): do not\n"
+              " * edit. ESP packets of each transform and mode for tests/unit/test_esp.c,\n"
+              " * which defines struct esp_kat and builds the same keys and inner packets.\n"
+              " */\n")
+    out.write("static const struct esp_kat esp_kats[] = {\n")
+    for xf, mode, length, seq, nh, spi, transport, pkt in kats():
+        out.write('\t{ "%s %s %d",\n\t\t%s, %s, %d, %d, %d, 0x%08x, 0x%08x, %d, %d,\n'
+                  % (xf[0], mode, length, xf[1], xf[2], xf[3], xf[4], int(transport),
+                     spi, seq, length, nh))
+        out.write("\t\t%s },\n" % c_hex(pkt))
+    out.write("};\n")
+
+
+if __name__ == "__main__":
+    main()

@@ -6,7 +6,7 @@ packets sent, and a captured ESP packet replayed is dropped and counted."""
 
 import os
 import re
-import socket
+import signal
 import sys
 import time
 
@@ -22,7 +22,8 @@ A_NET, B_NET = "10.202.1.0/24", "10.202.2.0/24"
 A_IN, B_IN = "10.202.1.1", "10.202.2.1"
 
 
-def pair(env, esp=("esp-aes", "esp-sha256-hmac"), child_life=3600, child_kb=4608000, extra=None):
+def pair(env, esp=("esp-aes", "esp-sha256-hmac"), child_life=3600, child_kb=4608000, extra=None,
+         dpd_mode="PERIODIC", keepalive=10):
     check(os.geteuid() == 0, "needs root (ip netns, TUN)")
     topo = netns.NetTopo(env)
     na, nb = topo.add_ns("site-a"), topo.add_ns("site-b")
@@ -33,9 +34,9 @@ def pair(env, esp=("esp-aes", "esp-sha256-hmac"), child_life=3600, child_kb=4608
     b = env.add(NsAgent(env, topo, nb, B_OUT, name="agent-b", extra=extra))
     ike = ("aes", "sha256", 14)
     b.configure_vpn(ike, esp, False, [A_OUT], PSK, B_NET, A_NET, child_life=child_life,
-                    child_kb=child_kb)
+                    child_kb=child_kb, mode=dpd_mode, keepalive=keepalive)
     a.configure_vpn(ike, esp, True, [B_OUT], PSK, A_NET, B_NET, child_life=child_life,
-                    child_kb=child_kb)
+                    child_kb=child_kb, mode=dpd_mode, keepalive=keepalive)
     wait_for(lambda: a.tunnel(B_OUT)["status"] == "UP" and b.tunnel(A_OUT)["status"] == "UP",
              15, "the tunnel up on both sides")
     return topo, na, nb, if_a, a, b
@@ -139,6 +140,36 @@ def hard_expiry_without_rekey_stops_traffic(env):
     check(left == [], "the expired pair is still installed: %r" % left)
     sent2, got2, _ = ping(topo, na, A_IN, B_IN, 5, "0.1")
     check(got2 == 0, "traffic still flows after hard expiry")
+
+
+@test
+def on_demand_dpd_needs_outbound_traffic(env):
+    topo, na, nb, if_a, a, b = pair(env, dpd_mode="ON_DEMAND", keepalive=10)
+    os.kill(b.proc.pid, signal.SIGSTOP)
+    pinger = None
+    try:
+        # No traffic: 25 s of silence bring no probe and no verdict.
+        time.sleep(25)
+        t = a.tunnel(B_OUT)
+        info("on-demand, peer frozen, no traffic for 25 s: R-U-THERE sent %d, status %s"
+             % (t["rUThereSent"], t["status"]))
+        check(t["rUThereSent"] == 0 and t["status"] == "UP", "probed without traffic: %r" % t)
+        # Outbound traffic to a silent peer: probes start at once (keepalive
+        # has long passed since its last sign of life), then it is dead.
+        t0 = time.monotonic()
+        pinger = topo.ns_exec(na, ["ping", "-n", "-q", "-c", "15", "-i", "0.5", "-I", A_IN, B_IN])
+        wait_for(lambda: a.tunnel(B_OUT)["rUThereSent"] >= 1, 5, "a probe after traffic")
+        t1 = time.monotonic() - t0
+        t = wait_for(lambda: (lambda t: t["status"] == "DOWN" and t)(a.tunnel(B_OUT)), 20,
+                     "the silent peer declared dead")
+        info("outbound traffic: first probe after %.1f s, dead after %.1f s with %d probes"
+             % (t1, time.monotonic() - t0, t["rUThereSent"]))
+        check(t["rUThereSent"] == 5, "probes %d" % t["rUThereSent"])
+    finally:
+        if pinger is not None:
+            pinger.kill()
+            pinger.wait()
+        os.kill(b.proc.pid, signal.SIGCONT)
 
 
 if __name__ == "__main__":

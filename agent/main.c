@@ -49,6 +49,7 @@ struct options {
 	size_t tel_max_message;		/* test setting: force batch splitting */
 	size_t tel_buffer_max;		/* test setting: small disconnected buffer */
 	int no_ipsec_rekey;		/* test setting: IPsec SAs expire unrenewed */
+	const char *key_log;		/* test setting: ESP keys for tshark */
 };
 
 struct agent {
@@ -80,6 +81,7 @@ static const struct option long_opts[] = {
 	{ "tel-max-message-bytes", required_argument, NULL, 'M' },
 	{ "tel-buffer-max-metrics", required_argument, NULL, 'B' },
 	{ "test-no-ipsec-rekey", no_argument, NULL, 'R' },
+	{ "test-key-log", required_argument, NULL, 'K' },
 	{ "version", no_argument, NULL, 'V' },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
@@ -102,7 +104,8 @@ usage(FILE *f)
 		"Test settings:\n"
 		"  --tel-max-message-bytes N   split telemetry batches above N bytes\n"
 		"  --tel-buffer-max-metrics N  metrics kept while the collector is down\n"
-		"  --test-no-ipsec-rekey       let IPsec SAs reach their hard lifetime\n",
+		"  --test-no-ipsec-rekey       let IPsec SAs reach their hard lifetime\n"
+		"  --test-key-log FILE         append ESP SA keys to FILE (for tshark; secret!)\n",
 		DEFAULT_STATE_DIR, DEFAULT_API_LISTEN, DEFAULT_METRICS_LISTEN);
 }
 
@@ -145,6 +148,7 @@ options_parse(struct options *o, int argc, char **argv)
 		case 'M': o->tel_max_message = parse_size("tel-max-message-bytes", optarg); break;
 		case 'B': o->tel_buffer_max = parse_size("tel-buffer-max-metrics", optarg); break;
 		case 'R': o->no_ipsec_rekey = 1; break;
+		case 'K': o->key_log = optarg; break;
 		case 'V': printf("vpn-agent %s\n", VPN_AGENT_VERSION); exit(0);
 		case 'h': usage(stdout); exit(0);
 		default: usage(stderr); exit(2);
@@ -273,6 +277,35 @@ sa_params(const struct ike_child_sa *c, int outbound, struct esp_sa_params *p)
 	p->remote = (struct esp_net){ c->sel.dst_be, c->sel.dst_mask_be };
 }
 
+/* Test setting: one line per SA direction, "spi src dst cipher key auth
+ * authkey", so tshark can decrypt a capture. Off unless asked for. */
+static void
+key_log(const struct agent *ag, const struct esp_sa_params *p, uint32_t src, uint32_t dst)
+{
+	static const char hex[] = "0123456789abcdef";
+	char s[16], d[16], k[2 * (ESP_KEY_MAX + ESP_AUTH_KEY_MAX) + 1], *kp = k;
+	FILE *f;
+
+	if (ag->opt.key_log == NULL || (f = fopen(ag->opt.key_log, "a")) == NULL)
+		return;
+	for (size_t i = 0; i < p->key_len; i++) {
+		*kp++ = hex[p->key[i] >> 4];
+		*kp++ = hex[p->key[i] & 15];
+	}
+	*kp++ = ' ';
+	for (size_t i = 0; i < p->auth_key_len; i++) {
+		*kp++ = hex[p->auth_key[i] >> 4];
+		*kp++ = hex[p->auth_key[i] & 15];
+	}
+	*kp = '\0';
+	fprintf(f, "0x%08x %s %s %s %s %s\n", p->spi, ipv4_str(src, s), ipv4_str(dst, d),
+		p->cipher == ESP_CIPHER_AES_GCM16 ? "gcm" : "cbc",
+		p->auth == ESP_AUTH_HMAC_SHA256_128 ? "sha256" :
+		p->auth == ESP_AUTH_HMAC_SHA1_96 ? "sha1" : "none", k);
+	fclose(f);
+	OPENSSL_cleanse(k, sizeof(k));
+}
+
 static void
 dp_install(void *ctx, const struct ike_child_sa *c)
 {
@@ -289,6 +322,8 @@ dp_install(void *ctx, const struct ike_child_sa *c)
 	pair.peer_port = c->peer_port;
 	pair.lifetime_kb = c->lifetime_kb;
 	pair.map = map;
+	key_log(ag, &pair.in, c->peer_be, ag->ike_addr_be);
+	key_log(ag, &pair.out, ag->ike_addr_be, c->peer_be);
 	esp_dp_install(ag->dp, &pair);
 	OPENSSL_cleanse(&pair, sizeof(pair));
 }

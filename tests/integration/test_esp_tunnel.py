@@ -12,6 +12,7 @@ import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
 import capture  # noqa: E402
+import harness  # noqa: E402
 import netns  # noqa: E402
 from harness import check, info, run, test, wait_for  # noqa: E402
 from nsagent import NsAgent  # noqa: E402
@@ -170,6 +171,47 @@ def on_demand_dpd_needs_outbound_traffic(env):
             pinger.kill()
             pinger.wait()
         os.kill(b.proc.pid, signal.SIGCONT)
+
+
+ENC = {"cbc": "AES-CBC [RFC3602]", "gcm": "AES-GCM with 16 octet ICV [RFC4106]"}
+AUTH = {"sha1": "HMAC-SHA-1-96 [RFC2404]", "sha256": "HMAC-SHA-256-128 [RFC4868]",
+        "none": "NULL"}
+
+
+@test
+def tshark_decrypts_our_esp(env):
+    for esp in (("esp-aes", "esp-sha256-hmac"), ("esp-gcm", None)):
+        sub = harness.Env("tshark-" + esp[0])
+        ok = False
+        try:
+            keylog = os.path.join(sub.dir, "esp-keys.log")
+            topo, na, nb, if_a, a, b = pair(sub, esp=esp, extra=["--test-key-log", keylog])
+            cap = capture.Capture(sub, topo, na, if_a, name="esp", ports=(4500,))
+            sent, got, _ = ping(topo, na, A_IN, B_IN, 10, "0.05")
+            pcap = cap.stop()
+            uat = []
+            with open(keylog) as f:
+                for line in f:
+                    spi, src, dst, enc, auth, key, akey = (line.split() + [""])[:7]
+                    if enc == "gcm":
+                        key, akey = key + akey, ""	# tshark wants key|salt
+                    uat += ["-o", 'uat:esp_sa:"IPv4","%s","%s","%s","%s","0x%s","%s","%s"' % (
+                        src, dst, spi, ENC[enc], key, AUTH[auth], "0x" + akey if akey else "")]
+            p = topo.run(na, ["tshark", "-r", pcap, "-o", "esp.enable_encryption_decode:TRUE"]
+                         + uat + ["-Y", "esp", "-T", "fields", "-e", "_ws.malformed",
+                                  "-e", "icmp.type", "-e", "_ws.expert.severity"], check=False)
+            rows = [r.split("\t") for r in p.stdout.splitlines()]
+            icmp = sum(1 for r in rows if len(r) > 1 and r[1] in ("0", "8"))
+            malformed = sum(1 for r in rows if r and r[0])
+            info("%s: %d ESP packets captured, %d decrypted to ICMP echo, %d malformed"
+                 % (esp[0], len(rows), icmp, malformed))
+            check(got == 10 and len(rows) == 20, "%d pings answered, %d ESP" % (got, len(rows)))
+            check(icmp == 20 and malformed == 0, "tshark: %d decrypted, %d malformed: %s"
+                  % (icmp, malformed, p.stderr[-500:]))
+            ok = True
+        finally:
+            errors = sub.close(ok)
+            check(not errors, "teardown: %s" % errors)
 
 
 if __name__ == "__main__":

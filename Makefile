@@ -135,6 +135,8 @@ bench: deps all $(BUILD)/bench/bench_metrics $(BUILD)/bench/bench_ike $(BUILD)/b
 		$(BUILD)/bench/bench_dpd
 	BUILD=$(BUILD) bench/run.sh
 
+-include bench/bench.mk
+
 run: deps all
 	tools/run-demo.sh
 

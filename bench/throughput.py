@@ -316,7 +316,7 @@ def agent_gateways(env, topo, a, b, args, esp):
         topo.run(ns, ["ip", "route", "replace", net, "dev", "vpn0", "src", src])
     return Gateways(pids=[("agent-a", ga.proc.pid), ("agent-b", gb.proc.pid)],
                     tun={a: "vpn0", b: "vpn0"},
-                    desc="vpn-agent, ESP %s in UDP 4500, one thread, per-packet read/sendto"
+                    desc="vpn-agent, ESP %s in UDP 4500, one thread, TUN read loop, sendmmsg/recvmmsg"
                     % esp)
 
 

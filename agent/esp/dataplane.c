@@ -23,6 +23,7 @@
 #include <event2/event.h>
 
 #define DP_BATCH 64	/* packets per readiness event, then back to the loop */
+#define DP_SLOT  2048	/* one ESP-in-UDP datagram of the batch (MTU 1400 + ESP) */
 
 struct dp_peer {
 	uint32_t            peer_be;
@@ -54,6 +55,13 @@ struct esp_dp {
 	struct dp_peer     *peers;
 	size_t              npeers;
 	uint64_t            tun_no_sa, tun_malformed, send_errors, tun_write_errors, expired;
+	/* the outgoing batch: one sendmmsg per readiness event */
+	uint8_t             out[DP_BATCH][DP_SLOT];
+	struct mmsghdr      msgs[DP_BATCH];
+	struct iovec        iov[DP_BATCH];
+	struct sockaddr_in  to[DP_BATCH];
+	struct esp_sa      *out_sa[DP_BATCH];
+	unsigned            nout;
 };
 
 /* ---- TUN device and routes ------------------------------------------------ */
@@ -286,12 +294,32 @@ signal_peer(struct esp_dp *dp, struct dp_peer *peer, int inbound, int64_t now)
 		dp->hooks.outbound(dp->hooks.ctx, peer->peer_be, now);
 }
 
-/* TUN → ESP → UDP. */
+/* Sends the batch with as few system calls as the kernel allows. */
+static void
+flush(struct esp_dp *dp)
+{
+	unsigned sent = 0;
+
+	while (sent < dp->nout) {
+		int n = sendmmsg(dp->udp_fd, dp->msgs + sent, dp->nout - sent, 0);
+
+		if (n <= 0) {
+			/* this datagram failed; count it and go on with the rest */
+			dp->send_errors++;
+			esp_sa_count_drop(dp->out_sa[sent], ESP_DROP_SEND_ERROR);
+			sent++;
+			continue;
+		}
+		sent += (unsigned)n;
+	}
+	dp->nout = 0;
+}
+
+/* TUN → ESP → (batch) UDP. */
 static void
 tun_packet(struct esp_dp *dp, const uint8_t *pkt, size_t len, int64_t now)
 {
-	uint8_t out[ESP_PKT_MAX];
-	struct sockaddr_in to = { .sin_family = AF_INET };
+	unsigned k = dp->nout;
 	struct esp_sa *sa;
 	struct dp_pair *p;
 	uint32_t src, dst;
@@ -312,14 +340,16 @@ tun_packet(struct esp_dp *dp, const uint8_t *pkt, size_t len, int64_t now)
 	signal_peer(dp, p->peer, 0, now);
 	if (volume_check(dp, p, sa, now))
 		return;		/* counted; p and sa may be gone */
-	if (esp_output(sa, pkt, len, 4, out, sizeof(out), &olen, now) != 0)
+	if (esp_output(sa, pkt, len, 4, dp->out[k], DP_SLOT, &olen, now) != 0)
 		return;		/* counted on the SA */
-	to.sin_addr.s_addr = p->peer->peer_be;
-	to.sin_port = htons(p->peer_port);
-	if (sendto(dp->udp_fd, out, olen, 0, (struct sockaddr *)&to, sizeof(to)) == -1) {
-		dp->send_errors++;
-		esp_sa_count_drop(sa, ESP_DROP_SEND_ERROR);
-	}
+	dp->to[k] = (struct sockaddr_in){ .sin_family = AF_INET, .sin_port = htons(p->peer_port),
+					  .sin_addr.s_addr = p->peer->peer_be };
+	dp->iov[k] = (struct iovec){ dp->out[k], olen };
+	dp->msgs[k] = (struct mmsghdr){ .msg_hdr = { .msg_name = &dp->to[k],
+						     .msg_namelen = sizeof(dp->to[k]),
+						     .msg_iov = &dp->iov[k], .msg_iovlen = 1 } };
+	dp->out_sa[k] = sa;
+	dp->nout++;
 }
 
 static void
@@ -336,6 +366,7 @@ tun_cb(evutil_socket_t fd, short what, void *arg)
 			break;
 		tun_packet(dp, buf, (size_t)n, now);
 	}
+	flush(dp);
 }
 
 /* UDP → ESP → TUN. */

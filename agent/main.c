@@ -277,33 +277,26 @@ sa_params(const struct ike_child_sa *c, int outbound, struct esp_sa_params *p)
 	p->remote = (struct esp_net){ c->sel.dst_be, c->sel.dst_mask_be };
 }
 
-/* Test setting: one line per SA direction, "spi src dst cipher key auth
- * authkey", so tshark can decrypt a capture. Off unless asked for. */
+/* Test setting: one line per SA direction, "spi src dst cipher auth key
+ * authkey" (hex), so tshark can decrypt a capture. Off unless asked for. */
 static void
 key_log(const struct agent *ag, const struct esp_sa_params *p, uint32_t src, uint32_t dst)
 {
-	static const char hex[] = "0123456789abcdef";
-	char s[16], d[16], k[2 * (ESP_KEY_MAX + ESP_AUTH_KEY_MAX) + 1], *kp = k;
+	char s[16], d[16], key[2 * ESP_KEY_MAX + 1], akey[2 * ESP_AUTH_KEY_MAX + 1];
+	size_t n;
 	FILE *f;
 
 	if (ag->opt.key_log == NULL || (f = fopen(ag->opt.key_log, "a")) == NULL)
 		return;
-	for (size_t i = 0; i < p->key_len; i++) {
-		*kp++ = hex[p->key[i] >> 4];
-		*kp++ = hex[p->key[i] & 15];
-	}
-	*kp++ = ' ';
-	for (size_t i = 0; i < p->auth_key_len; i++) {
-		*kp++ = hex[p->auth_key[i] >> 4];
-		*kp++ = hex[p->auth_key[i] & 15];
-	}
-	*kp = '\0';
-	fprintf(f, "0x%08x %s %s %s %s %s\n", p->spi, ipv4_str(src, s), ipv4_str(dst, d),
+	OPENSSL_buf2hexstr_ex(key, sizeof(key), &n, p->key, p->key_len, '\0');
+	OPENSSL_buf2hexstr_ex(akey, sizeof(akey), &n, p->auth_key, p->auth_key_len, '\0');
+	fprintf(f, "0x%08x %s %s %s %s %s %s\n", p->spi, ipv4_str(src, s), ipv4_str(dst, d),
 		p->cipher == ESP_CIPHER_AES_GCM16 ? "gcm" : "cbc",
 		p->auth == ESP_AUTH_HMAC_SHA256_128 ? "sha256" :
-		p->auth == ESP_AUTH_HMAC_SHA1_96 ? "sha1" : "none", k);
+		p->auth == ESP_AUTH_HMAC_SHA1_96 ? "sha1" : "none", key, akey);
 	fclose(f);
-	OPENSSL_cleanse(k, sizeof(k));
+	OPENSSL_cleanse(key, sizeof(key));
+	OPENSSL_cleanse(akey, sizeof(akey));
 }
 
 static void
@@ -427,8 +420,9 @@ hook_telemetry_status(void *ctx, struct tel_status *out)
 static void
 hex8(const uint8_t b[8], char out[17])
 {
-	snprintf(out, 17, "%02x%02x%02x%02x%02x%02x%02x%02x", b[0], b[1], b[2], b[3], b[4], b[5],
-		 b[6], b[7]);
+	size_t n;
+
+	OPENSSL_buf2hexstr_ex(out, 17, &n, b, 8, '\0');
 }
 
 static void

@@ -174,6 +174,8 @@ esp_dp_install(struct esp_dp *dp, const struct esp_dp_pair *pr)
 	p->spi_out = pr->out.spi;
 	p->in = in;
 	p->out = out;
+	esp_sa_set_owner(in, p);
+	esp_sa_set_owner(out, p);
 	p->hard_bytes = pr->lifetime_kb * 1024;
 	p->soft_bytes = p->hard_bytes / 10 * 9;
 	p->peer_port = pr->peer_port;
@@ -332,7 +334,7 @@ tun_packet(struct esp_dp *dp, const uint8_t *pkt, size_t len, int64_t now)
 	memcpy(&src, pkt + 12, 4);
 	memcpy(&dst, pkt + 16, 4);
 	if ((sa = esp_sad_outbound(dp->sad, src, dst)) == NULL ||
-	    (p = pair_by_spi(dp, esp_sa_spi(sa), 1)) == NULL) {
+	    (p = esp_sa_owner(sa)) == NULL) {
 		dp->tun_no_sa++;	/* routed to us but no SA (yet): counted on the SAD */
 		esp_sad_count_drop(dp->sad, ESP_DROP_NO_SA);
 		return;
@@ -383,7 +385,7 @@ esp_dp_udp_input(struct esp_dp *dp, uint32_t src_be, uint16_t src_port, const ui
 
 	if (esp_input(dp->sad, pkt, len, inner, sizeof(inner), &ilen, &nh, &sa, now) != 0)
 		return;		/* dropped and counted by esp_input */
-	if ((p = pair_by_spi(dp, esp_sa_spi(sa), 0)) != NULL) {
+	if ((p = esp_sa_owner(sa)) != NULL) {
 		if (p->peer->peer_be == src_be)
 			p->peer_port = src_port;	/* follow a NAT's port change */
 		signal_peer(dp, p->peer, 1, now);

@@ -75,6 +75,10 @@ void           esp_sa_free(struct esp_sa *sa);	/* wipes keys */
 uint32_t       esp_sa_spi(const struct esp_sa *sa);
 const struct esp_counters *esp_sa_counters(const struct esp_sa *sa);
 const struct esp_sa_params *esp_sa_params(const struct esp_sa *sa);
+/* An opaque pointer for whoever installed the SA (the dataplane's pair),
+ * so the packet path needs no second lookup. */
+void           esp_sa_set_owner(struct esp_sa *sa, void *owner);
+void          *esp_sa_owner(const struct esp_sa *sa);
 
 /* ESP output for one inner IPv4 packet (tunnel mode: the whole packet,
  * next header 4; transport mode: its payload with the IP header kept by the

@@ -48,6 +48,7 @@ struct esp_sa {
 
 	struct esp_counters c;
 	int64_t          log_next_ms;	/* drop log rate limit */
+	void            *owner;		/* the dataplane's pair, found per packet in O(1) */
 
 	/* SAD membership */
 	struct esp_sa   *next[ESP_LINK__COUNT];

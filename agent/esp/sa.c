@@ -310,3 +310,15 @@ esp_sa_test_reset_replay(struct esp_sa *sa)
 {
 	esp_replay_init(&sa->replay, sa->p.replay_window);
 }
+
+void
+esp_sa_set_owner(struct esp_sa *sa, void *owner)
+{
+	sa->owner = owner;
+}
+
+void *
+esp_sa_owner(const struct esp_sa *sa)
+{
+	return sa->owner;
+}

@@ -17,6 +17,7 @@
 #include <openssl/x509.h>
 
 #include "api/api_int.h"
+#include "test_pki.h"
 #include "core/log.h"
 
 #define NET_ID "79ee2ea9-76b7-41ef-9515-f5b34b7d9531"
@@ -34,49 +35,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 static struct config *cfg;
 static json_t *templates[API_OBJ__COUNT];
 
-static char *
-bio_text(BIO *b)
-{
-	char *p, *s;
-	long n = BIO_get_mem_data(b, &p);
-
-	s = xmalloc((size_t)n + 1);
-	memcpy(s, p, (size_t)n);
-	s[n] = '\0';
-	BIO_free(b);
-	return s;
-}
-
-/* A self-signed P-256 certificate and its key, for the valid bodies. */
-static void
-make_pair(char **cert, char **key)
-{
-	EVP_PKEY *k = EVP_EC_gen("P-256");
-	X509 *x = X509_new();
-	BIO *cb = BIO_new(BIO_s_mem()), *kb = BIO_new(BIO_s_mem());
-
-	X509_set_version(x, 2);
-	X509_gmtime_adj(X509_getm_notBefore(x), 0);
-	X509_gmtime_adj(X509_getm_notAfter(x), 3600);
-	X509_set_pubkey(x, k);
-	X509_NAME_add_entry_by_txt(X509_get_subject_name(x), "CN", MBSTRING_ASC,
-				   (const unsigned char *)"fuzz", -1, -1, 0);
-	X509_set_issuer_name(x, X509_get_subject_name(x));
-	X509_sign(x, k, EVP_sha256());
-	PEM_write_bio_X509(cb, x);
-	PEM_write_bio_PrivateKey(kb, k, NULL, NULL, 0, NULL, NULL);
-	*cert = bio_text(cb);
-	*key = bio_text(kb);
-	X509_free(x);
-	EVP_PKEY_free(k);
-}
-
+/* One valid body per object type: the fuzzer mutates one value of it. */
 static void
 templates_init(void)
 {
 	char *cert, *key;
 
-	make_pair(&cert, &key);
+	if (test_pki_pair("fuzz", &cert, &key) == -1)
+		abort();
 	templates[API_OBJ_NETWORK] = json_pack("{s:s, s:s, s:s}", "name", "n", "subType",
 					       "HOST", "value", "10.1.1.1");
 	templates[API_OBJ_INTERNAL_CERT] = json_pack("{s:s, s:s, s:s}", "name", "c", "cert",

@@ -4,8 +4,8 @@
 API_TEST_OBJ := $(call obj,$(API_SRC) $(CORE_SRC))
 
 $(BUILD)/tests/test_config: $(call obj,$(CORE_SRC))
-$(BUILD)/tests/test_api: $(API_TEST_OBJ)
-$(BUILD)/tests/test_api_codec: $(API_TEST_OBJ)
+$(BUILD)/tests/test_api: $(API_TEST_OBJ) $(call obj,tests/lib/test_pki.c)
+$(BUILD)/tests/test_api_codec: $(API_TEST_OBJ) $(call obj,tests/lib/test_pki.c)
 $(BUILD)/tests/test_api_store: $(API_TEST_OBJ)
 $(BUILD)/tests/test_api_http: $(API_TEST_OBJ)
 $(BUILD)/tests/test_api_vpn: $(API_TEST_OBJ)

@@ -22,6 +22,7 @@
 #include <openssl/x509.h>
 
 #include "api/api_int.h"
+#include "test_pki.h"
 
 const char *const tel_state_names[TEL_STATE__COUNT] = { "DISCONNECTED", "CONNECTED" };
 const char *const tel_err_type_names[TEL_ERR__COUNT] = {
@@ -70,43 +71,6 @@ fake_status(void *ctx, struct tel_status *out)
 	*out = e->st;
 }
 
-static char *
-bio_text(BIO *b)
-{
-	char *p, *s;
-	long n = BIO_get_mem_data(b, &p);
-
-	s = xmalloc((size_t)n + 1);
-	memcpy(s, p, (size_t)n);
-	s[n] = '\0';
-	BIO_free(b);
-	return s;
-}
-
-static void
-make_pair(const char *cn, char **cert, char **key)
-{
-	EVP_PKEY *k = EVP_EC_gen("P-256");
-	X509 *x = X509_new();
-	X509_NAME *name = X509_get_subject_name(x);
-	BIO *cb = BIO_new(BIO_s_mem()), *kb = BIO_new(BIO_s_mem());
-
-	X509_set_version(x, 2);
-	ASN1_INTEGER_set(X509_get_serialNumber(x), 7);
-	X509_gmtime_adj(X509_getm_notBefore(x), 0);
-	X509_gmtime_adj(X509_getm_notAfter(x), 3600);
-	X509_set_pubkey(x, k);
-	X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC, (const unsigned char *)cn, -1, -1, 0);
-	X509_set_issuer_name(x, name);
-	X509_sign(x, k, EVP_sha256());
-	PEM_write_bio_X509(cb, x);
-	PEM_write_bio_PrivateKey(kb, k, NULL, NULL, 0, NULL, NULL);
-	*cert = bio_text(cb);
-	*key = bio_text(kb);
-	X509_free(x);
-	EVP_PKEY_free(k);
-}
-
 static int
 setup(void **state)
 {
@@ -119,8 +83,8 @@ setup(void **state)
 	assert_non_null(mkdtemp(e->dir));
 	e->cur = config_new();
 	e->api = api_core_new(e->dir, "127.0.0.1:9276", &hooks);
-	make_pair("agent", &e->cert, &e->key);
-	make_pair("ca", &e->cert2, &unused);
+	assert_int_equal(test_pki_pair("agent", &e->cert, &e->key), 0);
+	assert_int_equal(test_pki_pair("ca", &e->cert2, &unused), 0);
 	free(unused);
 	*state = e;
 	return 0;

@@ -45,6 +45,7 @@ struct options {
 	const char *metrics_listen;
 	const char *ike_address;
 	const char *tun_name;
+	int dp_workers;			/* 0: one per online CPU */
 	enum log_level log_level;
 	size_t tel_max_message;		/* test setting: force batch splitting */
 	size_t tel_buffer_max;		/* test setting: small disconnected buffer */
@@ -77,6 +78,7 @@ static const struct option long_opts[] = {
 	{ "metrics-listen", required_argument, NULL, 'm' },
 	{ "ike-address", required_argument, NULL, 'i' },
 	{ "tun-name", required_argument, NULL, 't' },
+	{ "dp-workers", required_argument, NULL, 'w' },
 	{ "log-level", required_argument, NULL, 'l' },
 	{ "tel-max-message-bytes", required_argument, NULL, 'M' },
 	{ "tel-buffer-max-metrics", required_argument, NULL, 'B' },
@@ -100,13 +102,14 @@ usage(FILE *f)
 		"  --metrics-listen ADDR:PORT  Prometheus /metrics (default %s)\n"
 		"  --ike-address ADDR       IKE and ESP-in-UDP on ADDR:500/4500 (IPsec is off without)\n"
 		"  --tun-name NAME          TUN device for the plaintext side (default vpn0)\n"
+		"  --dp-workers N           ESP worker threads (default: one per CPU, at most %d)\n"
 		"  --log-level LEVEL        debug, info or warn (default info)\n"
 		"Test settings:\n"
 		"  --tel-max-message-bytes N   split telemetry batches above N bytes\n"
 		"  --tel-buffer-max-metrics N  metrics kept while the collector is down\n"
 		"  --test-no-ipsec-rekey       let IPsec SAs reach their hard lifetime\n"
 		"  --test-key-log FILE         append ESP SA keys to FILE (for tshark; secret!)\n",
-		DEFAULT_STATE_DIR, DEFAULT_API_LISTEN, DEFAULT_METRICS_LISTEN);
+		DEFAULT_STATE_DIR, DEFAULT_API_LISTEN, DEFAULT_METRICS_LISTEN, ESP_DP_WORKERS_MAX);
 }
 
 static size_t
@@ -141,6 +144,11 @@ options_parse(struct options *o, int argc, char **argv)
 		case 'm': o->metrics_listen = optarg; break;
 		case 'i': o->ike_address = optarg; break;
 		case 't': o->tun_name = optarg; break;
+		case 'w':
+			o->dp_workers = (int)parse_size("dp-workers", optarg);
+			if (o->dp_workers > ESP_DP_WORKERS_MAX)
+				fatalx("--dp-workers: at most %d, got '%s'", ESP_DP_WORKERS_MAX, optarg);
+			break;
 		case 'l':
 			if (log_level_parse(optarg, &o->log_level) == -1)
 				fatalx("--log-level: want debug, info or warn, got '%s'", optarg);
@@ -481,14 +489,15 @@ prefix_row(struct api_rows *rows, const char *key, uint32_t addr, uint32_t mask)
 
 /* The `show crypto ipsec sa` counters of one pair. */
 static void
-counter_rows(struct api_rows *rows, const struct esp_dp *dp, uint32_t spi_out, uint32_t spi_in)
+counter_rows(struct api_rows *rows, struct esp_dp *dp, uint32_t spi_out, uint32_t spi_in)
 {
-	const struct esp_counters *o = dp ? esp_dp_sa_counters(dp, spi_out, 1) : NULL;
-	const struct esp_counters *i = dp ? esp_dp_sa_counters(dp, spi_in, 0) : NULL;
-	static const struct esp_counters none;
+	struct esp_counters oc = { 0 }, ic = { 0 };
+	const struct esp_counters *o = &oc, *i = &ic;
 
-	o = o ? o : &none;
-	i = i ? i : &none;
+	if (dp != NULL) {
+		esp_dp_sa_counters(dp, spi_out, 1, &oc);	/* zeros when unknown */
+		esp_dp_sa_counters(dp, spi_in, 0, &ic);
+	}
 	api_rows_uint(rows, "pktsEncaps", o->packets);
 	api_rows_uint(rows, "pktsEncrypt", o->encrypt_or_decrypt);
 	api_rows_uint(rows, "pktsDigest", o->digest_or_verify);
@@ -506,7 +515,7 @@ counter_rows(struct api_rows *rows, const struct esp_dp *dp, uint32_t spi_out, u
 
 struct view_ctx {
 	struct api_rows     *rows;
-	const struct esp_dp *dp;
+	struct esp_dp       *dp;
 };
 
 static void
@@ -521,6 +530,8 @@ ipsecsa_row(void *arg, const struct ike_child_view *v)
 	api_rows_str(rows, "cryptoMap", v->map);
 	api_rows_int(rows, "sequence", v->seq);
 	ip_row(rows, "peer", sa->peer_be);
+	api_rows_int(rows, "peerPort", sa->peer_port);
+	api_rows_str(rows, "interface", vc->dp ? esp_dp_tun_name(vc->dp) : NULL);
 	prefix_row(rows, "localIdent", sa->sel.src_be, sa->sel.src_mask_be);
 	prefix_row(rows, "remoteIdent", sa->sel.dst_be, sa->sel.dst_mask_be);
 	snprintf(spi, sizeof(spi), "0x%08X", sa->spi_in);
@@ -685,7 +696,8 @@ agent_start(struct agent *ag)
 		struct esp_dp_hooks dp_hooks = { ag, dp_inbound, dp_outbound, dp_volume };
 
 		ike_io_attach(ag->ike_io, ag->ike);
-		ag->dp = esp_dp_new(ag->base, ag->opt.tun_name, ike_io_natt_fd(ag->ike_io), &dp_hooks);
+		ag->dp = esp_dp_new(ag->base, ag->opt.tun_name, ike_io_natt_fd(ag->ike_io),
+				    ag->opt.dp_workers, &dp_hooks);
 		if (ag->dp == NULL)
 			fatalx("cannot start the ESP dataplane on %s", ag->opt.tun_name);
 		ike_io_set_esp(ag->ike_io, esp_from_udp, ag);

@@ -1,7 +1,15 @@
 /*
- * The dataplane on the libevent loop (see dataplane.h): TUN device and
- * routes, TUN → ESP → UDP and UDP → ESP → TUN, SA pairs and their peers.
- * The ESP work itself is esp_output()/esp_input(); this file moves bytes.
+ * The dataplane (see dataplane.h): TUN queues and routes, the workers that
+ * move TUN → ESP → UDP and UDP → ESP → TUN, SA pairs and their peers, and
+ * the notes workers post to the loop. The ESP work itself is
+ * esp_output()/esp_input(); this file moves bytes and keeps threads apart.
+ *
+ * Locks: dp->lock (rwlock, writers first) guards the pair list, the SAD's
+ * membership and the peers' retired counters; a worker holds it for reading
+ * over one batch, the loop for writing to change pairs or read counters.
+ * Each SA has its own mutex inside esp_output/esp_input. What workers share
+ * beyond that (a pair's volume bytes and flags, a peer's signal times and
+ * NAT port) is atomic.
  */
 #include "esp/dataplane.h"
 #include "core/log.h"
@@ -10,27 +18,37 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/filter.h>
 #include <linux/if_tun.h>
 #include <net/if.h>
 #include <net/route.h>
 #include <netinet/in.h>
+#include <poll.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <event2/event.h>
 
-#define DP_BATCH 64	/* packets per readiness event, then back to the loop */
-#define DP_SLOT  2048	/* one ESP-in-UDP datagram of the batch (MTU 1400 + ESP) */
+#define DP_BATCH   64	/* packets per readiness event and lock hold */
+#define DP_SLOT    2048	/* one ESP-in-UDP datagram out (MTU 1400 + ESP) */
+#define DP_RX_SLOT 4096	/* one datagram in; longer ones are malformed */
+#define DP_NOTES   1024	/* notes waiting for the loop; more are dropped */
+#define DP_SOCKBUF (4 * 1024 * 1024)
+
+#define LOAD(p)     __atomic_load_n((p), __ATOMIC_RELAXED)
+#define STORE(p, v) __atomic_store_n((p), (v), __ATOMIC_RELAXED)
 
 struct dp_peer {
 	uint32_t            peer_be;
 	char                map[160];
 	struct esp_counters retired_out, retired_in;
 	uint64_t            rekeys;
-	int64_t             signalled_in, signalled_out;
+	int64_t             signalled_in, signalled_out;	/* atomic */
 };
 
 struct dp_pair {
@@ -38,49 +56,96 @@ struct dp_pair {
 	uint32_t        spi_in, spi_out;
 	struct esp_sa  *in, *out;	/* owned by the SAD */
 	uint64_t        soft_bytes, hard_bytes;	/* volume lifetime, 0 = none */
-	int             soft_signalled, hard_signalled;
-	uint16_t        peer_port;
+	uint64_t        bytes[2];		/* atomic: plaintext in, out */
+	int             soft_signalled, hard_signalled;	/* atomic */
+	uint16_t        peer_port;		/* atomic: follows a NAT */
 	struct dp_peer *peer;
 	struct esp_net  remote;
+};
+
+enum dp_note_kind { NOTE_INBOUND, NOTE_OUTBOUND, NOTE_VOLUME };
+
+struct dp_note {
+	enum dp_note_kind kind;
+	uint32_t          key;		/* peer (network order) or inbound SPI */
+	int               hard;
+	int64_t           now;
+};
+
+/* One packet thread: its TUN queue, its socket, its batches. */
+struct dp_worker {
+	struct esp_dp     *dp;
+	pthread_t          thread;
+	int                running;
+	int                tun_fd, udp_fd;
+	uint64_t           carried_out, carried_in;	/* read under the write lock */
+	uint8_t            out[DP_BATCH][DP_SLOT];
+	struct mmsghdr     msgs[DP_BATCH];
+	struct iovec       iov[DP_BATCH];
+	struct sockaddr_in to[DP_BATCH];
+	struct esp_sa     *out_sa[DP_BATCH];
+	unsigned           nout;
+	uint8_t            in[DP_BATCH][DP_RX_SLOT];
+	struct mmsghdr     rmsgs[DP_BATCH];
+	struct iovec       riov[DP_BATCH];
+	struct sockaddr_in from[DP_BATCH];
+	uint8_t            inner[ESP_PKT_MAX];
 };
 
 struct esp_dp {
 	struct event_base  *base;
 	struct esp_dp_hooks hooks;
 	struct esp_sad     *sad;
+	pthread_rwlock_t    lock;
 	char                tun_name[IFNAMSIZ];
-	int                 tun_fd, udp_fd, ctl_fd;
-	struct event       *tun_ev;
+	int                 ike_fd, ctl_fd, stop_fd;
 	struct dp_pair     *pairs;
 	struct dp_peer     *peers;
 	size_t              npeers;
-	uint64_t            tun_no_sa, tun_malformed, send_errors, tun_write_errors, expired;
-	/* the outgoing batch: one sendmmsg per readiness event */
-	uint8_t             out[DP_BATCH][DP_SLOT];
-	struct mmsghdr      msgs[DP_BATCH];
-	struct iovec        iov[DP_BATCH];
-	struct sockaddr_in  to[DP_BATCH];
-	struct esp_sa      *out_sa[DP_BATCH];
-	unsigned            nout;
+	struct dp_worker   *workers;
+	int                 nworkers;
+	int                 steered;	/* workers have their own 4500 sockets */
+	/* ESP that reached IKE's socket is decrypted on the loop, here */
+	uint8_t             loop_inner[ESP_PKT_MAX];
+	/* notes for the loop */
+	pthread_mutex_t     notes_lock;
+	struct dp_note      notes[DP_NOTES];
+	unsigned            notes_head, notes_count;
+	uint64_t            notes_dropped;
+	struct event       *notes_ev;
 };
 
-/* ---- TUN device and routes ------------------------------------------------ */
+/* ---- TUN queues, routes, sockets ---------------------------------------------- */
+
+/* One more queue of the multi-queue TUN device (the first one creates it). */
+static int
+tun_queue(struct esp_dp *dp, const char *name)
+{
+	struct ifreq ifr;
+	int fd;
+
+	if ((fd = open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC)) == -1)
+		return -1;
+	memset(&ifr, 0, sizeof(ifr));
+	ifr.ifr_flags = IFF_TUN | IFF_NO_PI | IFF_MULTI_QUEUE;
+	str_copy(ifr.ifr_name, sizeof(ifr.ifr_name), name);
+	if (ioctl(fd, TUNSETIFF, &ifr) == -1) {
+		close(fd);
+		return -1;
+	}
+	str_copy(dp->tun_name, sizeof(dp->tun_name), ifr.ifr_name);
+	return fd;
+}
 
 static int
-tun_open(struct esp_dp *dp, const char *name)
+tun_up(struct esp_dp *dp)
 {
 	struct ifreq ifr;
 
-	if ((dp->tun_fd = open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC)) == -1)
-		return -1;
-	memset(&ifr, 0, sizeof(ifr));
-	ifr.ifr_flags = IFF_TUN | IFF_NO_PI;
-	str_copy(ifr.ifr_name, sizeof(ifr.ifr_name), name);
-	if (ioctl(dp->tun_fd, TUNSETIFF, &ifr) == -1)
-		return -1;
-	str_copy(dp->tun_name, sizeof(dp->tun_name), ifr.ifr_name);
 	if ((dp->ctl_fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0)) == -1)
 		return -1;
+	memset(&ifr, 0, sizeof(ifr));
+	str_copy(ifr.ifr_name, sizeof(ifr.ifr_name), dp->tun_name);
 	ifr.ifr_mtu = ESP_DP_MTU;
 	if (ioctl(dp->ctl_fd, SIOCSIFMTU, &ifr) == -1)
 		return -1;
@@ -110,7 +175,117 @@ route(struct esp_dp *dp, const struct esp_net *net, int add)
 	return 0;
 }
 
-/* ---- peers and pairs ---------------------------------------------------------- */
+/*
+ * Which socket of the port-4500 group a datagram goes to, run by the kernel
+ * on the UDP payload: IKE's socket (index 0, bound first) for the non-ESP
+ * marker and for anything shorter than 4 bytes (NAT keepalives; a load past
+ * the end returns 0), else worker 1 + SPI mod n. An index past the group's
+ * size falls back to the kernel's hash, so attaching this before the
+ * workers join is safe.
+ */
+static int
+steer_attach(int ike_fd, int nworkers)
+{
+	struct sock_filter code[] = {
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, 0),			/* A = SPI or marker */
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 0, 3, 0),		/* marker: to IKE */
+		BPF_STMT(BPF_ALU | BPF_MOD | BPF_K, (uint32_t)nworkers),
+		BPF_STMT(BPF_ALU | BPF_ADD | BPF_K, 1),
+		BPF_STMT(BPF_RET | BPF_A, 0),
+		BPF_STMT(BPF_RET | BPF_K, 0),
+	};
+	struct sock_fprog prog = { .len = ARRAY_LEN(code), .filter = code };
+
+	return setsockopt(ike_fd, SOL_SOCKET, SO_ATTACH_REUSEPORT_CBPF, &prog, sizeof(prog));
+}
+
+/* A worker's socket on IKE's address and port. */
+static int
+worker_socket(int ike_fd)
+{
+	struct sockaddr_in sin;
+	socklen_t slen = sizeof(sin);
+	int fd, one = 1, size = DP_SOCKBUF;
+
+	if (getsockname(ike_fd, (struct sockaddr *)&sin, &slen) == -1 ||
+	    (fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0)) == -1)
+		return -1;
+	setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &size, sizeof(size));
+	setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof(size));
+	if (setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) == -1 ||
+	    bind(fd, (struct sockaddr *)&sin, sizeof(sin)) == -1) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* ---- notes to the loop ---------------------------------------------------------- */
+
+/* 0, or -1 when the queue is full (the caller may retry later). */
+static int
+note_post(struct esp_dp *dp, enum dp_note_kind kind, uint32_t key, int hard, int64_t now)
+{
+	int wake;
+
+	pthread_mutex_lock(&dp->notes_lock);
+	if (dp->notes_count == DP_NOTES) {
+		dp->notes_dropped++;
+		pthread_mutex_unlock(&dp->notes_lock);
+		return -1;
+	}
+	dp->notes[(dp->notes_head + dp->notes_count) % DP_NOTES] =
+	    (struct dp_note){ kind, key, hard, now };
+	wake = dp->notes_count++ == 0;
+	pthread_mutex_unlock(&dp->notes_lock);
+	if (wake)
+		event_active(dp->notes_ev, EV_READ, 0);
+	return 0;
+}
+
+/* On the loop: the hooks, with no dataplane lock held (they may remove
+ * pairs). */
+static void
+notes_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct esp_dp *dp = arg;
+	static struct dp_note batch[DP_NOTES];
+	unsigned n;
+
+	pthread_mutex_lock(&dp->notes_lock);
+	n = dp->notes_count;
+	for (unsigned i = 0; i < n; i++)
+		batch[i] = dp->notes[(dp->notes_head + i) % DP_NOTES];
+	dp->notes_head = (dp->notes_head + n) % DP_NOTES;
+	dp->notes_count = 0;
+	pthread_mutex_unlock(&dp->notes_lock);
+	for (unsigned i = 0; i < n; i++) {
+		const struct dp_note *t = &batch[i];
+
+		if (t->kind == NOTE_INBOUND && dp->hooks.inbound)
+			dp->hooks.inbound(dp->hooks.ctx, t->key, t->now);
+		else if (t->kind == NOTE_OUTBOUND && dp->hooks.outbound)
+			dp->hooks.outbound(dp->hooks.ctx, t->key, t->now);
+		else if (t->kind == NOTE_VOLUME && dp->hooks.volume)
+			dp->hooks.volume(dp->hooks.ctx, t->key, t->hard, t->now);
+	}
+}
+
+/* Liveness and traffic, at most every ESP_DP_SIGNAL_MS per peer and way:
+ * whichever worker wins the exchange posts. */
+static void
+signal_peer(struct esp_dp *dp, struct dp_peer *peer, int inbound, int64_t now)
+{
+	int64_t *last = inbound ? &peer->signalled_in : &peer->signalled_out;
+	int64_t prev = LOAD(last);
+
+	if (now - prev < ESP_DP_SIGNAL_MS ||
+	    !__atomic_compare_exchange_n(last, &prev, now, 0, __ATOMIC_RELAXED, __ATOMIC_RELAXED))
+		return;
+	note_post(dp, inbound ? NOTE_INBOUND : NOTE_OUTBOUND, peer->peer_be, 0, now);
+}
+
+/* ---- peers and pairs (the loop, under the write lock) -------------------------- */
 
 static struct dp_peer *
 peer_get(struct esp_dp *dp, uint32_t peer_be, const char *map)
@@ -157,11 +332,14 @@ int
 esp_dp_install(struct esp_dp *dp, const struct esp_dp_pair *pr)
 {
 	struct esp_sa *in = esp_sa_new(&pr->in, 0), *out = esp_sa_new(&pr->out, 1);
-	struct dp_peer *peer = peer_get(dp, pr->peer_be, pr->map ? pr->map : "");
+	struct dp_peer *peer;
 	struct dp_pair *p;
 	char ip[16];
 
+	pthread_rwlock_wrlock(&dp->lock);
+	peer = peer_get(dp, pr->peer_be, pr->map ? pr->map : "");
 	if (in == NULL || out == NULL || peer == NULL) {
+		pthread_rwlock_unlock(&dp->lock);
 		esp_sa_free(in);
 		esp_sa_free(out);
 		log_warnx("ESP: cannot install the SA pair 0x%08x/0x%08x", pr->in.spi, pr->out.spi);
@@ -187,8 +365,10 @@ esp_dp_install(struct esp_dp *dp, const struct esp_dp_pair *pr)
 	}
 	p->next = dp->pairs;
 	dp->pairs = p;
+	pthread_rwlock_unlock(&dp->lock);
 	if (route(dp, &p->remote, 1) == -1)
-		log_warn("ESP: cannot route %s via %s", ipv4_str(p->remote.addr_be, ip), dp->tun_name);
+		log_warn("ESP: cannot route %s via %s", ipv4_str(pr->out.remote.addr_be, ip),
+			 dp->tun_name);
 	return 0;
 }
 
@@ -196,7 +376,9 @@ void
 esp_dp_remove(struct esp_dp *dp, uint32_t spi_in, uint32_t spi_out)
 {
 	struct dp_pair **pp, *p = NULL;
+	int routed = 0;
 
+	pthread_rwlock_wrlock(&dp->lock);
 	for (pp = &dp->pairs; *pp != NULL; pp = &(*pp)->next) {
 		if ((*pp)->spi_in == spi_in && (*pp)->spi_out == spi_out) {
 			p = *pp;
@@ -204,8 +386,10 @@ esp_dp_remove(struct esp_dp *dp, uint32_t spi_in, uint32_t spi_out)
 			break;
 		}
 	}
-	if (p == NULL)
+	if (p == NULL) {
+		pthread_rwlock_unlock(&dp->lock);
 		return;
+	}
 	/* Counters are per peer for the life of the process. */
 	counters_add(&p->peer->retired_out, esp_sa_counters(p->out));
 	counters_add(&p->peer->retired_in, esp_sa_counters(p->in));
@@ -213,25 +397,31 @@ esp_dp_remove(struct esp_dp *dp, uint32_t spi_in, uint32_t spi_out)
 	esp_sad_remove_sa(dp->sad, p->out);
 	for (struct dp_pair *o = dp->pairs; o != NULL; o = o->next) {
 		if (o->remote.addr_be == p->remote.addr_be && o->remote.mask_be == p->remote.mask_be)
-			goto done;	/* another pair still routes there */
+			routed = 1;	/* another pair still routes there */
 	}
-	route(dp, &p->remote, 0);
-done:
+	pthread_rwlock_unlock(&dp->lock);
+	if (!routed)
+		route(dp, &p->remote, 0);
 	free(p);
 }
 
-const struct esp_counters *
-esp_dp_sa_counters(const struct esp_dp *dp, uint32_t spi, int outbound)
+int
+esp_dp_sa_counters(struct esp_dp *dp, uint32_t spi, int outbound, struct esp_counters *out)
 {
-	const struct dp_pair *p = pair_by_spi(dp, spi, outbound);
+	const struct dp_pair *p;
 
-	return p ? esp_sa_counters(outbound ? p->out : p->in) : NULL;
+	pthread_rwlock_wrlock(&dp->lock);
+	if ((p = pair_by_spi(dp, spi, outbound)) != NULL)
+		*out = *esp_sa_counters(outbound ? p->out : p->in);
+	pthread_rwlock_unlock(&dp->lock);
+	return p != NULL ? 0 : -1;
 }
 
 void
-esp_dp_peers(const struct esp_dp *dp, void (*fn)(void *ctx, const struct esp_dp_peer_view *v),
+esp_dp_peers(struct esp_dp *dp, void (*fn)(void *ctx, const struct esp_dp_peer_view *v),
 	     void *ctx)
 {
+	pthread_rwlock_wrlock(&dp->lock);
 	for (size_t i = 0; i < dp->npeers; i++) {
 		const struct dp_peer *peer = &dp->peers[i];
 		struct esp_dp_peer_view v;
@@ -251,176 +441,303 @@ esp_dp_peers(const struct esp_dp *dp, void (*fn)(void *ctx, const struct esp_dp_
 		}
 		fn(ctx, &v);
 	}
+	pthread_rwlock_unlock(&dp->lock);
 }
 
-/* ---- packets ---------------------------------------------------------------- */
+/* ---- packets (any thread, under the read lock) ------------------------------- */
 
 /* Volume lifetime (R-3.3): the larger direction counts. Returns 1 when the
- * pair is past its hard limit and must not carry the packet; the drop is
- * counted on sa first, because the hook may delete the pair (and sa). */
+ * pair is past its hard limit and must not carry the packet (counted on
+ * sa); the loop hears of the soft and hard limits once each. */
 static int
 volume_check(struct esp_dp *dp, struct dp_pair *p, struct esp_sa *sa, int64_t now)
 {
-	uint64_t in = esp_sa_counters(p->in)->bytes, out = esp_sa_counters(p->out)->bytes;
-	uint64_t used = in > out ? in : out;
+	uint64_t in, out, used;
 
 	if (p->hard_bytes == 0)
 		return 0;
+	in = LOAD(&p->bytes[0]);
+	out = LOAD(&p->bytes[1]);
+	used = in > out ? in : out;
 	if (used >= p->hard_bytes) {
-		dp->expired++;
 		esp_sa_count_drop(sa, ESP_DROP_EXPIRED);
-		if (!p->hard_signalled && dp->hooks.volume) {
-			p->hard_signalled = 1;
-			dp->hooks.volume(dp->hooks.ctx, p->spi_in, 1, now);
-		}
+		if (__atomic_exchange_n(&p->hard_signalled, 1, __ATOMIC_RELAXED) == 0 &&
+		    note_post(dp, NOTE_VOLUME, p->spi_in, 1, now) == -1)
+			STORE(&p->hard_signalled, 0);
 		return 1;
 	}
-	if (used >= p->soft_bytes && !p->soft_signalled && dp->hooks.volume) {
-		p->soft_signalled = 1;
-		dp->hooks.volume(dp->hooks.ctx, p->spi_in, 0, now);
-	}
+	if (used >= p->soft_bytes &&
+	    __atomic_exchange_n(&p->soft_signalled, 1, __ATOMIC_RELAXED) == 0 &&
+	    note_post(dp, NOTE_VOLUME, p->spi_in, 0, now) == -1)
+		STORE(&p->soft_signalled, 0);
 	return 0;
 }
 
+/* Sends a worker's batch with as few system calls as the kernel allows. */
 static void
-signal_peer(struct esp_dp *dp, struct dp_peer *peer, int inbound, int64_t now)
-{
-	int64_t *last = inbound ? &peer->signalled_in : &peer->signalled_out;
-
-	if (now - *last < ESP_DP_SIGNAL_MS)
-		return;
-	*last = now;
-	if (inbound && dp->hooks.inbound)
-		dp->hooks.inbound(dp->hooks.ctx, peer->peer_be, now);
-	else if (!inbound && dp->hooks.outbound)
-		dp->hooks.outbound(dp->hooks.ctx, peer->peer_be, now);
-}
-
-/* Sends the batch with as few system calls as the kernel allows. */
-static void
-flush(struct esp_dp *dp)
+flush(struct dp_worker *w)
 {
 	unsigned sent = 0;
 
-	while (sent < dp->nout) {
-		int n = sendmmsg(dp->udp_fd, dp->msgs + sent, dp->nout - sent, 0);
+	while (sent < w->nout) {
+		int n = sendmmsg(w->udp_fd, w->msgs + sent, w->nout - sent, 0);
 
 		if (n <= 0) {
 			/* this datagram failed; count it and go on with the rest */
-			dp->send_errors++;
-			esp_sa_count_drop(dp->out_sa[sent], ESP_DROP_SEND_ERROR);
+			esp_sa_count_drop(w->out_sa[sent], ESP_DROP_SEND_ERROR);
 			sent++;
 			continue;
 		}
 		sent += (unsigned)n;
 	}
-	dp->nout = 0;
+	w->nout = 0;
 }
 
 /* TUN → ESP → (batch) UDP. */
 static void
-tun_packet(struct esp_dp *dp, const uint8_t *pkt, size_t len, int64_t now)
+tun_packet(struct dp_worker *w, const uint8_t *pkt, size_t len, int64_t now)
 {
-	unsigned k = dp->nout;
+	struct esp_dp *dp = w->dp;
+	unsigned k = w->nout;
 	struct esp_sa *sa;
 	struct dp_pair *p;
 	uint32_t src, dst;
 	size_t olen;
 
-	if (len < 20 || (pkt[0] >> 4) != 4) {
-		dp->tun_malformed++;	/* not IPv4: nothing of ours */
-		return;
-	}
+	if (len < 20 || (pkt[0] >> 4) != 4)
+		return;		/* not IPv4 (IPv6 neighbour discovery): nothing of ours */
 	memcpy(&src, pkt + 12, 4);
 	memcpy(&dst, pkt + 16, 4);
 	if ((sa = esp_sad_outbound(dp->sad, src, dst)) == NULL ||
 	    (p = esp_sa_owner(sa)) == NULL) {
-		dp->tun_no_sa++;	/* routed to us but no SA (yet): counted on the SAD */
-		esp_sad_count_drop(dp->sad, ESP_DROP_NO_SA);
+		esp_sad_count_drop(dp->sad, ESP_DROP_NO_SA);	/* routed here, no SA (yet) */
 		return;
 	}
 	signal_peer(dp, p->peer, 0, now);
 	if (volume_check(dp, p, sa, now))
-		return;		/* counted; p and sa may be gone */
-	if (esp_output(sa, pkt, len, 4, dp->out[k], DP_SLOT, &olen, now) != 0)
+		return;
+	if (esp_output(sa, pkt, len, 4, w->out[k], DP_SLOT, &olen, now) != 0)
 		return;		/* counted on the SA */
-	dp->to[k] = (struct sockaddr_in){ .sin_family = AF_INET, .sin_port = htons(p->peer_port),
-					  .sin_addr.s_addr = p->peer->peer_be };
-	dp->iov[k] = (struct iovec){ dp->out[k], olen };
-	dp->msgs[k] = (struct mmsghdr){ .msg_hdr = { .msg_name = &dp->to[k],
-						     .msg_namelen = sizeof(dp->to[k]),
-						     .msg_iov = &dp->iov[k], .msg_iovlen = 1 } };
-	dp->out_sa[k] = sa;
-	dp->nout++;
+	__atomic_fetch_add(&p->bytes[1], len, __ATOMIC_RELAXED);
+	w->to[k] = (struct sockaddr_in){ .sin_family = AF_INET,
+					 .sin_port = htons(LOAD(&p->peer_port)),
+					 .sin_addr.s_addr = p->peer->peer_be };
+	w->iov[k] = (struct iovec){ w->out[k], olen };
+	w->msgs[k] = (struct mmsghdr){ .msg_hdr = { .msg_name = &w->to[k],
+						    .msg_namelen = sizeof(w->to[k]),
+						    .msg_iov = &w->iov[k], .msg_iovlen = 1 } };
+	w->out_sa[k] = sa;
+	w->nout++;
+	w->carried_out++;
 }
 
-static void
-tun_cb(evutil_socket_t fd, short what, void *arg)
+/* UDP → ESP → TUN; inner is the caller's scratch buffer. 0 when the
+ * packet reached TUN. */
+static int
+udp_packet(struct esp_dp *dp, int tun_fd, uint32_t src_be, uint16_t src_port, const uint8_t *pkt,
+	   size_t len, uint8_t *inner, int64_t now)
 {
-	struct esp_dp *dp = arg;
-	uint8_t buf[ESP_PKT_MAX];
-	int64_t now = now_mono_ms();
-
-	for (int i = 0; i < DP_BATCH; i++) {
-		ssize_t n = read(fd, buf, sizeof(buf));
-
-		if (n <= 0)
-			break;
-		tun_packet(dp, buf, (size_t)n, now);
-	}
-	flush(dp);
-}
-
-/* UDP → ESP → TUN. */
-void
-esp_dp_udp_input(struct esp_dp *dp, uint32_t src_be, uint16_t src_port, const uint8_t *pkt,
-		 size_t len)
-{
-	uint8_t inner[ESP_PKT_MAX];
 	struct esp_sa *sa;
 	struct dp_pair *p;
 	size_t ilen;
 	uint8_t nh;
-	int64_t now = now_mono_ms();
 
-	if (esp_input(dp->sad, pkt, len, inner, sizeof(inner), &ilen, &nh, &sa, now) != 0)
-		return;		/* dropped and counted by esp_input */
+	if (esp_input(dp->sad, pkt, len, inner, ESP_PKT_MAX, &ilen, &nh, &sa, now) != 0)
+		return -1;	/* dropped and counted by esp_input */
 	if ((p = esp_sa_owner(sa)) != NULL) {
-		if (p->peer->peer_be == src_be)
-			p->peer_port = src_port;	/* follow a NAT's port change */
+		if (p->peer->peer_be == src_be && LOAD(&p->peer_port) != src_port)
+			STORE(&p->peer_port, src_port);	/* follow a NAT's port change */
 		signal_peer(dp, p->peer, 1, now);
 		if (volume_check(dp, p, sa, now))
-			return;		/* counted; p and sa may be gone */
+			return -1;
+		__atomic_fetch_add(&p->bytes[0], ilen, __ATOMIC_RELAXED);
 	}
-	if (write(dp->tun_fd, inner, ilen) == -1) {
-		dp->tun_write_errors++;
+	if (write(tun_fd, inner, ilen) == -1) {
 		esp_sa_count_drop(sa, ESP_DROP_RECV_ERROR);
+		return -1;
 	}
+	return 0;
+}
+
+static void
+tun_batch(struct dp_worker *w, int64_t now)
+{
+	uint8_t buf[ESP_PKT_MAX];
+
+	for (int i = 0; i < DP_BATCH; i++) {
+		ssize_t n = read(w->tun_fd, buf, sizeof(buf));
+
+		if (n <= 0)
+			break;
+		tun_packet(w, buf, (size_t)n, now);
+	}
+	flush(w);
+}
+
+static void
+udp_batch(struct dp_worker *w, int64_t now)
+{
+	int n;
+
+	for (int i = 0; i < DP_BATCH; i++) {
+		w->riov[i] = (struct iovec){ w->in[i], sizeof(w->in[i]) };
+		w->rmsgs[i] = (struct mmsghdr){ .msg_hdr = { .msg_name = &w->from[i],
+							     .msg_namelen = sizeof(w->from[i]),
+							     .msg_iov = &w->riov[i],
+							     .msg_iovlen = 1 } };
+	}
+	n = recvmmsg(w->udp_fd, w->rmsgs, DP_BATCH, MSG_DONTWAIT, NULL);
+	for (int i = 0; i < n; i++) {
+		const struct msghdr *h = &w->rmsgs[i].msg_hdr;
+
+		if ((h->msg_flags & MSG_TRUNC) || w->rmsgs[i].msg_len < 4 ||
+		    memcmp(w->in[i], "\0\0\0\0", 4) == 0) {
+			/* too long for a slot, or not ESP (the steering sends
+			 * those to IKE): nothing a worker can use */
+			esp_sad_count_drop(w->dp->sad, ESP_DROP_MALFORMED);
+			continue;
+		}
+		if (udp_packet(w->dp, w->tun_fd, w->from[i].sin_addr.s_addr,
+			       ntohs(w->from[i].sin_port), w->in[i], w->rmsgs[i].msg_len, w->inner,
+			       now) == 0)
+			w->carried_in++;
+	}
+}
+
+static void *
+worker_main(void *arg)
+{
+	struct dp_worker *w = arg;
+	struct esp_dp *dp = w->dp;
+	struct pollfd pfd[3] = {
+		{ .fd = w->tun_fd, .events = POLLIN },
+		/* without steering the socket is IKE's: send only */
+		{ .fd = dp->steered ? w->udp_fd : -1, .events = POLLIN },
+		{ .fd = dp->stop_fd, .events = POLLIN },
+	};
+
+	for (;;) {
+		int64_t now;
+
+		if (poll(pfd, 3, -1) == -1) {
+			if (errno == EINTR)
+				continue;
+			log_warn("ESP: worker poll");
+			break;
+		}
+		if (pfd[2].revents != 0)
+			break;
+		now = now_mono_ms();
+		pthread_rwlock_rdlock(&dp->lock);
+		if (pfd[0].revents & POLLIN)
+			tun_batch(w, now);
+		if (pfd[1].revents & POLLIN)
+			udp_batch(w, now);
+		pthread_rwlock_unlock(&dp->lock);
+	}
+	return NULL;
+}
+
+/* ESP that IKE's socket received (before the workers' sockets joined, or
+ * without steering). */
+void
+esp_dp_udp_input(struct esp_dp *dp, uint32_t src_be, uint16_t src_port, const uint8_t *pkt,
+		 size_t len)
+{
+	pthread_rwlock_rdlock(&dp->lock);
+	(void)udp_packet(dp, dp->workers[0].tun_fd, src_be, src_port, pkt, len, dp->loop_inner,
+			 now_mono_ms());
+	pthread_rwlock_unlock(&dp->lock);
 }
 
 /* ---- life cycle ---------------------------------------------------------------- */
 
+static int
+workers_default(void)
+{
+	long n = sysconf(_SC_NPROCESSORS_ONLN);
+
+	return n < 1 ? 1 : n > ESP_DP_WORKERS_MAX ? ESP_DP_WORKERS_MAX : (int)n;
+}
+
+/* Each worker's TUN queue; their sockets too when the steering program is
+ * on the port group (else ESP stays on IKE's socket, decrypted on the
+ * loop, and workers only read TUN, sending from IKE's socket). */
+static int
+workers_open(struct esp_dp *dp, const char *tun_name)
+{
+	const char *name = tun_name;
+
+	for (int i = 0; i < dp->nworkers; i++) {
+		struct dp_worker *w = &dp->workers[i];
+
+		w->dp = dp;
+		w->udp_fd = -1;
+		if ((w->tun_fd = tun_queue(dp, name)) == -1)
+			return -1;
+		name = dp->tun_name;	/* the first queue fixed the name */
+	}
+	if (steer_attach(dp->ike_fd, dp->nworkers) == -1) {
+		log_warn("ESP: no SO_REUSEPORT steering; ESP is decrypted on the main loop");
+	} else {
+		dp->steered = 1;
+		for (int i = 0; i < dp->nworkers; i++) {
+			if ((dp->workers[i].udp_fd = worker_socket(dp->ike_fd)) == -1)
+				return -1;
+		}
+	}
+	for (int i = 0; i < dp->nworkers; i++) {
+		struct dp_worker *w = &dp->workers[i];
+
+		if (w->udp_fd == -1 && (w->udp_fd = dup(dp->ike_fd)) == -1)
+			return -1;	/* sending only: IKE's socket reads */
+	}
+	return 0;
+}
+
 struct esp_dp *
-esp_dp_new(struct event_base *base, const char *tun_name, int udp_fd,
+esp_dp_new(struct event_base *base, const char *tun_name, int udp_fd, int workers,
 	   const struct esp_dp_hooks *hooks)
 {
 	struct esp_dp *dp = xcalloc(1, sizeof(*dp));
+	pthread_rwlockattr_t attr;
 
 	dp->base = base;
-	dp->udp_fd = udp_fd;
-	dp->tun_fd = dp->ctl_fd = -1;
+	dp->ike_fd = udp_fd;
+	dp->ctl_fd = dp->stop_fd = -1;
 	if (hooks)
 		dp->hooks = *hooks;
 	dp->sad = esp_sad_new();
-	if (tun_open(dp, tun_name) == -1) {
+	/* Writers first: a steady stream of worker batches must not keep an
+	 * install waiting. */
+	pthread_rwlockattr_init(&attr);
+	pthread_rwlockattr_setkind_np(&attr, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
+	pthread_rwlock_init(&dp->lock, &attr);
+	pthread_rwlockattr_destroy(&attr);
+	pthread_mutex_init(&dp->notes_lock, NULL);
+	dp->notes_ev = event_new(base, -1, 0, notes_cb, dp);
+	dp->nworkers = workers > 0 && workers <= ESP_DP_WORKERS_MAX ? workers : workers_default();
+	/* xcalloc: each worker carries its batches (~400 KiB) */
+	dp->workers = xcalloc((size_t)dp->nworkers, sizeof(*dp->workers));
+	for (int i = 0; i < dp->nworkers; i++)
+		dp->workers[i].tun_fd = dp->workers[i].udp_fd = -1;
+	if ((dp->stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) == -1 ||
+	    workers_open(dp, tun_name) == -1 || tun_up(dp) == -1) {
 		log_warn("ESP: cannot set up TUN device %s", tun_name);
 		esp_dp_free(dp);
 		return NULL;
 	}
-	dp->tun_ev = event_new(base, dp->tun_fd, EV_READ | EV_PERSIST, tun_cb, dp);
-	event_add(dp->tun_ev, NULL);
-	log_info("ESP: dataplane on %s (MTU %d), ESP-in-UDP on the NAT-T socket", dp->tun_name,
-		 ESP_DP_MTU);
+	for (int i = 0; i < dp->nworkers; i++) {
+		if (pthread_create(&dp->workers[i].thread, NULL, worker_main, &dp->workers[i]) != 0) {
+			log_warnx("ESP: cannot start worker %d", i);
+			esp_dp_free(dp);
+			return NULL;
+		}
+		dp->workers[i].running = 1;
+	}
+	log_info("ESP: dataplane on %s (MTU %d), %d worker%s, ESP-in-UDP on port 4500%s",
+		 dp->tun_name, ESP_DP_MTU, dp->nworkers, dp->nworkers == 1 ? "" : "s",
+		 dp->steered ? " (steered by SPI)" : " (decrypted on the main loop)");
 	return dp;
 }
 
@@ -430,20 +747,60 @@ esp_dp_tun_name(const struct esp_dp *dp)
 	return dp->tun_name;
 }
 
+int
+esp_dp_workers(const struct esp_dp *dp)
+{
+	return dp->nworkers;
+}
+
+void
+esp_dp_stats(struct esp_dp *dp, struct esp_dp_stats *out)
+{
+	memset(out, 0, sizeof(*out));
+	pthread_rwlock_wrlock(&dp->lock);
+	out->workers = dp->nworkers;
+	for (int i = 0; i < dp->nworkers; i++) {
+		out->worker_out[i] = dp->workers[i].carried_out;
+		out->worker_in[i] = dp->workers[i].carried_in;
+	}
+	memcpy(out->drops, esp_sad_drops(dp->sad), sizeof(out->drops));
+	pthread_rwlock_unlock(&dp->lock);
+}
+
 void
 esp_dp_free(struct esp_dp *dp)
 {
+	uint64_t one = 1;
+
 	if (dp == NULL)
 		return;
+	if (dp->stop_fd != -1 && write(dp->stop_fd, &one, sizeof(one)) != sizeof(one))
+		log_warn("ESP: cannot stop the workers");
+	for (int i = 0; i < dp->nworkers; i++) {
+		if (dp->workers[i].running)
+			pthread_join(dp->workers[i].thread, NULL);
+	}
 	while (dp->pairs != NULL)
 		esp_dp_remove(dp, dp->pairs->spi_in, dp->pairs->spi_out);
-	if (dp->tun_ev)
-		event_free(dp->tun_ev);
-	if (dp->tun_fd != -1)
-		close(dp->tun_fd);
+	for (int i = 0; i < dp->nworkers; i++) {
+		if (dp->workers[i].tun_fd != -1)
+			close(dp->workers[i].tun_fd);
+		if (dp->workers[i].udp_fd != -1)
+			close(dp->workers[i].udp_fd);
+	}
+	if (dp->notes_dropped > 0)
+		log_info("ESP: %llu notes to the loop were dropped (queue full)",
+			 (unsigned long long)dp->notes_dropped);
+	if (dp->stop_fd != -1)
+		close(dp->stop_fd);
 	if (dp->ctl_fd != -1)
 		close(dp->ctl_fd);
+	if (dp->notes_ev)
+		event_free(dp->notes_ev);
+	pthread_mutex_destroy(&dp->notes_lock);
+	pthread_rwlock_destroy(&dp->lock);
 	esp_sad_free(dp->sad);
+	free(dp->workers);
 	free(dp->peers);
 	free(dp);
 }

@@ -1,9 +1,18 @@
 /*
- * The dataplane on the loop: a TUN device for the plaintext side, ESP-in-UDP
- * (RFC 3948) on the IKE NAT-T socket for the ciphertext side, the SA pairs
- * the IKE engine installs, and per-peer counters that outlive rekeys.
- * Packet work never calls into IKE: liveness and outbound traffic are
- * reported through callbacks, at most every ESP_DP_SIGNAL_MS per peer.
+ * The dataplane: a TUN device for the plaintext side, ESP-in-UDP (RFC 3948)
+ * on port 4500 for the ciphertext side, the SA pairs the IKE engine
+ * installs, and per-peer counters that outlive rekeys.
+ *
+ * Packet work runs on worker threads, one per core by default, each with
+ * its own TUN queue (IFF_MULTI_QUEUE: the kernel keeps a flow on one queue)
+ * and its own UDP socket on port 4500 (SO_REUSEPORT, steered by SPI so an
+ * inbound SA is decrypted on one worker, in order). IKE keeps its own 4500
+ * socket; a classic BPF program on the port group sends it everything with
+ * the non-ESP marker. The loop thread installs and removes pairs and reads
+ * counters under a write lock; workers hold the read lock per batch.
+ * Packet work never calls into IKE: liveness, outbound traffic and volume
+ * lifetimes are posted to the loop and reach the hooks there, liveness and
+ * traffic at most every ESP_DP_SIGNAL_MS per peer.
  */
 #ifndef ESP_DATAPLANE_H
 #define ESP_DATAPLANE_H
@@ -18,7 +27,9 @@ struct esp_dp;
 #define ESP_DP_SIGNAL_MS 50	/* liveness/outbound report granularity */
 #define ESP_DP_PEERS_MAX 4096
 #define ESP_DP_MTU       1400	/* TUN MTU: room for ESP-in-UDP in 1500 */
+#define ESP_DP_WORKERS_MAX 16
 
+/* Called on the loop thread. */
 struct esp_dp_hooks {
 	void *ctx;
 	void (*inbound)(void *ctx, uint32_t peer_be, int64_t now);	/* verified ESP */
@@ -45,22 +56,35 @@ struct esp_dp_peer_view {
 	int                 live_pairs;
 };
 
-/* udp_fd: the bound NAT-T socket (port 4500) ESP is sent from. */
+/* udp_fd: IKE's bound NAT-T socket (port 4500, SO_REUSEPORT), whose
+ * address the workers' sockets share. workers: 0 = one per online CPU. */
 struct esp_dp *esp_dp_new(struct event_base *base, const char *tun_name, int udp_fd,
-			  const struct esp_dp_hooks *hooks);
+			  int workers, const struct esp_dp_hooks *hooks);
 void esp_dp_free(struct esp_dp *dp);
 const char *esp_dp_tun_name(const struct esp_dp *dp);
 
 int  esp_dp_install(struct esp_dp *dp, const struct esp_dp_pair *pair);
 void esp_dp_remove(struct esp_dp *dp, uint32_t spi_in, uint32_t spi_out);
 
-/* An ESP datagram from the NAT-T socket (no non-ESP marker). */
+/* An ESP datagram that reached IKE's NAT-T socket anyway (no non-ESP
+ * marker): handled on the calling thread. */
 void esp_dp_udp_input(struct esp_dp *dp, uint32_t src_be, uint16_t src_port, const uint8_t *pkt,
 		      size_t len);
 
-void esp_dp_peers(const struct esp_dp *dp, void (*fn)(void *ctx, const struct esp_dp_peer_view *v),
+/* fn runs with the workers held off: it must not call back into dp. */
+void esp_dp_peers(struct esp_dp *dp, void (*fn)(void *ctx, const struct esp_dp_peer_view *v),
 		  void *ctx);
-/* Live counters of one SA direction by SPI (NULL when unknown). */
-const struct esp_counters *esp_dp_sa_counters(const struct esp_dp *dp, uint32_t spi, int outbound);
+/* A copy of one SA direction's counters by SPI; -1 when unknown. */
+int  esp_dp_sa_counters(struct esp_dp *dp, uint32_t spi, int outbound, struct esp_counters *out);
+int  esp_dp_workers(const struct esp_dp *dp);
+
+/* What belongs to no peer: each worker's share and the drops before an SA
+ * was known. */
+struct esp_dp_stats {
+	int      workers;
+	uint64_t worker_out[ESP_DP_WORKERS_MAX], worker_in[ESP_DP_WORKERS_MAX];
+	uint64_t drops[ESP_DROP__COUNT];
+};
+void esp_dp_stats(struct esp_dp *dp, struct esp_dp_stats *out);
 
 #endif

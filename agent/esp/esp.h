@@ -128,9 +128,13 @@ void esp_replay_commit(struct esp_replay *r, uint32_t seq);
 /*
  * Additions beside the interface above.
  *
- * Threads: nothing here is thread-safe, by design. One dataplane thread
- * owns the SAD and every SA in it (counters included); other threads hand
- * SAs over and read counters through the loop, never live SA state.
+ * Threads: packet functions may run on several threads at once, also on
+ * one SA: esp_output, esp_input (from its SA lookup on) and
+ * esp_sa_count_drop hold the SA's mutex, and the SAD's own drop counters
+ * are atomic. The SAD's membership is not locked: the caller keeps
+ * esp_sad_add/remove apart from lookups (the dataplane's rwlock), and reads
+ * counters (esp_sa_counters, esp_sad_drops) only while no packet function
+ * runs.
  *
  * Buffers: esp_output's inner may be out + esp_payload_offset(sa) (in
  * place) or not overlap out at all; esp_input's out must not overlap pkt.

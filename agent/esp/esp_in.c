@@ -177,6 +177,7 @@ esp_input(struct esp_sad *sad, const uint8_t *pkt, size_t len, uint8_t *out, siz
 		goto done;
 	}
 	*sa_out = sa;
+	pthread_mutex_lock(&sa->lock);
 	if ((ret = parse_body(sa, &w, cap)) != 0)
 		goto done;
 	if (esp_replay_check(&sa->replay, w.seq) == -1) {
@@ -211,5 +212,7 @@ done:
 		else
 			esp_sad_drop(sad, ret, now);
 	}
+	if (sa != NULL)
+		pthread_mutex_unlock(&sa->lock);
 	return ret;
 }

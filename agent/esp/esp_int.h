@@ -8,6 +8,8 @@
 
 #include "esp/esp.h"
 
+#include <pthread.h>
+
 #include <openssl/evp.h>
 
 #define ESP_CBC_IV_LEN   16
@@ -27,6 +29,9 @@
 enum { ESP_LINK_SPI, ESP_LINK_POLICY, ESP_LINK__COUNT };
 
 struct esp_sa {
+	/* Held by esp_output and esp_input (from the SA lookup on) for the
+	 * whole packet: dataplane workers may share an SA. */
+	pthread_mutex_t  lock;
 	struct esp_sa_params p;		/* copy; selectors normalised; wiped */
 	int              outbound;
 	size_t           iv_len, icv_len;
@@ -56,7 +61,8 @@ struct esp_sa {
 	int              in_sad;
 };
 
-/* Counts a drop on the SA and logs it, at most once a second per SA. */
+/* Counts a drop on the SA and logs it, at most once a second per SA;
+ * the caller holds sa->lock. */
 void esp_sa_drop(struct esp_sa *sa, int why, int64_t now);
 /* Same for drops before an SA is known. */
 void esp_sad_drop(struct esp_sad *sad, int why, int64_t now);

@@ -107,6 +107,7 @@ esp_output(struct esp_sa *sa, const uint8_t *inner, size_t len, uint8_t next_hea
 	int ret = ESP_DROP_NONE;
 
 	*outlen = 0;
+	pthread_mutex_lock(&sa->lock);
 	if (!sa->outbound) {
 		ret = ESP_DROP_NO_SA;
 		goto done;
@@ -151,5 +152,6 @@ esp_output(struct esp_sa *sa, const uint8_t *inner, size_t len, uint8_t next_hea
 done:
 	if (ret != 0)
 		esp_sa_drop(sa, ret, now);
+	pthread_mutex_unlock(&sa->lock);
 	return ret;
 }

@@ -158,6 +158,7 @@ esp_sa_new(const struct esp_sa_params *p, int outbound)
 		goto fail;
 	pthread_once(&algs_once, algs_fetch);
 	sa = xcalloc(1, sizeof(*sa));
+	pthread_mutex_init(&sa->lock, NULL);
 	sa->p = *p;
 	sa->p.local.addr_be &= sa->p.local.mask_be;
 	sa->p.remote.addr_be &= sa->p.remote.mask_be;
@@ -188,6 +189,7 @@ esp_sa_free(struct esp_sa *sa)
 	EVP_CIPHER_CTX_free(sa->cipher);
 	EVP_CIPHER_CTX_free(sa->ivgen);
 	EVP_MAC_CTX_free(sa->mac);
+	pthread_mutex_destroy(&sa->lock);
 	OPENSSL_cleanse(sa, sizeof(*sa));
 	free(sa);
 }
@@ -282,8 +284,11 @@ esp_sa_drop(struct esp_sa *sa, int why, int64_t now)
 void
 esp_sa_count_drop(struct esp_sa *sa, enum esp_drop why)
 {
-	if (why > ESP_DROP_NONE && why < ESP_DROP__COUNT)
-		sa->c.drops[why]++;
+	if (why <= ESP_DROP_NONE || why >= ESP_DROP__COUNT)
+		return;
+	pthread_mutex_lock(&sa->lock);
+	sa->c.drops[why]++;
+	pthread_mutex_unlock(&sa->lock);
 }
 
 void

@@ -292,20 +292,25 @@ esp_sad_drops(const struct esp_sad *sad)
 	return sad->drops;
 }
 
+/* Lookups run on several dataplane workers at once: the counters the
+ * SAD keeps itself are atomic. */
 void
 esp_sad_count_drop(struct esp_sad *sad, enum esp_drop why)
 {
 	if (why > ESP_DROP_NONE && why < ESP_DROP__COUNT)
-		sad->drops[why]++;
+		__atomic_fetch_add(&sad->drops[why], 1, __ATOMIC_RELAXED);
 }
 
 void
 esp_sad_drop(struct esp_sad *sad, int why, int64_t now)
 {
-	sad->drops[why]++;
-	if (now < sad->log_next_ms)
+	uint64_t n = __atomic_add_fetch(&sad->drops[why], 1, __ATOMIC_RELAXED);
+	int64_t next = __atomic_load_n(&sad->log_next_ms, __ATOMIC_RELAXED);
+
+	if (now < next || !__atomic_compare_exchange_n(&sad->log_next_ms, &next,
+						       now + ESP_LOG_EVERY_MS, 0,
+						       __ATOMIC_RELAXED, __ATOMIC_RELAXED))
 		return;
-	sad->log_next_ms = now + ESP_LOG_EVERY_MS;
 	log_debug("esp: drop %s before an SA was known (%llu so far)", esp_drop_names[why],
-	    (unsigned long long)sad->drops[why]);
+	    (unsigned long long)n);
 }

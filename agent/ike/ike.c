@@ -664,8 +664,12 @@ ike_child_volume(struct ike *ike, uint32_t spi_in, int hard, int64_t now)
 				if (t->nchildren == 0 && t->sa != NULL && !ike->conf.no_child_rekey &&
 				    t->sa->state == SA_ESTABLISHED)
 					ike_qm_initiate(t->sa, now);
-			} else if (!c->rekeying && t->sa != NULL && !ike->conf.no_child_rekey &&
-				   t->sa->state == SA_ESTABLISHED) {
+			} else if (c->initiator && !c->rekeying && t->sa != NULL &&
+				   !ike->conf.no_child_rekey && t->sa->state == SA_ESTABLISHED) {
+				/* Both sides count the same bytes; as with the
+				 * seconds lifetime, the side that set the pair
+				 * up renews it, so the two never rekey at once.
+				 * The other side's backstop is the hard limit. */
 				c->rekeying = 1;
 				ike_qm_initiate(t->sa, now);
 			}

@@ -149,7 +149,8 @@ void ike_peer_liveness(struct ike *ike, uint32_t peer_be, int64_t now);
 void ike_peer_outbound(struct ike *ike, uint32_t peer_be, int64_t now);
 
 /* The dataplane saw the pair with inbound SPI spi_in reach 90 % (soft:
- * rekey it through Quick Mode) or all (hard: delete it) of its volume. */
+ * rekey it through Quick Mode if we set it up) or all (hard: delete it) of
+ * its volume. */
 void ike_child_volume(struct ike *ike, uint32_t spi_in, int hard, int64_t now);
 
 /* clear crypto session [remote A.B.C.D]: peer_be 0 = all. Returns count. */

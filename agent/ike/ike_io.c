@@ -57,12 +57,16 @@ udp_bind(uint32_t addr_be, uint16_t port)
 	if (fd == -1)
 		return -1;
 	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	/* The NAT-T socket also carries ESP at line rate: room for bursts. */
+	/* The NAT-T socket also carries ESP at line rate: room for bursts, and
+	 * SO_REUSEPORT so the dataplane's workers can bind the same port and
+	 * take the ESP (esp/dataplane.c steers it). Port 500 is bound first
+	 * and exclusively, so a second agent on this address still fails. */
 	if (port == IKE_NATT_PORT || port != IKE_PORT) {
 		int size = IKE_IO_SOCKBUF;
 
 		setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &size, sizeof(size));
 		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof(size));
+		setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one));
 	}
 	if (bind(fd, (struct sockaddr *)&sin, sizeof(sin)) == -1) {
 		close(fd);

@@ -143,6 +143,12 @@ const struct metric_def metric_defs[M__COUNT] = {
 		{ "peer", "map", "reason" } },
 	[M_IPSEC_SA_REKEYS] = { "ipsec_sa", "rekeys", "vpnagent_ipsec_sa_rekeys_total", C,
 		"IPsec SA pairs replaced by a rekey.", { "peer", "map" } },
+	[M_ESP_DROPPED_PACKETS] = { "esp", "dropped_packets", "vpnagent_esp_dropped_packets_total",
+		C, "ESP datagrams dropped before any SA was known (unknown SPI, malformed "
+		"header), and TUN packets no SA covers, by reason.", { "reason" } },
+	[M_ESP_WORKER_PACKETS] = { "esp", "worker_packets", "vpnagent_esp_worker_packets_total", C,
+		"Packets a dataplane worker thread carried: out = TUN to ESP, in = ESP to TUN.",
+		{ "worker", "direction" } },
 };
 
 #undef G

@@ -109,5 +109,19 @@ ipsec_rows(void *arg, const struct esp_dp_peer_view *v)
 void
 ipsec_metrics_source(void *dp, struct metrics_snapshot *snap)
 {
+	struct esp_dp_stats st;
+	char worker[12];
+
 	esp_dp_peers(dp, ipsec_rows, snap);
+	esp_dp_stats(dp, &st);
+	for (int r = ESP_DROP_MALFORMED; r < ESP_DROP__COUNT; r++)
+		metrics_add(snap, M_ESP_DROPPED_PACKETS, (double)st.drops[r],
+			    (const char *[]){ esp_drop_names[r] });
+	for (int i = 0; i < st.workers; i++) {
+		snprintf(worker, sizeof(worker), "%d", i);
+		metrics_add(snap, M_ESP_WORKER_PACKETS, (double)st.worker_out[i],
+			    (const char *[]){ worker, "out" });
+		metrics_add(snap, M_ESP_WORKER_PACKETS, (double)st.worker_in[i],
+			    (const char *[]){ worker, "in" });
+	}
 }

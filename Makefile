@@ -53,7 +53,7 @@ COLLECTOR_OBJ := $(call obj,$(COLLECTOR_SRC) $(CORE_SRC) $(METRICS_BASE_SRC) $(P
 
 PROGRAMS := $(BUILD)/vpn-agent $(BUILD)/vpnctl $(BUILD)/collector-stub
 
-.PHONY: all test unit-bins fuzz-bins fuzz bench run lint clean deps
+.PHONY: all test unit-bins fuzz-bins fuzz bench run lint clean deps install uninstall
 .SECONDARY:
 all: $(PROGRAMS)
 
@@ -145,5 +145,7 @@ lint:
 
 clean:
 	rm -rf build
+
+include install.mk
 
 -include $(shell find build -name '*.d' 2>/dev/null)

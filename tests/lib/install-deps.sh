@@ -5,7 +5,7 @@ set -eu
 
 PKGS="gcc make pkg-config clang libclang-rt-14-dev openssl python3 iproute2 procps curl
 libgrpc-dev libprotobuf-c-dev protobuf-c-compiler libssl-dev libcurl4-openssl-dev
-libevent-dev libjansson-dev libcmocka-dev prometheus
+libevent-dev libjansson-dev libcmocka-dev prometheus systemd man-db
 strongswan-charon strongswan-swanctl libcharon-extra-plugins libstrongswan-standard-plugins
 tshark iputils-ping iperf3"
 # strongSwan interop peer (tests/lib/strongswan.py): strongswan-charon ships
@@ -13,6 +13,8 @@ tshark iputils-ping iperf3"
 # use), libcharon-extra-plugins the kernel-libipsec plugin (userspace ESP, the
 # kernel has no esp4), libstrongswan-standard-plugins the openssl plugin (ECP
 # groups). tshark brings dumpcap (wireshark-common); ping is iputils-ping.
+# test_install.py: systemd-analyze (package systemd; container images lack
+# it) and man (man-db, which pulls groff-base).
 
 missing=""
 for p in $PKGS; do

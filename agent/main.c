@@ -391,6 +391,7 @@ ike_apply(struct agent *ag)
 
 	ike_conf_from_config(ag->config, ag->ike_addr_be, ag->hostname, &c);
 	c.no_child_rekey = ag->opt.no_ipsec_rekey;
+	c.esp_udp_only = 1;	/* our dataplane: ESP-in-UDP on 4500, no plain ESP */
 	for (size_t i = 0; ag->ike_io == NULL && i < c.nmaps; i++)
 		c.maps[i].initiate = 0;	/* nothing to initiate through */
 	ike_configure(ag->ike, &c, now_mono_ms());

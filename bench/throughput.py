@@ -316,8 +316,8 @@ def agent_gateways(env, topo, a, b, args, esp):
         topo.run(ns, ["ip", "route", "replace", net, "dev", "vpn0", "src", src])
     return Gateways(pids=[("agent-a", ga.proc.pid), ("agent-b", gb.proc.pid)],
                     tun={a: "vpn0", b: "vpn0"},
-                    desc="vpn-agent, ESP %s in UDP 4500, one thread, TUN read loop, sendmmsg/recvmmsg"
-                    % esp)
+                    desc="vpn-agent, ESP %s in UDP 4500, a worker per CPU (%d), multi-queue TUN, "
+                    "SO_REUSEPORT steered by SPI, sendmmsg/recvmmsg" % (esp, os.cpu_count() or 1))
 
 
 class Unsupported(Exception):

@@ -325,6 +325,12 @@ crypto_map_check(const void *obj, struct api_err *err)
 	const struct cfg_crypto_map *m = obj;
 	char field[40];
 
+	/* The dataplane is userspace ESP-in-UDP: plain ESP (IP protocol 50)
+	 * would need the kernel's IPsec, which this agent does not use. */
+	if (!m->force_encap)
+		return api_errf(err, 400, "forceEncapsulation", "forceEncapsulation false is not "
+				"supported: the ESP dataplane carries ESP in UDP 4500 only (RFC "
+				"3948), so every tunnel floats to 4500; leave it out or set true");
 	for (size_t i = 0; i < m->n_peers && i < CFG_PEERS_MAX; i++) {
 		if (peer_check(m->peers[i], i, err) == -1)
 			return -1;
@@ -543,7 +549,7 @@ static const struct api_field crypto_map_fields[] = {
 	F_UINT(struct cfg_crypto_map, lifetime_s, "lifetimeSeconds", 0, 120, 86400, 3600),
 	F_UINT(struct cfg_crypto_map, lifetime_kb, "lifetimeKilobytes", 0, 2560, UINT32_MAX,
 	       4608000),
-	F_BOOL(struct cfg_crypto_map, force_encap, "forceEncapsulation", 0),
+	F_BOOL(struct cfg_crypto_map, force_encap, "forceEncapsulation", 1),
 	F_BOOL(struct cfg_crypto_map, initiate, "initiate", 1),
 };
 

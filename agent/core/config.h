@@ -139,7 +139,7 @@ struct cfg_crypto_map {
 	enum cfg_pfs     pfs;		/* default none */
 	unsigned         lifetime_s;	/* 120..86400, default 3600 */
 	unsigned         lifetime_kb;	/* 2560..4294967295, default 4608000 */
-	bool             force_encap;	/* ESP-in-UDP even without NAT; default false */
+	bool             force_encap;	/* ESP-in-UDP even without NAT: must be true */
 	bool             initiate;	/* bring the tunnel up ourselves; default true */
 };
 

@@ -89,6 +89,8 @@ struct ike_conf {
 	unsigned               retransmit_tries;	/* default 5 */
 	unsigned               halfopen_max;	/* responder limit; default 1024 */
 	int                    no_child_rekey;	/* test setting: let IPsec SAs expire */
+	int                    esp_udp_only;	/* the dataplane has no plain ESP: install
+						 * UDP-encapsulated pairs only */
 };
 
 void ike_conf_defaults(struct ike_conf *c);

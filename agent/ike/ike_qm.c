@@ -232,6 +232,13 @@ install(struct ike_sa *sa, struct ike_qm *qm, struct ike_tunnel *t, int64_t now)
 	size_t klen = keymat_len(x);
 	char ip[16];
 
+	if (sa->ike->conf.esp_udp_only && !udp_encap(sa)) {
+		/* our ESP travels in UDP only: a plain-ESP pair would carry nothing */
+		log_warnx("IPSEC: SA pair with %s not installed: the peer did not negotiate "
+			  "NAT-T, and this agent carries ESP in UDP 4500 only (RFC 3948)",
+			  ipv4_str(sa->peer_be, ip));
+		return -1;
+	}
 	memset(&child, 0, sizeof(child));
 	child.spi_in = qm->spi_in;
 	child.spi_out = qm->spi_out;

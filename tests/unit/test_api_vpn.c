@@ -568,7 +568,7 @@ test_crypto_map_crud(void **state)
 	assert_true(json_is_null(json_object_get(m, "pfs")));
 	assert_int_equal(num(m, "lifetimeSeconds"), 3600);
 	assert_int_equal(num(m, "lifetimeKilobytes"), 4608000);
-	assert_true(json_is_false(json_object_get(m, "forceEncapsulation")));
+	assert_true(json_is_true(json_object_get(m, "forceEncapsulation")));
 	assert_true(json_is_true(json_object_get(m, "initiate")));
 
 	cm = config_crypto_map_by_id(e->cur, str(m, "id"));
@@ -582,7 +582,16 @@ test_crypto_map_crud(void **state)
 	assert_int_equal(cm->match[0].src.len, 24);
 	assert_int_equal(cm->match[0].dst.addr, 0x0a000100);
 	assert_true(cm->initiate);
-	assert_false(cm->force_encap);
+	assert_true(cm->force_encap);
+
+	/* plain ESP cannot be carried: refused, naming the field */
+	put = map_body("MAP-10", 10, xs);
+	json_object_set_new(put, "version", json_string(str(m, "version")));
+	json_object_set_new(put, "forceEncapsulation", json_false());
+	j = callj(e, "PUT", mpath, put, 400);
+	assert_string_equal(err_field(j), "forceEncapsulation");
+	assert_non_null(strstr(err_message(j), "UDP 4500"));
+	json_decref(j);
 
 	/* the transform set is in use */
 	j = call(e, "DELETE", xpath, NULL, 409);

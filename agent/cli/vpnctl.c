@@ -40,6 +40,18 @@ static const struct command commands[] = {
 	{ { "delete" }, "PATH", 1, 1, cmd_delete, "delete an object" },
 	{ { "show", "telemetry", "status" }, "", 0, 0, cmd_show_telemetry_status,
 	  "streaming state and errors by type (--json: raw)" },
+	{ { "show", "crypto", "isakmp", "sa" }, "[detail]", 0, 1, cmd_show_isakmp_sa,
+	  "IKE SAs as IOS shows them; detail: algorithms, lifetime" },
+	{ { "show", "crypto", "isakmp", "keepalive" }, "", 0, 0, cmd_show_isakmp_keepalive,
+	  "DPD settings and per-peer DPD counters" },
+	{ { "show", "crypto", "ipsec", "sa" }, "[peer A.B.C.D]", 0, 2, cmd_show_ipsec_sa,
+	  "IPsec SA pairs: selectors, counters, SPIs, lifetimes" },
+	{ { "show", "crypto", "session" }, "", 0, 0, cmd_show_crypto_session,
+	  "one session per peer: status, IKE SA, IPsec flows" },
+	{ { "clear", "crypto", "session" }, "[remote A.B.C.D]", 0, 2, cmd_clear_crypto_session,
+	  "delete the SAs of every peer, or of one" },
+	{ { "import-ios" }, "FILE [--dry-run]", 1, 1, cmd_import_ios,
+	  "create the objects of an IOS crypto config; --dry-run: show them" },
 	{ { "help" }, "", 0, 0, cmd_help, "this text" },
 };
 
@@ -80,6 +92,7 @@ usage(FILE *f)
 		"  --api URL          agent origin (VPNCTL_API, default %s)\n"
 		"  --token-file FILE  bearer token (VPNCTL_TOKEN_FILE, default %s)\n"
 		"  --json             print raw JSON instead of tables\n"
+		"  --dry-run          import-ios: print the requests, send nothing\n"
 		"exit status: 0 ok, 1 the API returned an error, 2 usage, 3 cannot reach the "
 		"agent, 4 token file unreadable\n", VPNCTL_API_BASE, VPNCTL_DEFAULT_API,
 		VPNCTL_DEFAULT_TOKEN);
@@ -273,6 +286,8 @@ main(int argc, char **argv)
 			continue;
 		} else if (strcmp(argv[i], "--json") == 0) {
 			v.json = 1;
+		} else if (strcmp(argv[i], "--dry-run") == 0) {
+			v.dry_run = 1;
 		} else if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
 			pos[0] = "help";
 			npos = 1;
@@ -294,6 +309,11 @@ main(int argc, char **argv)
 	if (nargs < cmd->min_args || nargs > cmd->max_args) {
 		command_usage(cmd, line, sizeof(line));
 		fprintf(stderr, "usage: vpnctl %s\n", line);
+		free(pos);
+		return VPNCTL_EUSAGE;
+	}
+	if (v.dry_run && cmd->fn != cmd_import_ios) {	/* never act on a dry run */
+		fprintf(stderr, "vpnctl: --dry-run is for import-ios only\n");
 		free(pos);
 		return VPNCTL_EUSAGE;
 	}

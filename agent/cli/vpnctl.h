@@ -7,6 +7,7 @@
 #define CLI_VPNCTL_H
 
 #include <stddef.h>
+#include <stdio.h>
 
 #define VPNCTL_DEFAULT_API   "http://127.0.0.1:9276"
 #define VPNCTL_DEFAULT_TOKEN "/var/lib/vpn-agent/api-token"
@@ -30,6 +31,7 @@ struct vpnctl {
 	char       *api;	/* origin, e.g. http://127.0.0.1:9276, no trailing '/' */
 	const char *token_file;
 	int         json;	/* --json: raw JSON instead of tables */
+	int         dry_run;	/* --dry-run: import-ios prints, sends nothing */
 	char       *token;	/* read lazily by vpnctl_call */
 };
 
@@ -53,5 +55,24 @@ int  vpnctl_print(struct vpnctl *v, const struct vpnctl_resp *resp);
 int  vpnctl_api_error(struct vpnctl *v, const struct vpnctl_resp *resp);
 
 int  cmd_show_telemetry_status(struct vpnctl *v, char **args, int nargs);
+/* import-ios FILE (import.c): an IOS crypto configuration as API objects. */
+int  cmd_import_ios(struct vpnctl *v, char **args, int nargs);
+/* show crypto ... and clear crypto session (show.c): fetch, then render. */
+int  cmd_show_isakmp_sa(struct vpnctl *v, char **args, int nargs);
+int  cmd_show_isakmp_keepalive(struct vpnctl *v, char **args, int nargs);
+int  cmd_show_ipsec_sa(struct vpnctl *v, char **args, int nargs);
+int  cmd_show_crypto_session(struct vpnctl *v, char **args, int nargs);
+int  cmd_clear_crypto_session(struct vpnctl *v, char **args, int nargs);
+
+/* Pure renderers (show_crypto.c): the API's parsed answers in, IOS-style
+ * text out; "-" where the agent reports no value. */
+struct json_t;
+void show_isakmp_sa(FILE *out, struct json_t *ikesas, int detail);
+/* peer NULL: every SA pair. Returns the pairs shown. */
+int  show_ipsec_sa(FILE *out, struct json_t *ipsecsas, struct json_t *ikesas, const char *peer);
+void show_crypto_session(FILE *out, struct json_t *tunnels, struct json_t *ikesas,
+			 struct json_t *ipsecsas, struct json_t *cryptomaps);
+void show_isakmp_keepalive(FILE *out, struct json_t *dpd, struct json_t *tunnels);
+void show_cleared(FILE *out, struct json_t *answer, const char *remote);
 
 #endif

@@ -1,0 +1,182 @@
+/*
+ * Private to the IOS translator (ios_import.c reads and dispatches lines,
+ * ios_isakmp.c and ios_map.c read the crypto commands, ios_emit.c resolves
+ * references and builds the API objects): the parser state they share.
+ */
+#ifndef CLI_IOS_INT_H
+#define CLI_IOS_INT_H
+
+#include <stdint.h>
+#include <string.h>
+
+#include "cli/ios_import.h"
+#include "core/config.h"
+#include "core/log.h"
+#include "core/util.h"
+
+#define DESCRIPTION_MAX 1024	/* the API's description cap */
+#define SKIP_HEADS_MAX  8	/* commands named in a "skipped" note */
+#define SHOW            "%.64s"	/* a word quoted in a message */
+
+enum ios_mode { M_GLOBAL, M_POLICY, M_XFORM, M_MAP, M_ACL, M_SKIP, M_UNSUPPORTED, M_BANNER };
+enum ios_acl_kind { ACL_EXTENDED, ACL_STANDARD, ACL_OTHER };
+
+struct ios_line {
+	char     raw[IOS_LINE_MAX + 1];	/* trimmed, tabs as spaces */
+	char     buf[IOS_LINE_MAX + 1];	/* the same, cut into words */
+	char    *w[IOS_WORDS_MAX];
+	size_t   end[IOS_WORDS_MAX];	/* offset in raw just past word i */
+	size_t   start[IOS_WORDS_MAX];
+	int      nw, indented, too_long;
+	unsigned bad_col;		/* first byte that is not printable ASCII */
+};
+
+/* `crypto isakmp policy N`; bad: refused, not sent. */
+struct ios_policy {
+	unsigned line, prio, lifetime;
+	int      enc, hash, group;	/* -1: no line */
+	int      enc_seen, hash_seen, auth_seen, group_seen, bad;
+};
+
+struct ios_xform {
+	unsigned line;
+	char     name[CFG_NAME_MAX];
+	int      esp, auth, mode, bad;	/* esp -1: none yet */
+};
+
+struct ios_psk {
+	unsigned line;
+	char    *key;			/* wiped when freed */
+	uint32_t addr, mask;
+};
+
+struct ios_ref {
+	char     name[CFG_NAME_MAX];
+	unsigned line;
+};
+
+/* One crypto map entry, `crypto map NAME SEQ`. */
+struct ios_map {
+	unsigned       line, seq, life_s, life_kb;	/* lifetimes 0: not set */
+	char           name[CFG_NAME_MAX];
+	char          *peers[CFG_PEERS_MAX];		/* failover order */
+	size_t         n_peers;
+	struct ios_ref xf[CFG_MAP_XFORMS_MAX];
+	size_t         n_xf;
+	struct ios_ref acl;				/* name "" without match address */
+	int            pfs, bad;
+	char          *description;
+};
+
+struct ios_acl_entry {
+	unsigned line;
+	char    *err;				/* NULL: translated */
+	uint32_t src, dst;
+	unsigned src_len, dst_len;
+};
+
+/* A numbered or named access list; checked only if a crypto map uses it. */
+struct ios_acl {
+	char                 name[CFG_NAME_MAX];
+	unsigned             line;
+	enum ios_acl_kind    kind;
+	struct ios_acl_entry e[CFG_MATCH_MAX + 1];	/* one more than a map takes */
+	size_t               n_kept, n_entries;
+	int                  used, reported;
+};
+
+struct ios_parser {
+	struct ios_result *res;
+	unsigned           lineno;
+	struct ios_line    l;			/* the line being read */
+	enum ios_mode      mode;
+	int                in_interface, in_submode, stopped;
+	size_t             cur;			/* the mode's object, by index */
+	char               banner[3];		/* delimiter while in a banner */
+	struct ios_policy *pol;
+	size_t             n_pol;
+	struct ios_psk    *psk;
+	size_t             n_psk;
+	struct ios_xform  *xf;
+	size_t             n_xf;
+	struct ios_map    *map;
+	size_t             n_map;
+	struct ios_acl    *acl;
+	size_t             n_acl;
+	unsigned           dpd_line, dpd_keepalive, dpd_retry;	/* line 0: not set */
+	int                dpd_mode;
+	unsigned           id_line, nat_line, nat_keepalive, sa_life_s, sa_life_kb;
+	int                identity;
+	unsigned           skip_first, skip_last;	/* the run of skipped lines */
+	int                skip_heads;
+	char               skip_text[200];
+};
+
+void ios_diag(struct ios_parser *p, unsigned line, enum ios_severity sev, const char *fmt, ...)
+	LOG_PRINTF(4, 5);
+#define ERR(p, ...)           ios_diag(p, (p)->lineno, IOS_ERROR, __VA_ARGS__)
+#define NOTE(p, ...)          ios_diag(p, (p)->lineno, IOS_NOTE, __VA_ARGS__)
+#define ERR_AT(p, line, ...)  ios_diag(p, line, IOS_ERROR, __VA_ARGS__)
+#define NOTE_AT(p, line, ...) ios_diag(p, line, IOS_NOTE, __VA_ARGS__)
+/* An error for a block we do not read; its sub-lines go with it. */
+void ios_unsupported(struct ios_parser *p, const char *fmt, ...) LOG_PRINTF(2, 3);
+
+/* Word i of the current line, "" past the end. */
+static inline const char *
+W(const struct ios_parser *p, int i)
+{
+	return i < p->l.nw ? p->l.w[i] : "";
+}
+
+static inline int
+eq(const char *a, const char *b)
+{
+	return strcmp(a, b) == 0;
+}
+
+/* The line up to the end of word i: "encryption des" for a message. */
+static inline int
+upto(const struct ios_parser *p, int i)
+{
+	if (p->l.nw == 0)
+		return 0;
+	return (int)p->l.end[i < p->l.nw ? i : p->l.nw - 1];
+}
+
+static inline void *
+grow(void *arr, size_t n, size_t size)
+{
+	return xreallocarray(arr, n + 1, size);
+}
+
+/* Values: 0 / -1. */
+int  ios_num(const char *s, unsigned long lo, unsigned long hi, unsigned *out);
+int  ios_ipv4(const char *s, uint32_t *out);
+void ios_ipv4_text(uint32_t a, char out[static 16]);
+int  ios_mask_len(uint32_t m);	/* prefix length of a netmask, -1 if not contiguous */
+int  ios_hostname_ok(const char *s);
+int  ios_line_ok(struct ios_parser *p);	/* 0 after an error: too long, not printable */
+
+/* ios_isakmp.c */
+void ios_policy_open(struct ios_parser *p);
+void ios_policy_line(struct ios_parser *p);
+void ios_policy_finish(struct ios_parser *p, struct ios_policy *pol);
+void ios_xform_open(struct ios_parser *p);
+void ios_xform_line(struct ios_parser *p);
+void ios_psk_line(struct ios_parser *p);
+void ios_dpd_line(struct ios_parser *p);
+void ios_identity_line(struct ios_parser *p);
+void ios_nat_line(struct ios_parser *p);
+int  ios_sa_lifetime(struct ios_parser *p, int i, unsigned *life_s, unsigned *life_kb);
+
+/* ios_map.c */
+void ios_map_global(struct ios_parser *p);
+void ios_map_line(struct ios_parser *p);
+struct ios_acl *ios_acl_get(struct ios_parser *p, const char *name, enum ios_acl_kind kind);
+void ios_acl_numbered(struct ios_parser *p);
+void ios_acl_named_line(struct ios_parser *p);
+
+/* ios_emit.c: end of file, references checked, then the objects. */
+void ios_finish(struct ios_parser *p);
+
+#endif

@@ -1,0 +1,744 @@
+/*
+ * The IOS translator behind `vpnctl import-ios` (agent/cli/ios_*.c): the
+ * golden files (three reference configurations and a modern one, compared
+ * exactly; UPDATE_GOLDEN=1 rewrites them for review), every refusal with
+ * its line, wildcards to CIDR, references, IOS defaults, skipped blocks,
+ * CRLF line numbers, keys never shown, bounds.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "cli/ios_import.h"
+#include "core/strbuf.h"
+#include "core/util.h"
+
+#define OUT_MAX (4 * 1024 * 1024)
+
+/* ---- helpers ------------------------------------------------------------ */
+
+static void
+run(const char *text, struct ios_result *r)
+{
+	ios_import(text, strlen(text), "t.cfg", r);
+}
+
+/* A diagnostic at line (0: any line) of severity sev holding want. */
+static const struct ios_diag *
+find_diag(const struct ios_result *r, unsigned line, enum ios_severity sev, const char *want)
+{
+	for (size_t i = 0; i < r->n_diags; i++)
+		if ((line == 0 || r->diags[i].line == line) && r->diags[i].severity == sev &&
+		    strstr(r->diags[i].msg, want) != NULL)
+			return &r->diags[i];
+	return NULL;
+}
+
+static void
+dump(const struct ios_result *r)
+{
+	for (size_t i = 0; i < r->n_diags; i++)
+		print_message("  %u %s: %s\n", r->diags[i].line,
+			      r->diags[i].severity == IOS_ERROR ? "error" : "note", r->diags[i].msg);
+}
+
+#define assert_diag(r, line, sev, want) do {						\
+	if (find_diag(r, line, sev, want) == NULL) {					\
+		dump(r);								\
+		fail_msg("no %s at line %u with \"%s\"", (sev) == IOS_ERROR ? "error" : \
+			 "note", (unsigned)(line), want);				\
+	}										\
+} while (0)
+
+static const struct ios_object *
+find_obj(const struct ios_result *r, enum ios_kind kind, size_t nth)
+{
+	for (size_t i = 0; i < r->n_objs; i++)
+		if (r->objs[i].kind == kind && nth-- == 0)
+			return &r->objs[i];
+	return NULL;
+}
+
+static size_t
+count_kind(const struct ios_result *r, enum ios_kind kind)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < r->n_objs; i++)
+		n += r->objs[i].kind == kind;
+	return n;
+}
+
+static const char *
+str(const json_t *obj, const char *key)
+{
+	const char *s = json_string_value(json_object_get(obj, key));
+
+	return s ? s : "(none)";
+}
+
+static long long
+integer(const json_t *obj, const char *key)
+{
+	return json_integer_value(json_object_get(obj, key));
+}
+
+/* ---- golden files ------------------------------------------------------- */
+
+static const char *
+golden_dir(void)
+{
+	const char *d = getenv("IOS_GOLDEN_DIR");
+
+	return d && *d ? d : "tests/golden/ios";
+}
+
+/* What `vpnctl import-ios --dry-run` prints: diagnostics, then objects. */
+static void
+render(const struct ios_result *r, struct strbuf *sb)
+{
+	strbuf_init(sb, OUT_MAX);
+	ios_format_diags(r, sb);
+	ios_format_objects(r, sb);
+	assert_false(sb->overflow);
+}
+
+static void
+golden(const char *name, size_t want_errors, size_t want_objs)
+{
+	char cfg[512], expected[512];
+	char *text = NULL, *want = NULL;
+	size_t len = 0, wlen = 0;
+	struct ios_result r;
+	struct strbuf sb;
+	const char *update = getenv("UPDATE_GOLDEN");
+
+	snprintf(cfg, sizeof(cfg), "%s/%s.cfg", golden_dir(), name);
+	snprintf(expected, sizeof(expected), "%s/%s.expected", golden_dir(), name);
+	if (file_read_all(cfg, IOS_TEXT_MAX, &text, &len) == -1)
+		fail_msg("cannot read %s (run from the repository root or set IOS_GOLDEN_DIR)", cfg);
+	snprintf(cfg, sizeof(cfg), "%s.cfg", name);
+	ios_import(text, len, cfg, &r);
+	render(&r, &sb);
+	if (update != NULL && strcmp(update, "1") == 0) {
+		FILE *f = fopen(expected, "w");
+
+		assert_non_null(f);
+		fputs(sb.data ? sb.data : "", f);
+		assert_int_equal(fclose(f), 0);
+		print_message("  updated %s: review it before committing\n", expected);
+	} else {
+		if (file_read_all(expected, OUT_MAX, &want, &wlen) == -1)
+			fail_msg("cannot read %s (UPDATE_GOLDEN=1 writes it)", expected);
+		if (strcmp(want, sb.data ? sb.data : "") != 0) {
+			print_message("---- %s, got:\n%s---- end\n", expected, sb.data ? sb.data : "");
+			fail_msg("%s differs from the translation (UPDATE_GOLDEN=1 rewrites it)",
+				 expected);
+		}
+	}
+	assert_int_equal(r.n_errors, want_errors);
+	assert_int_equal(r.n_objs, want_objs);
+	free(want);
+	free(text);
+	strbuf_free(&sb);
+	ios_result_free(&r);
+}
+
+static void
+test_golden_site_a(void **state)
+{
+	golden("site-a", 0, 6);	/* dpd, policy, 2 keys, transform set, map */
+}
+
+static void
+test_golden_dpd_periodic(void **state)
+{
+	golden("cisco-ios-dpd-periodic", 3, 3);
+}
+
+static void
+test_golden_ipsec_gre_rsa(void **state)
+{
+	golden("cisco-ios-ipsec-gre-rsa-zh", 6, 2);
+}
+
+static void
+test_golden_vpnclient(void **state)
+{
+	golden("cisco-ios-vpnclient-modeconfig-nat", 10, 1);
+}
+
+/* ---- a valid configuration, field by field ------------------------------ */
+
+static const char site[] =
+	"crypto isakmp policy 20\n"
+	" encryption aes 256\n"
+	" hash sha256\n"
+	" authentication pre-share\n"
+	" group 19\n"
+	"crypto isakmp key s3cr3t-Key address 0.0.0.0 0.0.0.0\n"
+	"crypto isakmp identity hostname\n"
+	"crypto isakmp keepalive 30\n"
+	"crypto ipsec transform-set GCM esp-gcm 256\n"
+	" mode transport\n"
+	"crypto ipsec transform-set CBC esp-aes 256 esp-sha-hmac\n"
+	"crypto map VPN 10 ipsec-isakmp\n"
+	" set peer 192.0.2.1\n"
+	" set peer 192.0.2.2\n"
+	" set peer gw.example.net default\n"
+	" set transform-set CBC GCM\n"
+	" set pfs group19\n"
+	" set security-association lifetime kilobytes 100000\n"
+	" match address 150\n"
+	"access-list 150 remark protected networks\n"
+	"access-list 150 permit ip 10.0.0.0 0.255.255.255 any\n"
+	"access-list 150 permit ip host 192.168.1.1 172.16.4.0 0.0.3.255\n"
+	"access-list 150 permit ip 0.0.0.0 255.255.255.255 10.9.0.0 0.0.255.255 log\n";
+
+static void
+test_translation_fields(void **state)
+{
+	struct ios_result r;
+	const struct ios_object *pol, *psk, *ike, *dpd, *gcm, *cbc, *map;
+	json_t *m;
+
+	run(site, &r);
+	assert_int_equal(r.n_errors, 0);
+	assert_non_null(ike = find_obj(&r, IOS_IKE_SETTINGS, 0));
+	assert_string_equal(ike->method, "PUT");
+	assert_string_equal(ike->path, "/devicesettings/default/ike");
+	assert_string_equal(str(ike->body, "identity"), "hostname");
+	assert_null(json_object_get(ike->body, "natKeepaliveSeconds"));	/* left as it is */
+	assert_non_null(dpd = find_obj(&r, IOS_DPD, 0));
+	/* IOS: retry 2 s, on-demand, dead after the probe and four retransmissions */
+	assert_int_equal(integer(dpd->body, "keepaliveSeconds"), 30);
+	assert_int_equal(integer(dpd->body, "retrySeconds"), 2);
+	assert_int_equal(integer(dpd->body, "retries"), 5);
+	assert_string_equal(str(dpd->body, "mode"), "ON_DEMAND");
+	assert_non_null(pol = find_obj(&r, IOS_IKE_POLICY, 0));
+	assert_string_equal(pol->path, "/object/ikepolicies");
+	assert_int_equal(integer(pol->body, "priority"), 20);
+	assert_string_equal(str(pol->body, "encryption"), "aes-256");
+	assert_string_equal(str(pol->body, "hash"), "sha256");
+	assert_int_equal(integer(pol->body, "group"), 19);
+	assert_int_equal(integer(pol->body, "lifetimeSeconds"), 86400);	/* IOS default */
+	assert_non_null(psk = find_obj(&r, IOS_PSK, 0));
+	assert_string_equal(str(psk->body, "key"), "s3cr3t-Key");
+	assert_string_equal(str(psk->body, "address"), "0.0.0.0");
+	assert_string_equal(str(psk->body, "mask"), "0.0.0.0");
+	assert_non_null(gcm = find_obj(&r, IOS_TRANSFORM_SET, 0));
+	assert_string_equal(str(gcm->body, "name"), "GCM");
+	assert_string_equal(str(gcm->body, "esp"), "esp-gcm-256");
+	assert_true(json_is_null(json_object_get(gcm->body, "auth")));
+	assert_string_equal(str(gcm->body, "mode"), "transport");
+	assert_non_null(cbc = find_obj(&r, IOS_TRANSFORM_SET, 1));
+	assert_string_equal(str(cbc->body, "esp"), "esp-aes-256");
+	assert_string_equal(str(cbc->body, "auth"), "esp-sha-hmac");
+	assert_string_equal(str(cbc->body, "mode"), "tunnel");
+	assert_non_null(map = find_obj(&r, IOS_CRYPTO_MAP, 0));
+	m = map->body;
+	assert_string_equal(str(m, "name"), "VPN-10");
+	assert_int_equal(integer(m, "sequence"), 10);
+	/* "default" puts a peer first; the others keep their order */
+	assert_int_equal(json_array_size(json_object_get(m, "peers")), 3);
+	assert_string_equal(json_string_value(json_array_get(json_object_get(m, "peers"), 0)),
+			    "gw.example.net");
+	assert_string_equal(json_string_value(json_array_get(json_object_get(m, "peers"), 2)),
+			    "192.0.2.2");
+	/* references in the order of set transform-set, to objects sent earlier */
+	assert_int_equal(map->n_refs, 2);
+	assert_ptr_equal(&r.objs[map->refs[0]], cbc);
+	assert_ptr_equal(&r.objs[map->refs[1]], gcm);
+	assert_string_equal(str(json_array_get(json_object_get(m, "transformSets"), 0), "name"),
+			    "CBC");
+	assert_null(json_object_get(json_array_get(json_object_get(m, "transformSets"), 0),
+				    "id"));	/* known once the agent created it */
+	assert_string_equal(str(m, "pfs"), "group19");
+	assert_int_equal(integer(m, "lifetimeSeconds"), 3600);
+	assert_int_equal(integer(m, "lifetimeKilobytes"), 100000);
+	/* dependency order: settings, policies, keys, transform sets, maps */
+	for (size_t i = 1; i < r.n_objs; i++)
+		assert_true(r.objs[i - 1].kind <= r.objs[i].kind);
+	assert_ptr_equal(map, &r.objs[r.n_objs - 1]);
+	ios_result_free(&r);
+}
+
+/* ---- access lists: wildcards to CIDR ------------------------------------- */
+
+static void
+test_wildcard_to_cidr(void **state)
+{
+	static const struct { const char *acl, *src, *dst; } cases[] = {
+		{ "10.0.0.0 0.255.255.255 any", "10.0.0.0/8", "0.0.0.0/0" },
+		{ "host 192.168.1.1 172.16.4.0 0.0.3.255", "192.168.1.1/32", "172.16.4.0/22" },
+		{ "0.0.0.0 255.255.255.255 10.9.0.0 0.0.255.255 log", "0.0.0.0/0", "10.9.0.0/16" },
+		{ "192.0.2.128 0.0.0.127 host 198.51.100.7", "192.0.2.128/25", "198.51.100.7/32" },
+		{ "10.1.2.3 0.0.0.0 any", "10.1.2.3/32", "0.0.0.0/0" },
+	};
+	char text[512];
+
+	for (size_t i = 0; i < ARRAY_LEN(cases); i++) {
+		struct ios_result r;
+		const struct ios_object *map;
+		json_t *line;
+
+		snprintf(text, sizeof(text), "crypto ipsec transform-set T esp-gcm\n"
+			 "crypto map M 1 ipsec-isakmp\n set peer 192.0.2.1\n set transform-set T\n"
+			 " match address 101\naccess-list 101 permit ip %s\n", cases[i].acl);
+		run(text, &r);
+		if (r.n_errors != 0)
+			dump(&r);
+		assert_int_equal(r.n_errors, 0);
+		assert_non_null(map = find_obj(&r, IOS_CRYPTO_MAP, 0));
+		line = json_array_get(json_object_get(map->body, "matchAddress"), 0);
+		assert_string_equal(str(line, "action"), "permit");
+		assert_string_equal(str(line, "protocol"), "ip");
+		assert_string_equal(str(line, "source"), cases[i].src);
+		assert_string_equal(str(line, "destination"), cases[i].dst);
+		ios_result_free(&r);
+	}
+}
+
+static const char map_head[] =
+	"crypto ipsec transform-set T esp-aes esp-sha256-hmac\n"	/* 1 */
+	"crypto map M 1 ipsec-isakmp\n"					/* 2 */
+	" set peer 192.0.2.1\n"						/* 3 */
+	" set transform-set T\n"					/* 4 */
+	" match address 120\n";						/* 5 */
+
+/* One access-list line (line 6) that a crypto map cannot take. */
+static void
+acl_refused(const char *acl, const char *want)
+{
+	char text[512];
+	struct ios_result r;
+
+	snprintf(text, sizeof(text), "%saccess-list 120 %s\n", map_head, acl);
+	run(text, &r);
+	assert_diag(&r, 6, IOS_ERROR, want);
+	assert_int_equal(count_kind(&r, IOS_CRYPTO_MAP), 0);
+	assert_diag(&r, 2, IOS_NOTE, "crypto map M 1 is not translated");
+	ios_result_free(&r);
+}
+
+static void
+test_acl_refusals(void **state)
+{
+	acl_refused("permit ip 10.0.0.0 0.0.255.0 any", "0.0.255.0: the wildcard is not contiguous");
+	acl_refused("permit ip any 10.0.0.0 255.0.0.255", "not contiguous");
+	acl_refused("permit ip 10.1.1.5 0.0.0.255 any", "did you mean 10.1.1.0 0.0.0.255?");
+	acl_refused("deny ip 10.0.0.0 0.0.0.255 any", "deny lines are not supported");
+	acl_refused("permit gre host 20.1.1.1 host 20.1.1.2", "protocol gre is not supported");
+	acl_refused("permit tcp any any eq 443", "protocol tcp is not supported");
+	acl_refused("permit ip any", "expected any, host A.B.C.D or A.B.C.D WILDCARD");
+	acl_refused("permit ip any any eq 22", "unexpected eq after the destination");
+	acl_refused("permit ip host 300.1.1.1 any", "host 300.1.1.1: not an IPv4 address");
+}
+
+/* An access list no crypto map uses is not crypto configuration. */
+static void
+test_unused_acl_is_a_note(void **state)
+{
+	struct ios_result r;
+
+	run("access-list 101 deny ip 10.2.2.0 0.0.0.255 10.2.1.0 0.0.0.255\n"
+	    "access-list 101 permit tcp any any\n", &r);
+	assert_int_equal(r.n_errors, 0);
+	assert_diag(&r, 1, IOS_NOTE, "access list 101 is not used by a crypto map: skipped");
+	assert_int_equal(r.n_diags, 1);
+	ios_result_free(&r);
+}
+
+static void
+test_map_references(void **state)
+{
+	struct ios_result r;
+
+	/* undefined transform set and access list: errors at the referring lines */
+	run("crypto map M 1 ipsec-isakmp\n set peer 192.0.2.1\n set transform-set NOPE\n"
+	    " match address 199\n", &r);
+	assert_diag(&r, 3, IOS_ERROR, "transform set NOPE is not defined in this file");
+	assert_diag(&r, 4, IOS_ERROR, "access list 199 is not defined in this file");
+	assert_int_equal(r.n_errors, 2);
+	assert_int_equal(r.n_objs, 0);
+	ios_result_free(&r);
+
+	/* a standard list cannot select traffic for a crypto map */
+	run("crypto ipsec transform-set T esp-gcm\ncrypto map M 1\n set peer 192.0.2.1\n"
+	    " set transform-set T\n match address 10\naccess-list 10 permit 10.0.0.0 0.0.0.255\n",
+	    &r);
+	assert_diag(&r, 5, IOS_ERROR, "access list 10 is not an extended list");
+	ios_result_free(&r);
+
+	/* what an entry needs */
+	run("crypto map M 7 ipsec-isakmp\n set pfs group14\n", &r);
+	assert_diag(&r, 1, IOS_ERROR, "crypto map M 7 has no set peer");
+	assert_diag(&r, 1, IOS_ERROR, "crypto map M 7 has no set transform-set");
+	assert_diag(&r, 1, IOS_ERROR, "crypto map M 7 has no match address");
+	ios_result_free(&r);
+
+	/* a named extended list, referenced before it is defined */
+	run("crypto ipsec transform-set T esp-gcm\ncrypto map M 1\n set peer 192.0.2.1\n"
+	    " set transform-set T\n match address PROTECT\nip access-list extended PROTECT\n"
+	    " remark site B\n 10 permit ip 10.1.0.0 0.0.255.255 10.2.0.0 0.0.255.255\n"
+	    " 20 permit ip host 10.1.9.9 any\n", &r);
+	assert_int_equal(r.n_errors, 0);
+	assert_int_equal(json_array_size(json_object_get(find_obj(&r, IOS_CRYPTO_MAP, 0)->body,
+							 "matchAddress")), 2);
+	ios_result_free(&r);
+}
+
+/* ---- refusals: each message at its line ---------------------------------- */
+
+static const char policy_ok[] =
+	"crypto isakmp policy 10\n"		/* 1 */
+	" encryption aes\n"			/* 2 */
+	" hash sha\n"				/* 3 */
+	" authentication pre-share\n"		/* 4 */
+	" group 14\n"				/* 5 */
+	" lifetime 3600\n";			/* 6 */
+
+/* policy_ok with line `line` replaced by `with`. */
+static void
+policy_refused(int line, const char *with, const char *want)
+{
+	char text[512] = "";
+	const char *s = policy_ok;
+	struct ios_result r;
+
+	for (int n = 1; *s; n++) {
+		const char *nl = strchr(s, '\n');
+
+		if (n == line)
+			snprintf(text + strlen(text), sizeof(text) - strlen(text), " %s\n", with);
+		else
+			snprintf(text + strlen(text), sizeof(text) - strlen(text), "%.*s",
+				 (int)(nl - s + 1), s);
+		s = nl + 1;
+	}
+	run(text, &r);
+	assert_diag(&r, (unsigned)line, IOS_ERROR, want);
+	assert_int_equal(r.n_errors, 1);
+	assert_int_equal(count_kind(&r, IOS_IKE_POLICY), 0);
+	ios_result_free(&r);
+}
+
+static void
+test_policy_refusals(void **state)
+{
+	struct ios_result r;
+
+	run(policy_ok, &r);
+	assert_int_equal(r.n_errors, 0);
+	assert_int_equal(count_kind(&r, IOS_IKE_POLICY), 1);
+	ios_result_free(&r);
+	policy_refused(2, "encryption des", "encryption des: DES is insecure and not supported; "
+		       "use encryption aes");
+	policy_refused(2, "encryption 3des", "3DES is insecure and not supported");
+	policy_refused(2, "encryption aes 192", "AES-192 is not supported");
+	policy_refused(3, "hash md5", "hash md5: MD5 is insecure and not supported; use hash "
+		       "sha256");
+	policy_refused(4, "authentication rsa-sig", "authentication rsa-sig: not supported "
+		       "(pre-shared keys only)");
+	policy_refused(4, "authentication rsa-encr", "pre-shared keys only");
+	policy_refused(5, "group 1", "group 1: DH group 1 (768-bit MODP) is insecure");
+	policy_refused(5, "group 5", "group 5: DH group 5 (1536-bit MODP) is too weak");
+	policy_refused(5, "group 24", "group 24: not supported");
+	policy_refused(6, "lifetime 30", "the IKE SA lifetime is 60-86400 seconds");
+	policy_refused(6, "version 2", "version 2: not supported in crypto isakmp policy");
+}
+
+/* What IOS does when a line is left out: honoured, or refused at the
+ * policy's line naming the default. */
+static void
+test_policy_defaults(void **state)
+{
+	struct ios_result r;
+	const struct ios_object *pol;
+
+	run("crypto isakmp policy 3\n", &r);
+	assert_diag(&r, 1, IOS_ERROR, "no encryption line: IOS's default is DES, which is "
+		    "insecure and not supported; add encryption aes");
+	assert_diag(&r, 1, IOS_ERROR, "no authentication line: IOS's default is rsa-sig");
+	assert_diag(&r, 1, IOS_ERROR, "no group line: IOS's default is group 1");
+	assert_int_equal(r.n_errors, 3);
+	ios_result_free(&r);
+
+	run("crypto isakmp policy 3\n encryption aes 256\n authentication pre-share\n group 2\n",
+	    &r);
+	assert_int_equal(r.n_errors, 0);
+	assert_diag(&r, 1, IOS_NOTE, "no hash line: IOS's default sha");
+	assert_diag(&r, 4, IOS_NOTE, "group 2: accepted because it is set explicitly");
+	assert_non_null(pol = find_obj(&r, IOS_IKE_POLICY, 0));
+	assert_string_equal(str(pol->body, "hash"), "sha");
+	assert_int_equal(integer(pol->body, "group"), 2);
+	assert_int_equal(integer(pol->body, "lifetimeSeconds"), 86400);
+	ios_result_free(&r);
+}
+
+/* The error text must give at line, holding want. */
+static void
+refused(const char *text, unsigned line, const char *want)
+{
+	struct ios_result r;
+
+	run(text, &r);
+	assert_diag(&r, line, IOS_ERROR, want);
+	ios_result_free(&r);
+}
+
+static void
+test_transform_refusals(void **state)
+{
+	refused("crypto ipsec transform-set T esp-des esp-sha-hmac\n", 1,
+		"esp-des: DES is insecure and not supported; use esp-aes");
+	refused("crypto ipsec transform-set T esp-3des esp-sha-hmac\n", 1,
+		"esp-3des: 3DES is insecure");
+	refused("crypto ipsec transform-set T esp-aes esp-md5-hmac\n", 1,
+		"esp-md5-hmac: MD5 is insecure and not supported; use esp-sha256-hmac");
+	refused("crypto ipsec transform-set T esp-null esp-sha-hmac\n", 1,
+		"esp-null: ESP without encryption is not supported");
+	refused("crypto ipsec transform-set T ah-sha-hmac esp-aes esp-sha-hmac\n", 1,
+		"ah-sha-hmac: AH is not supported");
+	refused("crypto ipsec transform-set T esp-aes 192 esp-sha-hmac\n", 1,
+		"esp-aes 192: AES-192 is not supported");
+	refused("crypto ipsec transform-set T esp-gcm esp-sha-hmac\n", 1,
+		"esp-gcm authenticates by itself; drop esp-sha-hmac");
+	refused("crypto ipsec transform-set T esp-aes 256\n", 1,
+		"esp-aes needs an authentication transform");
+	refused("crypto ipsec transform-set T esp-sha-hmac\n", 1, "has no encryption transform");
+	refused("crypto ipsec transform-set T esp-gcm\n mode tunnel\n mode bogus\n", 3,
+		"not supported in a transform set");
+}
+
+static void
+test_crypto_refusals(void **state)
+{
+	refused("crypto dynamic-map dynmap 10\n set transform-set T\n", 1,
+		"crypto dynamic-map: not supported");
+	refused("crypto isakmp client configuration address-pool local pool\n", 1,
+		"mode config (client configuration) is not supported");
+	refused("crypto map intmap client configuration address respond\n", 1,
+		"mode config and XAUTH (client configuration) are not supported");
+	refused("crypto map intmap 10 ipsec-isakmp dynamic dynmap\n", 1,
+		"dynamic crypto maps are not supported");
+	refused("crypto map M 10 ipsec-manual\n", 1, "not supported (crypto map NAME SEQ "
+		"ipsec-isakmp only)");
+	refused("crypto key pubkey-chain rsa\n named-key x\n", 1, "RSA keys are not supported");
+	refused("crypto pki trustpoint TP\n enrollment terminal\n", 1,
+		"certificates are not supported");
+	refused("crypto ikev2 proposal P\n", 1, "IKEv2");
+	refused("crypto isakmp identity dn\n", 1, "identity dn: needs certificates");
+	refused("crypto isakmp keepalive 5\n", 1, "the keepalive is 10-3600 seconds");
+	refused("crypto isakmp keepalive 10 90 periodic\n", 1, "the retry interval is 2-60");
+	refused("crypto isakmp keepalive 10 2 sometimes\n", 1, "unexpected sometimes");
+	refused("crypto isakmp key 6 AbCdEf address 10.0.0.1\n", 1,
+		"an encrypted key cannot be imported");
+	refused("crypto isakmp key k hostname peer.example.com\n", 1,
+		"keys by host name are not supported");
+	refused("crypto isakmp key k address 10.0.0.1 255.0.255.0\n", 1,
+		"the mask is not contiguous");
+	refused("crypto isakmp key k address 10.2.80.209 255.255.255.0\n", 1,
+		"has bits outside the mask; IOS would match 10.2.80.0/24");
+	refused("crypto isakmp key k address 0.0.0.0 255.255.255.0\n", 1, "matches no peer");
+	refused("crypto map M 1 ipsec-isakmp\n set pfs group2\n", 2,
+		"set pfs group2: DH group2 is too weak");
+	refused("crypto map M 1 ipsec-isakmp\n set pfs group5\n", 2, "group5 is too weak");
+	refused("crypto map M 1 ipsec-isakmp\n set pfs\n", 2,
+		"set pfs: without a group IOS uses group 1");
+	refused("crypto map M 1 ipsec-isakmp\n set peer 224.0.0.5\n", 2,
+		"not a unicast IPv4 address or a host name");
+	refused("crypto map M 1 ipsec-isakmp\n set peer 192.0.2.1\n set peer 192.0.2.1\n", 3,
+		"listed already");
+	refused("crypto map M 1 ipsec-isakmp\n set security-association lifetime seconds 60\n",
+		2, "lifetime seconds 120-86400");
+	refused("crypto map M 1 ipsec-isakmp\n set security-association replay disable\n", 2,
+		"not supported in a crypto map entry");
+	refused("crypto map M 1 ipsec-isakmp\n set peer 192.0.2.1 dynamic\n", 2,
+		"expected set peer ADDRESS|HOSTNAME [default]");
+	refused("crypto gdoi group G\n", 1, "crypto gdoi group: not supported");
+}
+
+/* A pre-shared key is never in a message nor in what --dry-run prints. */
+static void
+test_key_never_shown(void **state)
+{
+	static const char *const lines[] = {
+		"crypto isakmp key Sekr1tKey99 address 10.2.80.209 255.255.255.0\n",
+		"crypto isakmp key Sekr1tKey99 address 10.0.0.1 junk\n",
+		"crypto isakmp key Sekr1tKey99 hostname x.example\n",
+		"crypto isakmp key 6 Sekr1tKey99 address 10.0.0.1\n",
+		"crypto isakmp key Sekr1tKey99 address 10.0.0.1\ncrypto isakmp key Sekr1tKey99 "
+		"address 10.0.0.1\n",
+	};
+
+	for (size_t i = 0; i < ARRAY_LEN(lines); i++) {
+		struct ios_result r;
+		struct strbuf sb;
+
+		run(lines[i], &r);
+		assert_true(r.n_diags > 0);
+		render(&r, &sb);
+		if (strstr(sb.data, "Sekr1tKey99") != NULL)
+			fail_msg("the key is shown for %s:\n%s", lines[i], sb.data);
+		strbuf_free(&sb);
+		ios_result_free(&r);
+	}
+}
+
+/* ---- reading: skipped blocks, sub-modes, CRLF ---------------------------- */
+
+static void
+test_skipped_blocks(void **state)
+{
+	struct ios_result r;
+
+	run("hostname gw\n"			/* 1 */
+	    "!\n"
+	    "interface GigabitEthernet0/1\n"	/* 3 */
+	    " ip address 192.0.2.2 255.255.255.0\n"
+	    " no shutdown\n"
+	    " crypto map M\n"
+	    "!\n"
+	    "ip route 0.0.0.0 0.0.0.0 192.0.2.1\n"	/* 8 */
+	    "crypto isakmp keepalive 10\n"	/* 9 */
+	    "router ospf 1\n"			/* 10 */
+	    "network 10.0.0.0 0.0.0.255 area 0\n"	/* unindented sub-line */
+	    "\n"
+	    "! a comment\n", &r);
+	assert_int_equal(r.n_errors, 0);
+	assert_int_equal(r.n_diags, 2);	/* one note per run, none per sub-line */
+	assert_diag(&r, 1, IOS_NOTE, "lines 1-8 skipped, not crypto configuration: hostname, "
+		    "interface GigabitEthernet0/1, ip route");
+	assert_diag(&r, 10, IOS_NOTE, "lines 10-11 skipped, not crypto configuration: router "
+		    "ospf");
+	assert_int_equal(count_kind(&r, IOS_DPD), 1);
+	ios_result_free(&r);
+}
+
+/* Documents lose the indentation: known sub-commands still belong to the
+ * mode, anything else goes back to global config. */
+static void
+test_unindented_sub_commands(void **state)
+{
+	struct ios_result r;
+	const struct ios_object *pol;
+
+	run("crypto isakmp policy 1\nencryption aes 256\nhash sha256\nauthentication pre-share\n"
+	    "group 14\ncrypto isakmp keepalive 10 periodic\n", &r);
+	assert_int_equal(r.n_errors, 0);
+	assert_non_null(pol = find_obj(&r, IOS_IKE_POLICY, 0));
+	assert_string_equal(str(pol->body, "encryption"), "aes-256");
+	assert_string_equal(str(find_obj(&r, IOS_DPD, 0)->body, "mode"), "PERIODIC");
+	ios_result_free(&r);
+}
+
+/* The same configuration with LF, CRLF, tabs and trailing blanks gives the
+ * same diagnostics at the same lines. */
+static void
+test_crlf_line_numbers(void **state)
+{
+	static const char lf[] =
+		"crypto isakmp policy 1\n encryption des\n hash sha\n authentication pre-share\n"
+		" group 14\n!\ncrypto ipsec transform-set T esp-aes esp-md5-hmac\n";
+	static const char crlf[] =
+		"crypto isakmp policy 1\r\n\tencryption des\r\n hash sha  \r\n authentication "
+		"pre-share\r\n group 14\t\r\n!\r\ncrypto ipsec transform-set T esp-aes esp-md5-hmac\r\n";
+	struct ios_result a, b;
+	struct strbuf sa, sb;
+
+	run(lf, &a);
+	run(crlf, &b);
+	assert_diag(&b, 2, IOS_ERROR, "encryption des: DES is insecure");
+	assert_diag(&b, 7, IOS_ERROR, "esp-md5-hmac: MD5 is insecure");
+	assert_int_equal(b.n_errors, 2);
+	render(&a, &sa);
+	render(&b, &sb);
+	assert_string_equal(sa.data, sb.data);
+	strbuf_free(&sa);
+	strbuf_free(&sb);
+	ios_result_free(&a);
+	ios_result_free(&b);
+}
+
+/* ---- bounds: never crash, never grow without a cap ----------------------- */
+
+static void
+test_bounds(void **state)
+{
+	struct ios_result r;
+	struct strbuf sb;
+	char *big = xmalloc(IOS_LINE_MAX + 64);
+	static const char bin[] = "crypto map \x01\xff\x80 1\n\x00\x00 set peer \x7f\n";
+	static const char nuls[] = "hostname a\n\0\0\0\nhostname b\n";
+
+	/* a crypto line longer than the cap is refused, not cut */
+	snprintf(big, IOS_LINE_MAX + 64, "crypto isakmp key %0*d address 10.0.0.1\n",
+		 IOS_LINE_MAX, 7);
+	run(big, &r);
+	assert_diag(&r, 1, IOS_ERROR, "longer than 1024 characters");
+	assert_int_equal(r.n_objs, 0);
+	ios_result_free(&r);
+	free(big);
+
+	/* errors beyond the cap are counted, then reading stops */
+	strbuf_init(&sb, 1 << 20);
+	for (int i = 0; i < IOS_DIAGS_MAX + 50; i++)
+		strbuf_puts(&sb, "crypto isakmp identity dn\n");
+	run(sb.data, &r);
+	assert_int_equal(r.n_diags, IOS_DIAGS_MAX + 1);
+	assert_diag(&r, IOS_DIAGS_MAX + 1, IOS_ERROR, "the rest of the file is not read");
+	assert_true(r.n_errors > IOS_DIAGS_MAX);
+	ios_result_free(&r);
+	strbuf_free(&sb);
+
+	/* control and non-ASCII bytes in a crypto line are refused with the column */
+	ios_import(bin, sizeof(bin) - 1, "t.cfg", &r);
+	assert_diag(&r, 1, IOS_ERROR, "column 12: not a printable ASCII character");
+	ios_result_free(&r);
+
+	/* a line of NUL bytes is blank (it once looped in the skipped-lines note) */
+	ios_import(nuls, sizeof(nuls) - 1, "t.cfg", &r);
+	assert_int_equal(r.n_diags, 1);
+	assert_diag(&r, 1, IOS_NOTE, "lines 1-3 skipped, not crypto configuration: hostname");
+	ios_result_free(&r);
+
+	/* over the size cap: nothing read */
+	ios_import("", (size_t)IOS_TEXT_MAX + 1, "t.cfg", &r);
+	assert_diag(&r, 0, IOS_ERROR, "larger than");
+	assert_int_equal(r.n_objs, 0);
+	ios_result_free(&r);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_golden_site_a),
+		cmocka_unit_test(test_golden_dpd_periodic),
+		cmocka_unit_test(test_golden_ipsec_gre_rsa),
+		cmocka_unit_test(test_golden_vpnclient),
+		cmocka_unit_test(test_translation_fields),
+		cmocka_unit_test(test_wildcard_to_cidr),
+		cmocka_unit_test(test_acl_refusals),
+		cmocka_unit_test(test_unused_acl_is_a_note),
+		cmocka_unit_test(test_map_references),
+		cmocka_unit_test(test_policy_refusals),
+		cmocka_unit_test(test_policy_defaults),
+		cmocka_unit_test(test_transform_refusals),
+		cmocka_unit_test(test_crypto_refusals),
+		cmocka_unit_test(test_key_never_shown),
+		cmocka_unit_test(test_skipped_blocks),
+		cmocka_unit_test(test_unindented_sub_commands),
+		cmocka_unit_test(test_crlf_line_numbers),
+		cmocka_unit_test(test_bounds),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,439 @@
+/*
+ * vpnctl's show crypto renderers (agent/cli/show_crypto.c) on fixed API
+ * answers (tests/golden/show/input.json: two maps, one peer DOWN, a
+ * UDP-encapsulated tunnel-mode SA and a transport-mode one), compared
+ * exactly with tests/golden/show/NAME.txt. UPDATE_GOLDEN=1 rewrites a golden
+ * file from the output (and still fails, so it is reviewed before use).
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+#include <jansson.h>
+
+#include "cli/vpnctl.h"
+#include "core/util.h"
+
+#define GOLDEN_DIR "tests/golden/show/"
+#define GOLDEN_MAX (1024 * 1024)
+
+static json_t *input;	/* the API answers: ikesas, ipsecsas, tunnels, ... */
+
+static json_t *
+view(const char *name)
+{
+	json_t *v = json_object_get(input, name);
+
+	assert_non_null(v);
+	return v;
+}
+
+/* ---- capturing a renderer's text ---------------------------------------- */
+
+struct capture {
+	FILE  *f;
+	char  *text;
+	size_t len;
+};
+
+static FILE *
+capture_begin(struct capture *c)
+{
+	memset(c, 0, sizeof(*c));
+	c->f = open_memstream(&c->text, &c->len);
+	assert_non_null(c->f);
+	return c->f;
+}
+
+static char *
+capture_end(struct capture *c)
+{
+	assert_int_equal(fclose(c->f), 0);
+	return c->text;
+}
+
+/* The first line where got and want differ, for a readable failure. */
+static void
+report_difference(const char *name, const char *got, const char *want)
+{
+	int line = 1;
+	const char *g = got, *w = want;
+
+	while (*g && *g == *w) {
+		if (*g == '\n')
+			line++;
+		g++, w++;
+	}
+	while (g > got && g[-1] != '\n')
+		g--, w--;
+	print_error("%s differs at line %d:\n got: %.*s\nwant: %.*s\n--- whole output ---\n%s",
+		    name, line, (int)strcspn(g, "\n"), g, (int)strcspn(w, "\n"), w, got);
+}
+
+static void
+assert_golden(const char *name, const char *got)
+{
+	char path[256], *want = NULL;
+	size_t len = 0;
+
+	snprintf(path, sizeof(path), GOLDEN_DIR "%s.txt", name);
+	if (getenv("UPDATE_GOLDEN") != NULL) {
+		FILE *f = fopen(path, "w");
+
+		assert_non_null(f);
+		fputs(got, f);
+		fclose(f);
+		fail_msg("%s rewritten: review it, then run again without UPDATE_GOLDEN", path);
+	}
+	if (file_read_all(path, GOLDEN_MAX, &want, &len) == -1)
+		fail_msg("cannot read %s (run from the repository root)", path);
+	if (strcmp(got, want) != 0) {
+		report_difference(path, got, want);
+		free(want);
+		fail();
+	}
+	free(want);
+}
+
+static json_t *
+parse(const char *text)
+{
+	json_error_t err;
+	json_t *j = json_loads(text, 0, &err);
+
+	if (j == NULL)
+		fail_msg("bad test JSON: %s", err.text);
+	return j;
+}
+
+/* ---- show crypto isakmp sa [detail] ------------------------------------- */
+
+static void
+isakmp_sa(void **state)
+{
+	struct capture c;
+
+	show_isakmp_sa(capture_begin(&c), view("ikesas"), 0);
+	assert_golden("isakmp-sa", capture_end(&c));
+	free(c.text);
+}
+
+static void
+isakmp_sa_detail(void **state)
+{
+	struct capture c;
+
+	show_isakmp_sa(capture_begin(&c), view("ikesas"), 1);
+	assert_golden("isakmp-sa-detail", capture_end(&c));
+	free(c.text);
+}
+
+/* Every IOS state the engine reports has its status; an SA being deleted
+ * is not shown as ACTIVE; a value the agent left out prints as "-". */
+static void
+isakmp_sa_states_and_missing_values(void **state)
+{
+	json_t *sas = parse("{\"items\": ["
+			    "{\"dst\": \"192.0.2.7\", \"src\": \"192.0.2.1\", \"state\": \"MM_KEY_EXCH\"},"
+			    "{\"dst\": \"192.0.2.8\", \"src\": \"192.0.2.1\", \"state\": \"MM_NO_STATE\"},"
+			    "{\"dst\": \"192.0.2.9\"}]}");
+	struct capture c;
+	char *text;
+
+	show_isakmp_sa(capture_begin(&c), sas, 0);
+	text = capture_end(&c);
+	assert_non_null(strstr(text, "192.0.2.7       192.0.2.1       MM_KEY_EXCH          - ACTIVE\n"));
+	assert_non_null(strstr(text, "192.0.2.8       192.0.2.1       MM_NO_STATE          - DELETED\n"));
+	assert_non_null(strstr(text, "192.0.2.9       -               -                    - -\n"));
+	free(text);
+
+	show_isakmp_sa(capture_begin(&c), sas, 1);
+	text = capture_end(&c);
+	/* no lifetime while negotiating, no group, no capabilities: "-" or blank */
+	assert_non_null(strstr(text, "\n-     192.0.2.1       192.0.2.7              ACTIVE  -       "
+				"-      -    -  -        \n"));
+	free(text);
+	json_decref(sas);
+}
+
+static void
+isakmp_sa_empty(void **state)
+{
+	json_t *none = parse("{\"items\": []}");
+	struct capture c;
+	char *text;
+
+	show_isakmp_sa(capture_begin(&c), none, 0);
+	text = capture_end(&c);
+	assert_string_equal(text, "IPv4 Crypto ISAKMP SA\n"
+			    "dst             src             state          conn-id status\n"
+			    "\nIPv6 Crypto ISAKMP SA\n\n");
+	free(text);
+	json_decref(none);
+}
+
+/* ---- show crypto ipsec sa [peer A.B.C.D] -------------------------------- */
+
+static void
+ipsec_sa(void **state)
+{
+	struct capture c;
+
+	assert_int_equal(show_ipsec_sa(capture_begin(&c), view("ipsecsas"), view("ikesas"), NULL),
+			 2);
+	assert_golden("ipsec-sa", capture_end(&c));
+	free(c.text);
+}
+
+static void
+ipsec_sa_peer(void **state)
+{
+	struct capture c;
+	char *text;
+
+	assert_int_equal(show_ipsec_sa(capture_begin(&c), view("ipsecsas"), view("ikesas"),
+				       "203.0.113.5"), 1);
+	text = capture_end(&c);
+	assert_golden("ipsec-sa-peer", text);
+	assert_null(strstr(text, "192.0.2.2"));
+	free(text);
+}
+
+static void
+ipsec_sa_unknown_peer(void **state)
+{
+	struct capture c;
+	char *text;
+
+	assert_int_equal(show_ipsec_sa(capture_begin(&c), view("ipsecsas"), view("ikesas"),
+				       "198.51.100.2"), 0);
+	text = capture_end(&c);
+	assert_string_equal(text, "No IPsec SAs with peer 198.51.100.2.\n");
+	free(text);
+}
+
+/* Without an IKE SA the local endpoint is unknown: "-", never guessed;
+ * the volume lifetime left counts the larger direction. */
+static void
+ipsec_sa_without_ike_sa(void **state)
+{
+	json_t *sas = parse("{\"items\": [{\"peer\": \"192.0.2.2\", \"interface\": \"tun7\","
+			    "\"inboundSpi\": \"0x00000101\", \"outboundSpi\": \"0x00000202\","
+			    "\"lifetimeKilobytes\": 10, \"bytesEncaps\": 1024, \"bytesDecaps\": 4097,"
+			    "\"lifetimeLeftSeconds\": -3}]}");
+	json_t *none = parse("{\"items\": []}");
+	struct capture c;
+	char *text;
+
+	assert_int_equal(show_ipsec_sa(capture_begin(&c), sas, none, NULL), 1);
+	text = capture_end(&c);
+	assert_non_null(strstr(text, "\ninterface: tun7\n    Crypto map tag: -, local addr -\n"));
+	assert_non_null(strstr(text, "local crypto endpt.: -, remote crypto endpt.: 192.0.2.2\n"));
+	assert_non_null(strstr(text, "current outbound spi: 0x00000202(514)\n"));
+	assert_non_null(strstr(text, "spi: 0x00000101(257)\n"));
+	assert_non_null(strstr(text, "#pkts encaps: -, #pkts encrypt: -, #pkts digest: -\n"));
+	assert_non_null(strstr(text, "(k/sec): (5/0)\n"));	/* 10 KB - 4097 B; expired */
+	free(text);
+	json_decref(sas);
+	json_decref(none);
+}
+
+/* ---- show crypto session ------------------------------------------------ */
+
+static void
+crypto_session(void **state)
+{
+	struct capture c;
+
+	show_crypto_session(capture_begin(&c), view("tunnels"), view("ikesas"), view("ipsecsas"),
+			    view("cryptomaps"));
+	assert_golden("session", capture_end(&c));
+	free(c.text);
+}
+
+static const char *
+session_of(const char *text, const char *peer, char *out, size_t size)
+{
+	char key[64];
+	const char *p, *start, *end;
+
+	snprintf(key, sizeof(key), "Peer: %s port", peer);
+	assert_non_null(p = strstr(text, key));
+	start = p;
+	while (start > text && !(start[-1] == '\n' && strncmp(start, "Interface:", 10) == 0))
+		start--;
+	end = strstr(p, "\n\n");
+	assert_non_null(end);
+	snprintf(out, size, "%.*s", (int)(end - start), start);
+	return out;
+}
+
+/* IOS's session states from the SAs a peer has; a peer with SAs that no
+ * crypto map names is listed too. */
+static void
+crypto_session_states(void **state)
+{
+	json_t *tunnels = parse("{\"items\": ["
+				"{\"cryptoMap\": \"M\", \"sequence\": 1, \"peer\": \"192.0.2.7\"},"
+				"{\"cryptoMap\": \"M\", \"sequence\": 1, \"peer\": \"192.0.2.8\"}]}");
+	json_t *ike = parse("{\"items\": ["
+			    "{\"dst\": \"192.0.2.7\", \"src\": \"192.0.2.1\", \"dstPort\": 500,"
+			    " \"srcPort\": 500, \"state\": \"MM_KEY_EXCH\"},"
+			    "{\"dst\": \"192.0.2.8\", \"src\": \"192.0.2.1\", \"dstPort\": 4500,"
+			    " \"srcPort\": 4500, \"state\": \"QM_IDLE\"}]}");
+	json_t *ipsec = parse("{\"items\": [{\"peer\": \"192.0.2.9\", \"peerPort\": 4500,"
+			      " \"interface\": \"vpn0\", \"localIdent\": \"10.9.0.0/255.255.0.0\","
+			      " \"remoteIdent\": \"10.8.0.0/255.255.0.0\"}]}");
+	json_t *maps = parse("{\"items\": []}");
+	struct capture c;
+	char *text, s[1024];
+
+	show_crypto_session(capture_begin(&c), tunnels, ike, ipsec, maps);
+	text = capture_end(&c);
+	assert_string_equal(session_of(text, "192.0.2.7", s, sizeof(s)),
+			    "Interface: vpn0\nSession status: DOWN-NEGOTIATING\n"
+			    "Peer: 192.0.2.7 port 500\n"
+			    "  IKE SA: local 192.0.2.1/500 remote 192.0.2.7/500 Inactive");
+	assert_string_equal(session_of(text, "192.0.2.8", s, sizeof(s)),
+			    "Interface: vpn0\nSession status: UP-IDLE\nPeer: 192.0.2.8 port 4500\n"
+			    "  IKE SA: local 192.0.2.1/4500 remote 192.0.2.8/4500 Active");
+	assert_string_equal(session_of(text, "192.0.2.9", s, sizeof(s)),
+			    "Interface: vpn0\nSession status: UP-NO-IKE\nPeer: 192.0.2.9 port 4500\n"
+			    "  IPSEC FLOW: permit ip 10.9.0.0/255.255.0.0 10.8.0.0/255.255.0.0\n"
+			    "        Active SAs: 2, origin: crypto map");
+	free(text);
+	json_decref(tunnels);
+	json_decref(ike);
+	json_decref(ipsec);
+	json_decref(maps);
+}
+
+static void
+crypto_session_empty(void **state)
+{
+	json_t *none = parse("{\"items\": []}");
+	struct capture c;
+	char *text;
+
+	show_crypto_session(capture_begin(&c), none, none, none, none);
+	text = capture_end(&c);
+	assert_string_equal(text, "Crypto session current status\n\n");
+	free(text);
+	json_decref(none);
+}
+
+/* ---- show crypto isakmp keepalive --------------------------------------- */
+
+static void
+keepalive(void **state)
+{
+	struct capture c;
+
+	show_isakmp_keepalive(capture_begin(&c), view("dpd"), view("tunnels"));
+	assert_golden("keepalive", capture_end(&c));
+	free(c.text);
+}
+
+static void
+keepalive_modes(void **state)
+{
+	json_t *off = parse("{\"keepaliveSeconds\": 0, \"retrySeconds\": 2, \"retries\": 5,"
+			    " \"mode\": \"ON_DEMAND\"}");
+	json_t *od = parse("{\"keepaliveSeconds\": 30, \"retrySeconds\": 3, \"retries\": 4,"
+			   " \"mode\": \"ON_DEMAND\"}");
+	json_t *none = parse("{\"items\": []}");
+	const char *on_demand = "DPD: keepalive 30 s, retry 3 s, retries 4, mode on-demand "
+		"(crypto isakmp keepalive 30 3 on-demand)\n"
+		"  a peer silent for 30 s is probed, only while there is traffic for it,"
+		" every 3 s; dead after 4 unanswered probes\n";
+	struct capture c;
+	char *text;
+
+	show_isakmp_keepalive(capture_begin(&c), off, none);
+	text = capture_end(&c);
+	assert_true(strncmp(text, "DPD: off (no crypto isakmp keepalive)", 37) == 0);
+	assert_null(strstr(text, "crypto isakmp keepalive 0"));
+	free(text);
+
+	show_isakmp_keepalive(capture_begin(&c), od, none);
+	text = capture_end(&c);
+	assert_true(strncmp(text, on_demand, strlen(on_demand)) == 0);
+	free(text);
+	json_decref(off);
+	json_decref(od);
+	json_decref(none);
+}
+
+/* ---- clear crypto session ----------------------------------------------- */
+
+static void
+cleared(void **state)
+{
+	json_t *one = parse("{\"cleared\": 1}"), *three = parse("{\"cleared\": 3}");
+	json_t *odd = parse("{}");
+	struct capture c;
+	char *text;
+
+	show_cleared(capture_begin(&c), one, "192.0.2.2");
+	text = capture_end(&c);
+	assert_string_equal(text, "1 crypto session cleared with 192.0.2.2\n");
+	free(text);
+	show_cleared(capture_begin(&c), three, NULL);
+	text = capture_end(&c);
+	assert_string_equal(text, "3 crypto sessions cleared\n");
+	free(text);
+	show_cleared(capture_begin(&c), odd, NULL);
+	text = capture_end(&c);
+	assert_string_equal(text, "The agent did not say how many sessions it cleared.\n");
+	free(text);
+	json_decref(one);
+	json_decref(three);
+	json_decref(odd);
+}
+
+static int
+load_input(void **state)
+{
+	json_error_t err;
+
+	input = json_load_file(GOLDEN_DIR "input.json", 0, &err);
+	if (input == NULL)
+		print_error("cannot load " GOLDEN_DIR "input.json (run from the repository "
+			    "root): %s\n", err.text);
+	return input == NULL ? -1 : 0;
+}
+
+static int
+free_input(void **state)
+{
+	json_decref(input);
+	return 0;
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(isakmp_sa),
+		cmocka_unit_test(isakmp_sa_detail),
+		cmocka_unit_test(isakmp_sa_states_and_missing_values),
+		cmocka_unit_test(isakmp_sa_empty),
+		cmocka_unit_test(ipsec_sa),
+		cmocka_unit_test(ipsec_sa_peer),
+		cmocka_unit_test(ipsec_sa_unknown_peer),
+		cmocka_unit_test(ipsec_sa_without_ike_sa),
+		cmocka_unit_test(crypto_session),
+		cmocka_unit_test(crypto_session_states),
+		cmocka_unit_test(crypto_session_empty),
+		cmocka_unit_test(keepalive),
+		cmocka_unit_test(keepalive_modes),
+		cmocka_unit_test(cleared),
+	};
+
+	return cmocka_run_group_tests(tests, load_input, free_input);
+}

@@ -3,7 +3,8 @@
 #   make            build/vpn-agent, build/vpnctl, build/collector-stub
 #   make test       install missing packages, build with ASan+UBSan into
 #                   build/san/ and run unit, fuzz-smoke and integration tests
-#   make run        the demo: certificates, collector-stub, one agent
+#   make run        the demo: two sites in network namespaces, tunnel up,
+#                   metrics at a collector-stub (DEMO=dpd: DPD failover too)
 #   make bench      benchmarks          make fuzz    long libFuzzer runs
 #   make lint       include rules and banned functions
 #
@@ -138,7 +139,7 @@ bench: deps all $(BUILD)/bench/bench_metrics $(BUILD)/bench/bench_ike $(BUILD)/b
 -include bench/bench.mk
 
 run: deps all
-	tools/run-demo.sh
+	BIN=$(BUILD) DEMO="$(DEMO)" tools/demo.py
 
 lint:
 	@tests/lint.sh

@@ -297,10 +297,11 @@ def agent_gateways(env, topo, a, b, args, esp):
     nsagent.BIN_DIR = os.path.abspath(args.bin_dir)	# the binaries under test
     try:
         # The driver's TUN device names its roles; the agent creates its own.
-        ga = env.add(NsAgent(env, topo, a, "192.0.2.1", name="agent-a",
-                             extra=["--tun-name", "vpn0"]))
-        gb = env.add(NsAgent(env, topo, b, "192.0.2.2", name="agent-b",
-                             extra=["--tun-name", "vpn0"]))
+        # DP_WORKERS=N: the agents' --dp-workers (default: one per CPU)
+        workers = os.environ.get("DP_WORKERS")
+        extra = ["--tun-name", "vpn0"] + (["--dp-workers", workers] if workers else [])
+        ga = env.add(NsAgent(env, topo, a, "192.0.2.1", name="agent-a", extra=extra))
+        gb = env.add(NsAgent(env, topo, b, "192.0.2.2", name="agent-b", extra=extra))
     finally:
         nsagent.BIN_DIR = old_bin
     psk = "throughput-bench-psk-0123456789"
@@ -317,7 +318,7 @@ def agent_gateways(env, topo, a, b, args, esp):
     return Gateways(pids=[("agent-a", ga.proc.pid), ("agent-b", gb.proc.pid)],
                     tun={a: "vpn0", b: "vpn0"},
                     desc="vpn-agent, ESP %s in UDP 4500, a worker per CPU (%d), multi-queue TUN, "
-                    "SO_REUSEPORT steered by SPI, sendmmsg/recvmmsg" % (esp, os.cpu_count() or 1))
+                    "SO_REUSEPORT steered by SPI, sendmmsg/recvmmsg" % (esp, int(workers or os.cpu_count() or 1)))
 
 
 class Unsupported(Exception):

@@ -31,5 +31,6 @@ echo "== DPD at scale (periodic, keepalive 10 s, simulated clock)"
 "$B/bench/bench_dpd"
 echo
 echo "== (c) two agents, (d) two strongSwan kernel-libipsec charons, (e) a no-crypto"
-echo "   TUN<->UDP relay: the same two-site topology, iperf3 through it (root)"
-BIN_DIR=$B python3 bench/throughput.py --time 5 --bin-dir "$B" relay agent strongswan
+echo "   TUN<->UDP relay (plain, and with UDP GSO/GRO as the agent uses): the same two-site"
+echo "   topology, iperf3 through it (root)"
+BIN_DIR=$B python3 bench/throughput.py --time 5 --bin-dir "$B" relay relay-gso agent strongswan

@@ -318,7 +318,8 @@ def agent_gateways(env, topo, a, b, args, esp):
     return Gateways(pids=[("agent-a", ga.proc.pid), ("agent-b", gb.proc.pid)],
                     tun={a: "vpn0", b: "vpn0"},
                     desc="vpn-agent, ESP %s in UDP 4500, a worker per CPU (%d), multi-queue TUN, "
-                    "SO_REUSEPORT steered by SPI, sendmmsg/recvmmsg" % (esp, int(workers or os.cpu_count() or 1)))
+                    "SO_REUSEPORT steered by SPI, UDP GSO/GRO trains, TUN one read/write per packet"
+                    % (esp, int(workers or os.cpu_count() or 1)))
 
 
 class Unsupported(Exception):

@@ -7,7 +7,9 @@
  * Locks: dp->lock (rwlock, writers first) guards the pair list, the SAD's
  * membership and the peers' retired counters; a worker holds it for reading
  * over one batch, the loop for writing to change pairs or read counters.
- * Each SA has its own mutex inside esp_output/esp_input. What workers share
+ * Each SA has its own mutex inside esp_output/esp_input, and each pair an
+ * out_lock a worker holds over a batch, so that one SA's datagrams leave in
+ * sequence order (hold_pair). What workers share
  * beyond that (a pair's volume bytes and flags, a peer's signal times and
  * NAT port) is atomic.
  */
@@ -23,6 +25,7 @@
 #include <net/if.h>
 #include <net/route.h>
 #include <netinet/in.h>
+#include <netinet/udp.h>
 #include <poll.h>
 #include <pthread.h>
 #include <stdlib.h>
@@ -36,7 +39,18 @@
 
 #define DP_BATCH   64	/* packets per readiness event and lock hold */
 #define DP_SLOT    2048	/* one ESP-in-UDP datagram out (MTU 1400 + ESP) */
-#define DP_RX_SLOT 4096	/* one datagram in; longer ones are malformed */
+#define DP_RX_SLOT 4096	/* one datagram in without GRO; longer ones are malformed */
+#define DP_RX_GRO  65536	/* one GRO train in */
+#define DP_RX_TRAINS 16	/* GRO trains per receive call */
+#define DP_GSO_SEGS  64	/* datagrams per UDP GSO send (the kernel's old cap) */
+#define DP_GSO_BYTES 65000	/* and bytes, under the UDP datagram limit */
+
+#ifndef UDP_SEGMENT
+#define UDP_SEGMENT 103		/* linux/udp.h, Linux 4.18 */
+#endif
+#ifndef UDP_GRO
+#define UDP_GRO 104		/* Linux 5.0 */
+#endif
 #define DP_NOTES   1024	/* notes waiting for the loop; more are dropped */
 #define DP_SOCKBUF (4 * 1024 * 1024)
 
@@ -52,6 +66,10 @@ struct dp_peer {
 };
 
 struct dp_pair {
+	/* Held by one worker from its first packet for this pair until its
+	 * batch is sent: sequence numbers leave in order, as the peer's replay
+	 * window wants, even when flows of one SA reach several workers. */
+	pthread_mutex_t out_lock;
 	struct dp_pair *next;
 	uint32_t        spi_in, spi_out;
 	struct esp_sa  *in, *out;	/* owned by the SAD */
@@ -72,23 +90,44 @@ struct dp_note {
 	int64_t           now;
 };
 
-/* One packet thread: its TUN queue, its socket, its batches. */
+/* A run of the outgoing batch sent as one UDP GSO train. */
+struct dp_run {
+	unsigned first, count;
+	union {			/* UDP_SEGMENT: the size of each datagram but the last */
+		char           buf[CMSG_SPACE(sizeof(uint16_t))];
+		struct cmsghdr align;
+	} cmsg;
+};
+
+/* One packet thread: its TUN queue, its socket, its batches. With UDP
+ * GSO/GRO (gso) a run of equal-sized datagrams to one peer leaves in one
+ * send, and the kernel hands trains of them back in one receive. */
 struct dp_worker {
 	struct esp_dp     *dp;
 	pthread_t          thread;
 	int                running;
 	int                tun_fd, udp_fd;
+	int                gso, gro;
 	uint64_t           carried_out, carried_in;	/* read under the write lock */
 	uint8_t            out[DP_BATCH][DP_SLOT];
-	struct mmsghdr     msgs[DP_BATCH];
 	struct iovec       iov[DP_BATCH];
 	struct sockaddr_in to[DP_BATCH];
 	struct esp_sa     *out_sa[DP_BATCH];
 	unsigned           nout;
-	uint8_t            in[DP_BATCH][DP_RX_SLOT];
+	struct dp_pair    *held[DP_BATCH];	/* out_locks held for this batch */
+	unsigned           nheld;
+	struct mmsghdr     msgs[DP_BATCH];	/* one per run */
+	struct dp_run      runs[DP_BATCH];
+	uint8_t           *in;			/* nrx slots of rx_slot bytes */
+	size_t             rx_slot;
+	unsigned           nrx;
 	struct mmsghdr     rmsgs[DP_BATCH];
 	struct iovec       riov[DP_BATCH];
 	struct sockaddr_in from[DP_BATCH];
+	union {
+		char           buf[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr align;
+	} rcmsg[DP_BATCH];
 	uint8_t            inner[ESP_PKT_MAX];
 };
 
@@ -348,6 +387,7 @@ esp_dp_install(struct esp_dp *dp, const struct esp_dp_pair *pr)
 	esp_sad_add(dp->sad, in, 0);
 	esp_sad_add(dp->sad, out, 1);
 	p = xcalloc(1, sizeof(*p));
+	pthread_mutex_init(&p->out_lock, NULL);
 	p->spi_in = pr->in.spi;
 	p->spi_out = pr->out.spi;
 	p->in = in;
@@ -402,6 +442,7 @@ esp_dp_remove(struct esp_dp *dp, uint32_t spi_in, uint32_t spi_out)
 	pthread_rwlock_unlock(&dp->lock);
 	if (!routed)
 		route(dp, &p->remote, 0);
+	pthread_mutex_destroy(&p->out_lock);
 	free(p);
 }
 
@@ -473,24 +514,95 @@ volume_check(struct esp_dp *dp, struct dp_pair *p, struct esp_sa *sa, int64_t no
 	return 0;
 }
 
-/* Sends a worker's batch with as few system calls as the kernel allows. */
+static int
+same_peer(const struct sockaddr_in *a, const struct sockaddr_in *b)
+{
+	return a->sin_addr.s_addr == b->sin_addr.s_addr && a->sin_port == b->sin_port;
+}
+
+/* Cuts the batch into messages: with GSO, runs to one peer of datagrams of
+ * one size (a shorter one may end a run, as UDP_SEGMENT allows); else one
+ * datagram each. Returns the number of messages. */
+static unsigned
+batch_runs(struct dp_worker *w)
+{
+	unsigned n = 0, k = 0;
+
+	while (k < w->nout) {
+		struct dp_run *r = &w->runs[n];
+		struct msghdr *h = &w->msgs[n].msg_hdr;
+		size_t seg = w->iov[k].iov_len, total = seg;
+		unsigned j = k + 1;
+
+		while (w->gso && j < w->nout && j - k < DP_GSO_SEGS &&
+		       same_peer(&w->to[j], &w->to[k]) && w->iov[j].iov_len <= seg &&
+		       total + w->iov[j].iov_len <= DP_GSO_BYTES) {
+			total += w->iov[j].iov_len;
+			if (w->iov[j++].iov_len < seg)
+				break;
+		}
+		r->first = k;
+		r->count = j - k;
+		*h = (struct msghdr){ .msg_name = &w->to[k], .msg_namelen = sizeof(w->to[k]),
+				      .msg_iov = &w->iov[k], .msg_iovlen = r->count };
+		if (r->count > 1) {
+			struct cmsghdr *cm = &r->cmsg.align;
+			uint16_t gso_size = (uint16_t)seg;
+
+			h->msg_control = r->cmsg.buf;
+			h->msg_controllen = sizeof(r->cmsg.buf);
+			cm->cmsg_level = SOL_UDP;
+			cm->cmsg_type = UDP_SEGMENT;
+			cm->cmsg_len = CMSG_LEN(sizeof(gso_size));
+			memcpy(CMSG_DATA(cm), &gso_size, sizeof(gso_size));
+		}
+		n++;
+		k = j;
+	}
+	return n;
+}
+
+/* Sends a worker's batch with as few system calls, and trips through the
+ * stack, as the kernel allows. */
 static void
 flush(struct dp_worker *w)
 {
-	unsigned sent = 0;
+	unsigned nmsg = batch_runs(w), sent = 0;
 
-	while (sent < w->nout) {
-		int n = sendmmsg(w->udp_fd, w->msgs + sent, w->nout - sent, 0);
+	while (sent < nmsg) {
+		int n = sendmmsg(w->udp_fd, w->msgs + sent, nmsg - sent, 0);
 
 		if (n <= 0) {
-			/* this datagram failed; count it and go on with the rest */
-			esp_sa_count_drop(w->out_sa[sent], ESP_DROP_SEND_ERROR);
+			/* this message failed; count its datagrams, go on with the rest */
+			const struct dp_run *r = &w->runs[sent];
+
+			for (unsigned i = 0; i < r->count; i++)
+				esp_sa_count_drop(w->out_sa[r->first + i], ESP_DROP_SEND_ERROR);
 			sent++;
 			continue;
 		}
 		sent += (unsigned)n;
 	}
 	w->nout = 0;
+	while (w->nheld > 0)
+		pthread_mutex_unlock(&w->held[--w->nheld]->out_lock);
+}
+
+/* Takes p's out_lock for the rest of the batch. Never waits while holding
+ * another: if p is busy, the batch so far is sent (releasing every lock
+ * held) first, so two workers cannot wait on each other. */
+static void
+hold_pair(struct dp_worker *w, struct dp_pair *p)
+{
+	for (unsigned i = 0; i < w->nheld; i++) {
+		if (w->held[i] == p)
+			return;
+	}
+	if (pthread_mutex_trylock(&p->out_lock) != 0) {
+		flush(w);
+		pthread_mutex_lock(&p->out_lock);
+	}
+	w->held[w->nheld++] = p;
 }
 
 /* TUN → ESP → (batch) UDP. */
@@ -498,11 +610,11 @@ static void
 tun_packet(struct dp_worker *w, const uint8_t *pkt, size_t len, int64_t now)
 {
 	struct esp_dp *dp = w->dp;
-	unsigned k = w->nout;
 	struct esp_sa *sa;
 	struct dp_pair *p;
 	uint32_t src, dst;
 	size_t olen;
+	unsigned k;
 
 	if (len < 20 || (pkt[0] >> 4) != 4)
 		return;		/* not IPv4 (IPv6 neighbour discovery): nothing of ours */
@@ -516,6 +628,8 @@ tun_packet(struct dp_worker *w, const uint8_t *pkt, size_t len, int64_t now)
 	signal_peer(dp, p->peer, 0, now);
 	if (volume_check(dp, p, sa, now))
 		return;
+	hold_pair(w, p);
+	k = w->nout;	/* hold_pair may have sent the batch */
 	if (esp_output(sa, pkt, len, 4, w->out[k], DP_SLOT, &olen, now) != 0)
 		return;		/* counted on the SA */
 	__atomic_fetch_add(&p->bytes[1], len, __ATOMIC_RELAXED);
@@ -523,9 +637,6 @@ tun_packet(struct dp_worker *w, const uint8_t *pkt, size_t len, int64_t now)
 					 .sin_port = htons(LOAD(&p->peer_port)),
 					 .sin_addr.s_addr = p->peer->peer_be };
 	w->iov[k] = (struct iovec){ w->out[k], olen };
-	w->msgs[k] = (struct mmsghdr){ .msg_hdr = { .msg_name = &w->to[k],
-						    .msg_namelen = sizeof(w->to[k]),
-						    .msg_iov = &w->iov[k], .msg_iovlen = 1 } };
 	w->out_sa[k] = sa;
 	w->nout++;
 	w->carried_out++;
@@ -574,33 +685,66 @@ tun_batch(struct dp_worker *w, int64_t now)
 	flush(w);
 }
 
+/* The datagram size of a GRO train, or 0 for a single datagram. */
+static size_t
+gro_size(struct msghdr *h)
+{
+	for (struct cmsghdr *cm = CMSG_FIRSTHDR(h); cm != NULL; cm = CMSG_NXTHDR(h, cm)) {
+		int v;
+
+		if (cm->cmsg_level == SOL_UDP && cm->cmsg_type == UDP_GRO &&
+		    cm->cmsg_len >= CMSG_LEN(sizeof(v))) {
+			memcpy(&v, CMSG_DATA(cm), sizeof(v));
+			return v > 0 ? (size_t)v : 0;
+		}
+	}
+	return 0;
+}
+
+/* One ESP-in-UDP datagram off a worker's socket. */
+static void
+udp_datagram(struct dp_worker *w, const struct sockaddr_in *from, const uint8_t *pkt, size_t len,
+	     int64_t now)
+{
+	if (len < 4 || memcmp(pkt, "\0\0\0\0", 4) == 0) {
+		/* not ESP (the steering sends those to IKE): nothing for a worker */
+		esp_sad_count_drop(w->dp->sad, ESP_DROP_MALFORMED);
+		return;
+	}
+	if (udp_packet(w->dp, w->tun_fd, from->sin_addr.s_addr, ntohs(from->sin_port), pkt, len,
+		       w->inner, now) == 0)
+		w->carried_in++;
+}
+
 static void
 udp_batch(struct dp_worker *w, int64_t now)
 {
 	int n;
 
-	for (int i = 0; i < DP_BATCH; i++) {
-		w->riov[i] = (struct iovec){ w->in[i], sizeof(w->in[i]) };
-		w->rmsgs[i] = (struct mmsghdr){ .msg_hdr = { .msg_name = &w->from[i],
-							     .msg_namelen = sizeof(w->from[i]),
-							     .msg_iov = &w->riov[i],
-							     .msg_iovlen = 1 } };
+	for (unsigned i = 0; i < w->nrx; i++) {
+		w->riov[i] = (struct iovec){ w->in + i * w->rx_slot, w->rx_slot };
+		w->rmsgs[i] = (struct mmsghdr){ .msg_hdr = {
+			.msg_name = &w->from[i], .msg_namelen = sizeof(w->from[i]),
+			.msg_iov = &w->riov[i], .msg_iovlen = 1,
+			.msg_control = w->gro ? w->rcmsg[i].buf : NULL,
+			.msg_controllen = w->gro ? sizeof(w->rcmsg[i].buf) : 0 } };
 	}
-	n = recvmmsg(w->udp_fd, w->rmsgs, DP_BATCH, MSG_DONTWAIT, NULL);
+	n = recvmmsg(w->udp_fd, w->rmsgs, w->nrx, MSG_DONTWAIT, NULL);
 	for (int i = 0; i < n; i++) {
-		const struct msghdr *h = &w->rmsgs[i].msg_hdr;
+		struct msghdr *h = &w->rmsgs[i].msg_hdr;
+		const uint8_t *p = w->riov[i].iov_base;
+		size_t len = w->rmsgs[i].msg_len, seg = w->gro ? gro_size(h) : 0;
 
-		if ((h->msg_flags & MSG_TRUNC) || w->rmsgs[i].msg_len < 4 ||
-		    memcmp(w->in[i], "\0\0\0\0", 4) == 0) {
-			/* too long for a slot, or not ESP (the steering sends
-			 * those to IKE): nothing a worker can use */
-			esp_sad_count_drop(w->dp->sad, ESP_DROP_MALFORMED);
+		if (h->msg_flags & MSG_TRUNC) {
+			esp_sad_count_drop(w->dp->sad, ESP_DROP_MALFORMED);	/* too long */
 			continue;
 		}
-		if (udp_packet(w->dp, w->tun_fd, w->from[i].sin_addr.s_addr,
-			       ntohs(w->from[i].sin_port), w->in[i], w->rmsgs[i].msg_len, w->inner,
-			       now) == 0)
-			w->carried_in++;
+		if (seg == 0 || seg >= len) {
+			udp_datagram(w, &w->from[i], p, len, now);
+			continue;
+		}
+		for (size_t off = 0; off < len; off += seg)	/* a train: the last may be short */
+			udp_datagram(w, &w->from[i], p + off, len - off < seg ? len - off : seg, now);
 	}
 }
 
@@ -688,9 +832,17 @@ workers_open(struct esp_dp *dp, const char *tun_name)
 	}
 	for (int i = 0; i < dp->nworkers; i++) {
 		struct dp_worker *w = &dp->workers[i];
+		int zero = 0, one = 1;
 
 		if (w->udp_fd == -1 && (w->udp_fd = dup(dp->ike_fd)) == -1)
 			return -1;	/* sending only: IKE's socket reads */
+		/* UDP_SEGMENT 0 is "per message": accepted where GSO exists */
+		w->gso = setsockopt(w->udp_fd, SOL_UDP, UDP_SEGMENT, &zero, sizeof(zero)) == 0;
+		w->gro = dp->steered &&
+		    setsockopt(w->udp_fd, SOL_UDP, UDP_GRO, &one, sizeof(one)) == 0;
+		w->rx_slot = w->gro ? DP_RX_GRO : DP_RX_SLOT;
+		w->nrx = w->gro ? DP_RX_TRAINS : DP_BATCH;
+		w->in = xmalloc(w->rx_slot * w->nrx);
 	}
 	return 0;
 }
@@ -735,9 +887,10 @@ esp_dp_new(struct event_base *base, const char *tun_name, int udp_fd, int worker
 		}
 		dp->workers[i].running = 1;
 	}
-	log_info("ESP: dataplane on %s (MTU %d), %d worker%s, ESP-in-UDP on port 4500%s",
+	log_info("ESP: dataplane on %s (MTU %d), %d worker%s, ESP-in-UDP on port 4500%s%s%s",
 		 dp->tun_name, ESP_DP_MTU, dp->nworkers, dp->nworkers == 1 ? "" : "s",
-		 dp->steered ? " (steered by SPI)" : " (decrypted on the main loop)");
+		 dp->steered ? " (steered by SPI)" : " (decrypted on the main loop)",
+		 dp->workers[0].gso ? ", UDP GSO" : "", dp->workers[0].gro ? "/GRO" : "");
 	return dp;
 }
 
@@ -787,6 +940,7 @@ esp_dp_free(struct esp_dp *dp)
 			close(dp->workers[i].tun_fd);
 		if (dp->workers[i].udp_fd != -1)
 			close(dp->workers[i].udp_fd);
+		free(dp->workers[i].in);
 	}
 	if (dp->notes_dropped > 0)
 		log_info("ESP: %llu notes to the loop were dropped (queue full)",

@@ -245,13 +245,18 @@ def workers_share_packets_and_leave_the_loop_free(env):
     topo.run(na, ["python3", "-c", flows, A_IN, B_IN])
     sent_a = wait_for(lambda: (lambda c: sum(c.get((w, "out"), 0) for w in (0, 1)) >= 640 and c)(
         worker_counts(a.metrics_text())), 5, "A's workers to carry 640 packets")
-    sa_b = sa(b)
+    sa_b = wait_for(lambda: (lambda s: s["pktsDecaps"] >= 640 and s)(sa(b)), 5,
+                    "B to decapsulate 640 packets")
     got_b = worker_counts(b.metrics_text())
     info("32 flows x 20 datagrams: A's workers sent out %d + %d; B's workers took in %d + %d "
          "(B pktsDecaps %d)" % (sent_a[(0, "out")], sent_a[(1, "out")], got_b[(0, "in")],
                                 got_b[(1, "in")], sa_b["pktsDecaps"]))
     check(sent_a[(0, "out")] > 0 and sent_a[(1, "out")] > 0,
           "one worker carried every flow: %r" % sent_a)
+    # Both of A's workers encrypt for the one SA, yet its sequence numbers
+    # leave in order: nothing falls out of B's 64-packet replay window.
+    check(sa_b["replayDrops"] == 0, "B dropped %d as replays: A's workers sent out of "
+          "order" % sa_b["replayDrops"])
     check(got_b[(0, "in")] + got_b[(1, "in")] == sa_b["pktsDecaps"] >= 640,
           "ESP decrypted outside the workers: %r vs %d" % (got_b, sa_b["pktsDecaps"]))
 

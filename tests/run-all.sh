@@ -44,7 +44,7 @@ for f in build/fuzz/fuzz_*; do
 	corpus=tests/fuzz/corpus/${name#fuzz_}
 	mkdir -p "build/logs/corpus-$name"
 	log=build/logs/$name.log
-	"$f" -runs=20000 -max_total_time=20 "build/logs/corpus-$name" \
+	"$f" -runs=20000 -max_total_time=20 -timeout=10 "build/logs/corpus-$name" \
 		$( [ -d "$corpus" ] && echo "$corpus") >"$log" 2>&1; rc=$?
 	if [ $rc -eq 0 ]; then
 		echo "  $name: $(grep -oE 'Done [0-9]+ runs.*' "$log" | tail -1)"

@@ -67,7 +67,7 @@ templates_init(void)
 	    "name", "m", "sequence", 20, "peers", "192.0.2.1", "vpn.example.com",
 	    "transformSets", "id", XS_ID, "matchAddress", "action", "permit", "protocol", "ip",
 	    "source", "10.0.0.0/24", "destination", "10.1.0.0/16", "pfs", "group14",
-	    "lifetimeSeconds", 3600, "lifetimeKilobytes", 4608000, "forceEncapsulation", 0,
+	    "lifetimeSeconds", 3600, "lifetimeKilobytes", 4608000, "forceEncapsulation", 1,
 	    "initiate", 1);
 	templates[API_OBJ_DPD] = json_pack("{s:s, s:i, s:i, s:i, s:s}", "name", "dpd",
 					   "keepaliveSeconds", 10, "retrySeconds", 2, "retries",
@@ -98,7 +98,7 @@ vpn_init(void)
 	struct cfg_transform_set xs = { .esp = CFG_ESP_GCM };
 	struct cfg_crypto_map map = { .sequence = 10, .n_peers = 1, .n_transform_sets = 1,
 				      .n_match = 1, .lifetime_s = 3600, .lifetime_kb = 4608000,
-				      .initiate = true };
+				      .force_encap = true, .initiate = true };
 
 	meta(&pol.meta, POL_ID, "p10");
 	api_coll_add(&api_types[API_OBJ_IKE_POLICY], cfg, &pol);

@@ -64,7 +64,8 @@ base_config_vpn(struct config *c)
 	struct cfg_transform_set xs = { .esp = CFG_ESP_GCM256, .auth = CFG_ESP_AUTH_NONE };
 	struct cfg_crypto_map map = { .sequence = 10, .n_peers = 1, .n_transform_sets = 1,
 				      .n_match = 1, .lifetime_s = 3600,
-				      .lifetime_kb = 4608000, .initiate = true };
+				      .lifetime_kb = 4608000, .force_encap = true,
+				      .initiate = true };
 
 	str_copy(ip.meta.id, sizeof(ip.meta.id), "0b6f8a52-3c1d-4e7f-8a90-1b2c3d4e5f60");
 	str_copy(ip.meta.name, sizeof(ip.meta.name), "policy10");

@@ -307,19 +307,18 @@ class Demo:
                                                            COLLECTOR_PORT, certs))
 
     def configure_vpn(self, site):
-        """vpnctl import-ios of the site's IOS file, then the two crypto map
-        settings IOS has no line for."""
+        """vpnctl import-ios of the site's IOS file, then the crypto map
+        setting IOS has no line for (answer only, on the B gateways)."""
         out = self.ctl(site.key, "import-ios", site.cfg, stderr=True)
         self.step("%s: vpnctl import-ios %s" % (site.title, site.cfg))
         self.say(indent(out, "          "))
+        if site.initiate:
+            return
         for m in self.api(site.key, "get", "/object/cryptomaps")["items"]:
             body = {k: v for k, v in m.items() if k not in ("id", "links")}
-            # ESP-in-UDP even without NAT (the dataplane's encapsulation),
-            # and the B gateways only answer.
-            body.update(forceEncapsulation=True, initiate=site.initiate)
+            body.update(initiate=False)
             self.api(site.key, "put", "/object/cryptomaps/" + m["id"], body)
-            self.say("          set crypto map %s: forceEncapsulation true, initiate %s"
-                     % (m["name"], "true" if site.initiate else "false (answer only)"))
+            self.say("          set crypto map %s: initiate false (answer only)" % m["name"])
 
     def connect_wan(self):
         """Turns on forwarding in the internet router. The gateways were

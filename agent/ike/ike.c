@@ -919,6 +919,7 @@ ike_tunnels_view(struct ike *ike, int64_t now, int64_t real_now, ike_tunnel_fn f
 		v.map = t->conf.name;
 		v.seq = t->conf.seq;
 		v.up = t->up;
+		v.initiate = t->conf.initiate;
 		v.npeers = t->conf.npeers;
 		memcpy(v.failovers, t->failovers, sizeof(v.failovers));
 		for (size_t p = 0; p < t->conf.npeers; p++) {

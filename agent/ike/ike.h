@@ -198,6 +198,7 @@ struct ike_tunnel_view {
 	const char           *map;
 	unsigned              seq;
 	int                   up;
+	int                   initiate;	/* sets its tunnel up itself (not answer-only) */
 	size_t                npeers;
 	struct ike_peer_view  peers[IKE_PEERS_MAX];
 	uint64_t              failovers[IKE_FAILOVER__COUNT];

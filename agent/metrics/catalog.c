@@ -82,6 +82,9 @@ const struct metric_def metric_defs[M__COUNT] = {
 	[M_TUNNEL_ACTIVE_PEER] = { "tunnel", "active_peer", "vpnagent_tunnel_active_peer", G,
 		"1 for the peer of the failover list the crypto map entry uses now.",
 		{ "map", "peer" } },
+	[M_TUNNEL_INITIATOR] = { "tunnel", "initiator", "vpnagent_tunnel_initiator", G,
+		"1 when the crypto map entry sets its tunnel up itself, 0 when it only answers "
+		"(a standby or answer-only gateway, or IPsec off: no --ike-address).", { "map" } },
 	[M_IKE_SA_STATE] = { "ike_sa", "state", "vpnagent_ike_sa_state", G,
 		"1 for the current state of the ISAKMP SA with the peer.", { "peer", "state" } },
 	[M_IKE_SA_ESTABLISHED_TIMESTAMP] = { "ike_sa", "established_timestamp_seconds",

@@ -61,6 +61,7 @@ tunnel_rows(void *arg, const struct ike_tunnel_view *v)
 	char map[160];
 
 	snprintf(map, sizeof(map), "%s %u", v->map, v->seq);
+	metrics_add(c->snap, M_TUNNEL_INITIATOR, v->initiate, (const char *[]){ map });
 	for (size_t i = 0; i < v->npeers; i++)
 		peer_rows(c->snap, map, &v->peers[i]);
 	for (int r = 0; r < IKE_FAILOVER__COUNT; r++)

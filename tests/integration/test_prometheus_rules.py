@@ -149,9 +149,10 @@ def promtool_check_rules(env):
               "%s: severity is not critical, warning or info" % r["alert"])
         check("vpnctl " in r["text"] or "systemctl " in r["text"],
               "%s: no runbook hint (a vpnctl or systemctl command)" % r["alert"])
-        # An alert whose series keep the peer label must name the peer.
+        # An alert whose series keep the peer label must name the peer: the
+        # left-most series sets the labels (`and on (...)` only filters).
         metrics = [m for m, _ in selectors(r["expr"]) if m != "up"]
-        if metrics and all("peer" in cat.get(m, ()) for m in metrics) and \
+        if metrics and "peer" in cat.get(metrics[0], ()) and \
                 not re.search(r"\bby\s*\(", r["expr"]):
             check("$labels.peer" in r["text"], "%s does not name the peer" % r["alert"])
             per_peer += 1
@@ -281,16 +282,34 @@ def rules_use_exported_metrics_and_labels(env):
 @test
 def rules_over_a_live_scrape(env):
     """The rules (without annotations) evaluated by promtool over series
-    taken from a real scrape, held for 15 minutes: the crypto map's active
-    peer is down (VpnAgentTunnelDown), no peer of the map is up
+    taken from a real scrape, held for 15 minutes. The agent has no
+    --ike-address, so its crypto map cannot set its tunnel up
+    (vpnagent_tunnel_initiator 0): with every peer down, nothing fires, as
+    for a standby gateway. Then the same scrape with the map initiating:
+    its active peer is down (VpnAgentTunnelDown), no peer of the map is up
     (VpnAgentCryptoMapAllPeersDown), and nothing else fires: no counter
     moves and telemetry is not configured."""
     agent, samples = live_agent(env)
+    initiator = [v for n, l, _, v in samples if n == "vpnagent_tunnel_initiator"
+                 and l["map"] == MAP]
+    check(initiator == ["0"], "vpnagent_tunnel_initiator{map=%r} without --ike-address: %r"
+          % (MAP, initiator))
+    for initiating in (False, True):
+        live_rules_check(env, samples, initiating)
+    info("%d live series, %d rules: nothing fires for the answer-only map; initiating, "
+         "only TunnelDown and CryptoMapAllPeersDown fire" % (len(samples) + 1,
+                                                            len(rules_parse(RULES))))
+
+
+def live_rules_check(env, samples, initiating):
+    """promtool over the live series, the initiator gauge as given."""
     series = [{"series": 'up{job="vpn-agent",instance="live"}', "values": "1x15"}]
     active = None
     for name, labels, lab_text, value in samples:
         inner = lab_text[1:-1] if lab_text else ""
         sel = '%s{job="vpn-agent",instance="live"%s}' % (name, "," + inner if inner else "")
+        if name == "vpnagent_tunnel_initiator" and labels["map"] == MAP:
+            value = "1" if initiating else "0"
         series.append({"series": sel, "values": "%sx15" % value})
         if name == "vpnagent_tunnel_active_peer" and labels["map"] == MAP and value == "1":
             active = labels["peer"]
@@ -304,12 +323,12 @@ def rules_over_a_live_scrape(env):
                                                "map": MAP, "peer": active}}],
         "VpnAgentCryptoMapAllPeersDown": [{"exp_labels": {"job": "vpn-agent",
                                                           "instance": "live", "map": MAP}}],
-    }
+    } if initiating else {}
     tests = {"rule_files": ["rules.json"], "evaluation_interval": "1m", "tests": [{
         "interval": "1m", "input_series": series,
         "alert_rule_test": [{"eval_time": "12m", "alertname": r["alert"],
                              "exp_alerts": fire.get(r["alert"], [])} for r in rules]}]}
-    d = os.path.join(env.dir, "live")
+    d = os.path.join(env.dir, "live-initiating" if initiating else "live-answer-only")
     os.makedirs(d)
     with open(os.path.join(d, "rules.json"), "w") as f:
         json.dump(bare, f, indent=1)
@@ -318,10 +337,8 @@ def rules_over_a_live_scrape(env):
     rc, out = promtool("check", "rules", "rules.json", cwd=d)
     check(rc == 0, "the rules as read by this test do not load:\n" + out)
     rc, out = promtool("test", "rules", "tests.json", cwd=d)
-    check(rc == 0, "rules over the live scrape (%d series, active peer %s):\n%s"
-          % (len(series), active, out))
-    info("%d live series, %d rules: only TunnelDown(%s) and CryptoMapAllPeersDown fire"
-         % (len(series), len(rules), active))
+    check(rc == 0, "rules over the live scrape (%d series, active peer %s, initiator %d):\n%s"
+          % (len(series), active, initiating, out))
 
 
 run()

@@ -1,0 +1,149 @@
+/*
+ * Private to the dataplane (dataplane.c: the device, pairs, peers, notes
+ * and life cycle; worker.c: the packet threads): the structures both see
+ * and the few calls between them. Locking is described in dataplane.c.
+ */
+#ifndef ESP_DP_INT_H
+#define ESP_DP_INT_H
+
+#include "esp/dataplane.h"
+
+#include <net/if.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <sys/socket.h>
+
+struct event;
+
+#define DP_BATCH   64	/* packets per readiness event and lock hold */
+#define DP_SLOT    2048	/* one ESP-in-UDP datagram out (MTU 1400 + ESP) */
+#define DP_RX_SLOT 4096	/* one datagram in without GRO; longer ones are malformed */
+#define DP_RX_GRO  65536	/* one GRO train in */
+#define DP_RX_TRAINS 16	/* GRO trains per receive call */
+#define DP_GSO_SEGS  64	/* datagrams per UDP GSO send (the kernel's old cap) */
+#define DP_GSO_BYTES 65000	/* and bytes, under the UDP datagram limit */
+
+#ifndef UDP_SEGMENT
+#define UDP_SEGMENT 103		/* linux/udp.h, Linux 4.18 */
+#endif
+#ifndef UDP_GRO
+#define UDP_GRO 104		/* Linux 5.0 */
+#endif
+#define DP_NOTES   1024	/* notes waiting for the loop; more are dropped */
+#define DP_SOCKBUF (4 * 1024 * 1024)
+
+#define LOAD(p)     __atomic_load_n((p), __ATOMIC_RELAXED)
+#define STORE(p, v) __atomic_store_n((p), (v), __ATOMIC_RELAXED)
+
+struct dp_peer {
+	uint32_t            peer_be;
+	char                map[160];
+	struct esp_counters retired_out, retired_in;
+	uint64_t            rekeys;
+	int64_t             signalled_in, signalled_out;	/* atomic */
+};
+
+struct dp_pair {
+	/* Held by one worker from its first packet for this pair until its
+	 * batch is sent: sequence numbers leave in order, as the peer's replay
+	 * window wants, even when flows of one SA reach several workers. */
+	pthread_mutex_t out_lock;
+	struct dp_pair *next;
+	uint32_t        spi_in, spi_out;
+	struct esp_sa  *in, *out;	/* owned by the SAD */
+	uint64_t        soft_bytes, hard_bytes;	/* volume lifetime, 0 = none */
+	uint64_t        bytes[2];		/* atomic: plaintext in, out */
+	int             soft_signalled, hard_signalled;	/* atomic */
+	uint16_t        peer_port;		/* atomic: follows a NAT */
+	struct dp_peer *peer;
+	struct esp_net  remote;
+};
+
+enum dp_note_kind { NOTE_INBOUND, NOTE_OUTBOUND, NOTE_VOLUME };
+
+struct dp_note {
+	enum dp_note_kind kind;
+	uint32_t          key;		/* peer (network order) or inbound SPI */
+	int               hard;
+	int64_t           now;
+};
+
+/* A run of the outgoing batch sent as one UDP GSO train. */
+struct dp_run {
+	unsigned first, count;
+	union {			/* UDP_SEGMENT: the size of each datagram but the last */
+		char           buf[CMSG_SPACE(sizeof(uint16_t))];
+		struct cmsghdr align;
+	} cmsg;
+};
+
+/* One packet thread: its TUN queue, its socket, its batches. With UDP
+ * GSO/GRO (gso) a run of equal-sized datagrams to one peer leaves in one
+ * send, and the kernel hands trains of them back in one receive. */
+struct dp_worker {
+	struct esp_dp     *dp;
+	pthread_t          thread;
+	int                running;
+	int                tun_fd, udp_fd;
+	int                gso, gro;
+	uint64_t           carried_out, carried_in;	/* read under the write lock */
+	uint8_t            out[DP_BATCH][DP_SLOT];
+	struct iovec       iov[DP_BATCH];
+	struct sockaddr_in to[DP_BATCH];
+	struct esp_sa     *out_sa[DP_BATCH];
+	unsigned           nout;
+	struct dp_pair    *held[DP_BATCH];	/* out_locks held for this batch */
+	unsigned           nheld;
+	struct mmsghdr     msgs[DP_BATCH];	/* one per run */
+	struct dp_run      runs[DP_BATCH];
+	uint8_t           *in;			/* nrx slots of rx_slot bytes */
+	size_t             rx_slot;
+	unsigned           nrx;
+	struct mmsghdr     rmsgs[DP_BATCH];
+	struct iovec       riov[DP_BATCH];
+	struct sockaddr_in from[DP_BATCH];
+	union {
+		char           buf[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr align;
+	} rcmsg[DP_BATCH];
+	uint8_t            inner[ESP_PKT_MAX];
+};
+
+struct esp_dp {
+	struct event_base  *base;
+	struct esp_dp_hooks hooks;
+	struct esp_sad     *sad;
+	pthread_rwlock_t    lock;
+	char                tun_name[IFNAMSIZ];
+	int                 ike_fd, ctl_fd, stop_fd;
+	struct dp_pair     *pairs;
+	struct dp_peer     *peers;
+	size_t              npeers;
+	struct dp_worker   *workers;
+	int                 nworkers;
+	int                 steered;	/* workers have their own 4500 sockets */
+	/* ESP that reached IKE's socket is decrypted on the loop, here */
+	uint8_t             loop_inner[ESP_PKT_MAX];
+	/* notes for the loop */
+	pthread_mutex_t     notes_lock;
+	struct dp_note      notes[DP_NOTES];
+	unsigned            notes_head, notes_count;
+	uint64_t            notes_dropped;
+	struct event       *notes_ev;
+};
+
+/* dataplane.c */
+/* Posts a note for the loop; -1 when the queue is full (retry later). */
+int   dp_note_post(struct esp_dp *dp, enum dp_note_kind kind, uint32_t key, int hard,
+		   int64_t now);
+
+/* worker.c */
+/* Opens each worker's TUN queue (the first creates the device, named in
+ * dp->tun_name) and socket; -1 on failure (dp_workers_close cleans up). */
+int   dp_workers_open(struct esp_dp *dp, const char *tun_name);
+int   dp_workers_start(struct esp_dp *dp);
+/* Stops and joins the workers (the caller has written dp->stop_fd). */
+void  dp_workers_join(struct esp_dp *dp);
+void  dp_workers_close(struct esp_dp *dp);
+
+#endif

@@ -1,0 +1,491 @@
+/*
+ * The dataplane's packet threads (see dataplane.h): each worker reads its
+ * TUN queue and its UDP socket on port 4500, runs ESP output and input on
+ * batches under the dataplane's read lock, and sends and receives UDP GSO /
+ * GRO trains. The socket group is steered by a classic BPF program so that
+ * IKE keeps its messages and each inbound SA stays on one worker.
+ */
+#include "esp/dp_int.h"
+#include "core/log.h"
+#include "core/util.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/filter.h>
+#include <linux/if_tun.h>
+#include <netinet/udp.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+/* ---- TUN queues and sockets --------------------------------------------------- */
+
+/* One more queue of the multi-queue TUN device (the first one creates it). */
+static int
+tun_queue(struct esp_dp *dp, const char *name)
+{
+	struct ifreq ifr;
+	int fd;
+
+	if ((fd = open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC)) == -1)
+		return -1;
+	memset(&ifr, 0, sizeof(ifr));
+	ifr.ifr_flags = IFF_TUN | IFF_NO_PI | IFF_MULTI_QUEUE;
+	str_copy(ifr.ifr_name, sizeof(ifr.ifr_name), name);
+	if (ioctl(fd, TUNSETIFF, &ifr) == -1) {
+		close(fd);
+		return -1;
+	}
+	str_copy(dp->tun_name, sizeof(dp->tun_name), ifr.ifr_name);
+	return fd;
+}
+
+/*
+ * Which socket of the port-4500 group a datagram goes to, run by the kernel
+ * on the UDP payload: IKE's socket (index 0, bound first) for the non-ESP
+ * marker and for anything shorter than 4 bytes (NAT keepalives; a load past
+ * the end returns 0), else worker 1 + SPI mod n. An index past the group's
+ * size falls back to the kernel's hash, so attaching this before the
+ * workers join is safe.
+ */
+static int
+steer_attach(int ike_fd, int nworkers)
+{
+	struct sock_filter code[] = {
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, 0),			/* A = SPI or marker */
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 0, 3, 0),		/* marker: to IKE */
+		BPF_STMT(BPF_ALU | BPF_MOD | BPF_K, (uint32_t)nworkers),
+		BPF_STMT(BPF_ALU | BPF_ADD | BPF_K, 1),
+		BPF_STMT(BPF_RET | BPF_A, 0),
+		BPF_STMT(BPF_RET | BPF_K, 0),
+	};
+	struct sock_fprog prog = { .len = ARRAY_LEN(code), .filter = code };
+
+	return setsockopt(ike_fd, SOL_SOCKET, SO_ATTACH_REUSEPORT_CBPF, &prog, sizeof(prog));
+}
+
+/* A worker's socket on IKE's address and port. */
+static int
+worker_socket(int ike_fd)
+{
+	struct sockaddr_in sin;
+	socklen_t slen = sizeof(sin);
+	int fd, one = 1, size = DP_SOCKBUF;
+
+	if (getsockname(ike_fd, (struct sockaddr *)&sin, &slen) == -1 ||
+	    (fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0)) == -1)
+		return -1;
+	setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &size, sizeof(size));
+	setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof(size));
+	if (setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) == -1 ||
+	    bind(fd, (struct sockaddr *)&sin, sizeof(sin)) == -1) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* Each worker's TUN queue; their sockets too when the steering program is
+ * on the port group (else ESP stays on IKE's socket, decrypted on the
+ * loop, and workers only read TUN, sending from IKE's socket). */
+int
+dp_workers_open(struct esp_dp *dp, const char *tun_name)
+{
+	const char *name = tun_name;
+
+	for (int i = 0; i < dp->nworkers; i++) {
+		struct dp_worker *w = &dp->workers[i];
+
+		w->dp = dp;
+		w->udp_fd = -1;
+		if ((w->tun_fd = tun_queue(dp, name)) == -1)
+			return -1;
+		name = dp->tun_name;	/* the first queue fixed the name */
+	}
+	if (steer_attach(dp->ike_fd, dp->nworkers) == -1) {
+		log_warn("ESP: no SO_REUSEPORT steering; ESP is decrypted on the main loop");
+	} else {
+		dp->steered = 1;
+		for (int i = 0; i < dp->nworkers; i++) {
+			if ((dp->workers[i].udp_fd = worker_socket(dp->ike_fd)) == -1)
+				return -1;
+		}
+	}
+	for (int i = 0; i < dp->nworkers; i++) {
+		struct dp_worker *w = &dp->workers[i];
+		int zero = 0, one = 1;
+
+		if (w->udp_fd == -1 && (w->udp_fd = dup(dp->ike_fd)) == -1)
+			return -1;	/* sending only: IKE's socket reads */
+		/* UDP_SEGMENT 0 is "per message": accepted where GSO exists */
+		w->gso = setsockopt(w->udp_fd, SOL_UDP, UDP_SEGMENT, &zero, sizeof(zero)) == 0;
+		w->gro = dp->steered &&
+		    setsockopt(w->udp_fd, SOL_UDP, UDP_GRO, &one, sizeof(one)) == 0;
+		w->rx_slot = w->gro ? DP_RX_GRO : DP_RX_SLOT;
+		w->nrx = w->gro ? DP_RX_TRAINS : DP_BATCH;
+		w->in = xmalloc(w->rx_slot * w->nrx);
+	}
+	return 0;
+}
+
+/* ---- packets (any thread, under the read lock) ------------------------------- */
+
+/* Liveness and traffic, at most every ESP_DP_SIGNAL_MS per peer and way:
+ * whichever worker wins the exchange posts. */
+static void
+signal_peer(struct esp_dp *dp, struct dp_peer *peer, int inbound, int64_t now)
+{
+	int64_t *last = inbound ? &peer->signalled_in : &peer->signalled_out;
+	int64_t prev = LOAD(last);
+
+	if (now - prev < ESP_DP_SIGNAL_MS ||
+	    !__atomic_compare_exchange_n(last, &prev, now, 0, __ATOMIC_RELAXED, __ATOMIC_RELAXED))
+		return;
+	dp_note_post(dp, inbound ? NOTE_INBOUND : NOTE_OUTBOUND, peer->peer_be, 0, now);
+}
+
+/* Volume lifetime (R-3.3): the larger direction counts. Returns 1 when the
+ * pair is past its hard limit and must not carry the packet (counted on
+ * sa); the loop hears of the soft and hard limits once each. */
+static int
+volume_check(struct esp_dp *dp, struct dp_pair *p, struct esp_sa *sa, int64_t now)
+{
+	uint64_t in, out, used;
+
+	if (p->hard_bytes == 0)
+		return 0;
+	in = LOAD(&p->bytes[0]);
+	out = LOAD(&p->bytes[1]);
+	used = in > out ? in : out;
+	if (used >= p->hard_bytes) {
+		esp_sa_count_drop(sa, ESP_DROP_EXPIRED);
+		if (__atomic_exchange_n(&p->hard_signalled, 1, __ATOMIC_RELAXED) == 0 &&
+		    dp_note_post(dp, NOTE_VOLUME, p->spi_in, 1, now) == -1)
+			STORE(&p->hard_signalled, 0);
+		return 1;
+	}
+	if (used >= p->soft_bytes &&
+	    __atomic_exchange_n(&p->soft_signalled, 1, __ATOMIC_RELAXED) == 0 &&
+	    dp_note_post(dp, NOTE_VOLUME, p->spi_in, 0, now) == -1)
+		STORE(&p->soft_signalled, 0);
+	return 0;
+}
+
+static int
+same_peer(const struct sockaddr_in *a, const struct sockaddr_in *b)
+{
+	return a->sin_addr.s_addr == b->sin_addr.s_addr && a->sin_port == b->sin_port;
+}
+
+/* Cuts the batch into messages: with GSO, runs to one peer of datagrams of
+ * one size (a shorter one may end a run, as UDP_SEGMENT allows); else one
+ * datagram each. Returns the number of messages. */
+static unsigned
+batch_runs(struct dp_worker *w)
+{
+	unsigned n = 0, k = 0;
+
+	while (k < w->nout) {
+		struct dp_run *r = &w->runs[n];
+		struct msghdr *h = &w->msgs[n].msg_hdr;
+		size_t seg = w->iov[k].iov_len, total = seg;
+		unsigned j = k + 1;
+
+		while (w->gso && j < w->nout && j - k < DP_GSO_SEGS &&
+		       same_peer(&w->to[j], &w->to[k]) && w->iov[j].iov_len <= seg &&
+		       total + w->iov[j].iov_len <= DP_GSO_BYTES) {
+			total += w->iov[j].iov_len;
+			if (w->iov[j++].iov_len < seg)
+				break;
+		}
+		r->first = k;
+		r->count = j - k;
+		*h = (struct msghdr){ .msg_name = &w->to[k], .msg_namelen = sizeof(w->to[k]),
+				      .msg_iov = &w->iov[k], .msg_iovlen = r->count };
+		if (r->count > 1) {
+			struct cmsghdr *cm = &r->cmsg.align;
+			uint16_t gso_size = (uint16_t)seg;
+
+			h->msg_control = r->cmsg.buf;
+			h->msg_controllen = sizeof(r->cmsg.buf);
+			cm->cmsg_level = SOL_UDP;
+			cm->cmsg_type = UDP_SEGMENT;
+			cm->cmsg_len = CMSG_LEN(sizeof(gso_size));
+			memcpy(CMSG_DATA(cm), &gso_size, sizeof(gso_size));
+		}
+		n++;
+		k = j;
+	}
+	return n;
+}
+
+/* Sends a worker's batch with as few system calls, and trips through the
+ * stack, as the kernel allows. */
+static void
+flush(struct dp_worker *w)
+{
+	unsigned nmsg = batch_runs(w), sent = 0;
+
+	while (sent < nmsg) {
+		int n = sendmmsg(w->udp_fd, w->msgs + sent, nmsg - sent, 0);
+
+		if (n <= 0) {
+			/* this message failed; count its datagrams, go on with the rest */
+			const struct dp_run *r = &w->runs[sent];
+
+			for (unsigned i = 0; i < r->count; i++)
+				esp_sa_count_drop(w->out_sa[r->first + i], ESP_DROP_SEND_ERROR);
+			sent++;
+			continue;
+		}
+		sent += (unsigned)n;
+	}
+	w->nout = 0;
+	while (w->nheld > 0)
+		pthread_mutex_unlock(&w->held[--w->nheld]->out_lock);
+}
+
+/* Takes p's out_lock for the rest of the batch. Never waits while holding
+ * another: if p is busy, the batch so far is sent (releasing every lock
+ * held) first, so two workers cannot wait on each other. */
+static void
+hold_pair(struct dp_worker *w, struct dp_pair *p)
+{
+	for (unsigned i = 0; i < w->nheld; i++) {
+		if (w->held[i] == p)
+			return;
+	}
+	if (pthread_mutex_trylock(&p->out_lock) != 0) {
+		flush(w);
+		pthread_mutex_lock(&p->out_lock);
+	}
+	w->held[w->nheld++] = p;
+}
+
+/* TUN → ESP → (batch) UDP. */
+static void
+tun_packet(struct dp_worker *w, const uint8_t *pkt, size_t len, int64_t now)
+{
+	struct esp_dp *dp = w->dp;
+	struct esp_sa *sa;
+	struct dp_pair *p;
+	uint32_t src, dst;
+	size_t olen;
+	unsigned k;
+
+	if (len < 20 || (pkt[0] >> 4) != 4)
+		return;		/* not IPv4 (IPv6 neighbour discovery): nothing of ours */
+	memcpy(&src, pkt + 12, 4);
+	memcpy(&dst, pkt + 16, 4);
+	if ((sa = esp_sad_outbound(dp->sad, src, dst)) == NULL ||
+	    (p = esp_sa_owner(sa)) == NULL) {
+		esp_sad_count_drop(dp->sad, ESP_DROP_NO_SA);	/* routed here, no SA (yet) */
+		return;
+	}
+	signal_peer(dp, p->peer, 0, now);
+	if (volume_check(dp, p, sa, now))
+		return;
+	hold_pair(w, p);
+	k = w->nout;	/* hold_pair may have sent the batch */
+	if (esp_output(sa, pkt, len, 4, w->out[k], DP_SLOT, &olen, now) != 0)
+		return;		/* counted on the SA */
+	__atomic_fetch_add(&p->bytes[1], len, __ATOMIC_RELAXED);
+	w->to[k] = (struct sockaddr_in){ .sin_family = AF_INET,
+					 .sin_port = htons(LOAD(&p->peer_port)),
+					 .sin_addr.s_addr = p->peer->peer_be };
+	w->iov[k] = (struct iovec){ w->out[k], olen };
+	w->out_sa[k] = sa;
+	w->nout++;
+	w->carried_out++;
+}
+
+/* UDP → ESP → TUN; inner is the caller's scratch buffer. 0 when the
+ * packet reached TUN. */
+static int
+udp_packet(struct esp_dp *dp, int tun_fd, uint32_t src_be, uint16_t src_port, const uint8_t *pkt,
+	   size_t len, uint8_t *inner, int64_t now)
+{
+	struct esp_sa *sa;
+	struct dp_pair *p;
+	size_t ilen;
+	uint8_t nh;
+
+	if (esp_input(dp->sad, pkt, len, inner, ESP_PKT_MAX, &ilen, &nh, &sa, now) != 0)
+		return -1;	/* dropped and counted by esp_input */
+	if ((p = esp_sa_owner(sa)) != NULL) {
+		if (p->peer->peer_be == src_be && LOAD(&p->peer_port) != src_port)
+			STORE(&p->peer_port, src_port);	/* follow a NAT's port change */
+		signal_peer(dp, p->peer, 1, now);
+		if (volume_check(dp, p, sa, now))
+			return -1;
+		__atomic_fetch_add(&p->bytes[0], ilen, __ATOMIC_RELAXED);
+	}
+	if (write(tun_fd, inner, ilen) == -1) {
+		esp_sa_count_drop(sa, ESP_DROP_RECV_ERROR);
+		return -1;
+	}
+	return 0;
+}
+
+static void
+tun_batch(struct dp_worker *w, int64_t now)
+{
+	uint8_t buf[ESP_PKT_MAX];
+
+	for (int i = 0; i < DP_BATCH; i++) {
+		ssize_t n = read(w->tun_fd, buf, sizeof(buf));
+
+		if (n <= 0)
+			break;
+		tun_packet(w, buf, (size_t)n, now);
+	}
+	flush(w);
+}
+
+/* The datagram size of a GRO train, or 0 for a single datagram. */
+static size_t
+gro_size(struct msghdr *h)
+{
+	for (struct cmsghdr *cm = CMSG_FIRSTHDR(h); cm != NULL; cm = CMSG_NXTHDR(h, cm)) {
+		int v;
+
+		if (cm->cmsg_level == SOL_UDP && cm->cmsg_type == UDP_GRO &&
+		    cm->cmsg_len >= CMSG_LEN(sizeof(v))) {
+			memcpy(&v, CMSG_DATA(cm), sizeof(v));
+			return v > 0 ? (size_t)v : 0;
+		}
+	}
+	return 0;
+}
+
+/* One ESP-in-UDP datagram off a worker's socket. */
+static void
+udp_datagram(struct dp_worker *w, const struct sockaddr_in *from, const uint8_t *pkt, size_t len,
+	     int64_t now)
+{
+	if (len < 4 || memcmp(pkt, "\0\0\0\0", 4) == 0) {
+		/* not ESP (the steering sends those to IKE): nothing for a worker */
+		esp_sad_count_drop(w->dp->sad, ESP_DROP_MALFORMED);
+		return;
+	}
+	if (udp_packet(w->dp, w->tun_fd, from->sin_addr.s_addr, ntohs(from->sin_port), pkt, len,
+		       w->inner, now) == 0)
+		w->carried_in++;
+}
+
+static void
+udp_batch(struct dp_worker *w, int64_t now)
+{
+	int n;
+
+	for (unsigned i = 0; i < w->nrx; i++) {
+		w->riov[i] = (struct iovec){ w->in + i * w->rx_slot, w->rx_slot };
+		w->rmsgs[i] = (struct mmsghdr){ .msg_hdr = {
+			.msg_name = &w->from[i], .msg_namelen = sizeof(w->from[i]),
+			.msg_iov = &w->riov[i], .msg_iovlen = 1,
+			.msg_control = w->gro ? w->rcmsg[i].buf : NULL,
+			.msg_controllen = w->gro ? sizeof(w->rcmsg[i].buf) : 0 } };
+	}
+	n = recvmmsg(w->udp_fd, w->rmsgs, w->nrx, MSG_DONTWAIT, NULL);
+	for (int i = 0; i < n; i++) {
+		struct msghdr *h = &w->rmsgs[i].msg_hdr;
+		const uint8_t *p = w->riov[i].iov_base;
+		size_t len = w->rmsgs[i].msg_len, seg = w->gro ? gro_size(h) : 0;
+
+		if (h->msg_flags & MSG_TRUNC) {
+			esp_sad_count_drop(w->dp->sad, ESP_DROP_MALFORMED);	/* too long */
+			continue;
+		}
+		if (seg == 0 || seg >= len) {
+			udp_datagram(w, &w->from[i], p, len, now);
+			continue;
+		}
+		for (size_t off = 0; off < len; off += seg)	/* a train: the last may be short */
+			udp_datagram(w, &w->from[i], p + off, len - off < seg ? len - off : seg, now);
+	}
+}
+
+static void *
+worker_main(void *arg)
+{
+	struct dp_worker *w = arg;
+	struct esp_dp *dp = w->dp;
+	struct pollfd pfd[3] = {
+		{ .fd = w->tun_fd, .events = POLLIN },
+		/* without steering the socket is IKE's: send only */
+		{ .fd = dp->steered ? w->udp_fd : -1, .events = POLLIN },
+		{ .fd = dp->stop_fd, .events = POLLIN },
+	};
+
+	for (;;) {
+		int64_t now;
+
+		if (poll(pfd, 3, -1) == -1) {
+			if (errno == EINTR)
+				continue;
+			log_warn("ESP: worker poll");
+			break;
+		}
+		if (pfd[2].revents != 0)
+			break;
+		now = now_mono_ms();
+		pthread_rwlock_rdlock(&dp->lock);
+		if (pfd[0].revents & POLLIN)
+			tun_batch(w, now);
+		if (pfd[1].revents & POLLIN)
+			udp_batch(w, now);
+		pthread_rwlock_unlock(&dp->lock);
+	}
+	return NULL;
+}
+
+/* ESP that IKE's socket received (before the workers' sockets joined, or
+ * without steering). */
+void
+esp_dp_udp_input(struct esp_dp *dp, uint32_t src_be, uint16_t src_port, const uint8_t *pkt,
+		 size_t len)
+{
+	pthread_rwlock_rdlock(&dp->lock);
+	(void)udp_packet(dp, dp->workers[0].tun_fd, src_be, src_port, pkt, len, dp->loop_inner,
+			 now_mono_ms());
+	pthread_rwlock_unlock(&dp->lock);
+}
+
+/* ---- life cycle ---------------------------------------------------------------- */
+
+int
+dp_workers_start(struct esp_dp *dp)
+{
+	for (int i = 0; i < dp->nworkers; i++) {
+		if (pthread_create(&dp->workers[i].thread, NULL, worker_main, &dp->workers[i]) != 0) {
+			log_warnx("ESP: cannot start worker %d", i);
+			return -1;
+		}
+		dp->workers[i].running = 1;
+	}
+	return 0;
+}
+
+void
+dp_workers_join(struct esp_dp *dp)
+{
+	for (int i = 0; i < dp->nworkers; i++) {
+		if (dp->workers[i].running)
+			pthread_join(dp->workers[i].thread, NULL);
+		dp->workers[i].running = 0;
+	}
+}
+
+void
+dp_workers_close(struct esp_dp *dp)
+{
+	for (int i = 0; i < dp->nworkers; i++) {
+		if (dp->workers[i].tun_fd != -1)
+			close(dp->workers[i].tun_fd);
+		if (dp->workers[i].udp_fd != -1)
+			close(dp->workers[i].udp_fd);
+		free(dp->workers[i].in);
+	}
+}

@@ -16,26 +16,8 @@
 #include "ike/ike_int.h"
 #include "ike_pair.h"
 
-#define Q 32
-static struct { int to; uint16_t dport, sport; size_t len; uint8_t d[2048]; } q[Q];
-static size_t qn;
-static struct ike *eng[2];
-static uint32_t addr[2];
+static struct ike_pair_wire w;
 static uint64_t installs;
-
-static int
-qsend(void *ctx, uint16_t lp, uint32_t dst, uint16_t dp, const uint8_t *m, size_t len)
-{
-	if (qn < Q && len <= sizeof(q[0].d)) {
-		q[qn].to = dst == addr[0] ? 0 : 1;
-		q[qn].dport = dp;
-		q[qn].sport = lp;
-		q[qn].len = len;
-		memcpy(q[qn].d, m, len);
-		qn++;
-	}
-	return 0;
-}
 
 static void
 count_install(void *ctx, const struct ike_child_sa *sa)
@@ -61,8 +43,8 @@ configure(int group, int64_t now)
 	for (int i = 0; i < 2; i++) {
 		struct ike_conf c;
 
-		ike_pair_conf(i, addr, group, IKE_HASH_SHA256, &c, &maps[i], &psk[i]);
-		ike_configure(eng[i], &c, now);
+		ike_pair_conf(i, w.addr, group, IKE_HASH_SHA256, &c, &maps[i], &psk[i]);
+		ike_configure(w.eng[i], &c, now);
 	}
 }
 
@@ -75,36 +57,29 @@ handshakes(int group, double seconds)
 	uint64_t n = 0;
 
 	for (int i = 0; i < 2; i++) {
-		struct ike_transport tr = { NULL, qsend };
+		struct ike_transport tr = { &w, ike_pair_send };
 		struct ike_dataplane dp = { NULL, count_install, NULL };
 
-		eng[i] = ike_new(&tr, &dp);
+		w.eng[i] = ike_new(&tr, &dp);
 	}
 	configure(group, now);
 	t0 = cpu_s();
 	while (cpu_s() - t0 < seconds) {
-		ike_clear(eng[0], 0, now);
-		ike_clear(eng[1], 0, now);
-		qn = 0;
+		ike_clear(w.eng[0], 0, now);
+		ike_clear(w.eng[1], 0, now);
+		w.n = 0;
 		installs = 0;
 		now += 1;
-		ike_timer(eng[0], now);
-		for (int round = 0; round < 12 && qn > 0; round++) {
-			size_t k = qn;
-
-			qn = 0;
-			for (size_t i = 0; i < k; i++)
-				ike_input(eng[q[i].to], q[i].dport, addr[!q[i].to], q[i].sport, q[i].d,
-					  q[i].len, now);
-		}
+		ike_timer(w.eng[0], now);
+		ike_pair_pump(&w, now);
 		if (installs != 2) {
 			fprintf(stderr, "bench_ike: handshake did not complete\n");
 			exit(1);
 		}
 		n++;
 	}
-	ike_free(eng[0]);
-	ike_free(eng[1]);
+	ike_free(w.eng[0]);
+	ike_free(w.eng[1]);
 	return (double)n / (cpu_s() - t0);
 }
 
@@ -138,8 +113,8 @@ main(int argc, char **argv)
 	static const int groups[] = { 14, 19 };
 
 	log_init("bench", LOG_LEVEL__COUNT);
-	addr[0] = htonl(0xc0000201);
-	addr[1] = htonl(0xc0000202);
+	w.addr[0] = htonl(0xc0000201);
+	w.addr[1] = htonl(0xc0000202);
 	printf("%-8s %18s %22s %8s\n", "group", "handshakes/s", "key-exchange bound/s", "ratio");
 	for (size_t i = 0; i < sizeof(groups) / sizeof(groups[0]); i++) {
 		double b = dh_bound(groups[i], secs), h = handshakes(groups[i], secs);

@@ -16,34 +16,8 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-#define Q 64
-static struct { int to; uint16_t dport, sport; size_t len; uint8_t d[2048]; } q[Q];
-static size_t qn;
-static struct ike *eng[2];
-static uint32_t addr[2];
+static struct ike_pair_wire w;
 static int64_t now = 1000;
-
-static int
-qsend(void *ctx, uint16_t lp, uint32_t dst, uint16_t dp, const uint8_t *m, size_t len)
-{
-	if (qn < Q && len <= sizeof(q[0].d)) {
-		q[qn].to = dst == addr[0] ? 0 : 1;
-		q[qn].dport = dp;
-		q[qn].sport = lp;
-		q[qn].len = len;
-		memcpy(q[qn].d, m, len);
-		qn++;
-	}
-	return 0;
-}
-
-static void
-pump(void)
-{
-	for (size_t i = 0; i < qn; i++)
-		ike_input(eng[q[i].to], q[i].dport, addr[!q[i].to], q[i].sport, q[i].d, q[i].len, now);
-	qn = 0;
-}
 
 static void
 setup(void)
@@ -52,24 +26,24 @@ setup(void)
 	static struct ike_map_conf maps[2];
 
 	log_init("fuzz", LOG_LEVEL__COUNT);	/* silent */
-	addr[0] = htonl(0xc0000201);
-	addr[1] = htonl(0xc0000202);
+	w.addr[0] = htonl(0xc0000201);
+	w.addr[1] = htonl(0xc0000202);
 	for (int i = 0; i < 2; i++) {
-		struct ike_transport tr = { NULL, qsend };
+		struct ike_transport tr = { &w, ike_pair_send };
 		struct ike_conf c;
 
-		eng[i] = ike_new(&tr, NULL);
-		ike_pair_conf(i, addr, 19, IKE_HASH_SHA1, &c, &maps[i], &psk[i]);
-		ike_configure(eng[i], &c, now);
+		w.eng[i] = ike_new(&tr, NULL);
+		ike_pair_conf(i, w.addr, 19, IKE_HASH_SHA1, &c, &maps[i], &psk[i]);
+		ike_configure(w.eng[i], &c, now);
 	}
 	for (int round = 0; round < 8; round++) {
-		ike_timer(eng[0], now);
-		pump();
+		ike_timer(w.eng[0], now);
+		ike_pair_pump(&w, now);
 	}
 	/* The deep paths need this: a fuzzer that never reaches them is
 	 * useless, so refuse to run. */
-	if (eng[1]->sas == NULL || eng[1]->sas->state != SA_ESTABLISHED ||
-	    eng[1]->tunnels[0].nchildren != 1)
+	if (w.eng[1]->sas == NULL || w.eng[1]->sas->state != SA_ESTABLISHED ||
+	    w.eng[1]->tunnels[0].nchildren != 1)
 		abort();
 }
 
@@ -79,24 +53,24 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	uint8_t msg[IKE_MSG_MAX];
 	struct ike_sa *sa;
 
-	if (eng[0] == NULL)
+	if (w.eng[0] == NULL)
 		setup();
 	if (size == 0 || size > sizeof(msg))
 		return 0;
 	memcpy(msg, data, size);
 	/* As is, on both ports, from the known peer and a stranger. */
-	ike_input(eng[1], IKE_PORT, addr[0], IKE_PORT, msg, size, now);
-	ike_input(eng[1], IKE_NATT_PORT, htonl(0xc6336401), IKE_NATT_PORT, msg, size, now);
+	ike_input(w.eng[1], IKE_PORT, w.addr[0], IKE_PORT, msg, size, now);
+	ike_input(w.eng[1], IKE_NATT_PORT, htonl(0xc6336401), IKE_NATT_PORT, msg, size, now);
 	/* With the established SA's cookies, so it reaches decryption and the
 	 * Quick Mode / Informational handlers. */
-	sa = eng[1]->sas;
+	sa = w.eng[1]->sas;
 	if (sa != NULL && size >= IKE_HDR_LEN) {
 		memcpy(msg, sa->icookie, IKE_COOKIE_LEN);
 		memcpy(msg + IKE_COOKIE_LEN, sa->rcookie, IKE_COOKIE_LEN);
-		ike_input(eng[1], sa->local_port, addr[0], sa->peer_port, msg, size, now);
+		ike_input(w.eng[1], sa->local_port, w.addr[0], sa->peer_port, msg, size, now);
 	}
-	qn = 0;
-	ike_timer(eng[1], now);
-	qn = 0;
+	w.n = 0;
+	ike_timer(w.eng[1], now);
+	w.n = 0;
 	return 0;
 }

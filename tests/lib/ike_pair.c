@@ -1,5 +1,6 @@
 /*
- * The configuration of a two-engine pair (see ike_pair.h).
+ * The configuration of a two-engine pair and the wire between them (see
+ * ike_pair.h).
  */
 #include "ike_pair.h"
 
@@ -34,4 +35,33 @@ ike_pair_conf(int i, const uint32_t addr_be[2], int group, int hash, struct ike_
 	m->initiate = i == 0;
 	c->maps = m;
 	c->nmaps = 1;
+}
+
+int
+ike_pair_send(void *wire, uint16_t local_port, uint32_t dst_be, uint16_t dst_port,
+	      const uint8_t *msg, size_t len)
+{
+	struct ike_pair_wire *w = wire;
+
+	if (w->n < IKE_PAIR_QUEUE && len <= sizeof(w->q[0].d)) {
+		w->q[w->n].to = dst_be == w->addr[0] ? 0 : 1;
+		w->q[w->n].dport = dst_port;
+		w->q[w->n].sport = local_port;
+		w->q[w->n].len = len;
+		memcpy(w->q[w->n].d, msg, len);
+		w->n++;
+	}
+	return 0;
+}
+
+size_t
+ike_pair_pump(struct ike_pair_wire *w, int64_t now)
+{
+	size_t i;
+
+	for (i = 0; i < w->n; i++)	/* sends while delivering append behind i */
+		ike_input(w->eng[w->q[i].to], w->q[i].dport, w->addr[!w->q[i].to], w->q[i].sport,
+			  w->q[i].d, w->q[i].len, now);
+	w->n = 0;
+	return i;
 }

@@ -1,6 +1,7 @@
 /*
  * Two IKE engines configured as each other's peer (site i protects
- * 10.i.0.0/16), for the in-process benchmark and the fuzzer.
+ * 10.i.0.0/16), for the in-process benchmark and the fuzzer, and the
+ * in-memory wire between them.
  */
 #ifndef TESTS_IKE_PAIR_H
 #define TESTS_IKE_PAIR_H
@@ -11,5 +12,27 @@
  * engine 0 initiates. */
 void ike_pair_conf(int i, const uint32_t addr_be[2], int group, int hash,
 		   struct ike_conf *c, struct ike_map_conf *m, struct ike_psk_conf *psk);
+
+#define IKE_PAIR_QUEUE 64	/* messages in flight; more are dropped, like a full link */
+
+/* The pair's wire: engines send into the queue (ike_pair_send as their
+ * transport, the wire as its ctx) and ike_pair_pump delivers. */
+struct ike_pair_wire {
+	struct ike *eng[2];
+	uint32_t    addr[2];	/* network order; engine i has addr[i] */
+	size_t      n;
+	struct {
+		int      to;
+		uint16_t dport, sport;
+		size_t   len;
+		uint8_t  d[2048];
+	} q[IKE_PAIR_QUEUE];
+};
+
+int    ike_pair_send(void *wire, uint16_t local_port, uint32_t dst_be, uint16_t dst_port,
+		     const uint8_t *msg, size_t len);
+/* Delivers what is queued, in order, and what the engines send meanwhile,
+ * until the queue is empty; returns the number of messages delivered. */
+size_t ike_pair_pump(struct ike_pair_wire *w, int64_t now);
 
 #endif

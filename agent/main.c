@@ -18,6 +18,7 @@
 
 #include "api/api.h"
 #include "core/config.h"
+#include "core/files.h"
 #include "core/log.h"
 #include "core/util.h"
 #include "core/version.h"
@@ -50,6 +51,7 @@ struct options {
 	size_t tel_max_message;		/* test setting: force batch splitting */
 	size_t tel_buffer_max;		/* test setting: small disconnected buffer */
 	int no_ipsec_rekey;		/* test setting: IPsec SAs expire unrenewed */
+	uint64_t esp_seq_start;		/* test setting: first outbound ESP sequence number */
 	const char *key_log;		/* test setting: ESP keys for tshark */
 };
 
@@ -83,6 +85,7 @@ static const struct option long_opts[] = {
 	{ "tel-max-message-bytes", required_argument, NULL, 'M' },
 	{ "tel-buffer-max-metrics", required_argument, NULL, 'B' },
 	{ "test-no-ipsec-rekey", no_argument, NULL, 'R' },
+	{ "test-esp-seq-start", required_argument, NULL, 'S' },
 	{ "test-key-log", required_argument, NULL, 'K' },
 	{ "version", no_argument, NULL, 'V' },
 	{ "help", no_argument, NULL, 'h' },
@@ -108,6 +111,8 @@ usage(FILE *f)
 		"  --tel-max-message-bytes N   split telemetry batches above N bytes\n"
 		"  --tel-buffer-max-metrics N  metrics kept while the collector is down\n"
 		"  --test-no-ipsec-rekey       let IPsec SAs reach their hard lifetime\n"
+		"  --test-esp-seq-start N      outbound ESP sequence numbers start at N (sequence\n"
+		"                              number rekeys without 3 billion packets)\n"
 		"  --test-key-log FILE         append ESP SA keys to FILE (for tshark; secret!)\n",
 		DEFAULT_STATE_DIR, DEFAULT_API_LISTEN, DEFAULT_METRICS_LISTEN, ESP_DP_WORKERS_MAX);
 }
@@ -156,6 +161,7 @@ options_parse(struct options *o, int argc, char **argv)
 		case 'M': o->tel_max_message = parse_size("tel-max-message-bytes", optarg); break;
 		case 'B': o->tel_buffer_max = parse_size("tel-buffer-max-metrics", optarg); break;
 		case 'R': o->no_ipsec_rekey = 1; break;
+		case 'S': o->esp_seq_start = parse_size("test-esp-seq-start", optarg); break;
 		case 'K': o->key_log = optarg; break;
 		case 'V': printf("vpn-agent %s\n", VPN_AGENT_VERSION); exit(0);
 		case 'h': usage(stdout); exit(0);
@@ -166,6 +172,20 @@ options_parse(struct options *o, int argc, char **argv)
 		usage(stderr);
 		exit(2);
 	}
+}
+
+/* The state dir holds private keys: checked (made 0700 if missing) before
+ * anything is read or written there, then rid of the temp files that a
+ * crash during a save left behind. */
+static void
+state_dir_setup(const struct agent *ag)
+{
+	char why[FILE_WHY_MAX];
+
+	if (state_dir_prepare(ag->opt.state_dir, why, sizeof(why)) == -1)
+		fatalx("refusing to start: state dir %s %s", ag->opt.state_dir, why);
+	if (file_temp_sweep(ag->opt.state_dir) == -1)
+		fatal("cannot read the state dir %s", ag->opt.state_dir);
 }
 
 /* The device UUID is made once, at first start, and kept in the state dir. */
@@ -188,7 +208,7 @@ device_uuid_load(struct agent *ag)
 	uuid_v4(ag->uuid);
 	char line[UUID_STR_LEN + 1];
 	snprintf(line, sizeof(line), "%s\n", ag->uuid);
-	if (file_write_atomic(path, line, strlen(line), 0644) == -1)
+	if (file_write_atomic(path, line, strlen(line), 0600) == -1)
 		fatal("cannot write %s", path);
 	log_info("new device UUID %s", ag->uuid);
 }
@@ -286,16 +306,32 @@ sa_params(const struct ike_child_sa *c, int outbound, struct esp_sa_params *p)
 }
 
 /* Test setting: one line per SA direction, "spi src dst cipher auth key
- * authkey" (hex), so tshark can decrypt a capture. Off unless asked for. */
+ * authkey" (hex), so tshark can decrypt a capture. Off unless asked for.
+ * The file holds keys: 0600, never through a symlink, only a regular file
+ * of ours (a refusal is logged once, not per SA). */
 static void
 key_log(const struct agent *ag, const struct esp_sa_params *p, uint32_t src, uint32_t dst)
 {
+	static int refused_logged;
 	char s[16], d[16], key[2 * ESP_KEY_MAX + 1], akey[2 * ESP_AUTH_KEY_MAX + 1];
+	char why[FILE_WHY_MAX];
 	size_t n;
 	FILE *f;
+	int fd;
 
-	if (ag->opt.key_log == NULL || (f = fopen(ag->opt.key_log, "a")) == NULL)
+	if (ag->opt.key_log == NULL)
 		return;
+	if ((fd = file_open_append(ag->opt.key_log, why, sizeof(why))) == -1) {
+		if (!refused_logged)
+			log_warnx("--test-key-log %s %s; ESP keys are not logged",
+				  ag->opt.key_log, why);
+		refused_logged = 1;
+		return;
+	}
+	if ((f = fdopen(fd, "a")) == NULL) {
+		close(fd);
+		return;
+	}
 	OPENSSL_buf2hexstr_ex(key, sizeof(key), &n, p->key, p->key_len, '\0');
 	OPENSSL_buf2hexstr_ex(akey, sizeof(akey), &n, p->auth_key, p->auth_key_len, '\0');
 	fprintf(f, "0x%08x %s %s %s %s %s %s\n", p->spi, ipv4_str(src, s), ipv4_str(dst, d),
@@ -323,6 +359,7 @@ dp_install(void *ctx, const struct ike_child_sa *c)
 	pair.peer_port = c->peer_port;
 	pair.lifetime_kb = c->lifetime_kb;
 	pair.map = map;
+	pair.test_seq_start = ag->opt.esp_seq_start;
 	key_log(ag, &pair.in, c->peer_be, ag->ike_addr_be);
 	key_log(ag, &pair.out, ag->ike_addr_be, c->peer_be);
 	esp_dp_install(ag->dp, &pair);
@@ -356,11 +393,16 @@ dp_outbound(void *ctx, uint32_t peer_be, int64_t now)
 }
 
 static void
-dp_volume(void *ctx, uint32_t spi_in, int hard, int64_t now)
+dp_limit(void *ctx, uint32_t spi_in, enum esp_dp_limit what, int64_t now)
 {
+	static const enum ike_child_limit to_ike[] = {
+		[ESP_DP_VOLUME_SOFT] = IKE_CHILD_SOFT,
+		[ESP_DP_VOLUME_HARD] = IKE_CHILD_HARD,
+		[ESP_DP_SEQ_SOFT] = IKE_CHILD_SEQ,
+	};
 	struct agent *ag = ctx;
 
-	ike_child_volume(ag->ike, spi_in, hard, now);
+	ike_child_volume(ag->ike, spi_in, to_ike[what], now);
 	ike_io_kick(ag->ike_io);
 }
 
@@ -665,8 +707,7 @@ agent_start(struct agent *ag)
 	struct ike_transport tr = { NULL, ike_no_socket };
 	struct ike_dataplane dph = { ag, dp_install, dp_remove };
 
-	if (mkdir(ag->opt.state_dir, 0700) == -1 && errno != EEXIST)
-		fatal("cannot create state dir %s", ag->opt.state_dir);
+	state_dir_setup(ag);
 	device_uuid_load(ag);
 	if (gethostname(ag->hostname, sizeof(ag->hostname)) == -1)
 		ag->hostname[0] = '\0';
@@ -694,7 +735,7 @@ agent_start(struct agent *ag)
 	}
 	ag->ike = ike_new(&tr, &dph);
 	if (ag->ike_io != NULL) {
-		struct esp_dp_hooks dp_hooks = { ag, dp_inbound, dp_outbound, dp_volume };
+		struct esp_dp_hooks dp_hooks = { ag, dp_inbound, dp_outbound, dp_limit };
 
 		ike_io_attach(ag->ike_io, ag->ike);
 		ag->dp = esp_dp_new(ag->base, ag->opt.tun_name, ike_io_natt_fd(ag->ike_io),

@@ -1,8 +1,9 @@
 /*
  * The collector-stub's HTTP side on its own thread and event_base: GET
  * /metrics (what the devices sent, Prometheus text) and a small JSON
- * control API for tests and operators (devices, interval, cancel). Routes
- * are a table; bodies are validated here and applied by protocol.c.
+ * control API for tests and operators (devices, interval, cancel), with no
+ * authentication: loopback by default, a warning on any other address.
+ * Routes are a table; bodies are validated here and applied by protocol.c.
  */
 #include "stub.h"
 #include "core/log.h"
@@ -16,12 +17,14 @@
 #include <event2/util.h>
 #include <jansson.h>
 
+#include <arpa/inet.h>
 #include <netinet/in.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 
 typedef void (*route_fn)(struct evhttp_request *req, json_t *body);
@@ -286,6 +289,24 @@ dispatch(struct evhttp_request *req, void *arg)
 	reply_error(req, 404, "no such path: %s", path);
 }
 
+/* The control API has no authentication: only loopback keeps it to this
+ * host. Names other than "localhost" count as not loopback. */
+static int
+host_is_loopback(const char *host)
+{
+	struct in6_addr a6;
+	struct in_addr a4;
+
+	if (strcasecmp(host, "localhost") == 0)
+		return 1;
+	if (inet_pton(AF_INET, host, &a4) == 1)
+		return (ntohl(a4.s_addr) >> 24) == 127;
+	if (inet_pton(AF_INET6, host, &a6) == 1)
+		return IN6_IS_ADDR_LOOPBACK(&a6) ||
+		    (IN6_IS_ADDR_V4MAPPED(&a6) && a6.s6_addr[12] == 127);
+	return 0;
+}
+
 static void *
 http_main(void *arg)
 {
@@ -329,6 +350,10 @@ http_start(const char *listen)
 			bound = ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
 	}
 	log_info("Metrics and control API listening at address=%s port=%d", host, bound);
+	if (!host_is_loopback(host))
+		log_warnx("--metrics-listen %s is not a loopback address: the control API "
+		    "(/api/interval, /api/cancel) has no authentication, anyone who reaches "
+		    "it can change intervals and cancel streams", listen);
 	if (pthread_create(&H.thread, NULL, http_main, NULL) != 0)
 		fatalx("cannot start the HTTP thread");
 	return 0;

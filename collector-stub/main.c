@@ -30,7 +30,8 @@ static const struct opt_def {
 	[OPT_INTERVAL]		= { "interval", "S", "streaming interval sent to devices (default 60)" },
 	[OPT_SUBSCRIPTIONS]	= { "subscriptions", "a,b", "metric families sent to devices (default all)" },
 	[OPT_METRICS_LISTEN]	= { "metrics-listen", "ADDR:PORT",
-				    "/metrics and /api/* (default 127.0.0.1:9101)" },
+				    "/metrics and the unauthenticated control API /api/* "
+				    "(default 127.0.0.1:9101)" },
 	[OPT_PROTO_VERSION]	= { "proto-version", "V", "version in ControlRequest (default 1.0)" },
 	[OPT_LOG_LEVEL]		= { "log-level", "LEVEL", "debug|info|warn (default info)" },
 	[OPT_HELP]		= { "help", NULL, "show this text" },

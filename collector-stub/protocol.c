@@ -2,7 +2,8 @@
  * What the collector says on the two streams (the FTD telemetry protocol):
  * a ControlResponse with init_streaming is answered with the device's
  * ControlRequest, an ack ends both of its calls with OK, every DataResponse
- * is recorded and acked. Also ties calls to device records, and applies
+ * is recorded and acked. Also ties calls to device records (a device is
+ * its client certificate's CN, whatever ftd_uuid it claims), and applies
  * the control API's interval and cancel requests. No gRPC calls here.
  */
 #include "stub.h"
@@ -133,18 +134,40 @@ send_control_request(struct call *c, int cancel)
 	return 0;
 }
 
-/* The device a message is from: its ftd_uuid, else what the call already
- * knows, else the client certificate's CN. NULL at the device cap. */
+/* Untrusted text for a log line: printable ASCII, '?' for the rest. */
+static const char *
+printable(const char *in, char *out, size_t size)
+{
+	size_t i;
+
+	for (i = 0; in[i] != '\0' && i + 1 < size; i++)
+		out[i] = in[i] >= 0x20 && in[i] < 0x7f ? in[i] : '?';
+	out[i] = '\0';
+	return out;
+}
+
+/* The device a message is from: the CN of the client certificate its
+ * connection presented (agents' CNs are their device UUIDs). A claimed
+ * ftd_uuid must be that CN: a device with a valid certificate of its own
+ * cannot pose as another. A refused call ends PERMISSION_DENIED and
+ * nothing is stored for it. NULL when refused or at the device cap. */
 static struct device *
 message_device(struct call *c, const char *ftd_uuid)
 {
-	const char *uuid = ftd_uuid[0] != '\0' ? ftd_uuid :
-	    call_dev(c) != NULL ? call_dev(c)->uuid :
-	    call_cert_cn(c)[0] != '\0' ? call_cert_cn(c) : "(unknown)";
-	struct device *d = device_get(uuid);
+	const char *cn = call_cert_cn(c);
+	char claim[STUB_FIELD_MAX], cert[STUB_FIELD_MAX];
+	struct device *d;
 
-	if (d == NULL) {
-		log_warnx("device table full (%d), refusing device=%s", STUB_DEVICES_MAX, uuid);
+	if (cn[0] == '\0' || (ftd_uuid[0] != '\0' && strcmp(ftd_uuid, cn) != 0)) {
+		log_warnx("%s from peer=%s: device claims ftd_uuid %s but its certificate CN "
+		    "is %s; refused", call_kind_names[call_kind(c)], call_peer(c),
+		    ftd_uuid[0] != '\0' ? printable(ftd_uuid, claim, sizeof(claim)) : "(none)",
+		    cn[0] != '\0' ? printable(cn, cert, sizeof(cert)) : "(none)");
+		call_finish(c, CALL_END_DENIED, "ftd_uuid is not the client certificate's CN");
+		return NULL;
+	}
+	if ((d = device_get(cn)) == NULL) {
+		log_warnx("device table full (%d), refusing device=%s", STUB_DEVICES_MAX, cn);
 		call_finish(c, CALL_END_FULL, "collector device table full");
 		return NULL;
 	}

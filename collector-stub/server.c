@@ -232,7 +232,8 @@ void
 call_finish(struct call *c, enum call_end end, const char *reason)
 {
 	grpc_status_code code = end == CALL_END_OK ? GRPC_STATUS_OK :
-	    end == CALL_END_FULL ? GRPC_STATUS_RESOURCE_EXHAUSTED : GRPC_STATUS_INVALID_ARGUMENT;
+	    end == CALL_END_FULL ? GRPC_STATUS_RESOURCE_EXHAUSTED :
+	    end == CALL_END_DENIED ? GRPC_STATUS_PERMISSION_DENIED : GRPC_STATUS_INVALID_ARGUMENT;
 
 	if (c->finishing || c->closed)
 		return;

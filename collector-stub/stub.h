@@ -114,7 +114,7 @@ void	go_float(struct strbuf *out, double v);	/* strconv 'g', -1: also Prometheus
 /* server.c: the gRPC server, the only file that calls gRPC. protocol.c
  * sees its calls through this narrow interface (stub_lock held). */
 enum call_kind { CALL_CONTROL, CALL_DATA, CALL__COUNT };
-enum call_end { CALL_END_OK, CALL_END_BAD_MESSAGE, CALL_END_FULL };
+enum call_end { CALL_END_OK, CALL_END_BAD_MESSAGE, CALL_END_FULL, CALL_END_DENIED };
 extern const char *const call_kind_names[CALL__COUNT];
 struct call;
 struct server_opts {

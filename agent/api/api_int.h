@@ -15,7 +15,7 @@
 #include "api/api.h"
 #include "core/config.h"
 
-#define API_OBJECTS_MAX     1024		/* objects per collection */
+#define API_OBJECTS_MAX     CFG_OBJECTS_MAX	/* objects per collection */
 #define API_HTTP_BODY_MAX   (4 * API_BODY_MAX)	/* libevent's own cap (HTML 413) */
 #define API_HEADERS_MAX     (16 * 1024)
 #define API_CONFIG_FILE_MAX (32 * 1024 * 1024)	/* config.json read cap */

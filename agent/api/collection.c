@@ -232,8 +232,9 @@ api_h_create(struct api_call *c)
 				 "changes it", c->t->type, api_cmeta(api_coll_at(c->t, cur, 0))->id,
 				 c->t->path);
 		else
-			api_errf(&c->err, 409, "", "there are %zu %s objects already, the most "
-				 "allowed", c->t->max_items, c->t->type);
+			api_errf(&c->err, 409, api_store_key(c->t), "%s: there are %zu %s "
+				 "objects already, the most allowed; delete one first",
+				 api_store_key(c->t), c->t->max_items, c->t->type);
 		goto done;
 	}
 	if (api_obj_decode(c->t, in, &d, obj, &c->err) == -1)

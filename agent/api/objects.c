@@ -462,6 +462,13 @@ static const struct api_legacy esp_auth_legacy[] = {
 	{ "esp-md5-hmac", "MD5 is insecure and not supported; use esp-sha256-hmac (or "
 	  "esp-sha-hmac)" },
 };
+/* R-17.2 builds transport mode; until then the dataplane carries tunnel mode
+ * only, so only "tunnel" decodes (the enum keeps CFG_ESP_TRANSPORT). */
+static const struct api_legacy esp_mode_legacy[] = {
+	{ "transport", "transport mode is not supported yet (tunnel only): the dataplane "
+	  "carries tunnel mode only; leave mode out or set \"tunnel\"" },
+};
+static_assert(CFG_ESP_TUNNEL == 0, "the one mode that decodes is the first name");
 static const struct api_legacy pfs_legacy[] = {
 	{ "group1", "DH group 1 is insecure and not supported; use group14 or group19" },
 	{ "group2", "DH group 2 is too weak for PFS here; use group14 or group19" },
@@ -507,8 +514,9 @@ static const struct api_field transform_set_fields[] = {
 	{ .json = "auth", .kind = API_F_ENUM,
 	  .offset = offsetof(struct cfg_transform_set, auth), .names = cfg_esp_auth_names,
 	  .n_names = CFG_ESP_AUTH__COUNT, .def = CFG_ESP_AUTH_NONE, LEGACY(esp_auth_legacy) },
-	F_ENUM(struct cfg_transform_set, mode, "mode", 0, cfg_esp_mode_names,
-	       CFG_ESP_MODE__COUNT, CFG_ESP_TUNNEL),
+	{ .json = "mode", .kind = API_F_ENUM,
+	  .offset = offsetof(struct cfg_transform_set, mode), .names = cfg_esp_mode_names,
+	  .n_names = CFG_ESP_TUNNEL + 1, .def = CFG_ESP_TUNNEL, LEGACY(esp_mode_legacy) },
 };
 
 /* One matchAddress line; offsets within struct cfg_match. */
@@ -612,7 +620,7 @@ const struct api_type api_types[API_OBJ__COUNT] = {
 	[API_OBJ_IKE_POLICY] = {
 		.obj = API_OBJ_IKE_POLICY, .type = "ikepolicy", .path = API_PATH_IKE_POLICIES,
 		.size = sizeof(struct cfg_ike_policy), LIST(ike_policies, n_ike_policies),
-		.max_items = API_OBJECTS_MAX, .fields = ike_policy_fields,
+		.max_items = CFG_IKE_POLICIES_MAX, .fields = ike_policy_fields,
 		.n_fields = ARRAY_LEN(ike_policy_fields), .conflict = ike_policy_conflict,
 	},
 	[API_OBJ_PSK] = {

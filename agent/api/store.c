@@ -1,17 +1,21 @@
 /*
  * What the API keeps in STATE_DIR: config.json (every object, private keys
  * included, mode 0600, replaced atomically so a crash leaves the old or the
- * new file) and api-token (the bearer token, 32 random bytes in hex, 0600).
+ * new file) and api-token (the bearer token, 32 random bytes in hex, 0600;
+ * opened O_NOFOLLOW and fixed through its descriptor, never by name).
  */
 #include "api/api_int.h"
+#include "core/files.h"
 #include "core/log.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <openssl/crypto.h>
 
@@ -228,22 +232,14 @@ token_create(const char *path, char out[static API_TOKEN_HEX + 1])
 	return 0;
 }
 
-int
-api_token_load(const char *state_dir, char out[static API_TOKEN_HEX + 1])
+/* The open token file: a regular file of ours, group/other bits taken
+ * away through the descriptor (never chmod by name: that follows links). */
+static int
+token_file_check(int fd, const char *path)
 {
-	char path[PATH_MAX];
-	char *text = NULL;
-	size_t len = 0;
 	struct stat st;
-	int rc = -1;
 
-	if (state_path(path, sizeof(path), state_dir, API_TOKEN_FILE) == -1) {
-		log_warn("api: %s/%s", state_dir, API_TOKEN_FILE);
-		return -1;
-	}
-	if (stat(path, &st) == -1) {
-		if (errno == ENOENT)
-			return token_create(path, out);
+	if (fstat(fd, &st) == -1) {
 		log_warn("api: %s", path);
 		return -1;
 	}
@@ -251,17 +247,51 @@ api_token_load(const char *state_dir, char out[static API_TOKEN_HEX + 1])
 		log_warnx("api: %s is not a regular file", path);
 		return -1;
 	}
+	if (st.st_uid != geteuid()) {
+		log_warnx("api: %s is owned by uid %u, not by this process (uid %u)", path,
+			  (unsigned)st.st_uid, (unsigned)geteuid());
+		return -1;
+	}
 	if (st.st_mode & 077) {
 		log_warnx("api: %s was readable by group or others (mode %04o); fixed to 0600",
 			  path, (unsigned)(st.st_mode & 07777));
-		if (chmod(path, 0600) == -1) {
-			log_warn("api: chmod %s", path);
+		if (fchmod(fd, 0600) == -1) {
+			log_warn("api: fchmod %s", path);
 			return -1;
 		}
 	}
-	if (file_read_all(path, 4096, &text, &len) == -1) {
-		log_warn("api: cannot read %s", path);
+	return 0;
+}
+
+int
+api_token_load(const char *state_dir, char out[static API_TOKEN_HEX + 1])
+{
+	char path[PATH_MAX];
+	char *text = NULL;
+	size_t len = 0;
+	int fd, rc = -1;
+
+	if (state_path(path, sizeof(path), state_dir, API_TOKEN_FILE) == -1) {
+		log_warn("api: %s/%s", state_dir, API_TOKEN_FILE);
 		return -1;
+	}
+	/* O_NONBLOCK: a FIFO there must not hang the start (refused as not
+	 * a regular file) */
+	if ((fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC)) == -1) {
+		if (errno == ENOENT)
+			return token_create(path, out);
+		if (errno == ELOOP)
+			log_warnx("api: %s is a symbolic link; not followed (remove it to have "
+				  "a new token made)", path);
+		else
+			log_warn("api: %s", path);
+		return -1;
+	}
+	if (token_file_check(fd, path) == -1)
+		goto done;
+	if (file_read_fd(fd, 4096, &text, &len) == -1) {
+		log_warn("api: cannot read %s", path);
+		goto done;
 	}
 	while (len > 0 && (text[len - 1] == '\n' || text[len - 1] == '\r' ||
 			   text[len - 1] == ' '))
@@ -274,7 +304,9 @@ api_token_load(const char *state_dir, char out[static API_TOKEN_HEX + 1])
 	str_copy(out, API_TOKEN_HEX + 1, text);
 	rc = 0;
 done:
-	OPENSSL_cleanse(text, len);
+	if (text != NULL)
+		OPENSSL_cleanse(text, len);
 	free(text);
+	close(fd);
 	return rc;
 }

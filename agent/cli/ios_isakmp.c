@@ -25,9 +25,10 @@ ios_policy_open(struct ios_parser *p)
 	for (i = 0; i < p->n_pol && p->pol[i].prio != prio; i++)
 		;
 	if (i == p->n_pol) {
-		if (p->n_pol == IOS_OBJECTS_MAX) {
-			ERR(p, "more than %d IKE policies: the agent holds at most %d",
-			    IOS_OBJECTS_MAX, IOS_OBJECTS_MAX);
+		if (p->n_pol == CFG_IKE_POLICIES_MAX) {
+			ERR(p, "crypto isakmp policy %u: more than %d IKE policies: the agent "
+			    "proposes at most %d; merge policies with the same settings", prio,
+			    CFG_IKE_POLICIES_MAX, CFG_IKE_POLICIES_MAX);
 			p->mode = M_UNSUPPORTED;
 			return;
 		}
@@ -305,12 +306,16 @@ ios_xform_line(struct ios_parser *p)
 		p->mode = M_GLOBAL;
 	} else if (!ios_line_ok(p)) {
 		x->bad = 1;
-	} else if (eq(W(p, 0), "mode") && p->l.nw == 2 &&
-		   (eq(W(p, 1), "tunnel") || eq(W(p, 1), "transport"))) {
-		x->mode = eq(W(p, 1), "tunnel") ? CFG_ESP_TUNNEL : CFG_ESP_TRANSPORT;
+	} else if (eq(W(p, 0), "mode") && p->l.nw == 2 && eq(W(p, 1), "tunnel")) {
+		x->mode = CFG_ESP_TUNNEL;
+	} else if (eq(W(p, 0), "mode") && eq(W(p, 1), "transport")) {
+		/* negotiated, but the dataplane does not carry it yet */
+		ERR(p, "%.*s: transport mode is not supported yet (tunnel only); use mode tunnel "
+		    "(the default)", upto(p, 1), p->l.raw);
+		x->bad = 1;
 	} else {
-		ERR(p, "%.*s: not supported in a transform set (mode tunnel or mode transport)",
-		    upto(p, 2), p->l.raw);
+		ERR(p, "%.*s: not supported in a transform set (mode tunnel)", upto(p, 2),
+		    p->l.raw);
 		x->bad = 1;
 	}
 }

@@ -18,6 +18,7 @@
 #define CFG_VERSION_LEN  16
 #define CFG_HOST_MAX     256
 #define CFG_PEM_MAX      (64 * 1024)
+#define CFG_OBJECTS_MAX  1024	/* objects per collection (the API refuses more) */
 
 /* Every API object: id (UUID), unique name, version (changes on update). */
 struct cfg_meta {
@@ -64,6 +65,7 @@ struct cfg_telemetry {
 
 /* ---- VPN: IKE policies, pre-shared keys, transform sets, crypto maps ---- */
 
+#define CFG_IKE_POLICIES_MAX 16	/* IKE policies: the engine proposes them all in one SA payload */
 #define CFG_PSK_MAX        128	/* pre-shared key characters */
 #define CFG_PEERS_MAX      10	/* peers of one crypto map entry */
 #define CFG_MAP_XFORMS_MAX 6	/* transform sets of one crypto map entry */

@@ -8,7 +8,6 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <libgen.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -86,14 +85,12 @@ str_copy(char *dst, size_t size, const char *src)
 }
 
 int
-file_read_all(const char *path, size_t max, char **out, size_t *len)
+file_read_fd(int fd, size_t max, char **out, size_t *len)
 {
 	char *buf = NULL;
 	size_t used = 0, cap = 0;
-	int fd, rc = -1;
+	int rc = -1;
 
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
-		return -1;
 	for (;;) {
 		ssize_t n;
 
@@ -126,66 +123,19 @@ file_read_all(const char *path, size_t max, char **out, size_t *len)
 	rc = 0;
 done:
 	free(buf);
-	close(fd);
-	return rc;
-}
-
-static int
-fsync_parent(const char *path)
-{
-	char copy[PATH_MAX];
-	int fd, rc;
-
-	if (str_copy(copy, sizeof(copy), path) == -1) {
-		errno = ENAMETOOLONG;
-		return -1;
-	}
-	if ((fd = open(dirname(copy), O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1)
-		return -1;
-	rc = fsync(fd);
-	close(fd);
 	return rc;
 }
 
 int
-file_write_atomic(const char *path, const void *data, size_t len, mode_t mode)
+file_read_all(const char *path, size_t max, char **out, size_t *len)
 {
-	char tmp[PATH_MAX];
-	const char *p = data;
-	int fd, rc = -1, saved;
+	int fd, rc, saved;
 
-	if (snprintf(tmp, sizeof(tmp), "%s.tmp.%ld", path, (long)getpid()) >= (int)sizeof(tmp)) {
-		errno = ENAMETOOLONG;
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
 		return -1;
-	}
-	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode)) == -1)
-		return -1;
-	while (len > 0) {
-		ssize_t n = write(fd, p, len);
-
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n == -1)
-			goto done;
-		p += n;
-		len -= (size_t)n;
-	}
-	if (fchmod(fd, mode) == -1 || fsync(fd) == -1)
-		goto done;
-	if (close(fd) == -1) {
-		fd = -1;
-		goto done;
-	}
-	fd = -1;
-	if (rename(tmp, path) == -1)
-		goto done;
-	rc = fsync_parent(path);
-done:
+	rc = file_read_fd(fd, max, out, len);
 	saved = errno;
-	if (fd != -1)
-		close(fd);
-	if (rc == -1)
-		unlink(tmp);
+	close(fd);
 	errno = saved;
 	return rc;
 }

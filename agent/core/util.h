@@ -1,7 +1,7 @@
 /*
  * Small helpers every module needs: allocation that dies loudly, bounded
- * string copies, files read with a cap and written atomically, clocks,
- * random identifiers, "host:port" parsing.
+ * string copies, files read with a cap, clocks, random identifiers,
+ * "host:port" parsing. Files written atomically: core/files.h.
  */
 #ifndef CORE_UTIL_H
 #define CORE_UTIL_H
@@ -9,6 +9,8 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
+
+#include "core/files.h"	/* file_write_atomic, for every module that writes */
 
 #define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 #define UUID_STR_LEN 37 /* 36 characters and the NUL */
@@ -24,10 +26,9 @@ void  free_secret(char *s);
 int str_copy(char *dst, size_t size, const char *src);
 
 /* Reads a whole file of at most max bytes, NUL-terminated. -1 with errno
- * (EFBIG when over max). */
+ * (EFBIG when over max). file_read_fd reads an open one to its end. */
 int file_read_all(const char *path, size_t max, char **out, size_t *len);
-/* Writes path atomically: temp file, fsync, rename, fsync of the folder. */
-int file_write_atomic(const char *path, const void *data, size_t len, mode_t mode);
+int file_read_fd(int fd, size_t max, char **out, size_t *len);
 
 int64_t now_mono_ms(void);
 int64_t now_real_ms(void);

@@ -71,7 +71,8 @@ route(struct esp_dp *dp, const struct esp_net *net, int add)
 
 /* 0, or -1 when the queue is full (the caller may retry later). */
 int
-dp_note_post(struct esp_dp *dp, enum dp_note_kind kind, uint32_t key, int hard, int64_t now)
+dp_note_post(struct esp_dp *dp, enum dp_note_kind kind, uint32_t key, enum esp_dp_limit limit,
+	     int64_t now)
 {
 	int wake;
 
@@ -82,7 +83,7 @@ dp_note_post(struct esp_dp *dp, enum dp_note_kind kind, uint32_t key, int hard, 
 		return -1;
 	}
 	dp->notes[(dp->notes_head + dp->notes_count) % DP_NOTES] =
-	    (struct dp_note){ kind, key, hard, now };
+	    (struct dp_note){ kind, key, limit, now };
 	wake = dp->notes_count++ == 0;
 	pthread_mutex_unlock(&dp->notes_lock);
 	if (wake)
@@ -113,8 +114,8 @@ notes_cb(evutil_socket_t fd, short what, void *arg)
 			dp->hooks.inbound(dp->hooks.ctx, t->key, t->now);
 		else if (t->kind == NOTE_OUTBOUND && dp->hooks.outbound)
 			dp->hooks.outbound(dp->hooks.ctx, t->key, t->now);
-		else if (t->kind == NOTE_VOLUME && dp->hooks.volume)
-			dp->hooks.volume(dp->hooks.ctx, t->key, t->hard, t->now);
+		else if (t->kind == NOTE_LIMIT && dp->hooks.limit)
+			dp->hooks.limit(dp->hooks.ctx, t->key, t->limit, t->now);
 	}
 }
 
@@ -169,6 +170,16 @@ esp_dp_install(struct esp_dp *dp, const struct esp_dp_pair *pr)
 	struct dp_pair *p;
 	char ip[16];
 
+	if (pr->in.transport || pr->out.transport) {
+		/* not carried yet: the API refuses it; never install one */
+		esp_sa_free(in);
+		esp_sa_free(out);
+		log_warnx("ESP: transport mode SA pair 0x%08x/0x%08x refused: tunnel mode only",
+			  pr->in.spi, pr->out.spi);
+		return -1;
+	}
+	if (out != NULL && pr->test_seq_start > 1)
+		esp_sa_test_set_seq(out, pr->test_seq_start);
 	pthread_rwlock_wrlock(&dp->lock);
 	peer = peer_get(dp, pr->peer_be, pr->map ? pr->map : "");
 	if (in == NULL || out == NULL || peer == NULL) {

@@ -29,13 +29,19 @@ struct esp_dp;
 #define ESP_DP_MTU       1400	/* TUN MTU: room for ESP-in-UDP in 1500 */
 #define ESP_DP_WORKERS_MAX 16
 
+/* A limit an SA pair reached (each is reported once per pair). */
+enum esp_dp_limit {
+	ESP_DP_VOLUME_SOFT,	/* 90 % of its volume lifetime */
+	ESP_DP_VOLUME_HARD,	/* all of it: the pair carries nothing more */
+	ESP_DP_SEQ_SOFT,	/* a sequence number past ESP_SEQ_SOFT, either way */
+};
+
 /* Called on the loop thread. */
 struct esp_dp_hooks {
 	void *ctx;
 	void (*inbound)(void *ctx, uint32_t peer_be, int64_t now);	/* verified ESP */
 	void (*outbound)(void *ctx, uint32_t peer_be, int64_t now);	/* traffic to send */
-	/* An SA pair reached 90 % (soft) or all (hard) of its volume lifetime. */
-	void (*volume)(void *ctx, uint32_t spi_in, int hard, int64_t now);
+	void (*limit)(void *ctx, uint32_t spi_in, enum esp_dp_limit what, int64_t now);
 };
 
 /* One SA pair as the IKE engine hands it over. */
@@ -45,6 +51,8 @@ struct esp_dp_pair {
 	uint16_t             peer_port;	/* 4500 */
 	uint64_t             lifetime_kb;	/* volume lifetime, 0 = none */
 	const char          *map;		/* crypto map "NAME SEQ", for counters */
+	uint64_t             test_seq_start;	/* test setting: first outbound sequence
+						 * number (0 = 1, as RFC 4303 says) */
 };
 
 /* Per peer (and map) totals: live SAs plus every SA that retired. */

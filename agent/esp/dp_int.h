@@ -53,18 +53,18 @@ struct dp_pair {
 	struct esp_sa  *in, *out;	/* owned by the SAD */
 	uint64_t        soft_bytes, hard_bytes;	/* volume lifetime, 0 = none */
 	uint64_t        bytes[2];		/* atomic: plaintext in, out */
-	int             soft_signalled, hard_signalled;	/* atomic */
+	int             soft_signalled, hard_signalled, seq_signalled;	/* atomic */
 	uint16_t        peer_port;		/* atomic: follows a NAT */
 	struct dp_peer *peer;
 	struct esp_net  remote;
 };
 
-enum dp_note_kind { NOTE_INBOUND, NOTE_OUTBOUND, NOTE_VOLUME };
+enum dp_note_kind { NOTE_INBOUND, NOTE_OUTBOUND, NOTE_LIMIT };
 
 struct dp_note {
 	enum dp_note_kind kind;
 	uint32_t          key;		/* peer (network order) or inbound SPI */
-	int               hard;
+	enum esp_dp_limit limit;	/* NOTE_LIMIT */
 	int64_t           now;
 };
 
@@ -134,8 +134,8 @@ struct esp_dp {
 
 /* dataplane.c */
 /* Posts a note for the loop; -1 when the queue is full (retry later). */
-int   dp_note_post(struct esp_dp *dp, enum dp_note_kind kind, uint32_t key, int hard,
-		   int64_t now);
+int   dp_note_post(struct esp_dp *dp, enum dp_note_kind kind, uint32_t key,
+		   enum esp_dp_limit limit, int64_t now);
 
 /* worker.c */
 /* Opens each worker's TUN queue (the first creates the device, named in

@@ -159,8 +159,19 @@ int    esp_sad_remove_sa(struct esp_sad *sad, struct esp_sa *sa);
 void   esp_sa_count_drop(struct esp_sa *sa, enum esp_drop why);
 void   esp_sad_count_drop(struct esp_sad *sad, enum esp_drop why);
 
+/* R-13.8: past this sequence number, sent or received, an SA pair is
+ * rekeyed, whatever its volume and time lifetimes say: a quarter of the
+ * 32-bit space is left for Quick Mode (7 minutes at 10 million packets a
+ * second) before ESP_SEQ_LAST ends the SA. */
+#define ESP_SEQ_SOFT 0xC0000000u
+/* The highest sequence number the SA has sent (outbound) or accepted
+ * (inbound). Any thread may read it while packets flow: the value may be a
+ * packet behind, which is all the soft limit needs. */
+uint32_t esp_sa_seq_high(const struct esp_sa *sa);
+
 /* Test-only hooks (unit tests, fuzzer, benchmark); the agent never calls
- * them. set_iv: the next CBC packet uses this IV instead of the generator
+ * them, except set_seq behind the explicit test setting --test-esp-seq-start.
+ * set_iv: the next CBC packet uses this IV instead of the generator
  * (known-answer tests). set_seq: the next outbound sequence number (wrap
  * tests; 2^32 and above are refused). raw: esp_output encrypts inner as
  * the whole plaintext, its own padding, pad length and next header

@@ -200,6 +200,17 @@ esp_sa_spi(const struct esp_sa *sa)
 	return sa->p.spi;
 }
 
+uint32_t
+esp_sa_seq_high(const struct esp_sa *sa)
+{
+	uint64_t next;
+
+	if (!sa->outbound)
+		return __atomic_load_n(&sa->replay.top, __ATOMIC_RELAXED);
+	next = __atomic_load_n(&sa->seq_next, __ATOMIC_RELAXED);
+	return next > ESP_SEQ_LAST ? ESP_SEQ_LAST : (uint32_t)(next - 1);
+}
+
 const struct esp_counters *
 esp_sa_counters(const struct esp_sa *sa)
 {

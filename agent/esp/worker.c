@@ -146,6 +146,18 @@ signal_peer(struct esp_dp *dp, struct dp_peer *peer, int inbound, int64_t now)
 	dp_note_post(dp, inbound ? NOTE_INBOUND : NOTE_OUTBOUND, peer->peer_be, 0, now);
 }
 
+/* Tells the loop of a limit once per pair (again only if the note queue
+ * was full). */
+static void
+signal_limit(struct esp_dp *dp, struct dp_pair *p, int *flag, enum esp_dp_limit what,
+	     int64_t now)
+{
+	if (LOAD(flag) || __atomic_exchange_n(flag, 1, __ATOMIC_RELAXED) != 0)
+		return;
+	if (dp_note_post(dp, NOTE_LIMIT, p->spi_in, what, now) == -1)
+		STORE(flag, 0);
+}
+
 /* Volume lifetime (R-3.3): the larger direction counts. Returns 1 when the
  * pair is past its hard limit and must not carry the packet (counted on
  * sa); the loop hears of the soft and hard limits once each. */
@@ -161,16 +173,21 @@ volume_check(struct esp_dp *dp, struct dp_pair *p, struct esp_sa *sa, int64_t no
 	used = in > out ? in : out;
 	if (used >= p->hard_bytes) {
 		esp_sa_count_drop(sa, ESP_DROP_EXPIRED);
-		if (__atomic_exchange_n(&p->hard_signalled, 1, __ATOMIC_RELAXED) == 0 &&
-		    dp_note_post(dp, NOTE_VOLUME, p->spi_in, 1, now) == -1)
-			STORE(&p->hard_signalled, 0);
+		signal_limit(dp, p, &p->hard_signalled, ESP_DP_VOLUME_HARD, now);
 		return 1;
 	}
-	if (used >= p->soft_bytes &&
-	    __atomic_exchange_n(&p->soft_signalled, 1, __ATOMIC_RELAXED) == 0 &&
-	    dp_note_post(dp, NOTE_VOLUME, p->spi_in, 0, now) == -1)
-		STORE(&p->soft_signalled, 0);
+	if (used >= p->soft_bytes)
+		signal_limit(dp, p, &p->soft_signalled, ESP_DP_VOLUME_SOFT, now);
 	return 0;
+}
+
+/* R-13.8: a pair whose sequence numbers run towards 2^32, either way, is
+ * renewed whatever its lifetimes say (the loop hears of it once). */
+static void
+seq_check(struct esp_dp *dp, struct dp_pair *p, const struct esp_sa *sa, int64_t now)
+{
+	if (esp_sa_seq_high(sa) >= ESP_SEQ_SOFT)
+		signal_limit(dp, p, &p->seq_signalled, ESP_DP_SEQ_SOFT, now);
 }
 
 static int
@@ -291,6 +308,7 @@ tun_packet(struct dp_worker *w, const uint8_t *pkt, size_t len, int64_t now)
 	k = w->nout;	/* hold_pair may have sent the batch */
 	if (esp_output(sa, pkt, len, 4, w->out[k], DP_SLOT, &olen, now) != 0)
 		return;		/* counted on the SA */
+	seq_check(dp, p, sa, now);
 	__atomic_fetch_add(&p->bytes[1], len, __ATOMIC_RELAXED);
 	w->to[k] = (struct sockaddr_in){ .sin_family = AF_INET,
 					 .sin_port = htons(LOAD(&p->peer_port)),
@@ -318,6 +336,7 @@ udp_packet(struct esp_dp *dp, int tun_fd, uint32_t src_be, uint16_t src_port, co
 		if (p->peer->peer_be == src_be && LOAD(&p->peer_port) != src_port)
 			STORE(&p->peer_port, src_port);	/* follow a NAT's port change */
 		signal_peer(dp, p->peer, 1, now);
+		seq_check(dp, p, sa, now);
 		if (volume_check(dp, p, sa, now))
 			return -1;
 		__atomic_fetch_add(&p->bytes[0], ilen, __ATOMIC_RELAXED);

@@ -33,6 +33,13 @@ const char *const dpd_action_names[DPD_ACTION__COUNT] = {
 };
 static_assert(ARRAY_LEN(dpd_action_names) == DPD_ACTION__COUNT, "action names");
 
+const char *const dpd_probe_names[DPD_PROBE__COUNT] = {
+	[DPD_PROBE_NEW] = "new",
+	[DPD_PROBE_REPEAT] = "repeat",
+	[DPD_PROBE_OLD] = "old",
+};
+static_assert(ARRAY_LEN(dpd_probe_names) == DPD_PROBE__COUNT, "probe names");
+
 /*
  * A timer this late means the loop stalled (suspend, overload). Rather than
  * send the missed probes back to back, the round goes on from now, so each
@@ -185,6 +192,7 @@ dpd_start(struct dpd *d, const struct dpd_settings *s, int peer_supports, int64_
 	d->probe_sent_ms = d->round_ms = -1;
 	d->last_rtt_ms = d->last_ack_ms = -1;
 	d->seq = seq0 - 1;
+	d->seq0 = seq0;
 	d->state = enabled(d) ? DPD_IDLE : DPD_DISABLED;
 	d->next_ms = next_decision(d);
 }
@@ -286,18 +294,44 @@ done:
 	return rc;
 }
 
-void
+/* One of the numbers our own probes carried: both directions of an
+ * ISAKMP SA share its keys, so a probe of ours can be sent back at us. */
+static int
+ours(const struct dpd *d, uint32_t seq)
+{
+	uint32_t used = d->seq - d->seq0 + 1;	/* 0 before the first probe */
+
+	return used != 0 && seq - d->seq0 < used;
+}
+
+enum dpd_probe
 dpd_probe_received(struct dpd *d, uint32_t seq, int64_t now)
 {
 	d->c.r_u_there_received++;
-	if (seq == d->peer_seq)
-		return;			/* a retransmission or a replay: no news */
+	if (ours(d, seq) || (d->peer_seq_valid && seq == d->peer_seq))
+		return DPD_PROBE_REPEAT;
+	if (d->peer_seq_valid && (int32_t)(seq - d->peer_seq) < 0)
+		return DPD_PROBE_OLD;
 	d->peer_seq = seq;
+	d->peer_seq_valid = 1;
 	alive(d, now);
+	return DPD_PROBE_NEW;
 }
 
 void
 dpd_ack_sent(struct dpd *d)
 {
 	d->c.ack_sent++;
+}
+
+void
+dpd_counters_add(struct dpd_counters *to, const struct dpd_counters *c)
+{
+	to->r_u_there_sent += c->r_u_there_sent;
+	to->retransmissions += c->retransmissions;
+	to->r_u_there_received += c->r_u_there_received;
+	to->ack_sent += c->ack_sent;
+	to->ack_received += c->ack_received;
+	to->bad_sequence += c->bad_sequence;
+	to->peer_dead += c->peer_dead;
 }

@@ -69,7 +69,9 @@ struct dpd {
 	int64_t             probe_sent_ms;	/* when the last probe was sent (RTT) */
 	int64_t             next_ms;		/* when dpd_timer wants to run; 0 = never */
 	uint32_t            seq;		/* last sequence number sent */
-	uint32_t            peer_seq;		/* last R-U-THERE sequence seen */
+	uint32_t            seq0;		/* our first one: ours are seq0..seq */
+	uint32_t            peer_seq;		/* last R-U-THERE sequence accepted */
+	int                 peer_seq_valid;	/* peer_seq holds one */
 	unsigned            probes;		/* probes sent in this round */
 	int64_t             last_rtt_ms;	/* -1 until an ACK was accepted */
 	int64_t             last_ack_ms;
@@ -126,11 +128,24 @@ enum dpd_action dpd_timer(struct dpd *d, int64_t now, uint32_t *seq);
  * (liveness, RTT from that probe); -1 otherwise, counted as bad_sequence:
  * ACKs of older probes and duplicate ACKs prove nothing. */
 int  dpd_ack_received(struct dpd *d, uint32_t seq, int64_t now);
-/* Counts the probe; it is proof of liveness only with a sequence number
- * other than the peer's last one: a retransmission (or a replay of an old
- * message) is answered but is no news. The caller always answers with an
- * ACK carrying the same seq (and counts it with dpd_ack_sent). */
-void dpd_probe_received(struct dpd *d, uint32_t seq, int64_t now);
+/* What an R-U-THERE's sequence number says (RFC 3706 7, R-13.2). */
+enum dpd_probe {
+	DPD_PROBE_NEW,		/* newer than the last accepted (or the first):
+				 * proof of liveness; answer it */
+	DPD_PROBE_REPEAT,	/* the last accepted again (a retransmission, as
+				 * strongSwan repeats a probe until it is ACKed), or
+				 * one of our own numbers sent back at us: answer, no news */
+	DPD_PROBE_OLD,		/* older than the last accepted: a replay, not answered */
+};
+#define DPD_PROBE__COUNT (DPD_PROBE_OLD + 1)
+extern const char *const dpd_probe_names[DPD_PROBE__COUNT];	/* "new", "repeat", "old" */
+/* Counts the probe and classifies it; liveness (and the end of a round)
+ * only for DPD_PROBE_NEW. "Newer" is serial-number arithmetic (RFC 1982)
+ * over the 32-bit space. The caller answers NEW and REPEAT with an ACK
+ * carrying the same seq (and counts it with dpd_ack_sent). */
+enum dpd_probe dpd_probe_received(struct dpd *d, uint32_t seq, int64_t now);
 void dpd_ack_sent(struct dpd *d);
+/* Adds counters c into to (an SA's totals into its tunnel's). */
+void dpd_counters_add(struct dpd_counters *to, const struct dpd_counters *c);
 
 #endif

@@ -54,6 +54,30 @@ const char *const ike_failover_reason_names[IKE_FAILOVER__COUNT] = {
 };
 static_assert(ARRAY_LEN(ike_failover_reason_names) == IKE_FAILOVER__COUNT, "failover names");
 
+const char *const ike_drop_names[IKE_DROP__COUNT] = {
+	[IKE_DROP_MALFORMED] = "malformed",
+	[IKE_DROP_NO_SA] = "no_sa",
+	[IKE_DROP_UNEXPECTED] = "unexpected",
+	[IKE_DROP_DECRYPT_FAILED] = "decrypt_failed",
+	[IKE_DROP_BAD_HASH] = "bad_hash",
+	[IKE_DROP_NO_PROPOSAL] = "no_proposal",
+	[IKE_DROP_NO_PSK] = "no_psk",
+	[IKE_DROP_BAD_KE] = "bad_ke",
+	[IKE_DROP_NO_CRYPTO_MAP] = "no_crypto_map",
+	[IKE_DROP_REPLAY] = "replay",
+	[IKE_DROP_HALFOPEN_LIMIT] = "halfopen_limit",
+	[IKE_DROP_RATE_LIMITED] = "rate_limited",
+	[IKE_DROP_UNSUPPORTED] = "unsupported",
+};
+static_assert(ARRAY_LEN(ike_drop_names) == IKE_DROP__COUNT, "drop names");
+
+const char *const ike_err_notify_names[IKE_ERR__COUNT] = {
+	[IKE_ERR_NO_PROPOSAL_CHOSEN] = "no_proposal_chosen",
+	[IKE_ERR_INVALID_ID] = "invalid_id_information",
+	[IKE_ERR_AUTH_FAILED] = "authentication_failed",
+};
+static_assert(ARRAY_LEN(ike_err_notify_names) == IKE_ERR__COUNT, "error notify names");
+
 void
 ike_conf_defaults(struct ike_conf *c)
 {
@@ -66,6 +90,11 @@ ike_conf_defaults(struct ike_conf *c)
 	c->retransmit_ms = 2000;
 	c->retransmit_tries = 5;
 	c->halfopen_max = 1024;
+	c->halfopen_per_source = 16;
+	c->halfopen_reserve = 256;
+	c->reply_rate = 200;
+	c->reply_rate_source = 10;
+	c->notify_rate = 10;
 }
 
 struct ike *
@@ -77,6 +106,7 @@ ike_new(const struct ike_transport *tr, const struct ike_dataplane *dp)
 	if (dp)
 		ike->dp = *dp;
 	ike_conf_defaults(&ike->conf);
+	ike_guard_init(ike);
 	return ike;
 }
 
@@ -99,6 +129,7 @@ ike_free(struct ike *ike)
 		return;
 	while (ike->sas)
 		ike_sa_delete(ike->sas, 0, 0);
+	ike_guard_free(ike);
 	free(ike->tunnels);
 	conf_free(&ike->conf);
 	free(ike);
@@ -125,6 +156,7 @@ ike_configure(struct ike *ike, const struct ike_conf *conf, int64_t now)
 	memcpy(ike->conf.psks, conf->psks, conf->npsks * sizeof(*conf->psks));
 	ike->conf.maps = xcalloc(conf->nmaps, sizeof(*conf->maps));
 	memcpy(ike->conf.maps, conf->maps, conf->nmaps * sizeof(*conf->maps));
+	ike_guard_configure(ike);
 
 	/* Tunnels whose map (name, sequence, peers) survives keep their state. */
 	nt = xcalloc(conf->nmaps, sizeof(*nt));
@@ -221,8 +253,6 @@ ike_sa_new(struct ike *ike, int initiator, uint32_t peer_be, uint16_t peer_port,
 	ike_random(initiator ? sa->icookie : sa->rcookie, IKE_COOKIE_LEN);
 	sa->next = ike->sas;
 	ike->sas = sa;
-	if (!initiator)
-		ike->halfopen++;
 	return sa;
 }
 
@@ -234,18 +264,6 @@ ike_tunnel_peer(const struct ike_tunnel *t, uint32_t peer_be)
 			return (int)i;
 	}
 	return -1;
-}
-
-static void
-dpd_counters_add(struct dpd_counters *to, const struct dpd_counters *c)
-{
-	to->r_u_there_sent += c->r_u_there_sent;
-	to->retransmissions += c->retransmissions;
-	to->r_u_there_received += c->r_u_there_received;
-	to->ack_sent += c->ack_sent;
-	to->ack_received += c->ack_received;
-	to->bad_sequence += c->bad_sequence;
-	to->peer_dead += c->peer_dead;
 }
 
 /* Counters are per configured peer for the life of the process: an SA's
@@ -330,8 +348,7 @@ ike_sa_delete(struct ike_sa *sa, int notify_peer, int64_t now)
 			break;
 		}
 	}
-	if (!sa->initiator && sa->state != SA_ESTABLISHED && ike->halfopen > 0)
-		ike->halfopen--;
+	ike_guard_release(sa);
 	if (sa->tunnel != NULL)
 		tunnel_retire_sa(sa->tunnel, sa);
 	if (sa->tunnel != NULL && sa->tunnel->sa == sa)
@@ -360,6 +377,10 @@ sa_lookup(struct ike *ike, const struct ike_hdr *h)
 		if (sa->initiator && sa->state == SA_MM_I1 &&
 		    memcmp(sa->rcookie, zero, IKE_COOKIE_LEN) == 0)
 			return sa;
+		/* The initiator did not get our MM2 and sends its MM1 again. */
+		if (!sa->initiator && sa->state == SA_MM_R1 &&
+		    memcmp(h->rcookie, zero, IKE_COOKIE_LEN) == 0)
+			return sa;
 	}
 	return NULL;
 }
@@ -367,7 +388,8 @@ sa_lookup(struct ike *ike, const struct ike_hdr *h)
 /* ---- sending ------------------------------------------------------------- */
 
 void
-ike_send(struct ike_sa *sa, struct ike_out *out, struct wbuf *w, int request, int64_t now)
+ike_send_to(struct ike_sa *sa, struct ike_out *out, struct wbuf *w, int request,
+	    uint16_t local_port, uint16_t peer_port, int64_t now)
 {
 	struct ike *ike = sa->ike;
 
@@ -375,19 +397,30 @@ ike_send(struct ike_sa *sa, struct ike_out *out, struct wbuf *w, int request, in
 	out->msg = xmalloc(w->len);
 	memcpy(out->msg, w->p, w->len);
 	out->len = w->len;
-	out->local_port = sa->local_port;
+	out->local_port = local_port;
+	out->peer_port = peer_port;
 	out->tries = 0;
 	out->next_ms = request ? now + ike->conf.retransmit_ms : 0;
-	ike->tr.send(ike->tr.ctx, sa->local_port, sa->peer_be, sa->peer_port, out->msg, out->len);
+	if (!request)
+		sa->resent_ms = now;	/* a copy goes again only IKE_RESEND_MS later */
+	ike->tr.send(ike->tr.ctx, local_port, sa->peer_be, peer_port ? peer_port : sa->peer_port,
+		     out->msg, out->len);
 	ike->st.tx_packets++;
 }
 
 void
-ike_send_once(struct ike_sa *sa, const struct wbuf *w)
+ike_send(struct ike_sa *sa, struct ike_out *out, struct wbuf *w, int request, int64_t now)
+{
+	ike_send_to(sa, out, w, request, sa->local_port, 0, now);
+}
+
+void
+ike_send_once(struct ike_sa *sa, const struct wbuf *w, uint16_t local_port, uint16_t peer_port)
 {
 	struct ike *ike = sa->ike;
 
-	ike->tr.send(ike->tr.ctx, sa->local_port, sa->peer_be, sa->peer_port, w->p, w->len);
+	ike->tr.send(ike->tr.ctx, local_port ? local_port : sa->local_port, sa->peer_be,
+		     peer_port ? peer_port : sa->peer_port, w->p, w->len);
 	ike->st.tx_packets++;
 }
 
@@ -403,15 +436,15 @@ int
 ike_p2_open(struct ike_sa *sa, const struct ike_hdr *h, uint8_t *body, size_t len,
 	    uint8_t iv[IKE_BLOCK], struct ike_chain *c)
 {
-	if (ike_decrypt_body(sa, body, len, iv) == -1) {
-		sa->ike->st.rx_decrypt_fail++;
-		return -1;
-	}
+	if (ike_decrypt_body(sa, body, len, iv) == -1)
+		return ike_drop(sa->ike, IKE_DROP_DECRYPT_FAILED, sa->peer_be,
+				"not a whole number of blocks");
+	/* Garbage decrypts to garbage: a chain that does not parse is the
+	 * sign of a wrong key or a forged message, not of a malformed one. */
 	if (ike_chain_parse(h->next_payload, body, len, 1, c) == -1 || c->n == 0 ||
-	    c->pl[0].type != IKE_PL_HASH || c->pl[0].len != sa->keys.hlen) {
-		sa->ike->st.rx_malformed++;
-		return -1;
-	}
+	    c->pl[0].type != IKE_PL_HASH || c->pl[0].len != sa->keys.hlen)
+		return ike_drop(sa->ike, IKE_DROP_DECRYPT_FAILED, sa->peer_be,
+				"no HASH-first payload chain after decryption");
 	return 0;
 }
 
@@ -420,7 +453,8 @@ resend(struct ike_sa *sa, struct ike_out *out)
 {
 	struct ike *ike = sa->ike;
 
-	ike->tr.send(ike->tr.ctx, out->local_port, sa->peer_be, sa->peer_port, out->msg, out->len);
+	ike->tr.send(ike->tr.ctx, out->local_port, sa->peer_be,
+		     out->peer_port ? out->peer_port : sa->peer_port, out->msg, out->len);
 	ike->st.tx_packets++;
 	ike->st.retransmits++;
 }
@@ -516,52 +550,148 @@ ike_tunnel_down(struct ike *ike, struct ike_tunnel *t, int reason, int64_t now)
 
 /* ---- inbound ----------------------------------------------------------- */
 
-static int
-duplicate(uint8_t last[IKE_HASH_MAX], const uint8_t *msg, size_t len)
+int
+ike_drop(struct ike *ike, enum ike_drop why, uint32_t src_be, const char *what)
 {
-	uint8_t h[IKE_HASH_MAX] = { 0 };
+	char ip[16];
 
-	ike_hash(IKE_HASH_SHA1, (struct ike_iov[]){ { msg, len } }, 1, h);
-	if (memcmp(h, last, IKE_HASH_MAX) == 0)
-		return 1;
-	memcpy(last, h, IKE_HASH_MAX);
+	ike->st.drops[why]++;
+	log_debug("ISAKMP: dropped a message from %s (%s): %s", ipv4_str(src_be, ip),
+		  ike_drop_names[why], what);
+	return -1;
+}
+
+void
+ike_sa_peer_moved(struct ike_sa *sa, uint16_t local_port, uint16_t src_port)
+{
+	char ip[16];
+
+	/* RFC 3947 4: the peer floated to 4500 (it found a NAT). */
+	if (local_port == IKE_NATT_PORT && sa->local_port != IKE_NATT_PORT) {
+		sa->local_port = IKE_NATT_PORT;
+		sa->floated = 1;
+	}
+	/* A NAT in front of the peer gave it a new port. */
+	if (local_port == sa->local_port && src_port != sa->peer_port) {
+		log_info("ISAKMP: peer %s now at port %u (was %u)", ipv4_str(sa->peer_be, ip),
+			 src_port, sa->peer_port);
+		sa->peer_port = src_port;
+	}
+}
+
+int
+ike_msgid_seen(const struct ike_sa *sa, uint32_t msgid)
+{
+	for (unsigned i = 0; i < sa->seen_in.n; i++) {
+		if (sa->seen_in.id[i] == msgid)
+			return 1;
+	}
+	for (unsigned i = 0; i < sa->seen_out.n; i++) {
+		if (sa->seen_out.id[i] == msgid)
+			return 1;
+	}
 	return 0;
 }
 
+void
+ike_msgid_note(struct ike_msgids *m, uint32_t msgid)
+{
+	m->id[m->next] = msgid;
+	m->next = (m->next + 1) % IKE_MSGIDS;
+	if (m->n < IKE_MSGIDS)
+		m->n++;
+}
+
+void
+ike_resend_reply(struct ike_sa *sa, struct ike_out *out, int64_t now)
+{
+	if (out->msg == NULL || out->next_ms != 0)
+		return;		/* no reply stored: a request is retransmitted by its timer */
+	if (now - sa->resent_ms < IKE_RESEND_MS)
+		return;
+	if (sa->state != SA_ESTABLISHED && !ike_guard_reply_ok(sa, now))
+		return;
+	sa->resent_ms = now;
+	resend(sa, out);
+}
+
+void
+ike_msg_hash(const uint8_t *msg, size_t len, uint8_t h[IKE_HASH_MAX])
+{
+	memset(h, 0, IKE_HASH_MAX);
+	ike_hash(IKE_HASH_SHA1, (struct ike_iov[]){ { msg, len } }, 1, h);
+}
+
+/* The Phase 1 messages of an SA: only what its state waits for, from the
+ * ports it uses; an encrypted one is decrypted with a copy of the CBC state
+ * that is kept only if the message authenticates (R-13.1). */
 static void
 mm_input(struct ike *ike, struct ike_sa *sa, const struct ike_hdr *h, const uint8_t *msg,
 	 size_t len, uint32_t src_be, uint16_t src_port, uint16_t local_port, int64_t now)
 {
-	uint8_t body[IKE_MSG_MAX], iv[IKE_BLOCK];
+	uint8_t body[IKE_MSG_MAX], iv[IKE_BLOCK], hash[IKE_HASH_MAX];
 	size_t blen = len - IKE_HDR_LEN;
+	int encrypted = (h->flags & IKE_FLAG_ENCRYPTION) != 0, want_encrypted;
 	struct ike_chain c;
 
-	if (duplicate(sa->last_in_hash, msg, len)) {
-		if (sa->out.msg != NULL && sa->out.next_ms == 0)
-			resend(sa, &sa->out);	/* our reply was lost */
+	ike_msg_hash(msg, len, hash);
+	if (memcmp(hash, sa->last_in_hash, sizeof(hash)) == 0) {
+		ike_resend_reply(sa, &sa->out, now);	/* our answer was lost */
+		return;
+	}
+	if (sa->state == SA_ESTABLISHED || sa->state == SA_DEAD) {
+		ike_drop(ike, IKE_DROP_UNEXPECTED, src_be, "Phase 1 message to an established SA");
+		return;
+	}
+	want_encrypted = sa->state == SA_MM_R2 || sa->state == SA_MM_I3;
+	if (encrypted != want_encrypted) {
+		ike_drop(ike, IKE_DROP_UNEXPECTED, src_be, encrypted ? "encrypted too early" :
+			 "messages 5 and 6 must be encrypted");
+		return;
+	}
+	/* Until it authenticates, the peer is where the exchange began; only
+	 * messages 5/6 may come from its NAT-T float (taken once verified). */
+	if (!(local_port == sa->local_port && src_port == sa->peer_port) &&
+	    !(want_encrypted && local_port == IKE_NATT_PORT)) {
+		ike_drop(ike, IKE_DROP_UNEXPECTED, src_be, "from another port than the exchange");
 		return;
 	}
 	memcpy(body, msg + IKE_HDR_LEN, blen);
-	if (h->flags & IKE_FLAG_ENCRYPTION) {
-		if (sa->keys.enc_key_len == 0) {
-			ike->st.rx_malformed++;
-			return;
-		}
+	if (encrypted) {
 		memcpy(iv, sa->iv, sizeof(iv));
 		if (ike_decrypt_body(sa, body, blen, iv) == -1) {
-			ike->st.rx_decrypt_fail++;
+			ike_drop(ike, IKE_DROP_DECRYPT_FAILED, src_be, "not a whole number of blocks");
 			return;
 		}
 	}
-	if (ike_chain_parse(h->next_payload, body, blen, (h->flags & IKE_FLAG_ENCRYPTION) != 0,
-			    &c) == -1) {
-		ike->st.rx_malformed++;
-		memset(sa->last_in_hash, 0, sizeof(sa->last_in_hash));
+	if (ike_chain_parse(h->next_payload, body, blen, encrypted, &c) == -1) {
+		ike_drop(ike, encrypted ? IKE_DROP_DECRYPT_FAILED : IKE_DROP_MALFORMED, src_be,
+			 "payload chain");
 		return;
 	}
-	if (h->flags & IKE_FLAG_ENCRYPTION)
-		memcpy(sa->iv, iv, sizeof(iv));
-	ike_mm_input(ike, sa, h, &c, src_be, src_port, local_port, now);
+	if (ike_mm_input(ike, sa, h, &c, encrypted ? iv : NULL, src_be, src_port, local_port,
+			 now) == 0)
+		memcpy(sa->last_in_hash, hash, sizeof(hash));
+}
+
+static int
+phase2_input(struct ike *ike, struct ike_sa *sa, const struct ike_hdr *h, const uint8_t *msg,
+	     size_t len, uint32_t src_be, uint16_t src_port, uint16_t local_port, int64_t now)
+{
+	uint8_t body[IKE_MSG_MAX];
+
+	if (sa->state != SA_ESTABLISHED)
+		return ike_drop(ike, IKE_DROP_UNEXPECTED, src_be, "Phase 2 before Phase 1 is done");
+	if (!(h->flags & IKE_FLAG_ENCRYPTION))
+		return ike_drop(ike, IKE_DROP_UNEXPECTED, src_be, "Phase 2 message not encrypted");
+	if (h->msgid == 0)
+		return ike_drop(ike, IKE_DROP_MALFORMED, src_be, "Phase 2 message ID 0");
+	memcpy(body, msg + IKE_HDR_LEN, len - IKE_HDR_LEN);
+	if (h->exchange == IKE_XCHG_QUICK)
+		ike_qm_input(sa, h, body, len - IKE_HDR_LEN, local_port, src_port, now);
+	else
+		ike_info_input(sa, h, body, len - IKE_HDR_LEN, local_port, src_port, now);
+	return 0;
 }
 
 void
@@ -569,61 +699,35 @@ ike_input(struct ike *ike, uint16_t local_port, uint32_t src_be, uint16_t src_po
 	  const uint8_t *msg, size_t len, int64_t now)
 {
 	static const uint8_t zero[IKE_COOKIE_LEN];
-	uint8_t body[IKE_MSG_MAX];
 	struct ike_hdr h;
 	struct ike_sa *sa;
 
 	ike->st.rx_packets++;
 	if (ike_hdr_parse(msg, len, &h) == -1) {
-		ike->st.rx_malformed++;
+		ike_drop(ike, IKE_DROP_MALFORMED, src_be, "ISAKMP header");
 		return;
 	}
-	sa = sa_lookup(ike, &h);
-	if (sa == NULL) {
-		if (h.exchange != IKE_XCHG_ID_PROT || memcmp(h.rcookie, zero, IKE_COOKIE_LEN) != 0 ||
-		    (h.flags & IKE_FLAG_ENCRYPTION) || h.msgid != 0) {
-			ike->st.rx_no_sa++;
-			return;
-		}
-		if (ike->halfopen >= ike->conf.halfopen_max) {
-			ike->st.rx_halfopen_drop++;
-			return;
-		}
-		sa = ike_sa_new(ike, 0, src_be, src_port, now);
-		memcpy(sa->icookie, h.icookie, IKE_COOKIE_LEN);
+	if (h.exchange != IKE_XCHG_ID_PROT && h.exchange != IKE_XCHG_QUICK &&
+	    h.exchange != IKE_XCHG_INFORMATIONAL) {
+		ike_drop(ike, IKE_DROP_UNSUPPORTED, src_be, "exchange type");
+		return;
+	}
+	if ((sa = sa_lookup(ike, &h)) == NULL) {
+		if (h.exchange == IKE_XCHG_ID_PROT && memcmp(h.rcookie, zero, IKE_COOKIE_LEN) == 0 &&
+		    !(h.flags & IKE_FLAG_ENCRYPTION) && h.msgid == 0)
+			ike_mm_respond(ike, &h, msg, len, src_be, src_port, local_port, now);
+		else
+			ike_drop(ike, IKE_DROP_NO_SA, src_be, "cookies of no SA");
+		return;
 	}
 	if (sa->peer_be != src_be) {
-		ike->st.rx_no_sa++;
+		ike_drop(ike, IKE_DROP_NO_SA, src_be, "cookies of another peer's SA");
 		return;
 	}
-	/* NAT-T float: the peer moved to 4500 (or its NAT changed the port). */
-	if (local_port == IKE_NATT_PORT && sa->local_port != IKE_NATT_PORT) {
-		sa->local_port = IKE_NATT_PORT;
-		sa->floated = 1;
-	}
-	if (local_port == sa->local_port)
-		sa->peer_port = src_port;
-
-	switch (h.exchange) {
-	case IKE_XCHG_ID_PROT:
+	if (h.exchange == IKE_XCHG_ID_PROT)
 		mm_input(ike, sa, &h, msg, len, src_be, src_port, local_port, now);
-		break;
-	case IKE_XCHG_QUICK:
-	case IKE_XCHG_INFORMATIONAL:
-		if (sa->state != SA_ESTABLISHED || !(h.flags & IKE_FLAG_ENCRYPTION)) {
-			ike->st.rx_malformed++;
-			break;
-		}
-		memcpy(body, msg + IKE_HDR_LEN, len - IKE_HDR_LEN);
-		if (h.exchange == IKE_XCHG_QUICK)
-			ike_qm_input(sa, &h, body, len - IKE_HDR_LEN, now);
-		else
-			ike_info_input(sa, &h, body, len - IKE_HDR_LEN, now);
-		break;
-	default:
-		ike->st.rx_malformed++;
-		break;
-	}
+	else
+		phase2_input(ike, sa, &h, msg, len, src_be, src_port, local_port, now);
 }
 
 void
@@ -645,7 +749,7 @@ ike_peer_outbound(struct ike *ike, uint32_t peer_be, int64_t now)
 }
 
 void
-ike_child_volume(struct ike *ike, uint32_t spi_in, int hard, int64_t now)
+ike_child_volume(struct ike *ike, uint32_t spi_in, enum ike_child_limit what, int64_t now)
 {
 	char ip[16];
 
@@ -657,19 +761,29 @@ ike_child_volume(struct ike *ike, uint32_t spi_in, int hard, int64_t now)
 
 			if (c->sa.spi_in != spi_in)
 				continue;
-			if (hard) {
+			if (what == IKE_CHILD_HARD) {
 				log_info("IPSEC: SA 0x%08x with %s reached its volume lifetime",
 					 spi_in, ipv4_str(c->sa.peer_be, ip));
 				ike_child_remove(ike, t, k, 1, now);
 				if (t->nchildren == 0 && t->sa != NULL && !ike->conf.no_child_rekey &&
 				    t->sa->state == SA_ESTABLISHED)
 					ike_qm_initiate(t->sa, now);
-			} else if (c->initiator && !c->rekeying && t->sa != NULL &&
-				   !ike->conf.no_child_rekey && t->sa->state == SA_ESTABLISHED) {
-				/* Both sides count the same bytes; as with the
-				 * seconds lifetime, the side that set the pair
-				 * up renews it, so the two never rekey at once.
-				 * The other side's backstop is the hard limit. */
+				return;
+			}
+			if (c->rekeying || t->sa == NULL || ike->conf.no_child_rekey ||
+			    t->sa->state != SA_ESTABLISHED)
+				return;
+			/* Both sides count the same bytes; as with the seconds
+			 * lifetime, the side that set the pair up renews it, so
+			 * the two never rekey at once (the other side's backstop
+			 * is the hard limit). Sequence numbers are per direction:
+			 * the side that sees one run out renews the pair, whoever
+			 * set it up, as sequence numbers never wrap (R-13.8). */
+			if (what == IKE_CHILD_SEQ || c->initiator) {
+				if (what == IKE_CHILD_SEQ)
+					log_info("IPSEC: SA pair 0x%08x with %s is near the end of its "
+						 "sequence numbers; rekeying", spi_in,
+						 ipv4_str(c->sa.peer_be, ip));
 				c->rekeying = 1;
 				ike_qm_initiate(t->sa, now);
 			}
@@ -753,6 +867,8 @@ sa_timers(struct ike *ike, struct ike_sa *sa, int64_t now, int64_t *next)
 			continue;
 		if (now >= q->next_ms) {
 			if (q->tries + 1 >= ike->conf.retransmit_tries) {
+				if (ike_qm_expired(sa, &sa->qm[i]) == 0)
+					continue;	/* an answer nobody confirmed: dropped */
 				sa_failed(ike, sa, "Quick Mode got no answer", now);
 				return 1;
 			}
@@ -888,121 +1004,4 @@ ike_timer(struct ike *ike, int64_t now)
 		next = earliest(next, t->retry_ms);
 	}
 	return next;
-}
-
-/* ---- views --------------------------------------------------------------- */
-
-static enum ike_sa_view_state
-view_state(const struct ike_sa *sa)
-{
-	if (sa == NULL)
-		return IKE_VIEW_DOWN;
-	switch (sa->state) {
-	case SA_ESTABLISHED:
-		return IKE_VIEW_ESTABLISHED;
-	case SA_DEAD:
-		return IKE_VIEW_DELETING;
-	default:
-		return IKE_VIEW_NEGOTIATING;
-	}
-}
-
-void
-ike_tunnels_view(struct ike *ike, int64_t now, int64_t real_now, ike_tunnel_fn fn, void *ctx)
-{
-	for (size_t i = 0; i < ike->ntunnels; i++) {
-		const struct ike_tunnel *t = &ike->tunnels[i];
-		const struct ike_sa *sa = t->sa;
-		struct ike_tunnel_view v;
-
-		memset(&v, 0, sizeof(v));
-		v.map = t->conf.name;
-		v.seq = t->conf.seq;
-		v.up = t->up;
-		v.initiate = t->conf.initiate;
-		v.npeers = t->conf.npeers;
-		memcpy(v.failovers, t->failovers, sizeof(v.failovers));
-		for (size_t p = 0; p < t->conf.npeers; p++) {
-			struct ike_peer_view *pv = &v.peers[p];
-			int live = sa != NULL && sa->peer_be == t->conf.peers_be[p];
-
-			pv->peer_be = t->conf.peers_be[p];
-			pv->active = p == t->active;
-			pv->up = t->up && pv->active;
-			pv->state = live ? view_state(sa) : IKE_VIEW_DOWN;
-			pv->dpd = t->retired_dpd[p];
-			pv->dpd_rtt_ms = t->last_ack_ms[p] ? t->last_rtt_ms[p] : -1;
-			pv->dpd_last_ack_real_ms = t->last_ack_ms[p] ?
-			    real_now - (now - t->last_ack_ms[p]) : 0;
-			if (live) {
-				dpd_counters_add(&pv->dpd, &sa->dpd.c);
-				if (sa->dpd.last_rtt_ms >= 0 && sa->dpd.last_ack_ms != 0) {
-					pv->dpd_rtt_ms = sa->dpd.last_rtt_ms;
-					pv->dpd_last_ack_real_ms = real_now - (now - sa->dpd.last_ack_ms);
-				}
-				if (sa->state == SA_ESTABLISHED)
-					pv->established_real_ms = real_now - (now - sa->established_ms);
-			}
-			memcpy(pv->failures, t->failures[p], sizeof(pv->failures));
-			if (live && sa->state == SA_ESTABLISHED)
-				pv->last_rx_real_ms = real_now - (now - sa->dpd.last_rx_ms);
-			if (t->dead_ms[p] != 0) {
-				pv->dead_real_ms = real_now - (now - t->dead_ms[p]);
-				pv->dead_last_rx_real_ms = real_now - (now - t->dead_last_rx_ms[p]);
-			}
-			pv->rekeys = t->rekeys[p];
-			pv->transitions_up = t->peer_up[p];
-			pv->transitions_down = t->peer_down[p];
-		}
-		fn(ctx, &v);
-	}
-}
-
-void
-ike_sas_view(struct ike *ike, int64_t now, ike_sa_fn fn, void *ctx)
-{
-	for (const struct ike_sa *sa = ike->sas; sa != NULL; sa = sa->next) {
-		struct ike_sa_view v;
-
-		memset(&v, 0, sizeof(v));
-		v.peer_be = sa->peer_be;
-		v.local_be = ike->conf.local_be;
-		v.peer_port = sa->peer_port;
-		v.local_port = sa->local_port;
-		memcpy(v.icookie, sa->icookie, sizeof(v.icookie));
-		memcpy(v.rcookie, sa->rcookie, sizeof(v.rcookie));
-		v.state = ike_sa_state_names[sa->state];
-		v.initiator = sa->initiator;
-		v.encryption = sa->enc_key_len == 32 ? "aes-256" : "aes";
-		v.hash = sa->hash == IKE_HASH_SHA256 ? "sha256" : "sha";
-		v.group = sa->group;
-		v.lifetime_left_s = sa->state == SA_ESTABLISHED ? (sa->expire_ms - now) / 1000 : -1;
-		v.dpd = sa->dpd.state != DPD_DISABLED;
-		v.nat_t = sa->floated;
-		if (sa->tunnel != NULL) {
-			v.map = sa->tunnel->conf.name;
-			v.seq = sa->tunnel->conf.seq;
-		}
-		fn(ctx, &v);
-	}
-}
-
-void
-ike_children_view(struct ike *ike, int64_t now, ike_child_fn fn, void *ctx)
-{
-	for (size_t i = 0; i < ike->ntunnels; i++) {
-		const struct ike_tunnel *t = &ike->tunnels[i];
-
-		for (size_t k = 0; k < t->nchildren; k++) {
-			struct ike_child_view v;
-
-			v.map = t->conf.name;
-			v.seq = t->conf.seq;
-			v.sa = t->children[k].sa;
-			OPENSSL_cleanse(v.sa.key_in, sizeof(v.sa.key_in));
-			OPENSSL_cleanse(v.sa.key_out, sizeof(v.sa.key_out));
-			v.lifetime_left_s = (int64_t)v.sa.lifetime_s - (now - v.sa.created_ms) / 1000;
-			fn(ctx, &v);
-		}
-	}
 }

@@ -15,14 +15,14 @@
 #define IKE_PORT       500
 #define IKE_NATT_PORT  4500
 #define IKE_NATT_KEEPALIVE 0xff
-#define IKE_PEERS_MAX  10	/* per crypto map entry */
-#define IKE_SELECTORS_MAX 16
-#define IKE_XFORMS_MAX 6
-#define IKE_POLICIES_MAX 16
-#define IKE_PSKS_MAX   256
-#define IKE_MAPS_MAX   1024
-#define IKE_NAME_MAX   128
-#define IKE_PSK_MAX    128
+#define IKE_PEERS_MAX  10	/* per crypto map entry: CFG_PEERS_MAX */
+#define IKE_SELECTORS_MAX 16	/* CFG_MATCH_MAX */
+#define IKE_XFORMS_MAX 6	/* CFG_MAP_XFORMS_MAX */
+#define IKE_POLICIES_MAX 16	/* CFG_IKE_POLICIES_MAX: the API refuses a 17th */
+#define IKE_PSKS_MAX   1024	/* CFG_OBJECTS_MAX */
+#define IKE_MAPS_MAX   1024	/* CFG_OBJECTS_MAX */
+#define IKE_NAME_MAX   128	/* CFG_NAME_MAX, more than HOST_NAME_MAX */
+#define IKE_PSK_MAX    (128 + 1)	/* CFG_PSK_MAX characters and the NUL */
 
 /* ---- configuration (built by main.c from the config model) ------------ */
 
@@ -87,7 +87,18 @@ struct ike_conf {
 	/* Timers; tests shorten them explicitly, defaults otherwise. */
 	unsigned               retransmit_ms;	/* first retransmission, doubles; default 2000 */
 	unsigned               retransmit_tries;	/* default 5 */
-	unsigned               halfopen_max;	/* responder limit; default 1024 */
+	/* Responder bounds (R-13.4). A new responder SA is refused (or the
+	 * oldest one of its kind that has not yet answered our SA payload
+	 * evicted) when the total, the per-source or the unknown-source share
+	 * is reached; halfopen_reserve slots only crypto-map peers may take.
+	 * Answers to sources that are no crypto-map peer are rate-limited, in
+	 * total and per source. */
+	unsigned               halfopen_max;	/* default 1024 */
+	unsigned               halfopen_per_source;	/* default 16 */
+	unsigned               halfopen_reserve;	/* default 256 */
+	unsigned               reply_rate;		/* per second, unknown sources; default 200 */
+	unsigned               reply_rate_source;	/* per second and unknown source; default 10 */
+	unsigned               notify_rate;		/* error notifies per second; default 10 */
 	int                    no_child_rekey;	/* test setting: let IPsec SAs expire */
 	int                    esp_udp_only;	/* the dataplane has no plain ESP: install
 						 * UDP-encapsulated pairs only */
@@ -150,10 +161,14 @@ int64_t ike_timer(struct ike *ike, int64_t now);
 void ike_peer_liveness(struct ike *ike, uint32_t peer_be, int64_t now);
 void ike_peer_outbound(struct ike *ike, uint32_t peer_be, int64_t now);
 
-/* The dataplane saw the pair with inbound SPI spi_in reach 90 % (soft:
- * rekey it through Quick Mode if we set it up) or all (hard: delete it) of
- * its volume. */
-void ike_child_volume(struct ike *ike, uint32_t spi_in, int hard, int64_t now);
+/* What the dataplane saw of the pair with inbound SPI spi_in. */
+enum ike_child_limit {
+	IKE_CHILD_SOFT,		/* 90 % of its volume: rekeyed by the side that set it up */
+	IKE_CHILD_HARD,		/* all of its volume: deleted */
+	IKE_CHILD_SEQ,		/* a sequence number near 2^32 (R-13.8): rekeyed by
+				 * whichever side sees it, whatever the volume and time */
+};
+void ike_child_volume(struct ike *ike, uint32_t spi_in, enum ike_child_limit what, int64_t now);
 
 /* clear crypto session [remote A.B.C.D]: peer_be 0 = all. Returns count. */
 int ike_clear(struct ike *ike, uint32_t peer_be, int64_t now);
@@ -228,6 +243,46 @@ struct ike_child_view {
 	struct ike_child_sa  sa;	/* keys zeroed */
 	int64_t              lifetime_left_s;
 };
+
+/* Why an inbound IKE message was dropped (R-13.5); the names are the
+ * `reason` label of vpnagent_ike_dropped_messages_total. */
+enum ike_drop {
+	IKE_DROP_MALFORMED,	/* "malformed": header or payloads do not parse */
+	IKE_DROP_NO_SA,		/* "no_sa": cookies (with the source) match no SA */
+	IKE_DROP_UNEXPECTED,	/* "unexpected": not what the SA waits for (a Phase 1
+				 * message to an established SA, a wrong port...) */
+	IKE_DROP_DECRYPT_FAILED,	/* "decrypt_failed": no payload chain after decryption */
+	IKE_DROP_BAD_HASH,	/* "bad_hash": HASH or Phase 1 authentication failed */
+	IKE_DROP_NO_PROPOSAL,	/* "no_proposal": no IKE policy / transform set matches */
+	IKE_DROP_NO_PSK,	/* "no_psk": no pre-shared key for the source */
+	IKE_DROP_BAD_KE,	/* "bad_ke": key exchange or nonce refused */
+	IKE_DROP_NO_CRYPTO_MAP,	/* "no_crypto_map": Quick Mode identities match no entry */
+	IKE_DROP_REPLAY,	/* "replay": message ID or DPD sequence number seen before */
+	IKE_DROP_HALFOPEN_LIMIT,	/* "halfopen_limit": responder bound reached */
+	IKE_DROP_RATE_LIMITED,	/* "rate_limited": answer budget of the source spent */
+	IKE_DROP_UNSUPPORTED,	/* "unsupported": an exchange we do not speak */
+	IKE_DROP__COUNT
+};
+extern const char *const ike_drop_names[IKE_DROP__COUNT];
+
+/* Error notifies we send, label `type`. */
+enum ike_err_notify {
+	IKE_ERR_NO_PROPOSAL_CHOSEN,	/* "no_proposal_chosen" */
+	IKE_ERR_INVALID_ID,		/* "invalid_id_information" */
+	IKE_ERR_AUTH_FAILED,		/* "authentication_failed" */
+	IKE_ERR__COUNT
+};
+extern const char *const ike_err_notify_names[IKE_ERR__COUNT];
+
+/* Engine-wide counters (`show crypto isakmp stats`). */
+struct ike_stats_view {
+	uint64_t rx_packets, tx_packets, retransmits, established, failures;
+	uint64_t drops[IKE_DROP__COUNT];
+	uint64_t err_notifies[IKE_ERR__COUNT];	/* sent */
+	uint64_t err_notifies_suppressed;	/* over notify_rate */
+	size_t   halfopen, halfopen_max;
+};
+void ike_stats_view(const struct ike *ike, struct ike_stats_view *out);
 
 typedef void (*ike_sa_fn)(void *ctx, const struct ike_sa_view *v);
 typedef void (*ike_child_fn)(void *ctx, const struct ike_child_view *v);

@@ -10,11 +10,35 @@
 #include "core/util.h"
 
 #include <arpa/inet.h>
+#include <assert.h>
+#include <limits.h>
 #include <netdb.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <openssl/crypto.h>
+
+/* R-13.7: the engine holds every value the API accepts, so nothing is cut
+ * or dropped on the way; the API refuses what is beyond these. */
+static_assert(IKE_PSK_MAX == CFG_PSK_MAX + 1, "a key of CFG_PSK_MAX characters and its NUL");
+static_assert(IKE_NAME_MAX == CFG_NAME_MAX, "transform set and crypto map names");
+static_assert(IKE_NAME_MAX > HOST_NAME_MAX, "the host name (identity hostname)");
+static_assert(IKE_PEERS_MAX == CFG_PEERS_MAX, "peers of a crypto map entry");
+static_assert(IKE_XFORMS_MAX == CFG_MAP_XFORMS_MAX, "transform sets of a crypto map entry");
+static_assert(IKE_SELECTORS_MAX == CFG_MATCH_MAX, "match lines of a crypto map entry");
+static_assert(IKE_POLICIES_MAX == CFG_IKE_POLICIES_MAX, "IKE policies");
+static_assert(IKE_PSKS_MAX == CFG_OBJECTS_MAX && IKE_MAPS_MAX == CFG_OBJECTS_MAX,
+	      "keys and crypto map entries");
+
+/* Past a cap here the API let through what it must refuse: a bug, never a
+ * value to cut (the asserts above make it impossible). */
+static void
+within(const char *what, const char *name, size_t n, size_t max)
+{
+	if (n > max)
+		fatalx("%s%s%s: %zu, more than the engine holds (%zu); the API should have "
+		       "refused it", what, name ? " " : "", name ? name : "", n, max);
+}
 
 static uint32_t
 mask_of(unsigned len)
@@ -52,13 +76,19 @@ xform_from(const struct cfg_transform_set *ts, struct ike_xform_conf *x)
 	x->transport = ts->mode == CFG_ESP_TRANSPORT;
 }
 
-static int
+static void
 map_from(const struct config *cfg, const struct cfg_crypto_map *cm, struct ike_map_conf *m)
 {
 	memset(m, 0, sizeof(*m));
+	within("peers of crypto map", cm->meta.name, cm->n_peers, IKE_PEERS_MAX);
+	within("transform sets of crypto map", cm->meta.name, cm->n_transform_sets,
+	       IKE_XFORMS_MAX);
+	within("match lines of crypto map", cm->meta.name, cm->n_match, IKE_SELECTORS_MAX);
 	str_copy(m->name, sizeof(m->name), cm->meta.name);
 	m->seq = cm->sequence;
-	for (size_t i = 0; i < cm->n_peers && m->npeers < IKE_PEERS_MAX; i++) {
+	for (size_t i = 0; i < cm->n_peers; i++) {
+		/* a host name that does not resolve now is a runtime condition,
+		 * not config: the other peers still serve */
 		if (resolve(cm->peers[i], &m->peers_be[m->npeers]) == -1) {
 			log_warnx("crypto map %s %u: cannot resolve peer %s; skipped", cm->meta.name,
 				  cm->sequence, cm->peers[i]);
@@ -66,14 +96,17 @@ map_from(const struct config *cfg, const struct cfg_crypto_map *cm, struct ike_m
 		}
 		m->npeers++;
 	}
-	for (size_t i = 0; i < cm->n_transform_sets && m->nxforms < IKE_XFORMS_MAX; i++) {
+	for (size_t i = 0; i < cm->n_transform_sets; i++) {
 		const struct cfg_transform_set *ts =
 		    config_transform_set_by_id(cfg, cm->transform_sets[i].id);
 
-		if (ts != NULL)
-			xform_from(ts, &m->xforms[m->nxforms++]);
+		if (ts == NULL)
+			fatalx("crypto map %s %u: transform set %s does not exist; the API should "
+			       "have refused it", cm->meta.name, cm->sequence,
+			       cm->transform_sets[i].id);
+		xform_from(ts, &m->xforms[m->nxforms++]);
 	}
-	for (size_t i = 0; i < cm->n_match && m->nsel < IKE_SELECTORS_MAX; i++) {
+	for (size_t i = 0; i < cm->n_match; i++) {
 		struct ike_selector *s = &m->sel[m->nsel++];
 
 		s->src_be = htonl(cm->match[i].src.addr);
@@ -86,7 +119,6 @@ map_from(const struct config *cfg, const struct cfg_crypto_map *cm, struct ike_m
 	m->lifetime_kb = cm->lifetime_kb;
 	m->force_encap = cm->force_encap;
 	m->initiate = cm->initiate;
-	return 0;
 }
 
 int
@@ -94,15 +126,20 @@ ike_conf_from_config(const struct config *cfg, uint32_t local_be, const char *ho
 		     struct ike_conf *c)
 {
 	ike_conf_defaults(c);
+	within("IKE policies", NULL, cfg->n_ike_policies, IKE_POLICIES_MAX);
+	within("pre-shared keys", NULL, cfg->n_psks, IKE_PSKS_MAX);
+	within("crypto map entries", NULL, cfg->n_crypto_maps, IKE_MAPS_MAX);
 	c->local_be = local_be;
 	c->identity_fqdn = cfg->ike.identity == CFG_IKE_ID_HOSTNAME;
-	str_copy(c->hostname, sizeof(c->hostname), hostname ? hostname : "");
+	if (str_copy(c->hostname, sizeof(c->hostname), hostname ? hostname : "") == -1)
+		fatalx("the host name has %zu characters, more than HOST_NAME_MAX",
+		       strlen(hostname));
 	c->nat_keepalive_s = cfg->ike.nat_keepalive_s;
 	c->dpd.keepalive_s = cfg->dpd.keepalive_s;
 	c->dpd.retry_s = cfg->dpd.retry_s;
 	c->dpd.retries = cfg->dpd.retries;
 	c->dpd.mode = cfg->dpd.mode == CFG_DPD_PERIODIC ? DPD_MODE_PERIODIC : DPD_MODE_ON_DEMAND;
-	for (size_t i = 0; i < cfg->n_ike_policies && c->npolicies < IKE_POLICIES_MAX; i++) {
+	for (size_t i = 0; i < cfg->n_ike_policies; i++) {
 		const struct cfg_ike_policy *p = &cfg->ike_policies[i];
 		struct ike_policy_conf *q = &c->policies[c->npolicies++];
 
@@ -114,17 +151,20 @@ ike_conf_from_config(const struct config *cfg, uint32_t local_be, const char *ho
 	}
 	c->psks = xcalloc(cfg->n_psks, sizeof(*c->psks));
 	for (size_t i = 0; i < cfg->n_psks; i++) {
-		struct ike_psk_conf *k = &c->psks[c->npsks];
+		const struct cfg_psk *p = &cfg->psks[i];
+		struct ike_psk_conf *k = &c->psks[c->npsks++];
 
-		k->addr_be = htonl(cfg->psks[i].addr);
-		k->mask_be = htonl(cfg->psks[i].mask);
-		if (str_copy(k->key, sizeof(k->key), cfg->psks[i].key ? cfg->psks[i].key : "") == -1) {
-			log_warnx("pre-shared key %s is longer than %d bytes; skipped",
-				  cfg->psks[i].meta.name, IKE_PSK_MAX - 1);
-			continue;
-		}
+		/* A key skipped here would hand its peers the next less
+		 * specific one (the wild card): never skip, never cut. */
+		if (p->key == NULL || p->key[0] == '\0')
+			fatalx("pre-shared key %s has no key; the API should have refused it",
+			       p->meta.name);
+		within("characters of pre-shared key", p->meta.name, strlen(p->key),
+		       IKE_PSK_MAX - 1);
+		k->addr_be = htonl(p->addr);
+		k->mask_be = htonl(p->mask);
+		str_copy(k->key, sizeof(k->key), p->key);
 		k->key_len = strlen(k->key);
-		c->npsks++;
 	}
 	c->maps = xcalloc(cfg->n_crypto_maps, sizeof(*c->maps));
 	for (size_t i = 0; i < cfg->n_crypto_maps; i++)

@@ -1,6 +1,8 @@
 /*
  * Builds the engine configuration (struct ike_conf) from the config model.
- * The result owns its arrays: release with ike_conf_release.
+ * The result owns its arrays: release with ike_conf_release. Every value
+ * the API accepts is carried whole (R-13.7); a config past the API's caps
+ * is a broken invariant (fatal), never cut.
  */
 #ifndef IKE_IKE_CONF_H
 #define IKE_IKE_CONF_H

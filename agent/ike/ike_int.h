@@ -11,10 +11,14 @@
 #include "ike/ike.h"
 #include "ike/wire.h"
 
+#include <sys/queue.h>
+
 #define IKE_NONCE_LEN    32	/* the nonces we make */
 #define IKE_NONCE_MAX    256	/* the largest a peer may send (RFC 2409 5) */
 #define IKE_QM_MAX       4	/* concurrent Quick Modes per ISAKMP SA */
 #define IKE_CHILDREN_MAX 8	/* installed SA pairs per tunnel */
+#define IKE_MSGIDS       64	/* Phase 2 message IDs remembered per SA and direction */
+#define IKE_RESEND_MS    500	/* at most one resend of a stored reply per SA this often */
 
 enum ike_sa_state {
 	SA_MM_I1,		/* sent SA, waiting for the responder's SA */
@@ -33,6 +37,7 @@ struct ike_out {
 	uint8_t  *msg;
 	size_t    len;
 	uint16_t  local_port;
+	uint16_t  peer_port;		/* 0: wherever the SA's peer is now */
 	int64_t   next_ms;		/* next retransmission, 0 = a reply (resent on duplicates) */
 	unsigned  tries;
 };
@@ -44,6 +49,8 @@ struct ike_qm {
 	uint32_t       msgid;
 	int            initiator;
 	enum qm_state  state;
+	int64_t        started_ms;
+	uint16_t       local_port, peer_port;	/* responder: where QM1 came from */
 	uint8_t        iv[IKE_BLOCK];
 	uint8_t        ni[IKE_NONCE_MAX], nr[IKE_NONCE_MAX];
 	size_t         ni_len, nr_len;
@@ -58,6 +65,14 @@ struct ike_qm {
 };
 
 struct ike_tunnel;
+
+/* Phase 2 message IDs an ISAKMP SA has used (R-13.2), newest over oldest:
+ * the peer's, so that a replayed message is dropped, and ours, so that one
+ * of our own messages sent back at us is (both directions share the keys). */
+struct ike_msgids {
+	uint32_t id[IKE_MSGIDS];
+	unsigned next, n;
+};
 
 /* An installed SA pair and its lifetime schedule. */
 struct ike_child {
@@ -97,13 +112,22 @@ struct ike_sa {
 	struct ike_p1_keys keys;
 	uint8_t            iv[IKE_BLOCK];	/* phase-1 CBC chain */
 	struct ike_out     out;
-	uint8_t            last_in_hash[IKE_HASH_MAX];
+	uint8_t            last_in_hash[IKE_HASH_MAX];	/* last Phase 1 message accepted */
+	int64_t            resent_ms;		/* last resend of a stored reply */
+	struct ike_msgids  seen_in, seen_out;
 	struct ike_qm      qm[IKE_QM_MAX];
 	struct dpd         dpd;
 	int64_t            created_ms, established_ms, expire_ms;
 	int64_t            keepalive_ms;		/* next NAT-T keepalive, 0 = none */
 	int                rekeying;		/* a successor is being negotiated */
+	/* responder bounds (ike_guard.c), while half-open */
+	struct ike_src    *src;			/* its source's entry; NULL when not counted */
+	int                known;		/* the source is a crypto-map peer */
+	int                evictable;		/* in MM_R1: on the lists below */
+	TAILQ_ENTRY(ike_sa) src_link;		/* src->r1, oldest first */
+	TAILQ_ENTRY(ike_sa) unknown_link;	/* guard.unknown_r1, oldest first */
 };
+TAILQ_HEAD(ike_sa_fifo, ike_sa);
 
 /* One crypto map entry: the tunnel to the active peer of its list. */
 struct ike_tunnel {
@@ -127,9 +151,30 @@ struct ike_tunnel {
 };
 
 struct ike_stats {
-	uint64_t rx_packets, rx_malformed, rx_no_sa, rx_bad_hash, rx_decrypt_fail;
-	uint64_t rx_halfopen_drop, tx_packets, retransmits, established, failures;
+	uint64_t rx_packets, tx_packets, retransmits, established, failures;
 	uint64_t nat_keepalives;
+	uint64_t drops[IKE_DROP__COUNT];
+	uint64_t err_notifies[IKE_ERR__COUNT], err_suppressed;
+};
+
+/* A token bucket: `rate` per second, at most `burst` saved up. */
+struct ike_bucket {
+	double  tokens;
+	int64_t at_ms;
+};
+
+/* What the responder lets in (ike_guard.c, R-13.4): half-open SAs per
+ * source and in total, the share of sources that are no crypto-map peer,
+ * and the answer budgets. */
+struct ike_guard {
+	struct ike_src    **bucket;		/* sources with half-open SAs, by address */
+	unsigned            bits;
+	size_t              nsrc;
+	struct ike_sa_fifo  unknown_r1;		/* evictable SAs of unknown sources */
+	size_t              halfopen, halfopen_unknown;
+	struct ike_bucket   reply, notify;
+	uint32_t           *known;		/* crypto-map peer addresses, open addressing */
+	size_t              known_cap;		/* a power of two, or 0 */
 };
 
 struct ike {
@@ -139,11 +184,35 @@ struct ike {
 	struct ike_tunnel    *tunnels;	/* one per conf.maps entry */
 	size_t                ntunnels;
 	struct ike_sa        *sas;
-	size_t                halfopen;
+	struct ike_guard      guard;
 	struct ike_stats      st;
 };
 
 /* ike.c: SA table, sending, encryption, logging helpers. */
+/* Counts a dropped message under its reason, logs it (debug) with what
+ * was wrong; returns -1 so handlers can `return ike_drop(...)`. */
+int  ike_drop(struct ike *ike, enum ike_drop why, uint32_t src_be, const char *what);
+/* A message that authenticated and is proven new (it answers what we
+ * sent, or carries a DPD sequence number newer than any before) came from
+ * local_port/src_port: the peer's NAT-T float or a NAT's new port is taken
+ * now, never before or from anything less (R-13.3). */
+void ike_sa_peer_moved(struct ike_sa *sa, uint16_t local_port, uint16_t src_port);
+/* A message's fingerprint, to recognise a retransmission of it. */
+void ike_msg_hash(const uint8_t *msg, size_t len, uint8_t h[IKE_HASH_MAX]);
+/* Message-ID memory. */
+int  ike_msgid_seen(const struct ike_sa *sa, uint32_t msgid);
+void ike_msgid_note(struct ike_msgids *m, uint32_t msgid);
+/* Resends a stored reply, at most once per IKE_RESEND_MS (a replayed
+ * request cannot make us a reflector). */
+void ike_resend_reply(struct ike_sa *sa, struct ike_out *out, int64_t now);
+/* An unprotected Informational with one error notify (Phase 1, RFC 2408
+ * 5.x), rate-limited by notify_rate. */
+void ike_send_error_plain(struct ike *ike, const uint8_t icookie[IKE_COOKIE_LEN],
+			  const uint8_t rcookie[IKE_COOKIE_LEN], uint16_t local_port, uint32_t dst_be,
+			  uint16_t dst_port, enum ike_err_notify err, int64_t now);
+/* The same under an established ISAKMP SA. */
+void ike_send_error(struct ike_sa *sa, enum ike_err_notify err, int64_t now);
+
 struct ike_sa *ike_sa_new(struct ike *ike, int initiator, uint32_t peer_be, uint16_t peer_port,
 			  int64_t now);
 void ike_sa_delete(struct ike_sa *sa, int notify_peer, int64_t now);
@@ -152,8 +221,15 @@ struct ike_tunnel *ike_tunnel_for_peer(struct ike *ike, uint32_t peer_be);
 /* Sends msg[0..len) and keeps it in out for retransmission (request) or
  * for answering duplicates (reply). */
 void ike_send(struct ike_sa *sa, struct ike_out *out, struct wbuf *w, int request, int64_t now);
-/* Sends a message nobody will retransmit (Informational). */
-void ike_send_once(struct ike_sa *sa, const struct wbuf *w);
+/* The same, to where a request came from: the answer to a message that
+ * authenticates but is not proven new (it may be a replay from anywhere)
+ * goes back to its source, and the SA's ports stay as they are (R-13.3). */
+void ike_send_to(struct ike_sa *sa, struct ike_out *out, struct wbuf *w, int request,
+		 uint16_t local_port, uint16_t peer_port, int64_t now);
+/* Sends a message nobody will retransmit (Informational); ports 0 are the
+ * SA's. */
+void ike_send_once(struct ike_sa *sa, const struct wbuf *w, uint16_t local_port,
+		   uint16_t peer_port);
 /* End of the payload chain (padding excluded): where HASH(1) input stops. */
 size_t ike_chain_end(const struct ike_chain *c);
 /* Decrypts a Quick Mode/Informational body with iv and parses its chain;
@@ -181,20 +257,50 @@ struct ike_sa *ike_sa_sibling(struct ike *ike, const struct ike_sa *sa);
 void ike_count_failure(struct ike_sa *sa, enum ike_fail_reason why);
 void ike_tunnel_down(struct ike *ike, struct ike_tunnel *t, int reason, int64_t now);
 
+/* ike_guard.c: responder bounds and answer budgets. */
+void ike_guard_init(struct ike *ike);
+void ike_guard_free(struct ike *ike);
+/* Rebuilds the set of crypto-map peers from ike->conf. */
+void ike_guard_configure(struct ike *ike);
+int  ike_guard_known(const struct ike *ike, uint32_t addr_be);
+/* May a first message from src_be open a responder SA? 0, or the drop
+ * reason (HALFOPEN_LIMIT, RATE_LIMITED); evicts the oldest unanswered SA
+ * of the source (or of unknown sources) to make room when it can. */
+int  ike_guard_admit(struct ike *ike, uint32_t src_be, int64_t now);
+/* Counts a new responder SA admitted for its source. */
+void ike_guard_track(struct ike *ike, struct ike_sa *sa);
+/* The initiator answered our SA payload (message 3): no longer evictable. */
+void ike_guard_progress(struct ike_sa *sa);
+/* The SA is established or gone: its slot is free. */
+void ike_guard_release(struct ike_sa *sa);
+/* Budget for answering (again) an SA still unauthenticated. 1 = go. */
+int  ike_guard_reply_ok(struct ike_sa *sa, int64_t now);
+int  ike_guard_notify_ok(struct ike *ike, int64_t now);
+
 /* ike_mm.c */
 int  ike_mm_initiate(struct ike *ike, struct ike_tunnel *t, int64_t now);
-void ike_mm_input(struct ike *ike, struct ike_sa *sa, const struct ike_hdr *h,
-		  const struct ike_chain *c, uint32_t src_be, uint16_t src_port,
-		  uint16_t local_port, int64_t now);
+/* A first message that matches no SA: checked, then maybe a new responder
+ * SA (within the guard's bounds). */
+void ike_mm_respond(struct ike *ike, const struct ike_hdr *h, const uint8_t *msg, size_t len,
+		    uint32_t src_be, uint16_t src_port, uint16_t local_port, int64_t now);
+/* A Main Mode message for sa, decrypted into c; iv is the CBC state after
+ * it (NULL when it was not encrypted), taken only once it authenticates.
+ * 0 when accepted, -1 when dropped (counted). */
+int  ike_mm_input(struct ike *ike, struct ike_sa *sa, const struct ike_hdr *h,
+		  const struct ike_chain *c, const uint8_t *iv, uint32_t src_be,
+		  uint16_t src_port, uint16_t local_port, int64_t now);
 
 /* ike_qm.c */
 int  ike_qm_initiate(struct ike_sa *sa, int64_t now);
 void ike_qm_input(struct ike_sa *sa, const struct ike_hdr *h, uint8_t *body, size_t len,
-		  int64_t now);
+		  uint16_t local_port, uint16_t src_port, int64_t now);
+/* A Quick Mode that ran out of retransmissions: 1 when it was ours to
+ * initiate (the caller fails the SA), 0 when it was an answer (dropped). */
+int  ike_qm_expired(struct ike_sa *sa, struct ike_qm *qm);
 
 /* ike_info.c */
 void ike_info_input(struct ike_sa *sa, const struct ike_hdr *h, uint8_t *body, size_t len,
-		    int64_t now);
+		    uint16_t local_port, uint16_t src_port, int64_t now);
 void ike_info_send_notify(struct ike_sa *sa, uint16_t type, const void *data, size_t len,
 			  int64_t now);
 void ike_info_send_delete(struct ike_sa *sa, uint8_t proto, const void *spis, uint8_t spi_size,

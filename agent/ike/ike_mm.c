@@ -92,11 +92,15 @@ vendor_ids(struct ike_sa *sa, const struct ike_chain *c)
 	}
 }
 
+/* The initiator offers both; a responder echoes NAT-T only to a peer that
+ * offered it (RFC 3947 3.1), which also keeps its answer to a bare
+ * message 1 no larger than needed. */
 static void
-put_vendor_ids(struct ike_builder *b)
+put_vendor_ids(struct ike_builder *b, int natt)
 {
 	ike_pl_bytes(b, IKE_PL_VENDOR, ike_vid_dpd, sizeof(ike_vid_dpd));
-	ike_pl_bytes(b, IKE_PL_VENDOR, ike_vid_natt_rfc3947, sizeof(ike_vid_natt_rfc3947));
+	if (natt)
+		ike_pl_bytes(b, IKE_PL_VENDOR, ike_vid_natt_rfc3947, sizeof(ike_vid_natt_rfc3947));
 }
 
 static void
@@ -213,7 +217,7 @@ ike_mm_initiate(struct ike *ike, struct ike_tunnel *t, int64_t now)
 	sa->sai_len = w.len - sa_off - 4;
 	sa->sai_b = xmalloc(sa->sai_len);
 	memcpy(sa->sai_b, w.p + sa_off + 4, sa->sai_len);
-	put_vendor_ids(&b);
+	put_vendor_ids(&b, 1);
 	if (ike_build_finish(&b) == 0) {
 		wbuf_free(&w);
 		ike_sa_delete(sa, 0, now);
@@ -226,44 +230,35 @@ ike_mm_initiate(struct ike *ike, struct ike_tunnel *t, int64_t now)
 	return 0;
 }
 
-/* Responder, message 1: choose a transform, answer with it. */
+/* The policy of ours that the first acceptable transform of a proposal
+ * matches; -1 when none does. *chosen is that transform. */
 static int
-mm_r1(struct ike *ike, struct ike_sa *sa, const struct ike_chain *c, int64_t now)
+choose_policy(const struct ike *ike, const struct ike_sa_pl *sap,
+	      const struct ike_transform **chosen)
 {
-	const struct ike_payload *pl = ike_chain_find(c, IKE_PL_SA);
-	struct ike_sa_pl sap;
+	const struct ike_proposal *pr = &sap->props[0];
+
+	for (size_t i = 0; i < pr->nxf; i++) {
+		int idx = policy_match(ike, &pr->xf[i]);
+
+		if (idx >= 0) {
+			*chosen = &pr->xf[i];
+			return idx;
+		}
+	}
+	return -1;
+}
+
+/* Responder, message 2: the chosen transform with its attributes as
+ * received, and our vendor ids. */
+static void
+mm_r1_answer(struct ike_sa *sa, const struct ike_transform *chosen, int64_t now)
+{
 	struct ike_xf_spec xf;
-	const struct ike_transform *chosen = NULL;
 	struct ike_builder b;
 	struct ike_hdr h;
 	struct wbuf w;
-	char ip[16];
-	int idx = -1;
 
-	if (pl == NULL || ike_sa_parse(pl->body, pl->len, &sap) == -1 || sap.nprops < 1 ||
-	    sap.props[0].proto != IKE_PROTO_ISAKMP)
-		return -1;
-	for (size_t i = 0; i < sap.props[0].nxf && idx < 0; i++) {
-		idx = policy_match(ike, &sap.props[0].xf[i]);
-		chosen = &sap.props[0].xf[i];
-	}
-	if (idx < 0) {
-		log_warnx("ISAKMP: no IKE policy matches the proposal of %s (atts not acceptable)",
-			  ipv4_str(sa->peer_be, ip));
-		return -1;
-	}
-	sa->psk = ike_psk_for(ike, sa->peer_be);
-	if (sa->psk == NULL) {
-		log_warnx("ISAKMP: no pre-shared key for %s", ipv4_str(sa->peer_be, ip));
-		return -1;
-	}
-	sa_take_policy(sa, idx, chosen);
-	sa->sai_len = pl->len;
-	sa->sai_b = xmalloc(pl->len);
-	memcpy(sa->sai_b, pl->body, pl->len);
-	vendor_ids(sa, c);
-
-	/* Echo the chosen transform with its attributes as received. */
 	memset(&xf, 0, sizeof(xf));
 	xf.id = chosen->id;
 	for (size_t i = 0; i < chosen->nattrs && i < IKE_ATTRS_MAX; i++) {
@@ -275,11 +270,61 @@ mm_r1(struct ike *ike, struct ike_sa *sa, const struct ike_chain *c, int64_t now
 	wbuf_init(&w, IKE_MSG_MAX);
 	ike_build_begin(&b, &w, &h);
 	ike_pl_sa(&b, IKE_PROTO_ISAKMP, NULL, 0, &xf, 1);
-	put_vendor_ids(&b);
+	put_vendor_ids(&b, sa->peer_natt);
 	if (ike_build_finish(&b) != 0)
 		ike_send(sa, &sa->out, &w, 0, now);
 	wbuf_free(&w);
-	return 0;
+}
+
+void
+ike_mm_respond(struct ike *ike, const struct ike_hdr *h, const uint8_t *msg, size_t len,
+	       uint32_t src_be, uint16_t src_port, uint16_t local_port, int64_t now)
+{
+	const struct ike_transform *chosen = NULL;
+	const struct ike_psk_conf *psk;
+	const struct ike_payload *pl;
+	struct ike_chain c;
+	struct ike_sa_pl sap;
+	struct ike_sa *sa;
+	char ip[16];
+	int idx, why;
+
+	/* Everything is checked before any state is made for the source. */
+	if (ike_chain_parse(h->next_payload, msg + IKE_HDR_LEN, len - IKE_HDR_LEN, 0, &c) == -1 ||
+	    (pl = ike_chain_find(&c, IKE_PL_SA)) == NULL ||
+	    ike_sa_parse(pl->body, pl->len, &sap) == -1 || sap.nprops < 1 ||
+	    sap.props[0].proto != IKE_PROTO_ISAKMP) {
+		ike_drop(ike, IKE_DROP_MALFORMED, src_be, "Main Mode message 1");
+		return;
+	}
+	if ((idx = choose_policy(ike, &sap, &chosen)) < 0) {
+		log_warnx("ISAKMP: no IKE policy matches the proposal of %s (atts not acceptable)",
+			  ipv4_str(src_be, ip));
+		ike_drop(ike, IKE_DROP_NO_PROPOSAL, src_be, "Main Mode proposal");
+		ike_send_error_plain(ike, h->icookie, h->rcookie, local_port, src_be, src_port,
+				     IKE_ERR_NO_PROPOSAL_CHOSEN, now);
+		return;
+	}
+	if ((psk = ike_psk_for(ike, src_be)) == NULL) {
+		ike_drop(ike, IKE_DROP_NO_PSK, src_be, "no pre-shared key for this peer");
+		return;
+	}
+	if ((why = ike_guard_admit(ike, src_be, now)) != 0) {
+		ike_drop(ike, (enum ike_drop)why, src_be, "responder bounds");
+		return;
+	}
+	sa = ike_sa_new(ike, 0, src_be, src_port, now);
+	memcpy(sa->icookie, h->icookie, IKE_COOKIE_LEN);
+	sa->local_port = local_port;
+	sa->psk = psk;
+	ike_guard_track(ike, sa);
+	sa_take_policy(sa, idx, chosen);
+	sa->sai_len = pl->len;
+	sa->sai_b = xmalloc(pl->len);
+	memcpy(sa->sai_b, pl->body, pl->len);
+	vendor_ids(sa, &c);
+	ike_msg_hash(msg, len, sa->last_in_hash);
+	mm_r1_answer(sa, chosen, now);
 }
 
 /* Initiator, message 2: take the responder's choice, send our KE. */
@@ -293,10 +338,10 @@ mm_i2(struct ike *ike, struct ike_sa *sa, const struct ike_hdr *hdr, const struc
 
 	if (pl == NULL || ike_sa_parse(pl->body, pl->len, &sap) == -1 || sap.nprops != 1 ||
 	    sap.props[0].nxf != 1)
-		return -1;
+		return ike_drop(ike, IKE_DROP_MALFORMED, sa->peer_be, "Main Mode message 2");
 	if ((idx = policy_match(ike, &sap.props[0].xf[0])) < 0) {
 		ike_count_failure(sa, IKE_FAIL_NO_PROPOSAL);
-		return -1;
+		return ike_drop(ike, IKE_DROP_NO_PROPOSAL, sa->peer_be, "a transform we did not offer");
 	}
 	sa_take_policy(sa, idx, &sap.props[0].xf[0]);
 	memcpy(sa->rcookie, hdr->rcookie, IKE_COOKIE_LEN);
@@ -473,8 +518,7 @@ established(struct ike *ike, struct ike_sa *sa, int64_t now)
 	uint32_t seq0;
 	char ip[16];
 
-	if (!sa->initiator && ike->halfopen > 0)
-		ike->halfopen--;
+	ike_guard_release(sa);
 	sa->state = SA_ESTABLISHED;
 	sa->established_ms = now;
 	sa->expire_ms = now + (int64_t)sa->lifetime_s * 1000;
@@ -564,83 +608,82 @@ initial_contact(struct ike *ike, struct ike_sa *fresh, int64_t now)
 
 /* ---- dispatch --------------------------------------------------------------- */
 
-void
-ike_mm_input(struct ike *ike, struct ike_sa *sa, const struct ike_hdr *h,
-	     const struct ike_chain *c, uint32_t src_be, uint16_t src_port, uint16_t local_port,
-	     int64_t now)
+/* Messages 5/6 authenticated: their CBC state and the ports they came
+ * from are taken now, not before (R-13.1, R-13.3). */
+static void
+authenticated(struct ike_sa *sa, const uint8_t *iv, uint16_t local_port, uint16_t src_port)
+{
+	memcpy(sa->iv, iv, IKE_BLOCK);
+	ike_sa_peer_moved(sa, local_port, src_port);
+}
+
+static int
+auth_failed(struct ike *ike, struct ike_sa *sa, int64_t now)
 {
 	char ip[16];
-	int ok = -1;
 
+	log_warnx("ISAKMP: authentication of %s failed (pre-shared key mismatch?)",
+		  ipv4_str(sa->peer_be, ip));
+	ike_count_failure(sa, IKE_FAIL_AUTH);
+	if (!sa->initiator)
+		ike_send_error_plain(ike, sa->icookie, sa->rcookie, sa->local_port, sa->peer_be,
+				     sa->peer_port, IKE_ERR_AUTH_FAILED, now);
+	return ike_drop(ike, IKE_DROP_BAD_HASH, sa->peer_be, "Main Mode HASH_I/HASH_R");
+}
+
+int
+ike_mm_input(struct ike *ike, struct ike_sa *sa, const struct ike_hdr *h,
+	     const struct ike_chain *c, const uint8_t *iv, uint32_t src_be, uint16_t src_port,
+	     uint16_t local_port, int64_t now)
+{
 	switch (sa->state) {
-	case SA_MM_R1:
-		if (sa->sai_b == NULL) {	/* message 1 */
-			ok = mm_r1(ike, sa, c, now);
-			break;
-		}
-		/* message 3 */
-		if (take_ke(sa, c) == 0) {
-			check_natd(sa, c, src_be, src_port, local_port);
-			if (send_ke(sa, 0, now) == 0 && derive_keys(sa) == 0) {
-				sa->state = SA_MM_R2;
-				ok = 0;
-			}
-		}
-		break;
+	case SA_MM_R1:				/* message 3 */
+		if (take_ke(sa, c) == -1)
+			return ike_drop(ike, IKE_DROP_BAD_KE, src_be, "Main Mode message 3");
+		ike_guard_progress(sa);		/* it receives what we send */
+		check_natd(sa, c, src_be, src_port, local_port);
+		if (send_ke(sa, 0, now) == -1 || derive_keys(sa) == -1)
+			return ike_drop(ike, IKE_DROP_BAD_KE, src_be, "key derivation");
+		sa->state = SA_MM_R2;
+		return 0;
 	case SA_MM_R2:				/* message 5 */
-		if (verify_auth(sa, c) == -1) {
-			log_warnx("ISAKMP: authentication of %s failed (pre-shared key mismatch?)",
-				  ipv4_str(sa->peer_be, ip));
-			ike->st.rx_bad_hash++;
-			break;
-		}
-		if (send_auth(sa, 0, now) == 0) {
-			if (has_initial_contact(c))
-				initial_contact(ike, sa, now);
-			established(ike, sa, now);
-			ok = 0;
-		}
-		break;
+		if (verify_auth(sa, c) == -1)
+			return auth_failed(ike, sa, now);
+		authenticated(sa, iv, local_port, src_port);
+		if (send_auth(sa, 0, now) == -1)
+			return ike_drop(ike, IKE_DROP_MALFORMED, src_be, "our message 6");
+		if (has_initial_contact(c))
+			initial_contact(ike, sa, now);
+		established(ike, sa, now);
+		return 0;
 	case SA_MM_I1:				/* message 2 */
-		if (mm_i2(ike, sa, h, c, now) == 0 && send_ke(sa, 1, now) == 0) {
-			sa->state = SA_MM_I2;
-			ok = 0;
-		}
-		break;
+		if (mm_i2(ike, sa, h, c, now) == -1)
+			return -1;
+		if (send_ke(sa, 1, now) == -1)
+			return ike_drop(ike, IKE_DROP_BAD_KE, src_be, "our key exchange");
+		sa->state = SA_MM_I2;
+		return 0;
 	case SA_MM_I2:				/* message 4 */
-		if (take_ke(sa, c) == 0 && derive_keys(sa) == 0) {
-			check_natd(sa, c, src_be, src_port, local_port);
-			float_ports(sa);
-			if (send_auth(sa, 1, now) == 0) {
-				sa->state = SA_MM_I3;
-				ok = 0;
-			}
-		}
-		break;
+		if (take_ke(sa, c) == -1 || derive_keys(sa) == -1)
+			return ike_drop(ike, IKE_DROP_BAD_KE, src_be, "Main Mode message 4");
+		check_natd(sa, c, src_be, src_port, local_port);
+		float_ports(sa);
+		if (send_auth(sa, 1, now) == -1)
+			return ike_drop(ike, IKE_DROP_MALFORMED, src_be, "our message 5");
+		sa->state = SA_MM_I3;
+		return 0;
 	case SA_MM_I3:				/* message 6 */
-		if (verify_auth(sa, c) == -1) {
-			log_warnx("ISAKMP: authentication of %s failed (pre-shared key mismatch?)",
-				  ipv4_str(sa->peer_be, ip));
-			ike->st.rx_bad_hash++;
-			ike_count_failure(sa, IKE_FAIL_AUTH);
-			break;
-		}
+		if (verify_auth(sa, c) == -1)
+			return auth_failed(ike, sa, now);
+		authenticated(sa, iv, local_port, src_port);
 		established(ike, sa, now);
 		retire_predecessor(ike, sa, now);
 		ike_qm_initiate(sa, now);
-		ok = 0;
-		break;
+		return 0;
 	case SA_ESTABLISHED:
 	case SA_DEAD:
 	case SA__COUNT:
-		ok = 0;		/* a late duplicate: nothing to do */
 		break;
 	}
-	if (ok == -1) {
-		log_debug("ISAKMP: dropping Main Mode message from %s in state %s",
-			  ipv4_str(src_be, ip), ike_sa_state_names[sa->state]);
-		ike->st.rx_malformed++;
-		if (!sa->initiator && sa->state == SA_MM_R1 && sa->sai_b == NULL)
-			ike_sa_delete(sa, 0, now);
-	}
+	return ike_drop(ike, IKE_DROP_UNEXPECTED, src_be, "Main Mode message in this state");
 }

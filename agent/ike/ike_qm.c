@@ -25,23 +25,56 @@ qm_find(struct ike_sa *sa, uint32_t msgid)
 	return NULL;
 }
 
-static struct ike_qm *
-qm_new(struct ike_sa *sa, uint32_t msgid)
+static void
+qm_clear(struct ike_qm *qm)
 {
-	for (size_t i = 0; i < IKE_QM_MAX; i++) {
-		struct ike_qm *qm = &sa->qm[i];
+	ike_dh_free(qm->dh);
+	free(qm->out.msg);
+	OPENSSL_cleanse(qm, sizeof(*qm));
+}
 
-		if (!qm->used || qm->state == QM_DONE) {
-			ike_dh_free(qm->dh);
-			free(qm->out.msg);
-			OPENSSL_cleanse(qm, sizeof(*qm));
-			qm->used = 1;
-			qm->msgid = msgid;
-			ike_iv_phase2(sa->hash, sa->iv, msgid, qm->iv);
-			return qm;
-		}
+/* A free slot, else a finished exchange's (its message ID stays in the
+ * SA's memory, so a replay of it is still recognised), else the oldest
+ * answer still waiting for HASH(3): replayed QM1s must not hold every slot. */
+static struct ike_qm *
+qm_new(struct ike_sa *sa, uint32_t msgid, int64_t now)
+{
+	struct ike_qm *qm = NULL;
+
+	for (size_t i = 0; i < IKE_QM_MAX && qm == NULL; i++) {
+		if (!sa->qm[i].used)
+			qm = &sa->qm[i];
 	}
-	return NULL;
+	for (size_t i = 0; i < IKE_QM_MAX && qm == NULL; i++) {
+		if (sa->qm[i].state == QM_DONE)
+			qm = &sa->qm[i];
+	}
+	for (size_t i = 0; i < IKE_QM_MAX; i++) {
+		if (sa->qm[i].state == QM_R1 &&
+		    (qm == NULL || (qm->state == QM_R1 && sa->qm[i].started_ms < qm->started_ms)))
+			qm = &sa->qm[i];
+	}
+	if (qm == NULL)
+		return NULL;
+	qm_clear(qm);
+	qm->used = 1;
+	qm->msgid = msgid;
+	qm->started_ms = now;
+	ike_iv_phase2(sa->hash, sa->iv, msgid, qm->iv);
+	return qm;
+}
+
+int
+ike_qm_expired(struct ike_sa *sa, struct ike_qm *qm)
+{
+	char ip[16];
+
+	if (qm->initiator)
+		return 1;
+	log_info("IPSEC: Quick Mode 0x%08x with %s got no HASH(3); abandoned", qm->msgid,
+		 ipv4_str(sa->peer_be, ip));
+	qm_clear(qm);
+	return 0;
 }
 
 static uint32_t
@@ -190,7 +223,10 @@ qm_send(struct ike_sa *sa, struct ike_qm *qm, const struct ike_map_conf *m, int6
 		       qm->initiator ? 0 : qm->ni_len);
 	if (ike_encrypt_msg(sa, &b, qm->iv) == 0)
 		goto done;
-	ike_send(sa, &qm->out, &w, 1, now);
+	if (qm->initiator)
+		ike_send(sa, &qm->out, &w, 1, now);
+	else
+		ike_send_to(sa, &qm->out, &w, 1, qm->local_port, qm->peer_port, now);
 	rc = 0;
 done:
 	wbuf_free(&w);
@@ -208,9 +244,10 @@ ike_qm_initiate(struct ike_sa *sa, int64_t now)
 		return -1;
 	do {
 		ike_random(&msgid, sizeof(msgid));
-	} while (msgid == 0 || qm_find(sa, msgid) != NULL);
-	if ((qm = qm_new(sa, msgid)) == NULL)
+	} while (msgid == 0 || qm_find(sa, msgid) != NULL || ike_msgid_seen(sa, msgid));
+	if ((qm = qm_new(sa, msgid, now)) == NULL)
 		return -1;
+	ike_msgid_note(&sa->seen_out, msgid);
 	qm->initiator = 1;
 	qm->state = QM_I1;
 	qm->sel = t->conf.sel[0];
@@ -419,8 +456,67 @@ send_hash3(struct ike_sa *sa, struct ike_qm *qm, int64_t now)
 	wbuf_free(&w);
 }
 
+/* QM1: the peer proposes; we answer within a crypto map entry or say why
+ * not (INVALID-ID-INFORMATION, NO-PROPOSAL-CHOSEN). */
+static void
+qm_respond(struct ike_sa *sa, const struct ike_hdr *h, const struct ike_chain *c,
+	   const uint8_t *body, const uint8_t iv[IKE_BLOCK], const uint8_t hash_in[IKE_HASH_MAX],
+	   uint16_t local_port, uint16_t src_port, int64_t now)
+{
+	struct ike *ike = sa->ike;
+	struct ike_selector sel;
+	struct ike_tunnel *t;
+	struct ike_qm *qm;
+	size_t sel_idx = 0;
+	char ip[16];
+
+	if (verify_hash12(sa, c, body, h->msgid, NULL, 0) == -1) {
+		ike_drop(ike, IKE_DROP_BAD_HASH, sa->peer_be, "Quick Mode HASH(1)");
+		return;
+	}
+	/* Authentic, and its ID is spent; new only if HASH(3) follows (an
+	 * old QM1 whose ID left our memory looks the same): the answer goes
+	 * where it came from, the SA's ports stay. */
+	ike_msgid_note(&sa->seen_in, h->msgid);
+	if (take_ids(c, 0, &sel) == -1 ||
+	    (t = tunnel_for_selector(ike, sa->peer_be, &sel, &sel_idx)) == NULL) {
+		log_warnx("IPSEC: proposal from %s: no crypto map matches its identities",
+			  ipv4_str(sa->peer_be, ip));
+		ike_drop(ike, IKE_DROP_NO_CRYPTO_MAP, sa->peer_be, "Quick Mode identities");
+		ike_send_error(sa, IKE_ERR_INVALID_ID, now);
+		return;
+	}
+	if ((qm = qm_new(sa, h->msgid, now)) == NULL) {
+		ike_drop(ike, IKE_DROP_RATE_LIMITED, sa->peer_be, "too many Quick Modes at once");
+		return;
+	}
+	memcpy(qm->iv, iv, IKE_BLOCK);
+	memcpy(qm->last_in_hash, hash_in, IKE_HASH_MAX);
+	qm->local_port = local_port;
+	qm->peer_port = src_port;
+	qm->sel = sel;
+	if (take_sa_nonce_ke(sa, qm, c, &t->conf) == -1) {
+		log_warnx("IPSEC: proposal from %s not acceptable (transform set or PFS)",
+			  ipv4_str(sa->peer_be, ip));
+		qm_clear(qm);
+		ike_drop(ike, IKE_DROP_NO_PROPOSAL, sa->peer_be, "Quick Mode proposal");
+		ike_send_error(sa, IKE_ERR_NO_PROPOSAL_CHOSEN, now);
+		return;
+	}
+	if (sa->tunnel == NULL && t->sa == NULL) {
+		sa->tunnel = t;
+		t->sa = sa;
+	}
+	qm->state = QM_R1;
+	qm->spi_in = new_spi();
+	qm->nr_len = IKE_NONCE_LEN;
+	ike_random(qm->nr, qm->nr_len);
+	qm_send(sa, qm, &t->conf, now);
+}
+
 void
-ike_qm_input(struct ike_sa *sa, const struct ike_hdr *h, uint8_t *body, size_t len, int64_t now)
+ike_qm_input(struct ike_sa *sa, const struct ike_hdr *h, uint8_t *body, size_t len,
+	     uint16_t local_port, uint16_t src_port, int64_t now)
 {
 	struct ike *ike = sa->ike;
 	struct ike_qm *qm = qm_find(sa, h->msgid);
@@ -430,91 +526,65 @@ ike_qm_input(struct ike_sa *sa, const struct ike_hdr *h, uint8_t *body, size_t l
 	size_t sel_idx = 0;
 	char ip[16];
 
-	if (qm != NULL) {
-		/* A repeat of the message we answered: answer again. */
-		ike_hash(IKE_HASH_SHA1, (struct ike_iov[]){ { body, len } }, 1, hash_in);
-		if (memcmp(hash_in, qm->last_in_hash, sizeof(hash_in)) == 0) {
-			if (qm->out.msg != NULL && qm->out.next_ms == 0)
-				ike->tr.send(ike->tr.ctx, qm->out.local_port, sa->peer_be,
-					     sa->peer_port, qm->out.msg, qm->out.len);
-			return;
-		}
-		memcpy(iv, qm->iv, sizeof(iv));
-	} else {
-		ike_hash(IKE_HASH_SHA1, (struct ike_iov[]){ { body, len } }, 1, hash_in);
-		ike_iv_phase2(sa->hash, sa->iv, h->msgid, iv);
+	ike_msg_hash(body, len, hash_in);
+	if (qm != NULL && memcmp(hash_in, qm->last_in_hash, sizeof(hash_in)) == 0) {
+		ike_resend_reply(sa, &qm->out, now);	/* a repeat of what we answered */
+		return;
 	}
+	if ((qm == NULL && ike_msgid_seen(sa, h->msgid)) || (qm != NULL && qm->state == QM_DONE)) {
+		ike_drop(ike, IKE_DROP_REPLAY, sa->peer_be, "Quick Mode message ID seen before");
+		return;
+	}
+	if (qm != NULL)
+		memcpy(iv, qm->iv, sizeof(iv));
+	else
+		ike_iv_phase2(sa->hash, sa->iv, h->msgid, iv);
 	if (ike_p2_open(sa, h, body, len, iv, &c) == -1)
 		return;
-
-	if (qm == NULL) {				/* QM1: we respond */
-		struct ike_selector sel;
-
-		if (verify_hash12(sa, &c, body, h->msgid, NULL, 0) == -1)
-			goto bad_hash;
-		if (take_ids(&c, 0, &sel) == -1 ||
-		    (t = tunnel_for_selector(ike, sa->peer_be, &sel, &sel_idx)) == NULL) {
-			log_warnx("IPSEC: proposal from %s: no crypto map matches its identities",
-				  ipv4_str(sa->peer_be, ip));
-			return;
-		}
-		if ((qm = qm_new(sa, h->msgid)) == NULL)
-			return;
-		memcpy(qm->iv, iv, sizeof(iv));
-		memcpy(qm->last_in_hash, hash_in, sizeof(hash_in));
-		qm->sel = sel;
-		if (take_sa_nonce_ke(sa, qm, &c, &t->conf) == -1) {
-			log_warnx("IPSEC: proposal from %s not acceptable (transform set or PFS)",
-				  ipv4_str(sa->peer_be, ip));
-			qm->used = 0;
-			return;
-		}
-		if (sa->tunnel == NULL && t->sa == NULL) {
-			sa->tunnel = t;
-			t->sa = sa;
-		}
-		qm->state = QM_R1;
-		qm->spi_in = new_spi();
-		qm->nr_len = IKE_NONCE_LEN;
-		ike_random(qm->nr, qm->nr_len);
-		qm_send(sa, qm, &t->conf, now);
-		dpd_liveness(&sa->dpd, now);
+	if (qm == NULL) {
+		qm_respond(sa, h, &c, body, iv, hash_in, local_port, src_port, now);
 		return;
 	}
-	memcpy(qm->last_in_hash, hash_in, sizeof(hash_in));
 	t = sa->tunnel;
 	if (qm->state == QM_I1) {			/* QM2 */
 		struct ike_selector sel;
 
 		if (t == NULL)
 			return;
-		if (verify_hash12(sa, &c, body, h->msgid, qm->ni, qm->ni_len) == -1)
-			goto bad_hash;
+		if (verify_hash12(sa, &c, body, h->msgid, qm->ni, qm->ni_len) == -1) {
+			ike_drop(ike, IKE_DROP_BAD_HASH, sa->peer_be, "Quick Mode HASH(2)");
+			return;
+		}
+		memcpy(qm->last_in_hash, hash_in, sizeof(hash_in));
+		ike_sa_peer_moved(sa, local_port, src_port);
+		dpd_liveness(&sa->dpd, now);	/* bound to our nonce: new */
 		if (take_sa_nonce_ke(sa, qm, &c, &t->conf) == -1 || take_ids(&c, 1, &sel) == -1 ||
 		    memcmp(&sel, &qm->sel, sizeof(sel)) != 0) {
 			log_warnx("IPSEC: answer from %s does not match our proposal",
 				  ipv4_str(sa->peer_be, ip));
+			ike_drop(ike, IKE_DROP_NO_PROPOSAL, sa->peer_be, "Quick Mode answer");
 			return;
 		}
 		memcpy(qm->iv, iv, sizeof(iv));
 		send_hash3(sa, qm, now);
 		install(sa, qm, t, now);
-		dpd_liveness(&sa->dpd, now);
 		return;
 	}
 	if (qm->state == QM_R1) {			/* QM3 */
 		ike_qm_hash3(&sa->keys, qm->msgid, qm->ni, qm->ni_len, qm->nr, qm->nr_len, hash3);
-		if (CRYPTO_memcmp(hash3, c.pl[0].body, sa->keys.hlen) != 0)
-			goto bad_hash;
+		if (CRYPTO_memcmp(hash3, c.pl[0].body, sa->keys.hlen) != 0) {
+			ike_drop(ike, IKE_DROP_BAD_HASH, sa->peer_be, "Quick Mode HASH(3)");
+			return;
+		}
+		memcpy(qm->last_in_hash, hash_in, sizeof(hash_in));
 		memcpy(qm->iv, iv, sizeof(iv));
+		ike_sa_peer_moved(sa, local_port, src_port);
+		dpd_liveness(&sa->dpd, now);
 		if (t == NULL)
 			t = tunnel_for_selector(ike, sa->peer_be, &qm->sel, &sel_idx);
 		if (t != NULL)
 			install(sa, qm, t, now);
-		dpd_liveness(&sa->dpd, now);
+		return;
 	}
-	return;
-bad_hash:
-	ike->st.rx_bad_hash++;
-	log_warnx("IPSEC: Quick Mode message from %s failed its hash check", ipv4_str(sa->peer_be, ip));
+	ike_drop(ike, IKE_DROP_UNEXPECTED, sa->peer_be, "Quick Mode message after its exchange");
 }

@@ -69,12 +69,29 @@ tunnel_rows(void *arg, const struct ike_tunnel_view *v)
 			    (const char *[]){ map, ike_failover_reason_names[r] });
 }
 
+/* Engine-wide: what the IKE engine dropped and why. */
+static void
+engine_rows(struct metrics_snapshot *snap, const struct ike *ike)
+{
+	struct ike_stats_view st;
+
+	ike_stats_view(ike, &st);
+	for (int r = 0; r < IKE_DROP__COUNT; r++)
+		metrics_add(snap, M_IKE_DROPPED_MESSAGES, (double)st.drops[r],
+			    (const char *[]){ ike_drop_names[r] });
+	for (int e = 0; e < IKE_ERR__COUNT; e++)
+		metrics_add(snap, M_IKE_ERROR_NOTIFIES, (double)st.err_notifies[e],
+			    (const char *[]){ ike_err_notify_names[e] });
+	metrics_add(snap, M_IKE_HALFOPEN_SAS, (double)st.halfopen, NULL);
+}
+
 void
 vpn_metrics_source(void *ike, struct metrics_snapshot *snap)
 {
 	struct vpn_ctx c = { snap };
 
 	ike_tunnels_view(ike, now_mono_ms(), now_real_ms(), tunnel_rows, &c);
+	engine_rows(snap, ike);
 }
 
 static const struct metric_field out_fields[] = {

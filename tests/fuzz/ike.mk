@@ -1,5 +1,10 @@
-build/fuzz/fuzz_ike_input: tests/fuzz/fuzz_ike_input.c tests/lib/ike_pair.c agent/ike/ike.c agent/ike/ike_mm.c \
-	agent/ike/ike_qm.c agent/ike/ike_info.c agent/ike/wire.c agent/ike/wire_build.c \
-	agent/ike/crypto.c agent/ike/dh.c agent/ike/dpd.c agent/core/buf.c agent/core/log.c \
-	agent/core/util.c
+# The engine without its sockets (ike_io.c) and config translation
+# (ike_conf.c), for the targets that drive whole engines.
+IKE_ENGINE_SRC := $(filter-out agent/ike/ike_io.c agent/ike/ike_conf.c,$(wildcard agent/ike/*.c)) \
+	agent/core/buf.c agent/core/log.c agent/core/util.c
+
+build/fuzz/fuzz_ike_input: tests/fuzz/fuzz_ike_input.c tests/lib/ike_pair.c $(IKE_ENGINE_SRC)
 build/fuzz/fuzz_ike_input: FUZZ_LIBS = -Itests/lib -lssl -lcrypto -lpthread
+
+build/fuzz/fuzz_ike_invariant: tests/fuzz/fuzz_ike_invariant.c tests/lib/ike_pair.c $(IKE_ENGINE_SRC)
+build/fuzz/fuzz_ike_invariant: FUZZ_LIBS = -Itests/lib -lssl -lcrypto -lpthread

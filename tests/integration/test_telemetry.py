@@ -261,10 +261,12 @@ def metric_value(text, series):
 
 @test
 def buffer_while_disconnected(env):
-    # 2 s batches, a buffer of 100 metrics (about two batches): while the
-    # collector is away the oldest batches are dropped and counted.
+    # 2 s batches (about 60 metrics each without a tunnel), a buffer of
+    # BUF metrics (about two batches): while the collector is away the
+    # oldest batches are dropped and counted.
+    BUF = 150
     agent, coll, certs = streaming_pair(env, interval=2, retry=5,
-                                        agent_extra=["--tel-buffer-max-metrics", "100"])
+                                        agent_extra=["--tel-buffer-max-metrics", str(BUF)])
     per_batch = batches(coll, agent.uuid, 2, 10)[0]["count"]
     port = coll.port
     coll.proc.stop()
@@ -276,7 +278,9 @@ def buffer_while_disconnected(env):
     buffered = metric_value(m, "vpnagent_telemetry_buffered_metrics")
     info("while down: dropped %r, buffered %r (batch %d metrics)" % (dropped, buffered, per_batch))
     check(dropped and dropped >= per_batch, "dropped %r (batch is %d metrics)" % (dropped, per_batch))
-    check(buffered and 0 < buffered <= 100 + per_batch, "buffered %r" % buffered)
+    check(per_batch < BUF < 3 * per_batch, "the buffer holds %d batches of %d metrics: "
+          "resize BUF" % (BUF // per_batch, per_batch))
+    check(buffered and 0 < buffered <= BUF + per_batch, "buffered %r" % buffered)
     coll2 = env.collector(certs.dir, interval=2, port=port, name="collector2")
     d = wait_for(lambda: (lambda d: d and d["batches_received"] >= 3 and d)(
         coll2.device(agent.uuid)), 15, "buffered batches delivered after reconnect")

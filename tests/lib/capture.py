@@ -158,3 +158,24 @@ def write_udp_pcap(path, payloads, src="192.0.2.1", dst="192.0.2.2", sport=500, 
     with open(path, "wb") as f:
         f.write(b"".join(out))
     return path
+
+
+def fields(pcap, names, keys=(), display_filter=None):
+    """tshark -T fields over `pcap`: one row (a list of strings, one per
+    field in `names`; several occurrences joined with ",") per frame that
+    passes `display_filter`. keys as for decode() (IKEv1 decryption)."""
+    argv = [TSHARK, "-n", "-r", pcap]
+    for cookie, key in keys:
+        argv += ["-o", 'uat:ikev1_decryption_table:%s,%s' % (cookie.lower(), key.lower())]
+    argv += ["-T", "fields", "-E", "separator=\t", "-E", "occurrence=a", "-E", "aggregator=,"]
+    for f in names:
+        argv += ["-e", f]
+    if display_filter:
+        argv += ["-Y", display_filter]
+    p = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                       timeout=120)
+    if p.returncode != 0:
+        raise TestFailure("tshark -r %s -> exit %d:\n%s" % (pcap, p.returncode,
+                                                           tail(p.stderr, 20)))
+    return [(line.split("\t") + [""] * len(names))[:len(names)]
+            for line in p.stdout.splitlines()]

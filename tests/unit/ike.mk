@@ -1,2 +1,8 @@
 # The IKE engine with two/three in-process peers (fake transport, fake clock).
-$(BUILD)/tests/test_ike_peers: $(call obj,$(IKE_SRC) $(CORE_SRC))
+$(BUILD)/tests/test_ike_peers: $(call obj,tests/lib/ike_sim.c $(IKE_SRC) $(CORE_SRC))
+# From the config model to the engine (agent/ike/ike_conf.c): nothing the
+# API accepts is cut or dropped on the way (R-13.7).
+$(BUILD)/tests/test_ike_conf: $(call obj,$(IKE_SRC) $(CORE_SRC))
+# The engine on a hostile network (R-13): spoofed, replayed, reflected and
+# flooded messages between in-process peers.
+$(BUILD)/tests/test_ike_hostile: $(call obj,tests/lib/ike_sim.c $(IKE_SRC) $(CORE_SRC))

@@ -58,6 +58,8 @@ teardown(void **state)
 	unlink(p);
 	file_in(d, API_TOKEN_FILE, p, sizeof(p));
 	unlink(p);
+	file_in(d, "victim", p, sizeof(p));	/* test_token_symlink_refused */
+	unlink(p);
 	rmdir(d->path);
 	free(d);
 	return 0;
@@ -217,6 +219,27 @@ test_token_permissions_fixed(void **state)
 	assert_int_equal(st.st_mode & 0777, 0600);
 }
 
+/* A symlink at api-token is refused, not followed: the old stat + chmod
+ * made whatever it pointed at 0600 (and read it as the token). */
+static void
+test_token_symlink_refused(void **state)
+{
+	struct dir *d = *state;
+	char tok[API_TOKEN_HEX + 1], p[128], victim[128], text[API_TOKEN_HEX + 2];
+	struct stat st;
+
+	memset(text, '7', API_TOKEN_HEX);
+	text[API_TOKEN_HEX] = '\n';
+	text[API_TOKEN_HEX + 1] = '\0';
+	write_file(d, "victim", text, 0644);
+	file_in(d, "victim", victim, sizeof(victim));
+	file_in(d, API_TOKEN_FILE, p, sizeof(p));
+	assert_int_equal(symlink(victim, p), 0);
+	assert_int_equal(api_token_load(d->path, tok), -1);
+	assert_int_equal(stat(victim, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0644);
+}
+
 static void
 test_token_garbage_refused(void **state)
 {
@@ -243,6 +266,7 @@ main(void)
 		T(test_decode_error_names_the_place),
 		T(test_token_created_0600),
 		T(test_token_permissions_fixed),
+		T(test_token_symlink_refused),
 		T(test_token_garbage_refused),
 	};
 

@@ -407,6 +407,30 @@ test_ike_policy_refusals(void **state)
 	assert_int_equal(e->applied, 0);
 }
 
+/* The engine proposes at most CFG_IKE_POLICIES_MAX policies in Main Mode:
+ * one more is refused naming the collection, not dropped by the engine. */
+static void
+test_ike_policy_cap(void **state)
+{
+	struct env *e = *state;
+	char name[32];
+	json_t *j;
+	int applied;
+
+	for (int i = 0; i < 16; i++) {
+		snprintf(name, sizeof(name), "p%d", i);
+		json_decref(callj(e, "POST", POLS, policy_body(name, 100 + i), 200));
+	}
+	applied = e->applied;
+	j = callj(e, "POST", POLS, policy_body("p16", 9999), 409);
+	assert_string_equal(err_field(j), "ikepolicies");
+	assert_non_null(strstr(err_message(j), "ikepolicies"));
+	assert_non_null(strstr(err_message(j), "16"));
+	json_decref(j);
+	assert_int_equal(e->applied, applied);
+	assert_int_equal(e->cur->n_ike_policies, 16);
+}
+
 /* ---- pre-shared keys ---------------------------------------------------- */
 
 static void
@@ -516,11 +540,11 @@ test_transform_sets(void **state)
 	assert_string_equal(str(g, "mode"), "tunnel");	/* default */
 	c = callj(e, "POST", XSS, json_pack("{s:s, s:s, s:s, s:s}", "name", "CBC", "esp",
 					    "esp-aes", "auth", "esp-sha-hmac", "mode",
-					    "transport"), 200);
+					    "tunnel"), 200);
 	assert_string_equal(str(c, "auth"), "esp-sha-hmac");
-	assert_string_equal(str(c, "mode"), "transport");
+	assert_string_equal(str(c, "mode"), "tunnel");
 	assert_int_equal(e->cur->transform_sets[1].auth, CFG_ESP_AUTH_SHA1);
-	assert_int_equal(e->cur->transform_sets[1].mode, CFG_ESP_TRANSPORT);
+	assert_int_equal(e->cur->transform_sets[1].mode, CFG_ESP_TUNNEL);
 	assert_ptr_equal(config_transform_set_by_id(e->cur, str(c, "id")),
 			 &e->cur->transform_sets[1]);
 
@@ -539,6 +563,31 @@ test_transform_sets(void **state)
 	refused(e, "POST", XSS, with(c, "mode", "\"tunnel-udp\""), 400, "mode", NULL);
 	json_decref(g);
 	json_decref(c);
+}
+
+/* Transport mode is negotiated but the dataplane does not carry it yet
+ * (R-17.2): refused on POST and PUT with the field named, nothing stored. */
+static void
+test_transport_mode_refused(void **state)
+{
+	struct env *e = *state;
+	json_t *t = callj(e, "POST", XSS, xs_body("CBC", "esp-aes", "esp-sha-hmac"), 200);
+	json_t *b = xs_body("GCM", "esp-gcm-256", NULL);
+	char *path = item_path(XSS, t);
+
+	refused(e, "POST", XSS, with(b, "mode", "\"transport\""), 400, "mode",
+		"transport mode is not supported yet (tunnel only)");
+	refused(e, "POST", XSS, with(b, "mode", "\"Transport\""), 400, "mode",
+		"not supported yet");
+	refused(e, "PUT", path, with(t, "mode", "\"transport\""), 400, "mode", "tunnel only");
+	/* an unknown mode is not told that transport is one */
+	refused(e, "POST", XSS, with(b, "mode", "\"bogus\""), 400, "mode",
+		"mode must be one of \"tunnel\"");
+	assert_int_equal(e->cur->n_transform_sets, 1);
+	assert_int_equal(e->cur->transform_sets[0].mode, CFG_ESP_TUNNEL);
+	free(path);
+	json_decref(b);
+	json_decref(t);
 }
 
 static void
@@ -910,6 +959,16 @@ load_text(struct env *e, const char *text, int want)
 #define ID1 "11111111-1111-4111-8111-111111111111"
 #define ID2 "22222222-2222-4222-8222-222222222222"
 
+/* 16 IKE policies (ids 1111111X-..., names pX), then a 17th. */
+#define P(x, pr) ITEM("1111111" x "-1111-4111-8111-111111111111", "p" x) "\"priority\": " \
+	pr ", \"encryption\": \"aes\", \"hash\": \"sha\", \"group\": 14}"
+#define P16 P("0", "10") "," P("1", "11") "," P("2", "12") "," P("3", "13") "," \
+	P("4", "14") "," P("5", "15") "," P("6", "16") "," P("7", "17") "," P("8", "18") "," \
+	P("9", "19") "," P("a", "20") "," P("b", "21") "," P("c", "22") "," P("d", "23") "," \
+	P("e", "24") "," P("f", "25")
+#define P17 P16 "," ITEM(ID2, "q") "\"priority\": 99, \"encryption\": \"aes\", " \
+	"\"hash\": \"sha\", \"group\": 14}"
+
 static void
 test_broken_vpn_configs_refused(void **state)
 {
@@ -938,6 +997,11 @@ test_broken_vpn_configs_refused(void **state)
 		"{\"formatVersion\": 1, \"dpd\": [" ITEM(CFG_DPD_ID, "dpd") "\"retries\": 2}, "
 		ITEM(CFG_DPD_ID, "dpd") "\"retries\": 3}]}",
 		"{\"formatVersion\": 1, \"ike\": {}}",
+		/* transport mode from an old config: not carried by the dataplane */
+		"{\"formatVersion\": 1, \"transformsets\": [" ITEM(ID1, "t") "\"esp\": "
+		"\"esp-gcm\", \"mode\": \"transport\"}]}",
+		/* more IKE policies than the engine proposes */
+		"{\"formatVersion\": 1, \"ikepolicies\": [" P17 "]}",
 	};
 	struct env *e = *state;
 
@@ -945,6 +1009,7 @@ test_broken_vpn_configs_refused(void **state)
 		load_text(e, broken[i], -1);
 	load_text(e, "{\"formatVersion\": 1, \"networks\": []}", 0);
 	load_text(e, "{\"formatVersion\": 1, \"dpd\": []}", 0);
+	load_text(e, "{\"formatVersion\": 1, \"ikepolicies\": [" P16 "]}", 0);
 }
 
 /* ---- clear sessions ----------------------------------------------------- */
@@ -1147,9 +1212,11 @@ main(void)
 		T(test_vpn_routes),
 		T(test_ike_policy_crud),
 		T(test_ike_policy_refusals),
+		T(test_ike_policy_cap),
 		T(test_psk_crud_and_secrecy),
 		T(test_psk_refusals),
 		T(test_transform_sets),
+		T(test_transport_mode_refused),
 		T(test_crypto_map_crud),
 		T(test_crypto_map_refusals),
 		T(test_dpd_singleton),

@@ -165,7 +165,7 @@ test_golden_dpd_periodic(void **state)
 static void
 test_golden_ipsec_gre_rsa(void **state)
 {
-	golden("cisco-ios-ipsec-gre-rsa-zh", 6, 2);
+	golden("cisco-ios-ipsec-gre-rsa-zh", 7, 2);
 }
 
 static void
@@ -186,7 +186,7 @@ static const char site[] =
 	"crypto isakmp identity hostname\n"
 	"crypto isakmp keepalive 30\n"
 	"crypto ipsec transform-set GCM esp-gcm 256\n"
-	" mode transport\n"
+	" mode tunnel\n"
 	"crypto ipsec transform-set CBC esp-aes 256 esp-sha-hmac\n"
 	"crypto map VPN 10 ipsec-isakmp\n"
 	" set peer 192.0.2.1\n"
@@ -236,7 +236,7 @@ test_translation_fields(void **state)
 	assert_string_equal(str(gcm->body, "name"), "GCM");
 	assert_string_equal(str(gcm->body, "esp"), "esp-gcm-256");
 	assert_true(json_is_null(json_object_get(gcm->body, "auth")));
-	assert_string_equal(str(gcm->body, "mode"), "transport");
+	assert_string_equal(str(gcm->body, "mode"), "tunnel");
 	assert_non_null(cbc = find_obj(&r, IOS_TRANSFORM_SET, 1));
 	assert_string_equal(str(cbc->body, "esp"), "esp-aes-256");
 	assert_string_equal(str(cbc->body, "auth"), "esp-sha-hmac");
@@ -517,6 +517,54 @@ test_transform_refusals(void **state)
 		"not supported in a transform set");
 }
 
+/* Transport mode is negotiated but not carried by the dataplane yet
+ * (R-17.2): refused at its line, and the transform set and the crypto
+ * map using it are not sent. */
+static void
+test_transport_mode_refused(void **state)
+{
+	struct ios_result r;
+
+	run("crypto ipsec transform-set T esp-gcm 256\n"	/* 1 */
+	    " mode transport\n"				/* 2 */
+	    "crypto map M 1 ipsec-isakmp\n"			/* 3 */
+	    " set peer 192.0.2.1\n"
+	    " set transform-set T\n"
+	    " match address 101\n"
+	    "access-list 101 permit ip 10.0.0.0 0.0.0.255 10.0.1.0 0.0.0.255\n", &r);
+	assert_diag(&r, 2, IOS_ERROR, "mode transport: transport mode is not supported yet "
+		    "(tunnel only)");
+	assert_int_equal(r.n_errors, 1);
+	assert_int_equal(count_kind(&r, IOS_TRANSFORM_SET), 0);
+	assert_int_equal(count_kind(&r, IOS_CRYPTO_MAP), 0);
+	ios_result_free(&r);
+	/* mode tunnel is what the agent does, and the default */
+	run("crypto ipsec transform-set T esp-gcm 256\n mode tunnel\n", &r);
+	assert_int_equal(r.n_errors, 0);
+	assert_string_equal(str(find_obj(&r, IOS_TRANSFORM_SET, 0)->body, "mode"), "tunnel");
+	ios_result_free(&r);
+}
+
+/* The agent proposes at most 16 IKE policies: the 17th is refused at its
+ * line, not dropped later. */
+static void
+test_policy_cap(void **state)
+{
+	struct strbuf sb;
+	struct ios_result r;
+
+	strbuf_init(&sb, 1 << 16);
+	for (int i = 1; i <= 17; i++)	/* policy i opens at line 5 * (i - 1) + 1 */
+		strbuf_printf(&sb, "crypto isakmp policy %d\n encryption aes 256\n hash sha256\n"
+			      " authentication pre-share\n group 14\n", i * 10);
+	run(sb.data, &r);
+	assert_diag(&r, 81, IOS_ERROR, "crypto isakmp policy 170: more than 16 IKE policies");
+	assert_int_equal(r.n_errors, 1);
+	assert_int_equal(count_kind(&r, IOS_IKE_POLICY), 16);
+	ios_result_free(&r);
+	strbuf_free(&sb);
+}
+
 static void
 test_crypto_refusals(void **state)
 {
@@ -732,6 +780,8 @@ main(void)
 		cmocka_unit_test(test_policy_refusals),
 		cmocka_unit_test(test_policy_defaults),
 		cmocka_unit_test(test_transform_refusals),
+		cmocka_unit_test(test_transport_mode_refused),
+		cmocka_unit_test(test_policy_cap),
 		cmocka_unit_test(test_crypto_refusals),
 		cmocka_unit_test(test_key_never_shown),
 		cmocka_unit_test(test_skipped_blocks),

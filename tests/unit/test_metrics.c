@@ -24,7 +24,7 @@
 #define TEST_UUID "6f1e5f2a-3b8c-4d2e-9a41-0c7d5e8f9b10"
 
 static const char *const families[] = {
-	"cpu", "memory", "tunnel", "ike_sa", "ipsec_sa", "dpd", "esp", "failover",
+	"cpu", "memory", "tunnel", "ike", "ike_sa", "ipsec_sa", "dpd", "esp", "failover",
 	"telemetry", "process", "build",
 };
 

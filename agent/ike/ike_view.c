@@ -1,0 +1,141 @@
+/*
+ * Read-only views of the engine for metrics, the API and `show` commands:
+ * per configured peer (cumulative counters), per ISAKMP SA, per IPsec SA
+ * pair, and the engine-wide counters. Times are converted to wall-clock.
+ */
+#include "ike/ike_int.h"
+
+#include <string.h>
+
+#include <openssl/crypto.h>
+
+static enum ike_sa_view_state
+view_state(const struct ike_sa *sa)
+{
+	if (sa == NULL)
+		return IKE_VIEW_DOWN;
+	switch (sa->state) {
+	case SA_ESTABLISHED:
+		return IKE_VIEW_ESTABLISHED;
+	case SA_DEAD:
+		return IKE_VIEW_DELETING;
+	default:
+		return IKE_VIEW_NEGOTIATING;
+	}
+}
+
+void
+ike_tunnels_view(struct ike *ike, int64_t now, int64_t real_now, ike_tunnel_fn fn, void *ctx)
+{
+	for (size_t i = 0; i < ike->ntunnels; i++) {
+		const struct ike_tunnel *t = &ike->tunnels[i];
+		const struct ike_sa *sa = t->sa;
+		struct ike_tunnel_view v;
+
+		memset(&v, 0, sizeof(v));
+		v.map = t->conf.name;
+		v.seq = t->conf.seq;
+		v.up = t->up;
+		v.initiate = t->conf.initiate;
+		v.npeers = t->conf.npeers;
+		memcpy(v.failovers, t->failovers, sizeof(v.failovers));
+		for (size_t p = 0; p < t->conf.npeers; p++) {
+			struct ike_peer_view *pv = &v.peers[p];
+			int live = sa != NULL && sa->peer_be == t->conf.peers_be[p];
+
+			pv->peer_be = t->conf.peers_be[p];
+			pv->active = p == t->active;
+			pv->up = t->up && pv->active;
+			pv->state = live ? view_state(sa) : IKE_VIEW_DOWN;
+			pv->dpd = t->retired_dpd[p];
+			pv->dpd_rtt_ms = t->last_ack_ms[p] ? t->last_rtt_ms[p] : -1;
+			pv->dpd_last_ack_real_ms = t->last_ack_ms[p] ?
+			    real_now - (now - t->last_ack_ms[p]) : 0;
+			if (live) {
+				dpd_counters_add(&pv->dpd, &sa->dpd.c);
+				if (sa->dpd.last_rtt_ms >= 0 && sa->dpd.last_ack_ms != 0) {
+					pv->dpd_rtt_ms = sa->dpd.last_rtt_ms;
+					pv->dpd_last_ack_real_ms = real_now - (now - sa->dpd.last_ack_ms);
+				}
+				if (sa->state == SA_ESTABLISHED)
+					pv->established_real_ms = real_now - (now - sa->established_ms);
+			}
+			memcpy(pv->failures, t->failures[p], sizeof(pv->failures));
+			if (live && sa->state == SA_ESTABLISHED)
+				pv->last_rx_real_ms = real_now - (now - sa->dpd.last_rx_ms);
+			if (t->dead_ms[p] != 0) {
+				pv->dead_real_ms = real_now - (now - t->dead_ms[p]);
+				pv->dead_last_rx_real_ms = real_now - (now - t->dead_last_rx_ms[p]);
+			}
+			pv->rekeys = t->rekeys[p];
+			pv->transitions_up = t->peer_up[p];
+			pv->transitions_down = t->peer_down[p];
+		}
+		fn(ctx, &v);
+	}
+}
+
+void
+ike_sas_view(struct ike *ike, int64_t now, ike_sa_fn fn, void *ctx)
+{
+	for (const struct ike_sa *sa = ike->sas; sa != NULL; sa = sa->next) {
+		struct ike_sa_view v;
+
+		memset(&v, 0, sizeof(v));
+		v.peer_be = sa->peer_be;
+		v.local_be = ike->conf.local_be;
+		v.peer_port = sa->peer_port;
+		v.local_port = sa->local_port;
+		memcpy(v.icookie, sa->icookie, sizeof(v.icookie));
+		memcpy(v.rcookie, sa->rcookie, sizeof(v.rcookie));
+		v.state = ike_sa_state_names[sa->state];
+		v.initiator = sa->initiator;
+		v.encryption = sa->enc_key_len == 32 ? "aes-256" : "aes";
+		v.hash = sa->hash == IKE_HASH_SHA256 ? "sha256" : "sha";
+		v.group = sa->group;
+		v.lifetime_left_s = sa->state == SA_ESTABLISHED ? (sa->expire_ms - now) / 1000 : -1;
+		v.dpd = sa->dpd.state != DPD_DISABLED;
+		v.nat_t = sa->floated;
+		if (sa->tunnel != NULL) {
+			v.map = sa->tunnel->conf.name;
+			v.seq = sa->tunnel->conf.seq;
+		}
+		fn(ctx, &v);
+	}
+}
+
+void
+ike_children_view(struct ike *ike, int64_t now, ike_child_fn fn, void *ctx)
+{
+	for (size_t i = 0; i < ike->ntunnels; i++) {
+		const struct ike_tunnel *t = &ike->tunnels[i];
+
+		for (size_t k = 0; k < t->nchildren; k++) {
+			struct ike_child_view v;
+
+			v.map = t->conf.name;
+			v.seq = t->conf.seq;
+			v.sa = t->children[k].sa;
+			OPENSSL_cleanse(v.sa.key_in, sizeof(v.sa.key_in));
+			OPENSSL_cleanse(v.sa.key_out, sizeof(v.sa.key_out));
+			v.lifetime_left_s = (int64_t)v.sa.lifetime_s - (now - v.sa.created_ms) / 1000;
+			fn(ctx, &v);
+		}
+	}
+}
+
+void
+ike_stats_view(const struct ike *ike, struct ike_stats_view *out)
+{
+	memset(out, 0, sizeof(*out));
+	out->rx_packets = ike->st.rx_packets;
+	out->tx_packets = ike->st.tx_packets;
+	out->retransmits = ike->st.retransmits;
+	out->established = ike->st.established;
+	out->failures = ike->st.failures;
+	memcpy(out->drops, ike->st.drops, sizeof(out->drops));
+	memcpy(out->err_notifies, ike->st.err_notifies, sizeof(out->err_notifies));
+	out->err_notifies_suppressed = ike->st.err_suppressed;
+	out->halfopen = ike->guard.halfopen;
+	out->halfopen_max = ike->conf.halfopen_max;
+}

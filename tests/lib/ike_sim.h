@@ -1,0 +1,68 @@
+/*
+ * Two or three IKE engines in one cmocka test process, over a fake wire
+ * and a fake clock: what the engine tests (test_ike_peers.c, the hostile
+ * ones in test_ike_hostile.c) share. Packets queue until deliver(); time
+ * moves only through run_until(), deadline by deadline, so every check is
+ * exact. A frozen peer neither receives nor runs its timers (SIGSTOP).
+ */
+#ifndef TESTS_IKE_SIM_H
+#define TESTS_IKE_SIM_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ike/ike_int.h"
+
+#define NPEERS  3
+#define QMAX    256
+#define PKT_MAX 2048
+
+struct pkt {
+	int      to;
+	uint16_t dport, sport;
+	uint32_t src_be;
+	size_t   len;
+	uint8_t  data[PKT_MAX];
+};
+
+struct peer {
+	struct ike    *ike;
+	uint32_t       addr_be;
+	int            frozen;		/* SIGSTOP: neither receives nor runs timers */
+	uint64_t       sent;
+	struct ike_child_sa last_installed;
+	int            installed, removed;
+};
+
+extern struct peer peers[NPEERS];	/* 192.0.2.1, .2, .3 */
+extern struct pkt  queue[QMAX];	/* packets in flight: queue[qhead..qtail) mod QMAX */
+extern size_t      qhead, qtail;
+extern int64_t     now_ms;
+extern uint64_t    keepalives_seen;
+/* Per-test options of setup_peers (teardown_peers resets them). */
+extern int         test_pfs, test_fqdn, test_force_encap;
+extern unsigned    test_ike_life, test_child_life;
+/* Sees every packet as it is sent; returning 1 loses it on the wire. */
+extern int       (*sim_tap)(const struct pkt *p);
+/* A NAT in front of peer i: what it sends leaves from port nat_port[i],
+ * what comes back to that port reaches the port it was sent from. */
+extern uint16_t    nat_port[NPEERS];
+
+/* Peer 0 initiates to peer 1 (and with a_failover, then to peer 2); the
+ * others answer it. Site 0 protects 10.1.0.0/16, the others 10.2.0.0/16. */
+void     setup_peers(int n, enum dpd_mode mode, int a_failover);
+int      teardown_peers(void **state);
+/* Delivers everything in flight (packets may cause more packets). */
+void     deliver(void);
+/* Runs every peer's timers at now_ms; returns the earliest deadline. */
+int64_t  timers(void);
+/* Advances the clock event by event until `until` (inclusive). */
+void     run_until(int64_t until);
+uint32_t ip(const char *s);
+int      peer_of(uint32_t be);
+/* Peer i's tunnel's ISAKMP SA when established, else NULL. */
+struct ike_sa *established_sa(int i);
+/* Every message peer i dropped, whatever the reason. */
+uint64_t drops(int i);
+
+#endif

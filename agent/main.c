@@ -360,10 +360,20 @@ dp_install(void *ctx, const struct ike_child_sa *c)
 	pair.lifetime_kb = c->lifetime_kb;
 	pair.map = map;
 	pair.test_seq_start = ag->opt.esp_seq_start;
+	pair.outbound_later = c->outbound_later;
 	key_log(ag, &pair.in, c->peer_be, ag->ike_addr_be);
 	key_log(ag, &pair.out, ag->ike_addr_be, c->peer_be);
 	esp_dp_install(ag->dp, &pair);
 	OPENSSL_cleanse(&pair, sizeof(pair));
+}
+
+static void
+dp_activate(void *ctx, uint32_t spi_in)
+{
+	struct agent *ag = ctx;
+
+	if (ag->dp != NULL)
+		esp_dp_activate(ag->dp, spi_in);
 }
 
 static void
@@ -626,6 +636,59 @@ tunnel_row(void *arg, const struct ike_tunnel_view *v)
 	}
 }
 
+/* "dropped" + "no_crypto_map" -> "droppedNoCryptoMap": metric labels as
+ * API keys. */
+static const char *
+camel_key(const char *prefix, const char *snake, char *out, size_t size)
+{
+	size_t n = (size_t)snprintf(out, size, "%s", prefix);
+	int up = 1;
+
+	for (const char *p = snake; *p != '\0' && n + 1 < size; p++) {
+		if (*p == '_') {
+			up = 1;
+			continue;
+		}
+		out[n++] = up ? (char)(*p - 'a' + 'A') : *p;
+		up = 0;
+	}
+	out[n] = '\0';
+	return out;
+}
+
+/* `show crypto isakmp stats`: the engine's counters, one item. */
+static void
+ike_stats_rows(struct ike *ike, struct api_rows *rows)
+{
+	struct ike_stats_view st;
+	uint64_t dropped = 0, notified = 0;
+	char key[64];
+
+	ike_stats_view(ike, &st);
+	api_rows_begin_item(rows);
+	api_rows_uint(rows, "inPackets", st.rx_packets);
+	api_rows_uint(rows, "outPackets", st.tx_packets);
+	api_rows_uint(rows, "retransmissions", st.retransmits);
+	api_rows_uint(rows, "saEstablished", st.established);
+	api_rows_uint(rows, "negotiationFailures", st.failures);
+	api_rows_uint(rows, "halfOpen", st.halfopen);
+	api_rows_uint(rows, "halfOpenMax", st.halfopen_max);
+	for (int r = 0; r < IKE_DROP__COUNT; r++) {
+		api_rows_uint(rows, camel_key("dropped", ike_drop_names[r], key, sizeof(key)),
+			      st.drops[r]);
+		dropped += st.drops[r];
+	}
+	api_rows_uint(rows, "droppedTotal", dropped);
+	for (int e = 0; e < IKE_ERR__COUNT; e++) {
+		api_rows_uint(rows, camel_key("notified", ike_err_notify_names[e], key, sizeof(key)),
+			      st.err_notifies[e]);
+		notified += st.err_notifies[e];
+	}
+	api_rows_uint(rows, "notifiedTotal", notified);
+	api_rows_uint(rows, "notifiesSuppressed", st.err_notifies_suppressed);
+	api_rows_end_item(rows);
+}
+
 static void
 hook_vpn_view(void *ctx, enum api_vpn_view which, struct api_rows *rows)
 {
@@ -644,6 +707,9 @@ hook_vpn_view(void *ctx, enum api_vpn_view which, struct api_rows *rows)
 	}
 	case API_VIEW_TUNNELS:
 		ike_tunnels_view(ag->ike, now, now_real_ms(), tunnel_row, rows);
+		break;
+	case API_VIEW_IKE_STATS:
+		ike_stats_rows(ag->ike, rows);
 		break;
 	case API_VIEW__COUNT:
 		break;
@@ -705,7 +771,8 @@ agent_start(struct agent *ag)
 		.clear_sessions = hook_clear_sessions,
 	};
 	struct ike_transport tr = { NULL, ike_no_socket };
-	struct ike_dataplane dph = { ag, dp_install, dp_remove };
+	struct ike_dataplane dph = { .ctx = ag, .install = dp_install, .activate = dp_activate,
+				     .remove = dp_remove };
 
 	state_dir_setup(ag);
 	device_uuid_load(ag);

@@ -58,7 +58,7 @@ handshakes(int group, double seconds)
 
 	for (int i = 0; i < 2; i++) {
 		struct ike_transport tr = { &w, ike_pair_send };
-		struct ike_dataplane dp = { NULL, count_install, NULL };
+		struct ike_dataplane dp = { .install = count_install };
 
 		w.eng[i] = ike_new(&tr, &dp);
 	}

@@ -167,7 +167,7 @@ engine_open(struct engine *e, uint32_t addr_be)
 		return -1;
 	}
 	e->ike = ike_new(&(struct ike_transport){ e, udp_send },
-			 &(struct ike_dataplane){ e, on_install, NULL });
+			 &(struct ike_dataplane){ .ctx = e, .install = on_install });
 	return 0;
 }
 

@@ -44,6 +44,7 @@
 #define API_PATH_IKE_SAS      "/operational/ikesas"
 #define API_PATH_IPSEC_SAS    "/operational/ipsecsas"
 #define API_PATH_TUNNELS      "/operational/tunnels"
+#define API_PATH_IKE_STATS    "/operational/ikestatistics"
 #define API_PATH_CLEAR        "/operational/clearsessions"
 
 /* A 4xx/5xx answer: {"error": {"status", "message", "field"}}. */
@@ -260,6 +261,7 @@ int api_h_single_update(struct api_call *c);
 int api_h_ike_sas(struct api_call *c);
 int api_h_ipsec_sas(struct api_call *c);
 int api_h_tunnels(struct api_call *c);
+int api_h_ike_stats(struct api_call *c);
 int api_h_clear_sessions(struct api_call *c);
 
 /* No token, no socket: what tests and the fuzzers drive. */

@@ -56,6 +56,8 @@ static const struct api_route routes[] = {
 	  "IPsec SAs and their counters (show crypto ipsec sa)" },
 	{ "GET", API_PATH_TUNNELS, API_OBJ__COUNT, api_h_tunnels,
 	  "tunnels per crypto map entry, with the active peer" },
+	{ "GET", API_PATH_IKE_STATS, API_OBJ__COUNT, api_h_ike_stats,
+	  "IKE engine counters: messages, drops by reason, half-open SAs" },
 	{ "POST", API_PATH_CLEAR, API_OBJ__COUNT, api_h_clear_sessions,
 	  "clear crypto session: {\"remote\": \"A.B.C.D\"}, or {} for all; answers {\"cleared\": N}" },
 };

@@ -27,6 +27,7 @@ static const char *const view_types[API_VIEW__COUNT] = {
 	[API_VIEW_IKE_SAS] = "ikesa",
 	[API_VIEW_IPSEC_SAS] = "ipsecsa",
 	[API_VIEW_TUNNELS] = "tunnel",
+	[API_VIEW_IKE_STATS] = "ikestatistics",
 };
 static_assert(ARRAY_LEN(view_types) == API_VIEW__COUNT, "one item type per view");
 
@@ -138,6 +139,12 @@ int
 api_h_tunnels(struct api_call *c)
 {
 	return view(c, API_VIEW_TUNNELS);
+}
+
+int
+api_h_ike_stats(struct api_call *c)
+{
+	return view(c, API_VIEW_IKE_STATS);
 }
 
 /* ---- singleton settings ------------------------------------------------- */

@@ -132,6 +132,7 @@ cmd_show_telemetry_status(struct vpnctl *v, char **args, int nargs)
 #define PATH_IKESAS     "/operational/ikesas"
 #define PATH_IPSECSAS   "/operational/ipsecsas"
 #define PATH_TUNNELS    "/operational/tunnels"
+#define PATH_IKESTATS   "/operational/ikestatistics"
 #define PATH_CRYPTOMAPS "/object/cryptomaps"
 #define PATH_DPD        "/devicesettings/default/dpd"
 #define PATH_CLEAR      "/operational/clearsessions"
@@ -314,6 +315,23 @@ cmd_show_isakmp_keepalive(struct vpnctl *v, char **args, int nargs)
 	else
 		show_isakmp_keepalive(stdout, roots[0], roots[1]);
 	decref_all(roots, ARRAY_LEN(paths));
+	return VPNCTL_OK;
+}
+
+int
+cmd_show_isakmp_stats(struct vpnctl *v, char **args, int nargs)
+{
+	static const char *const paths[] = { PATH_IKESTATS };
+	json_t *root;
+	int rc;
+
+	if ((rc = fetch(v, paths, 1, &root)) != VPNCTL_OK)
+		return rc;
+	if (v->json)
+		json_out(root);
+	else
+		show_isakmp_stats(stdout, root);
+	json_decref(root);
 	return VPNCTL_OK;
 }
 

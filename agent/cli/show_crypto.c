@@ -565,6 +565,75 @@ show_isakmp_keepalive(FILE *out, json_t *dpd, json_t *tunnels)
 		"the last answer.\n");
 }
 
+/* ---- show crypto isakmp stats ------------------------------------------------ */
+
+/* "droppedNoCryptoMap" -> "no_crypto_map": the metric's reason label. */
+static void
+snake_of(const char *camel, char *out, size_t size)
+{
+	size_t n = 0;
+
+	for (const char *p = camel; *p != '\0' && n + 2 < size; p++) {
+		if (*p >= 'A' && *p <= 'Z') {
+			if (n > 0)
+				out[n++] = '_';
+			out[n++] = (char)(*p - 'A' + 'a');
+		} else {
+			out[n++] = *p;
+		}
+	}
+	out[n] = '\0';
+}
+
+static int
+key_cmp(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* The counters whose keys start with prefix (totals aside), by name. */
+static void
+stats_breakdown(FILE *out, json_t *st, const char *prefix, const char *total)
+{
+	const char *keys[64], *key;
+	size_t n = 0, plen = strlen(prefix);
+	char name[64], b[24];
+	json_t *v;
+
+	json_object_foreach(st, key, v) {
+		if (strncmp(key, prefix, plen) == 0 && strcmp(key, total) != 0 &&
+		    n < ARRAY_LEN(keys))
+			keys[n++] = key;
+	}
+	qsort(keys, n, sizeof(keys[0]), key_cmp);
+	for (size_t i = 0; i < n; i++) {
+		snake_of(keys[i] + plen, name, sizeof(name));
+		fprintf(out, "    %-24s %12s\n", name, num_str(st, keys[i], b));
+	}
+}
+
+void
+show_isakmp_stats(FILE *out, json_t *stats)
+{
+	json_t *st = json_array_get(items_of(stats), 0);
+	char a[24], b[24];
+
+	fprintf(out, "Global IKEv1 Statistics\n");
+	fprintf(out, "  %-26s %12s\n", "In Packets", num_str(st, "inPackets", a));
+	fprintf(out, "  %-26s %12s\n", "Out Packets", num_str(st, "outPackets", a));
+	fprintf(out, "  %-26s %12s\n", "Retransmissions", num_str(st, "retransmissions", a));
+	fprintf(out, "  %-26s %12s\n", "SAs established", num_str(st, "saEstablished", a));
+	fprintf(out, "  %-26s %12s\n", "Negotiation failures",
+		num_str(st, "negotiationFailures", a));
+	fprintf(out, "  %-26s %12s of %s\n", "Half-open SAs", num_str(st, "halfOpen", a),
+		num_str(st, "halfOpenMax", b));
+	fprintf(out, "  %-26s %12s\n", "In Drop Packets", num_str(st, "droppedTotal", a));
+	stats_breakdown(out, st, "dropped", "droppedTotal");
+	fprintf(out, "  %-26s %12s (%s over the rate, not sent)\n", "Error notifies sent",
+		num_str(st, "notifiedTotal", a), num_str(st, "notifiesSuppressed", b));
+	stats_breakdown(out, st, "notified", "notifiedTotal");
+}
+
 /* ---- clear crypto session ----------------------------------------------- */
 
 void

@@ -44,6 +44,8 @@ static const struct command commands[] = {
 	  "IKE SAs as IOS shows them; detail: algorithms, lifetime" },
 	{ { "show", "crypto", "isakmp", "keepalive" }, "", 0, 0, cmd_show_isakmp_keepalive,
 	  "DPD settings and per-peer DPD counters" },
+	{ { "show", "crypto", "isakmp", "stats" }, "", 0, 0, cmd_show_isakmp_stats,
+	  "IKE messages in and out, drops by reason, half-open SAs" },
 	{ { "show", "crypto", "ipsec", "sa" }, "[peer A.B.C.D]", 0, 2, cmd_show_ipsec_sa,
 	  "IPsec SA pairs: selectors, counters, SPIs, lifetimes" },
 	{ { "show", "crypto", "session" }, "", 0, 0, cmd_show_crypto_session,

@@ -60,6 +60,7 @@ int  cmd_import_ios(struct vpnctl *v, char **args, int nargs);
 /* show crypto ... and clear crypto session (show.c): fetch, then render. */
 int  cmd_show_isakmp_sa(struct vpnctl *v, char **args, int nargs);
 int  cmd_show_isakmp_keepalive(struct vpnctl *v, char **args, int nargs);
+int  cmd_show_isakmp_stats(struct vpnctl *v, char **args, int nargs);
 int  cmd_show_ipsec_sa(struct vpnctl *v, char **args, int nargs);
 int  cmd_show_crypto_session(struct vpnctl *v, char **args, int nargs);
 int  cmd_clear_crypto_session(struct vpnctl *v, char **args, int nargs);
@@ -73,6 +74,7 @@ int  show_ipsec_sa(FILE *out, struct json_t *ipsecsas, struct json_t *ikesas, co
 void show_crypto_session(FILE *out, struct json_t *tunnels, struct json_t *ikesas,
 			 struct json_t *ipsecsas, struct json_t *cryptomaps);
 void show_isakmp_keepalive(FILE *out, struct json_t *dpd, struct json_t *tunnels);
+void show_isakmp_stats(FILE *out, struct json_t *stats);
 void show_cleared(FILE *out, struct json_t *answer, const char *remote);
 
 #endif

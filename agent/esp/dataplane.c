@@ -162,6 +162,36 @@ counters_add(struct esp_counters *to, const struct esp_counters *c)
 		to->last_ms = c->last_ms;
 }
 
+/* The pair starts sending: its outbound SA joins the SAD (under the write
+ * lock). */
+static void
+pair_activate(struct esp_dp *dp, struct dp_pair *p)
+{
+	if (p->active)
+		return;
+	esp_sad_add(dp->sad, p->out, 1);
+	p->active = 1;
+	for (struct dp_pair *o = dp->pairs; o != NULL; o = o->next) {
+		if (o != p && o->peer == p->peer && o->active) {
+			p->peer->rekeys++;	/* a pair with this peer already: a rekey */
+			break;
+		}
+	}
+}
+
+void
+esp_dp_activate(struct esp_dp *dp, uint32_t spi_in)
+{
+	pthread_rwlock_wrlock(&dp->lock);
+	for (struct dp_pair *p = dp->pairs; p != NULL; p = p->next) {
+		if (p->spi_in == spi_in) {
+			pair_activate(dp, p);
+			break;
+		}
+	}
+	pthread_rwlock_unlock(&dp->lock);
+}
+
 int
 esp_dp_install(struct esp_dp *dp, const struct esp_dp_pair *pr)
 {
@@ -190,7 +220,6 @@ esp_dp_install(struct esp_dp *dp, const struct esp_dp_pair *pr)
 		return -1;
 	}
 	esp_sad_add(dp->sad, in, 0);
-	esp_sad_add(dp->sad, out, 1);
 	p = xcalloc(1, sizeof(*p));
 	pthread_mutex_init(&p->out_lock, NULL);
 	p->spi_in = pr->in.spi;
@@ -204,12 +233,10 @@ esp_dp_install(struct esp_dp *dp, const struct esp_dp_pair *pr)
 	p->peer_port = pr->peer_port;
 	p->peer = peer;
 	p->remote = pr->out.remote;
-	for (struct dp_pair *o = dp->pairs; o != NULL; o = o->next) {
-		if (o->peer == peer)
-			peer->rekeys++;		/* a pair with this peer already: a rekey */
-	}
 	p->next = dp->pairs;
 	dp->pairs = p;
+	if (!pr->outbound_later)
+		pair_activate(dp, p);
 	pthread_rwlock_unlock(&dp->lock);
 	if (route(dp, &p->remote, 1) == -1)
 		log_warn("ESP: cannot route %s via %s", ipv4_str(pr->out.remote.addr_be, ip),
@@ -239,7 +266,10 @@ esp_dp_remove(struct esp_dp *dp, uint32_t spi_in, uint32_t spi_out)
 	counters_add(&p->peer->retired_out, esp_sa_counters(p->out));
 	counters_add(&p->peer->retired_in, esp_sa_counters(p->in));
 	esp_sad_remove_sa(dp->sad, p->in);
-	esp_sad_remove_sa(dp->sad, p->out);
+	if (p->active)
+		esp_sad_remove_sa(dp->sad, p->out);
+	else
+		esp_sa_free(p->out);	/* never joined the SAD */
 	for (struct dp_pair *o = dp->pairs; o != NULL; o = o->next) {
 		if (o->remote.addr_be == p->remote.addr_be && o->remote.mask_be == p->remote.mask_be)
 			routed = 1;	/* another pair still routes there */

@@ -33,7 +33,7 @@ struct esp_dp;
 enum esp_dp_limit {
 	ESP_DP_VOLUME_SOFT,	/* 90 % of its volume lifetime */
 	ESP_DP_VOLUME_HARD,	/* all of it: the pair carries nothing more */
-	ESP_DP_SEQ_SOFT,	/* a sequence number past ESP_SEQ_SOFT, either way */
+	ESP_DP_SEQ_SOFT,	/* sent past ESP_SEQ_SOFT_OUT or received past _IN */
 };
 
 /* Called on the loop thread. */
@@ -53,6 +53,7 @@ struct esp_dp_pair {
 	const char          *map;		/* crypto map "NAME SEQ", for counters */
 	uint64_t             test_seq_start;	/* test setting: first outbound sequence
 						 * number (0 = 1, as RFC 4303 says) */
+	int                  outbound_later;	/* inbound only until esp_dp_activate */
 };
 
 /* Per peer (and map) totals: live SAs plus every SA that retired. */
@@ -72,6 +73,9 @@ void esp_dp_free(struct esp_dp *dp);
 const char *esp_dp_tun_name(const struct esp_dp *dp);
 
 int  esp_dp_install(struct esp_dp *dp, const struct esp_dp_pair *pair);
+/* The outbound SA of a pair installed with outbound_later starts carrying
+ * traffic (the newest pair for a selector wins). */
+void esp_dp_activate(struct esp_dp *dp, uint32_t spi_in);
 void esp_dp_remove(struct esp_dp *dp, uint32_t spi_in, uint32_t spi_out);
 
 /* An ESP datagram that reached IKE's NAT-T socket anyway (no non-ESP

@@ -55,6 +55,7 @@ struct dp_pair {
 	uint64_t        bytes[2];		/* atomic: plaintext in, out */
 	int             soft_signalled, hard_signalled, seq_signalled;	/* atomic */
 	uint16_t        peer_port;		/* atomic: follows a NAT */
+	int             active;			/* out is in the SAD: the pair sends */
 	struct dp_peer *peer;
 	struct esp_net  remote;
 };

@@ -159,11 +159,13 @@ int    esp_sad_remove_sa(struct esp_sad *sad, struct esp_sa *sa);
 void   esp_sa_count_drop(struct esp_sa *sa, enum esp_drop why);
 void   esp_sad_count_drop(struct esp_sad *sad, enum esp_drop why);
 
-/* R-13.8: past this sequence number, sent or received, an SA pair is
- * rekeyed, whatever its volume and time lifetimes say: a quarter of the
- * 32-bit space is left for Quick Mode (7 minutes at 10 million packets a
- * second) before ESP_SEQ_LAST ends the SA. */
-#define ESP_SEQ_SOFT 0xC0000000u
+/* R-13.8: an SA pair whose sender passes ESP_SEQ_SOFT_OUT is rekeyed by
+ * it, whatever the volume and time lifetimes say: a quarter of the 32-bit
+ * space is left for Quick Mode (107 s at 10 million packets a second)
+ * before ESP_SEQ_LAST ends the SA. The receiver steps in at
+ * ESP_SEQ_SOFT_IN, should the sender not (and not both at once). */
+#define ESP_SEQ_SOFT_OUT 0xC0000000u
+#define ESP_SEQ_SOFT_IN  0xE0000000u
 /* The highest sequence number the SA has sent (outbound) or accepted
  * (inbound). Any thread may read it while packets flow: the value may be a
  * packet behind, which is all the soft limit needs. */

@@ -181,12 +181,14 @@ volume_check(struct esp_dp *dp, struct dp_pair *p, struct esp_sa *sa, int64_t no
 	return 0;
 }
 
-/* R-13.8: a pair whose sequence numbers run towards 2^32, either way, is
- * renewed whatever its lifetimes say (the loop hears of it once). */
+/* R-13.8: a pair whose sequence numbers run towards 2^32 is renewed
+ * whatever its lifetimes say (the loop hears of it once): by the sender
+ * first, by the receiver if the sender lets them run further. */
 static void
-seq_check(struct esp_dp *dp, struct dp_pair *p, const struct esp_sa *sa, int64_t now)
+seq_check(struct esp_dp *dp, struct dp_pair *p, const struct esp_sa *sa, uint32_t soft,
+	  int64_t now)
 {
-	if (esp_sa_seq_high(sa) >= ESP_SEQ_SOFT)
+	if (esp_sa_seq_high(sa) >= soft)
 		signal_limit(dp, p, &p->seq_signalled, ESP_DP_SEQ_SOFT, now);
 }
 
@@ -308,7 +310,7 @@ tun_packet(struct dp_worker *w, const uint8_t *pkt, size_t len, int64_t now)
 	k = w->nout;	/* hold_pair may have sent the batch */
 	if (esp_output(sa, pkt, len, 4, w->out[k], DP_SLOT, &olen, now) != 0)
 		return;		/* counted on the SA */
-	seq_check(dp, p, sa, now);
+	seq_check(dp, p, sa, ESP_SEQ_SOFT_OUT, now);
 	__atomic_fetch_add(&p->bytes[1], len, __ATOMIC_RELAXED);
 	w->to[k] = (struct sockaddr_in){ .sin_family = AF_INET,
 					 .sin_port = htons(LOAD(&p->peer_port)),
@@ -336,7 +338,7 @@ udp_packet(struct esp_dp *dp, int tun_fd, uint32_t src_be, uint16_t src_port, co
 		if (p->peer->peer_be == src_be && LOAD(&p->peer_port) != src_port)
 			STORE(&p->peer_port, src_port);	/* follow a NAT's port change */
 		signal_peer(dp, p->peer, 1, now);
-		seq_check(dp, p, sa, now);
+		seq_check(dp, p, sa, ESP_SEQ_SOFT_IN, now);
 		if (volume_check(dp, p, sa, now))
 			return -1;
 		__atomic_fetch_add(&p->bytes[0], ilen, __ATOMIC_RELAXED);

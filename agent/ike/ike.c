@@ -321,14 +321,6 @@ ike_count_failure(struct ike_sa *sa, enum ike_fail_reason why)
 		sa->tunnel->failures[p][why]++;
 }
 
-static void
-qm_free(struct ike_qm *qm)
-{
-	ike_dh_free(qm->dh);
-	free(qm->out.msg);
-	OPENSSL_cleanse(qm, sizeof(*qm));
-}
-
 void
 ike_sa_delete(struct ike_sa *sa, int notify_peer, int64_t now)
 {
@@ -354,7 +346,7 @@ ike_sa_delete(struct ike_sa *sa, int notify_peer, int64_t now)
 	if (sa->tunnel != NULL && sa->tunnel->sa == sa)
 		sa->tunnel->sa = NULL;
 	for (size_t i = 0; i < IKE_QM_MAX; i++)
-		qm_free(&sa->qm[i]);
+		ike_qm_free(sa, &sa->qm[i]);
 	ike_dh_free(sa->dh);
 	free(sa->sai_b);
 	free(sa->out.msg);
@@ -965,7 +957,8 @@ children_timers(struct ike *ike, struct ike_tunnel *t, int64_t now)
 		struct ike_child *c = &t->children[k];
 
 		if (now >= c->hard_ms) {
-			log_info("IPSEC: SA 0x%08x with %s reached its lifetime",
+			log_info(c->rekeying ? "IPSEC: SA 0x%08x with %s replaced by its rekey" :
+				 "IPSEC: SA 0x%08x with %s reached its lifetime",
 				 c->sa.spi_in, ipv4_str(c->sa.peer_be, ip));
 			ike_child_remove(ike, t, k, 1, now);
 			if (t->nchildren == 0 && t->sa != NULL && t->sa->state == SA_ESTABLISHED &&

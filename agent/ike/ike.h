@@ -135,12 +135,15 @@ struct ike_child_sa {
 	int64_t             created_ms;
 	const char         *map;		/* crypto map name (valid during install) */
 	unsigned            seq;
+	int                 outbound_later;	/* install the inbound SA only; the
+						 * outbound one waits for activate */
 };
 
-/* Called when a child SA pair is installed or removed. */
+/* Called when a child SA pair is installed, starts sending, or is removed. */
 struct ike_dataplane {
 	void *ctx;
 	void (*install)(void *ctx, const struct ike_child_sa *sa);
+	void (*activate)(void *ctx, uint32_t spi_in);	/* after outbound_later */
 	void (*remove)(void *ctx, uint32_t spi_in, uint32_t spi_out);
 };
 

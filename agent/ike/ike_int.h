@@ -19,6 +19,7 @@
 #define IKE_CHILDREN_MAX 8	/* installed SA pairs per tunnel */
 #define IKE_MSGIDS       64	/* Phase 2 message IDs remembered per SA and direction */
 #define IKE_RESEND_MS    500	/* at most one resend of a stored reply per SA this often */
+#define IKE_REKEY_OVERLAP_MS 5000	/* a replaced SA pair carries on this long */
 
 enum ike_sa_state {
 	SA_MM_I1,		/* sent SA, waiting for the responder's SA */
@@ -49,6 +50,7 @@ struct ike_qm {
 	uint32_t       msgid;
 	int            initiator;
 	enum qm_state  state;
+	int            dp_installed;		/* responder: its inbound half is in the dataplane */
 	int64_t        started_ms;
 	uint16_t       local_port, peer_port;	/* responder: where QM1 came from */
 	uint8_t        iv[IKE_BLOCK];
@@ -297,6 +299,9 @@ void ike_qm_input(struct ike_sa *sa, const struct ike_hdr *h, uint8_t *body, siz
 /* A Quick Mode that ran out of retransmissions: 1 when it was ours to
  * initiate (the caller fails the SA), 0 when it was an answer (dropped). */
 int  ike_qm_expired(struct ike_sa *sa, struct ike_qm *qm);
+/* Frees a Quick Mode's state (and the dataplane half of an unconfirmed
+ * answer); the slot is empty after. */
+void ike_qm_free(struct ike_sa *sa, struct ike_qm *qm);
 
 /* ike_info.c */
 void ike_info_input(struct ike_sa *sa, const struct ike_hdr *h, uint8_t *body, size_t len,

@@ -25,9 +25,13 @@ qm_find(struct ike_sa *sa, uint32_t msgid)
 	return NULL;
 }
 
-static void
-qm_clear(struct ike_qm *qm)
+void
+ike_qm_free(struct ike_sa *sa, struct ike_qm *qm)
 {
+	struct ike *ike = sa->ike;
+
+	if (qm->dp_installed && ike->dp.remove)	/* an answer HASH(3) never confirmed */
+		ike->dp.remove(ike->dp.ctx, qm->spi_in, qm->spi_out);
 	ike_dh_free(qm->dh);
 	free(qm->out.msg);
 	OPENSSL_cleanse(qm, sizeof(*qm));
@@ -56,7 +60,7 @@ qm_new(struct ike_sa *sa, uint32_t msgid, int64_t now)
 	}
 	if (qm == NULL)
 		return NULL;
-	qm_clear(qm);
+	ike_qm_free(sa, qm);
 	qm->used = 1;
 	qm->msgid = msgid;
 	qm->started_ms = now;
@@ -73,7 +77,7 @@ ike_qm_expired(struct ike_sa *sa, struct ike_qm *qm)
 		return 1;
 	log_info("IPSEC: Quick Mode 0x%08x with %s got no HASH(3); abandoned", qm->msgid,
 		 ipv4_str(sa->peer_be, ip));
-	qm_clear(qm);
+	ike_qm_free(sa, qm);
 	return 0;
 }
 
@@ -259,14 +263,15 @@ ike_qm_initiate(struct ike_sa *sa, int64_t now)
 
 /* ---- installing ------------------------------------------------------------- */
 
+/* The pair a Quick Mode negotiated, keys included; -1 when it cannot be
+ * carried or derived. */
 static int
-install(struct ike_sa *sa, struct ike_qm *qm, struct ike_tunnel *t, int64_t now)
+child_make(struct ike_sa *sa, const struct ike_qm *qm, const struct ike_tunnel *t,
+	   struct ike_child_sa *child, int64_t now)
 {
 	const struct ike_xform_conf *x = &t->conf.xforms[qm->xform];
-	struct ike_child_sa child;
-	struct ike_child *c;
-	uint8_t spi[4];
 	size_t klen = keymat_len(x);
+	uint8_t spi[4];
 	char ip[16];
 
 	if (sa->ike->conf.esp_udp_only && !udp_encap(sa)) {
@@ -276,57 +281,124 @@ install(struct ike_sa *sa, struct ike_qm *qm, struct ike_tunnel *t, int64_t now)
 			  ipv4_str(sa->peer_be, ip));
 		return -1;
 	}
-	memset(&child, 0, sizeof(child));
-	child.spi_in = qm->spi_in;
-	child.spi_out = qm->spi_out;
-	child.peer_be = sa->peer_be;
-	child.peer_port = sa->peer_port;
-	child.udp_encap = udp_encap(sa);
-	child.sel = qm->sel;
-	child.cipher = x->cipher;
-	child.auth = x->auth;
-	child.enc_key_len = x->key_len;
-	child.transport_mode = x->transport;
-	child.key_len = klen;
-	child.lifetime_s = t->conf.lifetime_s;
-	child.lifetime_kb = t->conf.lifetime_kb;
-	child.created_ms = now;
-	child.map = t->conf.name;
-	child.seq = t->conf.seq;
+	memset(child, 0, sizeof(*child));
+	child->spi_in = qm->spi_in;
+	child->spi_out = qm->spi_out;
+	child->peer_be = sa->peer_be;
+	child->peer_port = sa->peer_port;
+	child->udp_encap = udp_encap(sa);
+	child->sel = qm->sel;
+	child->cipher = x->cipher;
+	child->auth = x->auth;
+	child->enc_key_len = x->key_len;
+	child->transport_mode = x->transport;
+	child->key_len = klen;
+	child->lifetime_s = t->conf.lifetime_s;
+	child->lifetime_kb = t->conf.lifetime_kb;
+	child->created_ms = now;
+	child->map = t->conf.name;
+	child->seq = t->conf.seq;
 	spi[0] = (uint8_t)(qm->spi_in >> 24), spi[1] = (uint8_t)(qm->spi_in >> 16);
 	spi[2] = (uint8_t)(qm->spi_in >> 8), spi[3] = (uint8_t)qm->spi_in;
 	if (ike_keymat(&sa->keys, qm->gqm, qm->gqm_len, IKE_PROTO_IPSEC_ESP, spi, qm->ni, qm->ni_len,
-		       qm->nr, qm->nr_len, child.key_in, klen) == -1)
+		       qm->nr, qm->nr_len, child->key_in, klen) == -1)
 		return -1;
 	spi[0] = (uint8_t)(qm->spi_out >> 24), spi[1] = (uint8_t)(qm->spi_out >> 16);
 	spi[2] = (uint8_t)(qm->spi_out >> 8), spi[3] = (uint8_t)qm->spi_out;
 	if (ike_keymat(&sa->keys, qm->gqm, qm->gqm_len, IKE_PROTO_IPSEC_ESP, spi, qm->ni, qm->ni_len,
-		       qm->nr, qm->nr_len, child.key_out, klen) == -1)
+		       qm->nr, qm->nr_len, child->key_out, klen) == -1) {
+		OPENSSL_cleanse(child, sizeof(*child));
 		return -1;
+	}
+	return 0;
+}
+
+/*
+ * Make before break, without a gap either way:
+ *  - the responder installs the pair's inbound SA when it sends QM2 and its
+ *    outbound SA only with HASH(3): the initiator sends on the new pair as
+ *    soon as it has QM2, before QM3 has reached us;
+ *  - the pairs a new one replaces carry on for IKE_REKEY_OVERLAP_MS (the
+ *    peer may still send on them until it has the new one), then go with a
+ *    Delete.
+ */
+static void
+child_add(struct ike_sa *sa, struct ike_qm *qm, struct ike_tunnel *t,
+	  const struct ike_child_sa *child, int64_t now)
+{
+	struct ike_child *c;
+	char ip[16];
+
 	if (t->nchildren == IKE_CHILDREN_MAX)
 		ike_child_remove(sa->ike, t, 0, 1, now);
+	for (size_t k = 0; k < t->nchildren; k++) {
+		struct ike_child *old = &t->children[k];
+
+		if (old->rekeying && old->hard_ms > now + IKE_REKEY_OVERLAP_MS)
+			old->hard_ms = now + IKE_REKEY_OVERLAP_MS;
+	}
 	c = &t->children[t->nchildren++];
 	memset(c, 0, sizeof(*c));
-	c->sa = child;
+	c->sa = *child;
 	c->initiator = qm->initiator;
-	c->hard_ms = now + (int64_t)child.lifetime_s * 1000;
-	c->soft_ms = now + (int64_t)child.lifetime_s * 900;	/* rekey at 90 % */
-	if (sa->ike->dp.install)
-		sa->ike->dp.install(sa->ike->dp.ctx, &child);
-	/* Make before break: the pairs this one replaces go only now. */
-	for (size_t k = t->nchildren - 1; k-- > 0;) {
-		if (t->children[k].rekeying)
-			ike_child_remove(sa->ike, t, k, 1, now);
-	}
-	OPENSSL_cleanse(&child, sizeof(child));
+	c->hard_ms = now + (int64_t)child->lifetime_s * 1000;
+	c->soft_ms = now + (int64_t)child->lifetime_s * 900;	/* rekey at 90 % */
 	qm->state = QM_DONE;
 	qm->out.next_ms = 0;
+	qm->dp_installed = 0;	/* the pair is the tunnel's now */
 	log_info("IPSEC: SA pair with %s installed: in 0x%08x out 0x%08x (%s%s)",
 		 ipv4_str(sa->peer_be, ip), qm->spi_in, qm->spi_out,
-		 x->cipher == IKE_ESP_AES_GCM16 ? "esp-gcm" : "esp-aes",
-		 udp_encap(sa) ? ", UDP-encapsulated" : "");
+		 child->cipher == IKE_ESP_AES_GCM16 ? "esp-gcm" : "esp-aes",
+		 child->udp_encap ? ", UDP-encapsulated" : "");
 	ike_tunnel_up(t, now);
+}
+
+/* Initiator, on QM2: the whole pair at once. */
+static int
+install(struct ike_sa *sa, struct ike_qm *qm, struct ike_tunnel *t, int64_t now)
+{
+	struct ike_child_sa child;
+
+	if (child_make(sa, qm, t, &child, now) == -1)
+		return -1;
+	if (sa->ike->dp.install)
+		sa->ike->dp.install(sa->ike->dp.ctx, &child);
+	child_add(sa, qm, t, &child, now);
+	OPENSSL_cleanse(&child, sizeof(child));
 	return 0;
+}
+
+/* Responder, sending QM2: the inbound half, ready for the initiator. */
+static void
+install_inbound(struct ike_sa *sa, struct ike_qm *qm, struct ike_tunnel *t, int64_t now)
+{
+	struct ike_child_sa child;
+
+	if (child_make(sa, qm, t, &child, now) == -1)
+		return;
+	child.outbound_later = 1;
+	if (sa->ike->dp.install)
+		sa->ike->dp.install(sa->ike->dp.ctx, &child);
+	qm->dp_installed = 1;
+	OPENSSL_cleanse(&child, sizeof(child));
+}
+
+/* Responder, on QM3: the outbound half starts, the pair joins the tunnel. */
+static void
+commit(struct ike_sa *sa, struct ike_qm *qm, struct ike_tunnel *t, int64_t now)
+{
+	struct ike_child_sa child;
+
+	if (!qm->dp_installed) {
+		install(sa, qm, t, now);
+		return;
+	}
+	if (child_make(sa, qm, t, &child, now) == -1)
+		return;
+	if (sa->ike->dp.activate)
+		sa->ike->dp.activate(sa->ike->dp.ctx, qm->spi_in);
+	child_add(sa, qm, t, &child, now);
+	OPENSSL_cleanse(&child, sizeof(child));
 }
 
 /* ---- receiving ------------------------------------------------------------------ */
@@ -498,7 +570,7 @@ qm_respond(struct ike_sa *sa, const struct ike_hdr *h, const struct ike_chain *c
 	if (take_sa_nonce_ke(sa, qm, c, &t->conf) == -1) {
 		log_warnx("IPSEC: proposal from %s not acceptable (transform set or PFS)",
 			  ipv4_str(sa->peer_be, ip));
-		qm_clear(qm);
+		ike_qm_free(sa, qm);
 		ike_drop(ike, IKE_DROP_NO_PROPOSAL, sa->peer_be, "Quick Mode proposal");
 		ike_send_error(sa, IKE_ERR_NO_PROPOSAL_CHOSEN, now);
 		return;
@@ -511,7 +583,8 @@ qm_respond(struct ike_sa *sa, const struct ike_hdr *h, const struct ike_chain *c
 	qm->spi_in = new_spi();
 	qm->nr_len = IKE_NONCE_LEN;
 	ike_random(qm->nr, qm->nr_len);
-	qm_send(sa, qm, &t->conf, now);
+	if (qm_send(sa, qm, &t->conf, now) == 0)
+		install_inbound(sa, qm, t, now);
 }
 
 void
@@ -583,7 +656,7 @@ ike_qm_input(struct ike_sa *sa, const struct ike_hdr *h, uint8_t *body, size_t l
 		if (t == NULL)
 			t = tunnel_for_selector(ike, sa->peer_be, &qm->sel, &sel_idx);
 		if (t != NULL)
-			install(sa, qm, t, now);
+			commit(sa, qm, t, now);
 		return;
 	}
 	ike_drop(ike, IKE_DROP_UNEXPECTED, sa->peer_be, "Quick Mode message after its exchange");

@@ -25,7 +25,7 @@ A_IN, B_IN = "10.202.1.1", "10.202.2.1"
 
 
 def pair(env, esp=("esp-aes", "esp-sha256-hmac"), child_life=3600, child_kb=4608000, extra=None,
-         dpd_mode="PERIODIC", keepalive=10):
+         dpd_mode="PERIODIC", keepalive=10, extra_b=None):
     check(os.geteuid() == 0, "needs root (ip netns, TUN)")
     topo = netns.NetTopo(env)
     na, nb = topo.add_ns("site-a"), topo.add_ns("site-b")
@@ -33,7 +33,7 @@ def pair(env, esp=("esp-aes", "esp-sha256-hmac"), child_life=3600, child_kb=4608
     topo.add_addr(na, A_IN + "/32")
     topo.add_addr(nb, B_IN + "/32")
     a = env.add(NsAgent(env, topo, na, A_OUT, name="agent-a", extra=extra))
-    b = env.add(NsAgent(env, topo, nb, B_OUT, name="agent-b", extra=extra))
+    b = env.add(NsAgent(env, topo, nb, B_OUT, name="agent-b", extra=(extra or []) + (extra_b or [])))
     ike = ("aes", "sha256", 14)
     b.configure_vpn(ike, esp, False, [A_OUT], PSK, B_NET, A_NET, child_life=child_life,
                     child_kb=child_kb, mode=dpd_mode, keepalive=keepalive)
@@ -121,11 +121,45 @@ def rekey_under_ping_loses_nothing(env):
     sent, got, out = ping(topo, na, A_IN, B_IN, 3000, "0.002", 1300)
     m = a.metrics_text()
     rekeys = metric(m, "vpnagent_ipsec_sa_rekeys_total", {"peer": B_OUT})
+    # the replaced pair overlaps the new one for 5 s, then goes
+    wait_for(lambda: len(a.ok("GET", "/operational/ipsecsas")["items"]) == 1, 10,
+             "the replaced pair to go")
     spi1 = sa(a)["inboundSpi"]
     info("3000 pings of 1300 B across a 2560 KB volume lifetime: %d received; IPsec rekeys %s; "
          "SPI %s -> %s" % (got, rekeys, spi0, spi1))
     check(got == sent == 3000, "lost %d packets across the rekey" % (sent - got))
     check(rekeys >= 1 and spi1 != spi0, "no rekey happened (rekeys %r)" % rekeys)
+
+
+@test
+def sequence_numbers_rekey_before_wrap(env):
+    # B answered the pair's Quick Mode, so time and volume rekeys are
+    # A's; B's outbound sequence numbers start 100 short of the soft limit
+    # (a test setting: 3 billion packets would take an hour), so after ~100
+    # ping replies B renews the pair itself, whatever the lifetimes say.
+    topo, na, nb, if_a, a, b = pair(env, extra_b=["--test-esp-seq-start",
+                                                  str(0xC0000000 - 100)])
+    spi0 = sa(a)["inboundSpi"]
+    sent, got, out = ping(topo, na, A_IN, B_IN, 300, "0.01")
+    m = a.metrics_text()
+    rekeys = metric(m, "vpnagent_ipsec_sa_rekeys_total", {"peer": B_OUT})
+    # replaced pairs overlap their successor for 5 s, then go
+    spis = wait_for(lambda: (lambda l: spi0 not in l and l)(
+        [s["inboundSpi"] for s in a.ok("GET", "/operational/ipsecsas")["items"]]), 10,
+        "the first pair to be replaced and gone")
+    lines = b.proc.output().count("near the end of its sequence numbers")
+    info("300 pings, B's sequence numbers from 3*2^30 - 100: %d received; B rekeyed %d times "
+         "for its sequence numbers; IPsec rekeys %s; A's inbound SPI %s -> %s"
+         % (got, lines, rekeys, spi0, spis))
+    check(got == sent == 300, "lost %d packets across the rekeys" % (sent - got))
+    check(lines >= 1 and rekeys == lines and spi0 not in spis,
+          "sequence-number rekeys: log lines %d, rekeys %r" % (lines, rekeys))
+    check("EXPIRED" not in out and sa_drops(b, "expired") == 0, "B dropped packets as expired")
+
+
+def sa_drops(agent, reason):
+    return metric(agent.metrics_text(), "vpnagent_ipsec_sa_dropped_packets_total",
+                  {"reason": reason}) or 0
 
 
 @test

@@ -74,6 +74,12 @@ dp_install(void *ctx, const struct ike_child_sa *sa)
 }
 
 static void
+dp_activate(void *ctx, uint32_t spi_in)
+{
+	((struct peer *)ctx)->activated++;
+}
+
+static void
 dp_remove(void *ctx, uint32_t spi_in, uint32_t spi_out)
 {
 	((struct peer *)ctx)->removed++;
@@ -201,7 +207,8 @@ setup_peers(int n, enum dpd_mode mode, int a_failover)
 	now_ms = 1000000;
 	for (int i = 0; i < n; i++) {
 		struct ike_transport tr = { &peers[i], fake_send };
-		struct ike_dataplane dp = { &peers[i], dp_install, dp_remove };
+		struct ike_dataplane dp = { .ctx = &peers[i], .install = dp_install,
+					    .activate = dp_activate, .remove = dp_remove };
 
 		peers[i].addr_be = ip(addrs[i]);
 		peers[i].ike = ike_new(&tr, &dp);

@@ -31,7 +31,7 @@ struct peer {
 	int            frozen;		/* SIGSTOP: neither receives nor runs timers */
 	uint64_t       sent;
 	struct ike_child_sa last_installed;
-	int            installed, removed;
+	int            installed, activated, removed;	/* dataplane calls */
 };
 
 extern struct peer peers[NPEERS];	/* 192.0.2.1, .2, .3 */

@@ -36,6 +36,13 @@ test_main_and_quick_mode(void **state)
 	assert_true(tb->up);
 	assert_int_equal(peers[0].installed, 1);
 	assert_int_equal(peers[1].installed, 1);
+	/* The responder had its inbound half in place when it sent QM2 (the
+	 * initiator sends on the pair once it has QM2) and let the outbound
+	 * half send only once HASH(3) came. */
+	assert_false(peers[0].last_installed.outbound_later);
+	assert_true(peers[1].last_installed.outbound_later);
+	assert_int_equal(peers[0].activated, 0);
+	assert_int_equal(peers[1].activated, 1);
 	/* Each side's inbound SA is the other's outbound, with the same keys. */
 	assert_int_equal(peers[0].last_installed.spi_in, peers[1].last_installed.spi_out);
 	assert_int_equal(peers[0].last_installed.spi_out, peers[1].last_installed.spi_in);

@@ -339,6 +339,18 @@ keepalive(void **state)
 	free(c.text);
 }
 
+/* ---- show crypto isakmp stats ------------------------------------------- */
+
+static void
+isakmp_stats(void **state)
+{
+	struct capture c;
+
+	show_isakmp_stats(capture_begin(&c), view("ikestatistics"));
+	assert_golden("isakmp-stats", capture_end(&c));
+	free(c.text);
+}
+
 static void
 keepalive_modes(void **state)
 {
@@ -432,6 +444,7 @@ main(void)
 		cmocka_unit_test(crypto_session_empty),
 		cmocka_unit_test(keepalive),
 		cmocka_unit_test(keepalive_modes),
+		cmocka_unit_test(isakmp_stats),
 		cmocka_unit_test(cleared),
 	};
 

@@ -647,6 +647,8 @@ ike_mm_input(struct ike *ike, struct ike_sa *sa, const struct ike_hdr *h,
 		sa->state = SA_MM_R2;
 		return 0;
 	case SA_MM_R2:				/* message 5 */
+		if (iv == NULL)
+			return ike_drop(ike, IKE_DROP_UNEXPECTED, src_be, "message 5 in clear");
 		if (verify_auth(sa, c) == -1)
 			return auth_failed(ike, sa, now);
 		authenticated(sa, iv, local_port, src_port);
@@ -673,6 +675,8 @@ ike_mm_input(struct ike *ike, struct ike_sa *sa, const struct ike_hdr *h,
 		sa->state = SA_MM_I3;
 		return 0;
 	case SA_MM_I3:				/* message 6 */
+		if (iv == NULL)
+			return ike_drop(ike, IKE_DROP_UNEXPECTED, src_be, "message 6 in clear");
 		if (verify_auth(sa, c) == -1)
 			return auth_failed(ike, sa, now);
 		authenticated(sa, iv, local_port, src_port);

@@ -6,6 +6,7 @@
  * IKE keeps its messages and each inbound SA stays on one worker.
  */
 #include "esp/dp_int.h"
+#include "core/buf.h"
 #include "core/log.h"
 #include "core/util.h"
 
@@ -321,6 +322,22 @@ tun_packet(struct dp_worker *w, const uint8_t *pkt, size_t len, int64_t now)
 	w->carried_out++;
 }
 
+/* RFC 3948 4 (R-13.3): a NAT's new port is taken from an authenticated
+ * packet, and only from the newest: a delayed one (reordered, or held back
+ * by someone on the path) must not move the pair back. esp_input has
+ * checked the header is there. */
+static int
+newest(const uint8_t *pkt, const struct esp_sa *sa)
+{
+	struct buf b;
+	uint32_t spi, seq;
+
+	buf_init(&b, pkt, ESP_HDR_LEN);
+	buf_get_u32(&b, &spi);
+	buf_get_u32(&b, &seq);
+	return !b.err && seq == esp_sa_seq_high(sa);
+}
+
 /* UDP → ESP → TUN; inner is the caller's scratch buffer. 0 when the
  * packet reached TUN. */
 static int
@@ -335,7 +352,8 @@ udp_packet(struct esp_dp *dp, int tun_fd, uint32_t src_be, uint16_t src_port, co
 	if (esp_input(dp->sad, pkt, len, inner, ESP_PKT_MAX, &ilen, &nh, &sa, now) != 0)
 		return -1;	/* dropped and counted by esp_input */
 	if ((p = esp_sa_owner(sa)) != NULL) {
-		if (p->peer->peer_be == src_be && LOAD(&p->peer_port) != src_port)
+		if (p->peer->peer_be == src_be && LOAD(&p->peer_port) != src_port &&
+		    newest(pkt, sa))
 			STORE(&p->peer_port, src_port);	/* follow a NAT's port change */
 		signal_peer(dp, p->peer, 1, now);
 		seq_check(dp, p, sa, ESP_SEQ_SOFT_IN, now);

@@ -76,38 +76,20 @@ def setup(env, agent_initiates=True, dpd_delay=0, dpd_timeout=None, bpf=None,
     return h
 
 
-def child_ready(sa):
-    if not sa or sa["state"] != "ESTABLISHED" or not sa["children"]:
-        return None
-    ch = sa["children"][0]
-    ok = ch["state"] == "INSTALLED" and all(isinstance(ch.get(k), str) for k in ("spi-in",
-                                                                               "spi-out"))
-    return sa if ok else None
+child_ready = strongswan.child_ready
 
 
 def established(h, timeout=20):
-    """Waits for the tunnel as in test_interop_strongswan.py; returns
-    (charon's IKE SA, our IPsec SA, our ISAKMP SA)."""
-    agent, charon = h.agent, h.charon
-    try:
-        sa = wait_for(lambda: child_ready(charon.ike_sa(CONN)), timeout,
-                      "charon to list the IKE SA ESTABLISHED and CHILD SA INSTALLED")
-    except harness.TestFailure as e:
-        raise harness.TestFailure("%s; charon lists %r" % (e, charon.list_sas()))
-    ours = wait_for(lambda: agent.ok("GET", "/operational/ipsecsas")["items"], 10,
-                    "the agent's IPsec SA")
-    ch = sa["children"][0]
-    check(int(ours[0]["inboundSpi"], 16) == int(ch["spi-out"], 16) and
-          int(ours[0]["outboundSpi"], 16) == int(ch["spi-in"], 16),
-          "SPIs differ: ours %s charon %s" % (ours[0], ch))
-    ike = agent.ok("GET", "/operational/ikesas")["items"]
-    check(len(ike) == 1 and ike[0]["state"] == "QM_IDLE" and "D" in ike[0]["capabilities"],
-          "our ISAKMP SA %r" % ike)
-    ike = ike[0]
+    """The tunnel up as strongswan.tunnel_with_agent checks it, our ISAKMP
+    SA floated to 4500 with its cookies; returns (charon's IKE SA, our IPsec
+    SA, our ISAKMP SA)."""
+    sa, ours, ike = strongswan.tunnel_with_agent(h.agent, h.charon, CONN, timeout)
     check(ike["srcPort"] == 4500 and re.fullmatch(r"[0-9a-fA-F]{16}", ike["initiatorCookie"]) and
           re.fullmatch(r"[0-9a-fA-F]{16}", ike["responderCookie"]),
           "our ISAKMP SA has not floated to 4500 or has no cookies: %r" % ike)
-    return sa, ours[0], ike
+    n = len(h.agent.ok("GET", "/operational/ikesas")["items"])
+    check(n == 1, "the agent holds %d ISAKMP SAs, want 1" % n)
+    return sa, ours, ike
 
 
 def tunnel(h):
@@ -238,7 +220,7 @@ def replayed_r_u_there_does_not_keep_dead_peer_alive(env):
         t_freeze = time.monotonic()
         before = tunnel(h)
         pcap = h.cap.stop()
-        rows = capture.fields(pcap, ["frame.number", "udp.srcport", "udp.dstport",
+        rows = capture.fields_of(pcap, ["frame.number", "udp.srcport", "udp.dstport",
                                      "isakmp.messageid", "isakmp.notify.msgtype",
                                      "udp.payload"],
                               keys=h.charon.ikev1_keys(),
@@ -300,7 +282,7 @@ def replayed_quick_mode_after_rekey_is_dropped(env):
              "charon to rekey the CHILD SA (a new inbound SPI at the agent)", step=0.5)
     spis = [s["inboundSpi"] for s in h.agent.ok("GET", "/operational/ipsecsas")["items"]]
     pcap = h.cap.stop()
-    rows = capture.fields(pcap, ["frame.number", "udp.srcport", "udp.dstport",
+    rows = capture.fields_of(pcap, ["frame.number", "udp.srcport", "udp.dstport",
                                  "isakmp.messageid", "udp.payload"],
                           display_filter="ip.src==%s && isakmp.exchangetype==32" % SUN_OUT)
     check(rows, "no Quick Mode message from charon in the capture")
@@ -319,7 +301,7 @@ def replayed_quick_mode_after_rekey_is_dropped(env):
     t0 = time.monotonic()
     time.sleep(5)
     pcap2 = cap2.stop()
-    answers = capture.fields(pcap2, ["frame.number", "isakmp.messageid"],
+    answers = capture.fields_of(pcap2, ["frame.number", "isakmp.messageid"],
                              display_filter="ip.src==%s && isakmp.exchangetype==32 && "
                              "isakmp.messageid==0x%08x" % (AGENT_OUT, msgid))
     d = dropped(h.agent)
@@ -351,7 +333,7 @@ def bogus_port_does_not_float_the_sa(env):
     t = watch_up(h, 15, t0, start, "the datagram from port 9")
     ike_after = h.agent.ok("GET", "/operational/ikesas")["items"]
     pcap = h.cap.stop()
-    to9 = capture.fields(pcap, ["frame.number", "udp.srcport", "isakmp.exchangetype"],
+    to9 = capture.fields_of(pcap, ["frame.number", "udp.srcport", "isakmp.exchangetype"],
                          display_filter="ip.src==%s && udp.dstport==9" % AGENT_OUT)
     d = dropped(h.agent)
     acks = t["ackReceived"] - start["ackReceived"]
@@ -393,10 +375,10 @@ def halfopen_flood_does_not_block_configured_peer(env):
     sa = h.charon.ike_sa(CONN)
     udp1 = udp_counters(h, h.a)
     pcap = h.cap.stop(settle=0.5)
-    mm2 = capture.fields(pcap, ["frame.number"],
+    mm2 = capture.fields_of(pcap, ["frame.number"],
                          display_filter="ip.src==%s && ip.dst==%s && isakmp.exchangetype==2"
                          % (AGENT_OUT, SPOOF_NET))
-    mm1_seen = capture.fields(pcap, ["frame.number"],
+    mm1_seen = capture.fields_of(pcap, ["frame.number"],
                               display_filter="ip.src==%s && isakmp.exchangetype==2"
                               % SPOOF_NET)
     d = dropped(h.agent)

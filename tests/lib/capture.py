@@ -9,6 +9,7 @@ import subprocess
 import time
 
 from harness import Proc, TestFailure, tail, wait_for
+from inject import checksum
 
 DUMPCAP = "dumpcap"
 TSHARK = "tshark"
@@ -84,30 +85,14 @@ def decode(pcap, keys=(), display_filter=None, extra_prefs=()):
                       36136 R-U-THERE, 36137 R-U-THERE-ACK; encrypted ones
                       only when decrypted)
     """
-    uat = []  # byte fields of a UAT record are bare hex, not quoted strings
-    for cookie, key in keys:
-        uat += ["-o", 'uat:ikev1_decryption_table:%s,%s' % (cookie.lower(), key.lower())]
-    for pref in extra_prefs:
-        uat += ["-o", pref]
     fields = ["frame.number", "isakmp.exchangetype", "isakmp.flags", "isakmp.ispi",
               "isakmp.hash", "_ws.malformed", "esp.spi", "_ws.expert.severity",
               "isakmp.notify.msgtype"]
-    argv = [TSHARK, "-n", "-r", pcap] + uat + ["-T", "fields", "-E", "separator=\t",
-                                               "-E", "occurrence=a", "-E", "aggregator=,"]
-    for f in fields:
-        argv += ["-e", f]
-    if display_filter:
-        argv += ["-Y", display_filter]
-    p = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                       timeout=60)
-    if p.returncode != 0:
-        raise TestFailure("tshark -r %s -> exit %d:\n%s" % (pcap, p.returncode,
-                                                           tail(p.stderr, 20)))
+    rows = fields_of(pcap, fields, keys, display_filter, extra_prefs)
     res = {"packets": 0, "malformed": 0, "malformed_frames": [], "isakmp": 0,
            "exchange_types": [], "exchange_names": [], "encrypted": 0, "decrypted": 0,
            "esp": 0, "cookies": [], "expert_errors": 0, "notify_types": []}
-    for line in p.stdout.splitlines():
-        cols = (line.split("\t") + [""] * len(fields))[:len(fields)]
+    for cols in rows:
         num, exch, flags, ispi, hsh, malformed, esp_spi, severity, notify = cols
         res["packets"] += 1
         if malformed:
@@ -139,20 +124,12 @@ def decode(pcap, keys=(), display_filter=None, extra_prefs=()):
 def write_udp_pcap(path, payloads, src="192.0.2.1", dst="192.0.2.2", sport=500, dport=500):
     """Writes a classic pcap with one Ethernet/IPv4/UDP frame per payload
     (bytes), e.g. to feed decode() a hand-made ISAKMP message. Returns path."""
-    def csum(b):
-        if len(b) % 2:
-            b += b"\0"
-        s = sum(struct.unpack("!%dH" % (len(b) // 2), b))
-        s = (s >> 16) + (s & 0xFFFF)
-        s += s >> 16
-        return ~s & 0xFFFF
-
     out = [struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 65535, 1)]
     for i, payload in enumerate(payloads):
         udp = struct.pack("!HHHH", sport, dport, 8 + len(payload), 0) + payload
         ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(udp), i + 1, 0, 64, 17, 0,
                          socket.inet_aton(src), socket.inet_aton(dst))
-        ip = ip[:10] + struct.pack("!H", csum(ip)) + ip[12:]
+        ip = ip[:10] + struct.pack("!H", checksum(ip)) + ip[12:]
         frame = b"\x02\x00\x00\x00\x00\x02" + b"\x02\x00\x00\x00\x00\x01" + b"\x08\x00" + ip + udp
         out.append(struct.pack("<IIII", i, 0, len(frame), len(frame)) + frame)
     with open(path, "wb") as f:
@@ -160,13 +137,17 @@ def write_udp_pcap(path, payloads, src="192.0.2.1", dst="192.0.2.2", sport=500, 
     return path
 
 
-def fields(pcap, names, keys=(), display_filter=None):
+def fields_of(pcap, names, keys=(), display_filter=None, extra_prefs=()):
     """tshark -T fields over `pcap`: one row (a list of strings, one per
     field in `names`; several occurrences joined with ",") per frame that
-    passes `display_filter`. keys as for decode() (IKEv1 decryption)."""
+    passes `display_filter`. keys as for decode() (IKEv1 decryption);
+    extra_prefs: more "-o" preferences."""
     argv = [TSHARK, "-n", "-r", pcap]
+    # byte fields of a UAT record are bare hex, not quoted strings
     for cookie, key in keys:
         argv += ["-o", 'uat:ikev1_decryption_table:%s,%s' % (cookie.lower(), key.lower())]
+    for pref in extra_prefs:
+        argv += ["-o", pref]
     argv += ["-T", "fields", "-E", "separator=\t", "-E", "occurrence=a", "-E", "aggregator=,"]
     for f in names:
         argv += ["-e", f]

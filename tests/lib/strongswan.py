@@ -21,7 +21,7 @@ import signal
 import subprocess
 import time
 
-from harness import Proc, TestFailure, tail, wait_for
+from harness import Proc, TestFailure, check, tail, wait_for
 
 CHARON = "/usr/lib/ipsec/charon"
 SWANCTL = "swanctl"
@@ -482,6 +482,40 @@ def ikev1_keys_from_log(text):
         elif "encryption key Ka =>" in line:
             key[tag] = _hexdump(lines, i)
     return [(cookie[t], key[t]) for t in order if len(cookie.get(t, "")) == 16 and key.get(t)]
+
+
+def child_ready(sa):
+    """sa (an IKE SA dict of Charon.ike_sa) when it is ESTABLISHED with its
+    first CHILD SA INSTALLED and its SPIs known, else None (charon lists a
+    CHILD SA before its SPIs while it installs it)."""
+    if not sa or sa["state"] != "ESTABLISHED" or not sa["children"]:
+        return None
+    ch = sa["children"][0]
+    ok = ch["state"] == "INSTALLED" and all(isinstance(ch.get(k), str) for k in ("spi-in",
+                                                                               "spi-out"))
+    return sa if ok else None
+
+
+def tunnel_with_agent(agent, charon, conn, timeout=20):
+    """Waits until charon lists connection `conn` established with its CHILD
+    SA, and checks the agent holds the same SA pair (SPIs crossed) and an
+    ISAKMP SA in QM_IDLE with DPD. Returns (charon's IKE SA, the agent's
+    IPsec SA, the agent's ISAKMP SA)."""
+    try:
+        sa = wait_for(lambda: child_ready(charon.ike_sa(conn)), timeout,
+                      "charon to list the IKE SA ESTABLISHED and CHILD SA INSTALLED")
+    except TestFailure as e:
+        raise TestFailure("%s; charon lists %r" % (e, charon.list_sas()))
+    ours = wait_for(lambda: agent.ok("GET", "/operational/ipsecsas")["items"], 10,
+                    "the agent's IPsec SA")
+    ch = sa["children"][0]
+    check(int(ours[0]["inboundSpi"], 16) == int(ch["spi-out"], 16) and
+          int(ours[0]["outboundSpi"], 16) == int(ch["spi-in"], 16),
+          "SPIs differ: ours %s charon %s" % (ours[0], ch))
+    ike = agent.ok("GET", "/operational/ikesas")["items"]
+    check(ike and ike[0]["state"] == "QM_IDLE" and "D" in ike[0]["capabilities"],
+          "our ISAKMP SA %r" % ike)
+    return sa, ours[0], ike[0]
 
 
 def is_root():

@@ -106,6 +106,7 @@ ike_new(const struct ike_transport *tr, const struct ike_dataplane *dp)
 	if (dp)
 		ike->dp = *dp;
 	ike_conf_defaults(&ike->conf);
+	ike_satab_init(ike);
 	ike_guard_init(ike);
 	return ike;
 }
@@ -130,6 +131,7 @@ ike_free(struct ike *ike)
 	while (ike->sas)
 		ike_sa_delete(ike->sas, 0, 0);
 	ike_guard_free(ike);
+	ike_satab_free(ike);
 	free(ike->tunnels);
 	conf_free(&ike->conf);
 	free(ike);
@@ -238,7 +240,8 @@ ike_tunnel_for_peer(struct ike *ike, uint32_t peer_be)
 /* ---- SAs ----------------------------------------------------------------- */
 
 struct ike_sa *
-ike_sa_new(struct ike *ike, int initiator, uint32_t peer_be, uint16_t peer_port, int64_t now)
+ike_sa_new(struct ike *ike, int initiator, uint32_t peer_be, uint16_t peer_port,
+	   const uint8_t *icookie, int64_t now)
 {
 	struct ike_sa *sa = xcalloc(1, sizeof(*sa));
 
@@ -250,9 +253,13 @@ ike_sa_new(struct ike *ike, int initiator, uint32_t peer_be, uint16_t peer_port,
 	sa->created_ms = now;
 	sa->state = initiator ? SA_MM_I1 : SA_MM_R1;
 	sa->dpd.state = DPD_DISABLED;
-	ike_random(initiator ? sa->icookie : sa->rcookie, IKE_COOKIE_LEN);
-	sa->next = ike->sas;
-	ike->sas = sa;
+	if (initiator) {
+		ike_random(sa->icookie, IKE_COOKIE_LEN);
+	} else {
+		memcpy(sa->icookie, icookie, IKE_COOKIE_LEN);
+		ike_random(sa->rcookie, IKE_COOKIE_LEN);
+	}
+	ike_satab_add(ike, sa);
 	return sa;
 }
 
@@ -304,8 +311,9 @@ ike_child_remove(struct ike *ike, struct ike_tunnel *t, size_t k, int notify, in
 struct ike_sa *
 ike_sa_sibling(struct ike *ike, const struct ike_sa *sa)
 {
-	for (struct ike_sa *o = ike->sas; o != NULL; o = o->next) {
-		if (o != sa && o->peer_be == sa->peer_be && o->state == SA_ESTABLISHED)
+	for (struct ike_sa *o = ike_sa_of_peer(ike, sa->peer_be); o != NULL;
+	     o = ike_sa_next_of_peer(o)) {
+		if (o != sa && o->state == SA_ESTABLISHED)
 			return o;
 	}
 	return NULL;
@@ -325,7 +333,6 @@ void
 ike_sa_delete(struct ike_sa *sa, int notify_peer, int64_t now)
 {
 	struct ike *ike = sa->ike;
-	struct ike_sa **pp;
 
 	if (notify_peer && sa->state == SA_ESTABLISHED) {
 		uint8_t spi[2 * IKE_COOKIE_LEN];
@@ -334,12 +341,7 @@ ike_sa_delete(struct ike_sa *sa, int notify_peer, int64_t now)
 		memcpy(spi + IKE_COOKIE_LEN, sa->rcookie, IKE_COOKIE_LEN);
 		ike_info_send_delete(sa, IKE_PROTO_ISAKMP, spi, sizeof(spi), 1, now);
 	}
-	for (pp = &ike->sas; *pp != NULL; pp = &(*pp)->next) {
-		if (*pp == sa) {
-			*pp = sa->next;
-			break;
-		}
-	}
+	ike_satab_remove(ike, sa);
 	ike_guard_release(sa);
 	if (sa->tunnel != NULL)
 		tunnel_retire_sa(sa->tunnel, sa);
@@ -353,28 +355,6 @@ ike_sa_delete(struct ike_sa *sa, int notify_peer, int64_t now)
 	ike_p1_keys_wipe(&sa->keys);
 	OPENSSL_cleanse(sa, sizeof(*sa));
 	free(sa);
-}
-
-static struct ike_sa *
-sa_lookup(struct ike *ike, const struct ike_hdr *h)
-{
-	static const uint8_t zero[IKE_COOKIE_LEN];
-
-	for (struct ike_sa *sa = ike->sas; sa != NULL; sa = sa->next) {
-		if (memcmp(sa->icookie, h->icookie, IKE_COOKIE_LEN) != 0)
-			continue;
-		if (memcmp(sa->rcookie, h->rcookie, IKE_COOKIE_LEN) == 0)
-			return sa;
-		/* Our MM1 went out before we knew the responder's cookie. */
-		if (sa->initiator && sa->state == SA_MM_I1 &&
-		    memcmp(sa->rcookie, zero, IKE_COOKIE_LEN) == 0)
-			return sa;
-		/* The initiator did not get our MM2 and sends its MM1 again. */
-		if (!sa->initiator && sa->state == SA_MM_R1 &&
-		    memcmp(h->rcookie, zero, IKE_COOKIE_LEN) == 0)
-			return sa;
-	}
-	return NULL;
 }
 
 /* ---- sending ------------------------------------------------------------- */
@@ -704,7 +684,7 @@ ike_input(struct ike *ike, uint16_t local_port, uint32_t src_be, uint16_t src_po
 		ike_drop(ike, IKE_DROP_UNSUPPORTED, src_be, "exchange type");
 		return;
 	}
-	if ((sa = sa_lookup(ike, &h)) == NULL) {
+	if ((sa = ike_sa_find(ike, &h)) == NULL) {
 		if (h.exchange == IKE_XCHG_ID_PROT && memcmp(h.rcookie, zero, IKE_COOKIE_LEN) == 0 &&
 		    !(h.flags & IKE_FLAG_ENCRYPTION) && h.msgid == 0)
 			ike_mm_respond(ike, &h, msg, len, src_be, src_port, local_port, now);
@@ -725,8 +705,9 @@ ike_input(struct ike *ike, uint16_t local_port, uint32_t src_be, uint16_t src_po
 void
 ike_peer_liveness(struct ike *ike, uint32_t peer_be, int64_t now)
 {
-	for (struct ike_sa *sa = ike->sas; sa != NULL; sa = sa->next) {
-		if (sa->peer_be == peer_be && sa->state == SA_ESTABLISHED)
+	for (struct ike_sa *sa = ike_sa_of_peer(ike, peer_be); sa != NULL;
+	     sa = ike_sa_next_of_peer(sa)) {
+		if (sa->state == SA_ESTABLISHED)
 			dpd_liveness(&sa->dpd, now);
 	}
 }
@@ -734,8 +715,9 @@ ike_peer_liveness(struct ike *ike, uint32_t peer_be, int64_t now)
 void
 ike_peer_outbound(struct ike *ike, uint32_t peer_be, int64_t now)
 {
-	for (struct ike_sa *sa = ike->sas; sa != NULL; sa = sa->next) {
-		if (sa->peer_be == peer_be && sa->state == SA_ESTABLISHED)
+	for (struct ike_sa *sa = ike_sa_of_peer(ike, peer_be); sa != NULL;
+	     sa = ike_sa_next_of_peer(sa)) {
+		if (sa->state == SA_ESTABLISHED)
 			dpd_outbound(&sa->dpd, now);
 	}
 }

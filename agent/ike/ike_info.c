@@ -251,8 +251,9 @@ named_sa(struct ike_sa *sa, const struct ike_delete_pl *d)
 {
 	if (d->spi_size != 2 * IKE_COOKIE_LEN || d->nspis != 1)
 		return NULL;
-	for (struct ike_sa *o = sa->ike->sas; o != NULL; o = o->next) {
-		if (o->peer_be == sa->peer_be && memcmp(d->spis, o->icookie, IKE_COOKIE_LEN) == 0 &&
+	for (struct ike_sa *o = ike_sa_of_peer(sa->ike, sa->peer_be); o != NULL;
+	     o = ike_sa_next_of_peer(o)) {
+		if (memcmp(d->spis, o->icookie, IKE_COOKIE_LEN) == 0 &&
 		    memcmp(d->spis + IKE_COOKIE_LEN, o->rcookie, IKE_COOKIE_LEN) == 0)
 			return o;
 	}

@@ -86,7 +86,8 @@ struct ike_child {
 };
 
 struct ike_sa {
-	struct ike_sa     *next;
+	struct ike_sa     *next, **pprev;	/* ike->sas (ike_satab.c) */
+	struct ike_sa     *cookie_next, *peer_next;	/* its hash chains */
 	struct ike        *ike;
 	struct ike_tunnel *tunnel;		/* NULL for a responder SA until QM picks one */
 	uint8_t            icookie[IKE_COOKIE_LEN], rcookie[IKE_COOKIE_LEN];
@@ -159,6 +160,15 @@ struct ike_stats {
 	uint64_t err_notifies[IKE_ERR__COUNT], err_suppressed;
 };
 
+/* The SA table (ike_satab.c): hash chains by initiator cookie and by peer
+ * address, 2^bits buckets each, keyed with a secret of the process. */
+struct ike_satab {
+	struct ike_sa **by_cookie, **by_peer;
+	unsigned        bits;
+	size_t          n;
+	uint64_t        secret;
+};
+
 /* A token bucket: `rate` per second, at most `burst` saved up. */
 struct ike_bucket {
 	double  tokens;
@@ -185,12 +195,25 @@ struct ike {
 	struct ike_conf       conf;		/* deep copy */
 	struct ike_tunnel    *tunnels;	/* one per conf.maps entry */
 	size_t                ntunnels;
-	struct ike_sa        *sas;
+	struct ike_sa        *sas;		/* every SA (ike_satab.c) */
+	struct ike_satab      satab;
 	struct ike_guard      guard;
 	struct ike_stats      st;
 };
 
-/* ike.c: SA table, sending, encryption, logging helpers. */
+/* ike_satab.c: the SA table. */
+void ike_satab_init(struct ike *ike);
+void ike_satab_free(struct ike *ike);	/* once every SA is gone */
+void ike_satab_add(struct ike *ike, struct ike_sa *sa);	/* cookies and peer set */
+void ike_satab_remove(struct ike *ike, struct ike_sa *sa);
+/* The SA an inbound header names (its cookies), or NULL. */
+struct ike_sa *ike_sa_find(struct ike *ike, const struct ike_hdr *h);
+/* The SAs with one peer: the first, then each next (NULL at the end). A
+ * caller that deletes the SA it holds starts again from the first. */
+struct ike_sa *ike_sa_of_peer(struct ike *ike, uint32_t peer_be);
+struct ike_sa *ike_sa_next_of_peer(struct ike_sa *sa);
+
+/* ike.c: SAs, sending, encryption, logging helpers. */
 /* Counts a dropped message under its reason, logs it (debug) with what
  * was wrong; returns -1 so handlers can `return ike_drop(...)`. */
 int  ike_drop(struct ike *ike, enum ike_drop why, uint32_t src_be, const char *what);
@@ -215,8 +238,10 @@ void ike_send_error_plain(struct ike *ike, const uint8_t icookie[IKE_COOKIE_LEN]
 /* The same under an established ISAKMP SA. */
 void ike_send_error(struct ike_sa *sa, enum ike_err_notify err, int64_t now);
 
+/* A new SA in the table. The initiator's cookie is random when we
+ * initiate; a responder takes icookie (the peer's) from its first message. */
 struct ike_sa *ike_sa_new(struct ike *ike, int initiator, uint32_t peer_be, uint16_t peer_port,
-			  int64_t now);
+			  const uint8_t *icookie, int64_t now);
 void ike_sa_delete(struct ike_sa *sa, int notify_peer, int64_t now);
 const struct ike_psk_conf *ike_psk_for(const struct ike *ike, uint32_t peer_be);
 struct ike_tunnel *ike_tunnel_for_peer(struct ike *ike, uint32_t peer_be);

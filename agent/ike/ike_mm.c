@@ -205,7 +205,7 @@ ike_mm_initiate(struct ike *ike, struct ike_tunnel *t, int64_t now)
 	for (size_t i = 0; i < n; i++)
 		policy_xform(&ike->conf.policies[order[i]], &xf[i]);
 
-	sa = ike_sa_new(ike, 1, peer, IKE_PORT, now);
+	sa = ike_sa_new(ike, 1, peer, IKE_PORT, NULL, now);
 	sa->tunnel = t;
 	sa->psk = psk;
 	t->sa = sa;
@@ -313,8 +313,7 @@ ike_mm_respond(struct ike *ike, const struct ike_hdr *h, const uint8_t *msg, siz
 		ike_drop(ike, (enum ike_drop)why, src_be, "responder bounds");
 		return;
 	}
-	sa = ike_sa_new(ike, 0, src_be, src_port, now);
-	memcpy(sa->icookie, h->icookie, IKE_COOKIE_LEN);
+	sa = ike_sa_new(ike, 0, src_be, src_port, h->icookie, now);
 	sa->local_port = local_port;
 	sa->psk = psk;
 	ike_guard_track(ike, sa);
@@ -585,12 +584,14 @@ has_initial_contact(const struct ike_chain *c)
 static void
 initial_contact(struct ike *ike, struct ike_sa *fresh, int64_t now)
 {
+	struct ike_sa *sa = ike_sa_of_peer(ike, fresh->peer_be);
 	char ip[16];
 
-	for (struct ike_sa *sa = ike->sas, *next; sa != NULL; sa = next) {
-		next = sa->next;
-		if (sa == fresh || sa->peer_be != fresh->peer_be)
+	while (sa != NULL) {
+		if (sa == fresh) {
+			sa = ike_sa_next_of_peer(sa);
 			continue;
+		}
 		log_info("ISAKMP: INITIAL-CONTACT from %s: deleting its older SA",
 			 ipv4_str(sa->peer_be, ip));
 		if (sa->tunnel != NULL && sa->tunnel->sa == sa) {
@@ -598,11 +599,10 @@ initial_contact(struct ike *ike, struct ike_sa *fresh, int64_t now)
 
 			ike_tunnel_down(ike, t, -1, now);
 			t->retry_ms = 0;	/* the peer is initiating already */
-			next = ike->sas;	/* the list changed under us */
 		} else {
 			ike_sa_delete(sa, 0, now);
-			next = ike->sas;
 		}
+		sa = ike_sa_of_peer(ike, fresh->peer_be);	/* the table changed */
 	}
 }
 

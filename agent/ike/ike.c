@@ -111,18 +111,6 @@ ike_new(const struct ike_transport *tr, const struct ike_dataplane *dp)
 	return ike;
 }
 
-static void
-conf_free(struct ike_conf *c)
-{
-	if (c->psks) {
-		OPENSSL_cleanse(c->psks, c->npsks * sizeof(*c->psks));
-		free(c->psks);
-	}
-	free(c->maps);
-	c->psks = NULL;
-	c->maps = NULL;
-}
-
 void
 ike_free(struct ike *ike)
 {
@@ -133,108 +121,13 @@ ike_free(struct ike *ike)
 	ike_guard_free(ike);
 	ike_satab_free(ike);
 	free(ike->tunnels);
-	conf_free(&ike->conf);
+	ike_conf_free(&ike->conf);
+	free(ike->tidx.slots);
+	free(ike->tidx.ent);
+	free(ike->pskidx.slots);
+	free(ike->pskidx.ent);
+	free(ike->psk_wide);
 	free(ike);
-}
-
-/* ---- configuration ---------------------------------------------------- */
-
-static int
-map_same_peers(const struct ike_map_conf *a, const struct ike_map_conf *b)
-{
-	return a->npeers == b->npeers &&
-	    memcmp(a->peers_be, b->peers_be, a->npeers * sizeof(a->peers_be[0])) == 0;
-}
-
-void
-ike_configure(struct ike *ike, const struct ike_conf *conf, int64_t now)
-{
-	struct ike_tunnel *old = ike->tunnels, *nt;
-	size_t nold = ike->ntunnels;
-
-	conf_free(&ike->conf);
-	ike->conf = *conf;
-	ike->conf.psks = xcalloc(conf->npsks, sizeof(*conf->psks));
-	memcpy(ike->conf.psks, conf->psks, conf->npsks * sizeof(*conf->psks));
-	ike->conf.maps = xcalloc(conf->nmaps, sizeof(*conf->maps));
-	memcpy(ike->conf.maps, conf->maps, conf->nmaps * sizeof(*conf->maps));
-	ike_guard_configure(ike);
-
-	/* Tunnels whose map (name, sequence, peers) survives keep their state. */
-	nt = xcalloc(conf->nmaps, sizeof(*nt));
-	for (size_t i = 0; i < conf->nmaps; i++) {
-		nt[i].conf = conf->maps[i];
-		for (size_t j = 0; j < nold; j++) {
-			if (strcmp(old[j].conf.name, conf->maps[i].name) == 0 &&
-			    old[j].conf.seq == conf->maps[i].seq &&
-			    map_same_peers(&old[j].conf, &conf->maps[i])) {
-				nt[i] = old[j];
-				nt[i].conf = conf->maps[i];
-				old[j].conf.npeers = 0;	/* taken */
-				break;
-			}
-		}
-		if (nt[i].sa == NULL && nt[i].conf.initiate && nt[i].conf.npeers > 0)
-			nt[i].retry_ms = now;
-	}
-	/* Tunnels that went away: their SAs go too. */
-	for (struct ike_sa *sa = ike->sas, *next; sa != NULL; sa = next) {
-		next = sa->next;
-		for (size_t j = 0; j < nold; j++) {
-			if (sa->tunnel == &old[j])
-				sa->tunnel = NULL;
-		}
-	}
-	for (size_t i = 0; i < conf->nmaps; i++) {
-		if (nt[i].sa != NULL)
-			nt[i].sa->tunnel = &nt[i];
-	}
-	for (size_t j = 0; j < nold; j++) {
-		if (old[j].conf.npeers != 0 && old[j].sa != NULL)
-			ike_sa_delete(old[j].sa, 1, now);
-	}
-	free(old);
-	ike->tunnels = nt;
-	ike->ntunnels = conf->nmaps;
-	for (struct ike_sa *sa = ike->sas; sa != NULL; sa = sa->next) {
-		if (sa->state == SA_ESTABLISHED)
-			dpd_reconfigure(&sa->dpd, &ike->conf.dpd, now);
-	}
-}
-
-const struct ike_psk_conf *
-ike_psk_for(const struct ike *ike, uint32_t peer_be)
-{
-	const struct ike_psk_conf *best = NULL;
-
-	/* The most specific address/mask wins; 0.0.0.0/0 is the wild card. */
-	for (size_t i = 0; i < ike->conf.npsks; i++) {
-		const struct ike_psk_conf *p = &ike->conf.psks[i];
-
-		if ((peer_be & p->mask_be) != (p->addr_be & p->mask_be))
-			continue;
-		if (best == NULL || ntohl(p->mask_be) > ntohl(best->mask_be))
-			best = p;
-	}
-	return best;
-}
-
-struct ike_tunnel *
-ike_tunnel_for_peer(struct ike *ike, uint32_t peer_be)
-{
-	for (size_t i = 0; i < ike->ntunnels; i++) {
-		struct ike_tunnel *t = &ike->tunnels[i];
-
-		if (t->conf.npeers > 0 && t->conf.peers_be[t->active] == peer_be)
-			return t;
-	}
-	for (size_t i = 0; i < ike->ntunnels; i++) {
-		for (size_t p = 0; p < ike->tunnels[i].conf.npeers; p++) {
-			if (ike->tunnels[i].conf.peers_be[p] == peer_be)
-				return &ike->tunnels[i];
-		}
-	}
-	return NULL;
 }
 
 /* ---- SAs ----------------------------------------------------------------- */
@@ -261,51 +154,6 @@ ike_sa_new(struct ike *ike, int initiator, uint32_t peer_be, uint16_t peer_port,
 	}
 	ike_satab_add(ike, sa);
 	return sa;
-}
-
-int
-ike_tunnel_peer(const struct ike_tunnel *t, uint32_t peer_be)
-{
-	for (size_t i = 0; i < t->conf.npeers; i++) {
-		if (t->conf.peers_be[i] == peer_be)
-			return (int)i;
-	}
-	return -1;
-}
-
-/* Counters are per configured peer for the life of the process: an SA's
- * DPD totals move into its tunnel when it goes. */
-static void
-tunnel_retire_sa(struct ike_tunnel *t, struct ike_sa *sa)
-{
-	int p = ike_tunnel_peer(t, sa->peer_be);
-
-	if (p < 0)
-		return;
-	dpd_counters_add(&t->retired_dpd[p], &sa->dpd.c);
-	memset(&sa->dpd.c, 0, sizeof(sa->dpd.c));
-	if (sa->dpd.last_rtt_ms >= 0 && sa->dpd.last_ack_ms != 0) {
-		t->last_rtt_ms[p] = sa->dpd.last_rtt_ms;
-		t->last_ack_ms[p] = sa->dpd.last_ack_ms;
-	}
-}
-
-void
-ike_child_remove(struct ike *ike, struct ike_tunnel *t, size_t k, int notify, int64_t now)
-{
-	struct ike_child *c = &t->children[k];
-
-	if (notify && t->sa != NULL && t->sa->state == SA_ESTABLISHED) {
-		uint8_t spi[4] = { (uint8_t)(c->sa.spi_in >> 24), (uint8_t)(c->sa.spi_in >> 16),
-				   (uint8_t)(c->sa.spi_in >> 8), (uint8_t)c->sa.spi_in };
-
-		ike_info_send_delete(t->sa, IKE_PROTO_IPSEC_ESP, spi, 4, 1, now);
-	}
-	if (ike->dp.remove)
-		ike->dp.remove(ike->dp.ctx, c->sa.spi_in, c->sa.spi_out);
-	OPENSSL_cleanse(c, sizeof(*c));
-	memmove(c, c + 1, (t->nchildren - k - 1) * sizeof(*c));
-	t->nchildren--;
 }
 
 struct ike_sa *
@@ -344,7 +192,7 @@ ike_sa_delete(struct ike_sa *sa, int notify_peer, int64_t now)
 	ike_satab_remove(ike, sa);
 	ike_guard_release(sa);
 	if (sa->tunnel != NULL)
-		tunnel_retire_sa(sa->tunnel, sa);
+		ike_tunnel_retire_sa(sa->tunnel, sa);
 	if (sa->tunnel != NULL && sa->tunnel->sa == sa)
 		sa->tunnel->sa = NULL;
 	for (size_t i = 0; i < IKE_QM_MAX; i++)
@@ -474,50 +322,6 @@ ike_fill_hash1(struct ike_sa *sa, struct wbuf *w, size_t hash_off, uint32_t msgi
 	else
 		ike_qm_hash2(&sa->keys, msgid, ni, ni_len, w->p + rest, w->len - rest,
 			     w->p + hash_off);
-}
-
-/* ---- tunnels ------------------------------------------------------------- */
-
-void
-ike_tunnel_up(struct ike_tunnel *t, int64_t now)
-{
-	char ip[16];
-
-	if (t->up)
-		return;
-	t->up = 1;
-	t->transitions_up++;
-	t->peer_up[t->active]++;
-	ipv4_str(t->conf.peers_be[t->active], ip);
-	log_info("%%CRYPTO-5-SESSION_STATUS: Crypto tunnel is UP. Peer %s:%d Id: %s (map %s %u)",
-		 ip, IKE_PORT, ip, t->conf.name, t->conf.seq);
-}
-
-void
-ike_tunnel_down(struct ike *ike, struct ike_tunnel *t, int reason, int64_t now)
-{
-	char ip[16], next[16];
-
-	ipv4_str(t->conf.peers_be[t->active], ip);
-	while (t->nchildren > 0)
-		ike_child_remove(ike, t, t->nchildren - 1, 0, now);
-	if (t->sa != NULL)
-		ike_sa_delete(t->sa, reason == 2, now);
-	if (t->up) {
-		t->up = 0;
-		t->transitions_down++;
-		t->peer_down[t->active]++;
-		log_info("%%CRYPTO-5-SESSION_STATUS: Crypto tunnel is DOWN. Peer %s:%d Id: %s",
-			 ip, IKE_PORT, ip);
-	}
-	if (reason >= 0 && reason != 2 && t->conf.npeers > 1) {
-		t->active = (t->active + 1) % t->conf.npeers;
-		t->failovers[reason]++;
-		log_info("crypto map %s %u: failing over (%s) from peer %s to peer %s", t->conf.name,
-			 t->conf.seq, ike_failover_reason_names[reason], ip,
-			 ipv4_str(t->conf.peers_be[t->active], next));
-	}
-	t->retry_ms = t->conf.initiate ? now : 0;
 }
 
 /* ---- inbound ----------------------------------------------------------- */

@@ -169,6 +169,19 @@ struct ike_satab {
 	uint64_t        secret;
 };
 
+/* A hash from 32-bit keys to lists of 32-bit values (ike_tunnel.c):
+ * open addressing over the keys, each list in an entry array. */
+struct ike_tidx_slot {
+	uint32_t key;
+	uint32_t first, last;	/* entry index + 1; 0: an empty slot */
+};
+struct ike_tidx {
+	struct ike_tidx_slot *slots;
+	size_t                cap;	/* a power of two */
+	struct { uint32_t value, next; } *ent;
+	size_t                nent;
+};
+
 /* A token bucket: `rate` per second, at most `burst` saved up. */
 struct ike_bucket {
 	double  tokens;
@@ -195,6 +208,10 @@ struct ike {
 	struct ike_conf       conf;		/* deep copy */
 	struct ike_tunnel    *tunnels;	/* one per conf.maps entry */
 	size_t                ntunnels;
+	struct ike_tidx       tidx;		/* peer address -> tunnels listing it */
+	struct ike_tidx       pskidx;		/* /32 key address -> conf.psks index */
+	uint32_t             *psk_wide;		/* the other keys (subnets, wild card) */
+	size_t                npsk_wide;
 	struct ike_sa        *sas;		/* every SA (ike_satab.c) */
 	struct ike_satab      satab;
 	struct ike_guard      guard;
@@ -243,8 +260,7 @@ void ike_send_error(struct ike_sa *sa, enum ike_err_notify err, int64_t now);
 struct ike_sa *ike_sa_new(struct ike *ike, int initiator, uint32_t peer_be, uint16_t peer_port,
 			  const uint8_t *icookie, int64_t now);
 void ike_sa_delete(struct ike_sa *sa, int notify_peer, int64_t now);
-const struct ike_psk_conf *ike_psk_for(const struct ike *ike, uint32_t peer_be);
-struct ike_tunnel *ike_tunnel_for_peer(struct ike *ike, uint32_t peer_be);
+
 /* Sends msg[0..len) and keeps it in out for retransmission (request) or
  * for answering duplicates (reply). */
 void ike_send(struct ike_sa *sa, struct ike_out *out, struct wbuf *w, int request, int64_t now);
@@ -273,15 +289,28 @@ long ike_decrypt_body(struct ike_sa *sa, uint8_t *body, size_t len, uint8_t iv[I
  * payload that starts the body (hash_off = offset of its data). */
 void ike_fill_hash1(struct ike_sa *sa, struct wbuf *w, size_t hash_off, uint32_t msgid,
 		    const uint8_t *ni, size_t ni_len);
-void ike_tunnel_up(struct ike_tunnel *t, int64_t now);
-/* Index of peer_be in the tunnel's list, or -1. */
-int  ike_tunnel_peer(const struct ike_tunnel *t, uint32_t peer_be);
-/* Removes child k (dataplane, optional Delete to the peer). */
-void ike_child_remove(struct ike *ike, struct ike_tunnel *t, size_t k, int notify, int64_t now);
+
 /* Another established ISAKMP SA with the same peer, or NULL. */
 struct ike_sa *ike_sa_sibling(struct ike *ike, const struct ike_sa *sa);
 /* Counts a failed negotiation against the tunnel's peer. */
 void ike_count_failure(struct ike_sa *sa, enum ike_fail_reason why);
+
+/* ike_tunnel.c: configuration, tunnels, their lookups and transitions. */
+void ike_conf_free(struct ike_conf *c);
+/* The key for a peer: its own (/32), else the most specific subnet's. */
+const struct ike_psk_conf *ike_psk_for(const struct ike *ike, uint32_t peer_be);
+/* The tunnel whose active peer it is, else the first that lists it. */
+struct ike_tunnel *ike_tunnel_for_peer(struct ike *ike, uint32_t peer_be);
+/* The first tunnel listing the peer with exactly this selector. */
+struct ike_tunnel *ike_tunnel_for_selector(struct ike *ike, uint32_t peer_be,
+					   const struct ike_selector *sel);
+/* Index of peer_be in the tunnel's list, or -1. */
+int  ike_tunnel_peer(const struct ike_tunnel *t, uint32_t peer_be);
+/* An SA of the tunnel goes: its DPD counters stay with the tunnel's peer. */
+void ike_tunnel_retire_sa(struct ike_tunnel *t, struct ike_sa *sa);
+/* Removes child k (dataplane, optional Delete to the peer). */
+void ike_child_remove(struct ike *ike, struct ike_tunnel *t, size_t k, int notify, int64_t now);
+void ike_tunnel_up(struct ike_tunnel *t, int64_t now);
 void ike_tunnel_down(struct ike *ike, struct ike_tunnel *t, int reason, int64_t now);
 
 /* ike_guard.c: responder bounds and answer budgets. */

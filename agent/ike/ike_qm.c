@@ -442,28 +442,6 @@ take_ids(const struct ike_chain *c, int we_initiated, struct ike_selector *sel)
 	return 0;
 }
 
-static struct ike_tunnel *
-tunnel_for_selector(struct ike *ike, uint32_t peer_be, const struct ike_selector *sel,
-		    size_t *sel_idx)
-{
-	for (size_t i = 0; i < ike->ntunnels; i++) {
-		struct ike_tunnel *t = &ike->tunnels[i];
-		int peer_ok = 0;
-
-		for (size_t p = 0; p < t->conf.npeers; p++)
-			peer_ok |= t->conf.peers_be[p] == peer_be;
-		if (!peer_ok)
-			continue;
-		for (size_t s = 0; s < t->conf.nsel; s++) {
-			if (memcmp(&t->conf.sel[s], sel, sizeof(*sel)) == 0) {
-				*sel_idx = s;
-				return t;
-			}
-		}
-	}
-	return NULL;
-}
-
 static int
 take_sa_nonce_ke(struct ike_sa *sa, struct ike_qm *qm, const struct ike_chain *c,
 		 const struct ike_map_conf *m)
@@ -539,7 +517,6 @@ qm_respond(struct ike_sa *sa, const struct ike_hdr *h, const struct ike_chain *c
 	struct ike_selector sel;
 	struct ike_tunnel *t;
 	struct ike_qm *qm;
-	size_t sel_idx = 0;
 	char ip[16];
 
 	if (verify_hash12(sa, c, body, h->msgid, NULL, 0) == -1) {
@@ -551,7 +528,7 @@ qm_respond(struct ike_sa *sa, const struct ike_hdr *h, const struct ike_chain *c
 	 * where it came from, the SA's ports stay. */
 	ike_msgid_note(&sa->seen_in, h->msgid);
 	if (take_ids(c, 0, &sel) == -1 ||
-	    (t = tunnel_for_selector(ike, sa->peer_be, &sel, &sel_idx)) == NULL) {
+	    (t = ike_tunnel_for_selector(ike, sa->peer_be, &sel)) == NULL) {
 		log_warnx("IPSEC: proposal from %s: no crypto map matches its identities",
 			  ipv4_str(sa->peer_be, ip));
 		ike_drop(ike, IKE_DROP_NO_CRYPTO_MAP, sa->peer_be, "Quick Mode identities");
@@ -596,7 +573,6 @@ ike_qm_input(struct ike_sa *sa, const struct ike_hdr *h, uint8_t *body, size_t l
 	uint8_t iv[IKE_BLOCK], hash3[IKE_HASH_MAX], hash_in[IKE_HASH_MAX];
 	struct ike_tunnel *t;
 	struct ike_chain c;
-	size_t sel_idx = 0;
 	char ip[16];
 
 	ike_msg_hash(body, len, hash_in);
@@ -654,7 +630,7 @@ ike_qm_input(struct ike_sa *sa, const struct ike_hdr *h, uint8_t *body, size_t l
 		ike_sa_peer_moved(sa, local_port, src_port);
 		dpd_liveness(&sa->dpd, now);
 		if (t == NULL)
-			t = tunnel_for_selector(ike, sa->peer_be, &qm->sel, &sel_idx);
+			t = ike_tunnel_for_selector(ike, sa->peer_be, &qm->sel);
 		if (t != NULL)
 			commit(sa, qm, t, now);
 		return;

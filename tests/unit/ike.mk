@@ -6,5 +6,5 @@ $(BUILD)/tests/test_ike_conf: $(call obj,$(IKE_SRC) $(CORE_SRC))
 # The engine on a hostile network (R-13): spoofed, replayed, reflected and
 # flooded messages between in-process peers.
 $(BUILD)/tests/test_ike_hostile: $(call obj,tests/lib/ike_sim.c $(IKE_SRC) $(CORE_SRC))
-# The SA table: hashed by cookie and by peer (R-14.1).
-$(BUILD)/tests/test_ike_satab: $(call obj,$(IKE_SRC) $(CORE_SRC))
+# The engine's tables: SAs by cookie and peer, tunnels by peer and selector (R-14.1).
+$(BUILD)/tests/test_ike_tables: $(call obj,$(IKE_SRC) $(CORE_SRC))

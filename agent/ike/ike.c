@@ -120,6 +120,10 @@ ike_free(struct ike *ike)
 		ike_sa_delete(ike->sas, 0, 0);
 	ike_guard_free(ike);
 	ike_satab_free(ike);
+	for (size_t i = 0; i < ike->ntunnels; i++) {
+		free(ike->tunnels[i].children);
+		free(ike->tunnels[i].ps);
+	}
 	free(ike->tunnels);
 	ike_conf_free(&ike->conf);
 	free(ike->tidx.slots);
@@ -146,6 +150,7 @@ ike_sa_new(struct ike *ike, int initiator, uint32_t peer_be, uint16_t peer_port,
 	sa->created_ms = now;
 	sa->state = initiator ? SA_MM_I1 : SA_MM_R1;
 	sa->dpd.state = DPD_DISABLED;
+	sa->hs = xcalloc(1, sizeof(*sa->hs));
 	if (initiator) {
 		ike_random(sa->icookie, IKE_COOKIE_LEN);
 	} else {
@@ -174,7 +179,18 @@ ike_count_failure(struct ike_sa *sa, enum ike_fail_reason why)
 
 	sa->ike->st.failures++;
 	if (p >= 0)
-		sa->tunnel->failures[p][why]++;
+		sa->tunnel->ps[p].failures[why]++;
+}
+
+void
+ike_p1_hs_free(struct ike_p1_hs *hs)
+{
+	if (hs == NULL)
+		return;
+	ike_dh_free(hs->dh);
+	free(hs->sai_b);
+	OPENSSL_cleanse(hs, sizeof(*hs));
+	free(hs);
 }
 
 void
@@ -197,8 +213,7 @@ ike_sa_delete(struct ike_sa *sa, int notify_peer, int64_t now)
 		sa->tunnel->sa = NULL;
 	for (size_t i = 0; i < IKE_QM_MAX; i++)
 		ike_qm_free(sa, &sa->qm[i]);
-	ike_dh_free(sa->dh);
-	free(sa->sai_b);
+	ike_p1_hs_free(sa->hs);
 	free(sa->out.msg);
 	ike_p1_keys_wipe(&sa->keys);
 	OPENSSL_cleanse(sa, sizeof(*sa));
@@ -676,8 +691,8 @@ sa_timers(struct ike *ike, struct ike_sa *sa, int64_t now, int64_t *next)
 				int p = ike_tunnel_peer(sa->tunnel, sa->peer_be);
 
 				if (p >= 0) {
-					sa->tunnel->dead_ms[p] = now;
-					sa->tunnel->dead_last_rx_ms[p] = sa->dpd.last_rx_ms;
+					sa->tunnel->ps[p].dead_ms = now;
+					sa->tunnel->ps[p].dead_last_rx_ms = sa->dpd.last_rx_ms;
 				}
 			}
 			if (sa->tunnel != NULL && sa->tunnel->sa == sa)

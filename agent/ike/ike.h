@@ -128,7 +128,9 @@ struct ike_child_sa {
 	enum ike_esp_auth   auth;
 	unsigned            enc_key_len;
 	int                 transport_mode;
-	uint8_t             key_in[128], key_out[128];	/* enc key | (auth key or GCM salt) */
+	/* enc key | (auth key or GCM salt): the install call's own buffers,
+	 * valid during that call only (NULL everywhere else) */
+	const uint8_t      *key_in, *key_out;
 	size_t              key_len;
 	unsigned            lifetime_s;
 	uint64_t            lifetime_kb;

@@ -277,7 +277,7 @@ isakmp_deleted(struct ike_sa *sa, int64_t now)
 
 		/* A rekey: the tunnel and its IPsec SAs carry on. */
 		if (p >= 0)
-			t->rekeys[p]++;
+			t->ps[p].rekeys++;
 		t->sa = successor;
 		successor->tunnel = t;
 		ike_sa_delete(sa, 0, now);	/* its counters move into the tunnel */

@@ -45,6 +45,17 @@ struct ike_out {
 
 enum qm_state { QM_I1, QM_R1, QM_DONE };
 
+/* The nonces and PFS material of a Quick Mode, freed (wiped) once its
+ * pair is installed: a finished exchange keeps only what answers a
+ * retransmission. */
+struct ike_qm_hs {
+	uint8_t        ni[IKE_NONCE_MAX], nr[IKE_NONCE_MAX];
+	size_t         ni_len, nr_len;
+	struct ike_dh *dh;			/* PFS */
+	uint8_t        gqm[IKE_DH_MAX];	/* PFS shared secret */
+	size_t         gqm_len;
+};
+
 struct ike_qm {
 	int            used;
 	uint32_t       msgid;
@@ -54,12 +65,9 @@ struct ike_qm {
 	int64_t        started_ms;
 	uint16_t       local_port, peer_port;	/* responder: where QM1 came from */
 	uint8_t        iv[IKE_BLOCK];
-	uint8_t        ni[IKE_NONCE_MAX], nr[IKE_NONCE_MAX];
-	size_t         ni_len, nr_len;
+	struct ike_qm_hs *k;			/* until the pair is installed */
 	uint32_t       spi_in, spi_out;
-	struct ike_dh *dh;			/* PFS */
-	uint8_t        gqm[IKE_DH_MAX];	/* PFS shared secret */
-	size_t         gqm_len;
+	int            pfs;			/* a PFS exchange ran */
 	int            xform;			/* index into the map's transforms */
 	struct ike_selector sel;
 	struct ike_out out;
@@ -67,6 +75,20 @@ struct ike_qm {
 };
 
 struct ike_tunnel;
+
+/* What Main Mode needs until the SA is established; then wiped and freed,
+ * so an idle SA holds only its keys (R-14.2: memory per tunnel). */
+struct ike_p1_hs {
+	struct ike_dh *dh;
+	uint8_t        gxi[IKE_DH_MAX], gxr[IKE_DH_MAX];
+	size_t         gx_len;
+	uint8_t        ni[IKE_NONCE_MAX], nr[IKE_NONCE_MAX];
+	size_t         ni_len, nr_len;
+	uint8_t       *sai_b;			/* initiator's SA payload body */
+	size_t         sai_len;
+	uint8_t        gxy[IKE_DH_MAX];
+	size_t         gxy_len;
+};
 
 /* Phase 2 message IDs an ISAKMP SA has used (R-13.2), newest over oldest:
  * the peer's, so that a replayed message is dropped, and ours, so that one
@@ -101,16 +123,7 @@ struct ike_sa {
 	enum ike_hash      hash;
 	int                group;
 	unsigned           enc_key_len, lifetime_s;
-	/* exchange material */
-	struct ike_dh     *dh;
-	uint8_t            gxi[IKE_DH_MAX], gxr[IKE_DH_MAX];
-	size_t             gx_len;
-	uint8_t            ni[IKE_NONCE_MAX], nr[IKE_NONCE_MAX];
-	size_t             ni_len, nr_len;
-	uint8_t           *sai_b;		/* initiator's SA payload body */
-	size_t             sai_len;
-	uint8_t            gxy[IKE_DH_MAX];
-	size_t             gxy_len;
+	struct ike_p1_hs  *hs;			/* until established */
 	const struct ike_psk_conf *psk;
 	struct ike_p1_keys keys;
 	uint8_t            iv[IKE_BLOCK];	/* phase-1 CBC chain */
@@ -133,24 +146,29 @@ struct ike_sa {
 TAILQ_HEAD(ike_sa_fifo, ike_sa);
 
 /* One crypto map entry: the tunnel to the active peer of its list. */
+/* Counters of one configured peer of a tunnel, for the life of the
+ * process (those of its retired SAs, failures, rekeys, transitions). */
+struct ike_peer_stats {
+	struct dpd_counters retired_dpd;
+	uint64_t            failures[IKE_FAIL__COUNT];
+	uint64_t            rekeys;
+	uint64_t            up, down;
+	int64_t             last_rtt_ms, last_ack_ms;
+	int64_t             dead_ms;		/* when DPD last declared it dead */
+	int64_t             dead_last_rx_ms;	/* its last proof of liveness then */
+};
+
 struct ike_tunnel {
-	struct ike_map_conf conf;
-	size_t              active;		/* index into conf.peers_be */
+	const struct ike_map_conf *conf;	/* its entry in ike->conf.maps */
+	struct ike_peer_stats *ps;		/* conf->npeers of them */
+	size_t              active;		/* index into conf->peers_be */
 	int                 up;
 	struct ike_sa      *sa;			/* current ISAKMP SA, if any */
-	struct ike_child    children[IKE_CHILDREN_MAX];
-	size_t              nchildren;
+	struct ike_child   *children;		/* up to IKE_CHILDREN_MAX, grown as needed */
+	size_t              nchildren, children_cap;
 	int64_t             retry_ms;		/* when to initiate again; 0 = not waiting */
 	uint64_t            failovers[IKE_FAILOVER__COUNT];
 	uint64_t            transitions_up, transitions_down;
-	/* per configured peer: counters of retired SAs, failures, rekeys */
-	struct dpd_counters retired_dpd[IKE_PEERS_MAX];
-	uint64_t            failures[IKE_PEERS_MAX][IKE_FAIL__COUNT];
-	uint64_t            rekeys[IKE_PEERS_MAX];
-	uint64_t            peer_up[IKE_PEERS_MAX], peer_down[IKE_PEERS_MAX];
-	int64_t             last_rtt_ms[IKE_PEERS_MAX], last_ack_ms[IKE_PEERS_MAX];
-	int64_t             dead_ms[IKE_PEERS_MAX];	/* when DPD last declared it dead */
-	int64_t             dead_last_rx_ms[IKE_PEERS_MAX];	/* its last proof of liveness then */
 };
 
 struct ike_stats {
@@ -290,6 +308,8 @@ long ike_decrypt_body(struct ike_sa *sa, uint8_t *body, size_t len, uint8_t iv[I
 void ike_fill_hash1(struct ike_sa *sa, struct wbuf *w, size_t hash_off, uint32_t msgid,
 		    const uint8_t *ni, size_t ni_len);
 
+/* Frees (and wipes) the Main Mode material; NULL is fine. */
+void ike_p1_hs_free(struct ike_p1_hs *hs);
 /* Another established ISAKMP SA with the same peer, or NULL. */
 struct ike_sa *ike_sa_sibling(struct ike *ike, const struct ike_sa *sa);
 /* Counts a failed negotiation against the tunnel's peer. */

@@ -117,7 +117,7 @@ hdr_for(const struct ike_sa *sa, struct ike_hdr *h, uint8_t exchange, uint32_t m
 static int
 force_encap(const struct ike_sa *sa)
 {
-	return sa->tunnel != NULL && sa->tunnel->conf.force_encap;
+	return sa->tunnel != NULL && sa->tunnel->conf->force_encap;
 }
 
 /* ---- NAT-D (RFC 3947 3.2) --------------------------------------------------- */
@@ -176,7 +176,7 @@ check_natd(struct ike_sa *sa, const struct ike_chain *c, uint32_t src_be, uint16
 int
 ike_mm_initiate(struct ike *ike, struct ike_tunnel *t, int64_t now)
 {
-	uint32_t peer = t->conf.peers_be[t->active];
+	uint32_t peer = t->conf->peers_be[t->active];
 	const struct ike_psk_conf *psk = ike_psk_for(ike, peer);
 	struct ike_xf_spec xf[IKE_POLICIES_MAX];
 	size_t order[IKE_POLICIES_MAX], n = ike->conf.npolicies, sa_off;
@@ -214,9 +214,9 @@ ike_mm_initiate(struct ike *ike, struct ike_tunnel *t, int64_t now)
 	ike_build_begin(&b, &w, &h);
 	sa_off = w.len;
 	ike_pl_sa(&b, IKE_PROTO_ISAKMP, NULL, 0, xf, n);
-	sa->sai_len = w.len - sa_off - 4;
-	sa->sai_b = xmalloc(sa->sai_len);
-	memcpy(sa->sai_b, w.p + sa_off + 4, sa->sai_len);
+	sa->hs->sai_len = w.len - sa_off - 4;
+	sa->hs->sai_b = xmalloc(sa->hs->sai_len);
+	memcpy(sa->hs->sai_b, w.p + sa_off + 4, sa->hs->sai_len);
 	put_vendor_ids(&b, 1);
 	if (ike_build_finish(&b) == 0) {
 		wbuf_free(&w);
@@ -224,7 +224,7 @@ ike_mm_initiate(struct ike *ike, struct ike_tunnel *t, int64_t now)
 		return -1;
 	}
 	log_info("ISAKMP: initiating Main Mode to %s (crypto map %s %u)", ipv4_str(peer, ip),
-		 t->conf.name, t->conf.seq);
+		 t->conf->name, t->conf->seq);
 	ike_send(sa, &sa->out, &w, 1, now);
 	wbuf_free(&w);
 	return 0;
@@ -318,9 +318,9 @@ ike_mm_respond(struct ike *ike, const struct ike_hdr *h, const uint8_t *msg, siz
 	sa->psk = psk;
 	ike_guard_track(ike, sa);
 	sa_take_policy(sa, idx, chosen);
-	sa->sai_len = pl->len;
-	sa->sai_b = xmalloc(pl->len);
-	memcpy(sa->sai_b, pl->body, pl->len);
+	sa->hs->sai_len = pl->len;
+	sa->hs->sai_b = xmalloc(pl->len);
+	memcpy(sa->hs->sai_b, pl->body, pl->len);
 	vendor_ids(sa, &c);
 	ike_msg_hash(msg, len, sa->last_in_hash);
 	mm_r1_answer(sa, chosen, now);
@@ -353,24 +353,24 @@ mm_i2(struct ike *ike, struct ike_sa *sa, const struct ike_hdr *hdr, const struc
 static int
 send_ke(struct ike_sa *sa, int request, int64_t now)
 {
-	uint8_t *nonce = sa->initiator ? sa->ni : sa->nr;
-	uint8_t *gx = sa->initiator ? sa->gxi : sa->gxr;
+	uint8_t *nonce = sa->initiator ? sa->hs->ni : sa->hs->nr;
+	uint8_t *gx = sa->initiator ? sa->hs->gxi : sa->hs->gxr;
 	struct ike_builder b;
 	struct ike_hdr h;
 	struct wbuf w;
 	size_t glen = ike_dh_pub_len(sa->group);
 	int rc = -1;
 
-	if (sa->dh == NULL && (sa->dh = ike_dh_new(sa->group)) == NULL)
+	if (sa->hs->dh == NULL && (sa->hs->dh = ike_dh_new(sa->group)) == NULL)
 		return -1;
-	if (ike_dh_public(sa->dh, gx, glen) == -1)
+	if (ike_dh_public(sa->hs->dh, gx, glen) == -1)
 		return -1;
-	sa->gx_len = glen;
+	sa->hs->gx_len = glen;
 	ike_random(nonce, IKE_NONCE_LEN);
 	if (sa->initiator)
-		sa->ni_len = IKE_NONCE_LEN;
+		sa->hs->ni_len = IKE_NONCE_LEN;
 	else
-		sa->nr_len = IKE_NONCE_LEN;
+		sa->hs->nr_len = IKE_NONCE_LEN;
 	hdr_for(sa, &h, IKE_XCHG_ID_PROT, 0);
 	wbuf_init(&w, IKE_MSG_MAX);
 	ike_build_begin(&b, &w, &h);
@@ -392,8 +392,8 @@ take_ke(struct ike_sa *sa, const struct ike_chain *c)
 {
 	const struct ike_payload *ke = ike_chain_find(c, IKE_PL_KE);
 	const struct ike_payload *no = ike_chain_find(c, IKE_PL_NONCE);
-	uint8_t *peer_gx = sa->initiator ? sa->gxr : sa->gxi;
-	uint8_t *peer_n = sa->initiator ? sa->nr : sa->ni;
+	uint8_t *peer_gx = sa->initiator ? sa->hs->gxr : sa->hs->gxi;
+	uint8_t *peer_n = sa->initiator ? sa->hs->nr : sa->hs->ni;
 	size_t glen = ike_dh_pub_len(sa->group);
 
 	if (ke == NULL || no == NULL || ke->len != glen || ike_nonce_check(no->len) == -1 ||
@@ -402,12 +402,12 @@ take_ke(struct ike_sa *sa, const struct ike_chain *c)
 	memcpy(peer_gx, ke->body, glen);
 	memcpy(peer_n, no->body, no->len);
 	if (sa->initiator)
-		sa->nr_len = no->len;
+		sa->hs->nr_len = no->len;
 	else
-		sa->ni_len = no->len;
-	if (sa->dh == NULL && (sa->dh = ike_dh_new(sa->group)) == NULL)
+		sa->hs->ni_len = no->len;
+	if (sa->hs->dh == NULL && (sa->hs->dh = ike_dh_new(sa->group)) == NULL)
 		return -1;
-	if (ike_dh_derive(sa->dh, peer_gx, glen, sa->gxy, &sa->gxy_len) == -1)
+	if (ike_dh_derive(sa->hs->dh, peer_gx, glen, sa->hs->gxy, &sa->hs->gxy_len) == -1)
 		return -1;
 	return 0;
 }
@@ -415,11 +415,13 @@ take_ke(struct ike_sa *sa, const struct ike_chain *c)
 static int
 derive_keys(struct ike_sa *sa)
 {
+	const struct ike_p1_hs *hs = sa->hs;
+
 	if (ike_p1_derive(&sa->keys, sa->hash, sa->enc_key_len, sa->psk->key, sa->psk->key_len,
-			  sa->ni, sa->ni_len, sa->nr, sa->nr_len, sa->gxy, sa->gxy_len, sa->icookie,
+			  hs->ni, hs->ni_len, hs->nr, hs->nr_len, hs->gxy, hs->gxy_len, sa->icookie,
 			  sa->rcookie) == -1)
 		return -1;
-	return ike_iv_phase1(sa->hash, sa->gxi, sa->gx_len, sa->gxr, sa->gx_len, sa->iv);
+	return ike_iv_phase1(sa->hash, hs->gxi, hs->gx_len, hs->gxr, hs->gx_len, sa->iv);
 }
 
 static void
@@ -466,9 +468,9 @@ send_auth(struct ike_sa *sa, int request, int64_t now)
 	ike_build_begin(&b, &w, &h);
 	if ((id_len = put_id(sa, &b, id_b, sizeof(id_b))) == 0)
 		goto done;
-	if ((sa->initiator ? ike_hash_i : ike_hash_r)(&sa->keys, sa->gxi, sa->gx_len, sa->gxr,
-						       sa->gx_len, sa->icookie, sa->rcookie,
-						       sa->sai_b, sa->sai_len, id_b, id_len,
+	if ((sa->initiator ? ike_hash_i : ike_hash_r)(&sa->keys, sa->hs->gxi, sa->hs->gx_len, sa->hs->gxr,
+						       sa->hs->gx_len, sa->icookie, sa->rcookie,
+						       sa->hs->sai_b, sa->hs->sai_len, id_b, id_len,
 						       hash) == -1)
 		goto done;
 	ike_pl_bytes(&b, IKE_PL_HASH, hash, sa->keys.hlen);
@@ -502,9 +504,9 @@ verify_auth(struct ike_sa *sa, const struct ike_chain *c)
 	if (id == NULL || hp == NULL || ike_id_parse(id->body, id->len, &idp) == -1 ||
 	    hp->len != sa->keys.hlen)
 		return -1;
-	rc = (sa->initiator ? ike_hash_r : ike_hash_i)(&sa->keys, sa->gxi, sa->gx_len, sa->gxr,
-						       sa->gx_len, sa->icookie, sa->rcookie,
-						       sa->sai_b, sa->sai_len, id->body, id->len,
+	rc = (sa->initiator ? ike_hash_r : ike_hash_i)(&sa->keys, sa->hs->gxi, sa->hs->gx_len, sa->hs->gxr,
+						       sa->hs->gx_len, sa->icookie, sa->rcookie,
+						       sa->hs->sai_b, sa->hs->sai_len, id->body, id->len,
 						       want);
 	if (rc == -1 || CRYPTO_memcmp(want, hp->body, sa->keys.hlen) != 0)
 		return -1;
@@ -522,8 +524,8 @@ established(struct ike *ike, struct ike_sa *sa, int64_t now)
 	sa->established_ms = now;
 	sa->expire_ms = now + (int64_t)sa->lifetime_s * 1000;
 	sa->out.next_ms = 0;
-	ike_dh_free(sa->dh);
-	sa->dh = NULL;
+	ike_p1_hs_free(sa->hs);	/* what an idle SA does not need */
+	sa->hs = NULL;
 	ike_random(&seq0, sizeof(seq0));
 	seq0 = (seq0 & 0x7fffffff) | 1;
 	dpd_start(&sa->dpd, &ike->conf.dpd, sa->peer_dpd, now, seq0);
@@ -555,7 +557,7 @@ retire_predecessor(struct ike *ike, struct ike_sa *fresh, int64_t now)
 
 	while ((old = ike_sa_sibling(ike, fresh)) != NULL) {
 		if (t != NULL && (p = ike_tunnel_peer(t, fresh->peer_be)) >= 0)
-			t->rekeys[p]++;
+			t->ps[p].rekeys++;
 		ike_sa_delete(old, 1, now);	/* its counters move into the tunnel */
 	}
 	for (size_t k = 0; t != NULL && k < t->nchildren; k++)

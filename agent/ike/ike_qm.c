@@ -25,6 +25,16 @@ qm_find(struct ike_sa *sa, uint32_t msgid)
 	return NULL;
 }
 
+static void
+qm_hs_free(struct ike_qm_hs *k)
+{
+	if (k == NULL)
+		return;
+	ike_dh_free(k->dh);
+	OPENSSL_cleanse(k, sizeof(*k));
+	free(k);
+}
+
 void
 ike_qm_free(struct ike_sa *sa, struct ike_qm *qm)
 {
@@ -32,7 +42,7 @@ ike_qm_free(struct ike_sa *sa, struct ike_qm *qm)
 
 	if (qm->dp_installed && ike->dp.remove)	/* an answer HASH(3) never confirmed */
 		ike->dp.remove(ike->dp.ctx, qm->spi_in, qm->spi_out);
-	ike_dh_free(qm->dh);
+	qm_hs_free(qm->k);
 	free(qm->out.msg);
 	OPENSSL_cleanse(qm, sizeof(*qm));
 }
@@ -61,6 +71,7 @@ qm_new(struct ike_sa *sa, uint32_t msgid, int64_t now)
 	if (qm == NULL)
 		return NULL;
 	ike_qm_free(sa, qm);
+	qm->k = xcalloc(1, sizeof(*qm->k));
 	qm->used = 1;
 	qm->msgid = msgid;
 	qm->started_ms = now;
@@ -210,21 +221,21 @@ qm_send(struct ike_sa *sa, struct ike_qm *qm, const struct ike_map_conf *m, int6
 	spi[3] = (uint8_t)qm->spi_in;
 	ike_pl_sa(&b, IKE_PROTO_IPSEC_ESP, spi, 4, xf, nxf);
 	if (qm->initiator)
-		ike_pl_bytes(&b, IKE_PL_NONCE, qm->ni, qm->ni_len);
+		ike_pl_bytes(&b, IKE_PL_NONCE, qm->k->ni, qm->k->ni_len);
 	else
-		ike_pl_bytes(&b, IKE_PL_NONCE, qm->nr, qm->nr_len);
+		ike_pl_bytes(&b, IKE_PL_NONCE, qm->k->nr, qm->k->nr_len);
 	if (m->pfs_group) {
 		size_t glen = ike_dh_pub_len(m->pfs_group);
 
-		if (qm->dh == NULL && (qm->dh = ike_dh_new(m->pfs_group)) == NULL)
+		if (qm->k->dh == NULL && (qm->k->dh = ike_dh_new(m->pfs_group)) == NULL)
 			goto done;
-		if (ike_dh_public(qm->dh, gx, glen) == -1)
+		if (ike_dh_public(qm->k->dh, gx, glen) == -1)
 			goto done;
 		ike_pl_bytes(&b, IKE_PL_KE, gx, glen);
 	}
 	put_ids(&b, &qm->sel, qm->initiator);
-	ike_fill_hash1(sa, &w, hash_off, qm->msgid, qm->initiator ? NULL : qm->ni,
-		       qm->initiator ? 0 : qm->ni_len);
+	ike_fill_hash1(sa, &w, hash_off, qm->msgid, qm->initiator ? NULL : qm->k->ni,
+		       qm->initiator ? 0 : qm->k->ni_len);
 	if (ike_encrypt_msg(sa, &b, qm->iv) == 0)
 		goto done;
 	if (qm->initiator)
@@ -244,7 +255,7 @@ ike_qm_initiate(struct ike_sa *sa, int64_t now)
 	struct ike_qm *qm;
 	uint32_t msgid;
 
-	if (t == NULL || t->conf.nsel == 0 || t->conf.nxforms == 0)
+	if (t == NULL || t->conf->nsel == 0 || t->conf->nxforms == 0)
 		return -1;
 	do {
 		ike_random(&msgid, sizeof(msgid));
@@ -254,24 +265,31 @@ ike_qm_initiate(struct ike_sa *sa, int64_t now)
 	ike_msgid_note(&sa->seen_out, msgid);
 	qm->initiator = 1;
 	qm->state = QM_I1;
-	qm->sel = t->conf.sel[0];
+	qm->sel = t->conf->sel[0];
 	qm->spi_in = new_spi();
-	qm->ni_len = IKE_NONCE_LEN;
-	ike_random(qm->ni, qm->ni_len);
-	return qm_send(sa, qm, &t->conf, now);
+	qm->k->ni_len = IKE_NONCE_LEN;
+	ike_random(qm->k->ni, qm->k->ni_len);
+	return qm_send(sa, qm, t->conf, now);
 }
 
 /* ---- installing ------------------------------------------------------------- */
 
-/* The pair a Quick Mode negotiated, keys included; -1 when it cannot be
- * carried or derived. */
+/* KEYMAT for one direction's SPI (RFC 2409 5.5). */
 static int
-child_make(struct ike_sa *sa, const struct ike_qm *qm, const struct ike_tunnel *t,
-	   struct ike_child_sa *child, int64_t now)
+keymat(struct ike_sa *sa, const struct ike_qm_hs *k, const uint8_t spi[4], uint8_t *out,
+       size_t len)
 {
-	const struct ike_xform_conf *x = &t->conf.xforms[qm->xform];
-	size_t klen = keymat_len(x);
-	uint8_t spi[4];
+	return ike_keymat(&sa->keys, k->gqm, k->gqm_len, IKE_PROTO_IPSEC_ESP, spi, k->ni,
+			  k->ni_len, k->nr, k->nr_len, out, len);
+}
+
+/* The pair a Quick Mode negotiated, its keys aside; -1 when this
+ * dataplane cannot carry it. */
+static int
+child_describe(struct ike_sa *sa, const struct ike_qm *qm, const struct ike_tunnel *t,
+	       struct ike_child_sa *child, int64_t now)
+{
+	const struct ike_xform_conf *x = &t->conf->xforms[qm->xform];
 	char ip[16];
 
 	if (sa->ike->conf.esp_udp_only && !udp_encap(sa)) {
@@ -292,25 +310,46 @@ child_make(struct ike_sa *sa, const struct ike_qm *qm, const struct ike_tunnel *
 	child->auth = x->auth;
 	child->enc_key_len = x->key_len;
 	child->transport_mode = x->transport;
-	child->key_len = klen;
-	child->lifetime_s = t->conf.lifetime_s;
-	child->lifetime_kb = t->conf.lifetime_kb;
+	child->key_len = keymat_len(x);
+	child->lifetime_s = t->conf->lifetime_s;
+	child->lifetime_kb = t->conf->lifetime_kb;
 	child->created_ms = now;
-	child->map = t->conf.name;
-	child->seq = t->conf.seq;
-	spi[0] = (uint8_t)(qm->spi_in >> 24), spi[1] = (uint8_t)(qm->spi_in >> 16);
-	spi[2] = (uint8_t)(qm->spi_in >> 8), spi[3] = (uint8_t)qm->spi_in;
-	if (ike_keymat(&sa->keys, qm->gqm, qm->gqm_len, IKE_PROTO_IPSEC_ESP, spi, qm->ni, qm->ni_len,
-		       qm->nr, qm->nr_len, child->key_in, klen) == -1)
-		return -1;
-	spi[0] = (uint8_t)(qm->spi_out >> 24), spi[1] = (uint8_t)(qm->spi_out >> 16);
-	spi[2] = (uint8_t)(qm->spi_out >> 8), spi[3] = (uint8_t)qm->spi_out;
-	if (ike_keymat(&sa->keys, qm->gqm, qm->gqm_len, IKE_PROTO_IPSEC_ESP, spi, qm->ni, qm->ni_len,
-		       qm->nr, qm->nr_len, child->key_out, klen) == -1) {
-		OPENSSL_cleanse(child, sizeof(*child));
-		return -1;
-	}
+	child->map = t->conf->name;
+	child->seq = t->conf->seq;
 	return 0;
+}
+
+static void
+spi_bytes(uint32_t spi, uint8_t out[4])
+{
+	out[0] = (uint8_t)(spi >> 24), out[1] = (uint8_t)(spi >> 16);
+	out[2] = (uint8_t)(spi >> 8), out[3] = (uint8_t)spi;
+}
+
+/* Installs the pair in the dataplane with its KEYMAT (RFC 2409 5.5), one
+ * per direction, in buffers that live (and are wiped) here. */
+static int
+child_install(struct ike_sa *sa, const struct ike_qm *qm, struct ike_child_sa *child)
+{
+	uint8_t spi[4], kin[IKE_KEYMAT_MAX], kout[IKE_KEYMAT_MAX];
+	int rc = -1;
+
+	spi_bytes(qm->spi_in, spi);
+	if (child->key_len > IKE_KEYMAT_MAX || keymat(sa, qm->k, spi, kin, child->key_len) == -1)
+		goto done;
+	spi_bytes(qm->spi_out, spi);
+	if (keymat(sa, qm->k, spi, kout, child->key_len) == -1)
+		goto done;
+	child->key_in = kin;
+	child->key_out = kout;
+	if (sa->ike->dp.install)
+		sa->ike->dp.install(sa->ike->dp.ctx, child);
+	rc = 0;
+done:
+	child->key_in = child->key_out = NULL;
+	OPENSSL_cleanse(kin, sizeof(kin));
+	OPENSSL_cleanse(kout, sizeof(kout));
+	return rc;
 }
 
 /*
@@ -331,6 +370,10 @@ child_add(struct ike_sa *sa, struct ike_qm *qm, struct ike_tunnel *t,
 
 	if (t->nchildren == IKE_CHILDREN_MAX)
 		ike_child_remove(sa->ike, t, 0, 1, now);
+	if (t->nchildren == t->children_cap) {
+		t->children_cap = t->children_cap ? 2 * t->children_cap : 1;
+		t->children = xreallocarray(t->children, t->children_cap, sizeof(*t->children));
+	}
 	for (size_t k = 0; k < t->nchildren; k++) {
 		struct ike_child *old = &t->children[k];
 
@@ -346,6 +389,8 @@ child_add(struct ike_sa *sa, struct ike_qm *qm, struct ike_tunnel *t,
 	qm->state = QM_DONE;
 	qm->out.next_ms = 0;
 	qm->dp_installed = 0;	/* the pair is the tunnel's now */
+	qm_hs_free(qm->k);	/* what answers a retransmission stays */
+	qm->k = NULL;
 	log_info("IPSEC: SA pair with %s installed: in 0x%08x out 0x%08x (%s%s)",
 		 ipv4_str(sa->peer_be, ip), qm->spi_in, qm->spi_out,
 		 child->cipher == IKE_ESP_AES_GCM16 ? "esp-gcm" : "esp-aes",
@@ -359,12 +404,9 @@ install(struct ike_sa *sa, struct ike_qm *qm, struct ike_tunnel *t, int64_t now)
 {
 	struct ike_child_sa child;
 
-	if (child_make(sa, qm, t, &child, now) == -1)
+	if (child_describe(sa, qm, t, &child, now) == -1 || child_install(sa, qm, &child) == -1)
 		return -1;
-	if (sa->ike->dp.install)
-		sa->ike->dp.install(sa->ike->dp.ctx, &child);
 	child_add(sa, qm, t, &child, now);
-	OPENSSL_cleanse(&child, sizeof(child));
 	return 0;
 }
 
@@ -374,13 +416,11 @@ install_inbound(struct ike_sa *sa, struct ike_qm *qm, struct ike_tunnel *t, int6
 {
 	struct ike_child_sa child;
 
-	if (child_make(sa, qm, t, &child, now) == -1)
+	if (child_describe(sa, qm, t, &child, now) == -1)
 		return;
 	child.outbound_later = 1;
-	if (sa->ike->dp.install)
-		sa->ike->dp.install(sa->ike->dp.ctx, &child);
-	qm->dp_installed = 1;
-	OPENSSL_cleanse(&child, sizeof(child));
+	if (child_install(sa, qm, &child) == 0)
+		qm->dp_installed = 1;
 }
 
 /* Responder, on QM3: the outbound half starts, the pair joins the tunnel. */
@@ -393,12 +433,11 @@ commit(struct ike_sa *sa, struct ike_qm *qm, struct ike_tunnel *t, int64_t now)
 		install(sa, qm, t, now);
 		return;
 	}
-	if (child_make(sa, qm, t, &child, now) == -1)
+	if (child_describe(sa, qm, t, &child, now) == -1)
 		return;
 	if (sa->ike->dp.activate)
 		sa->ike->dp.activate(sa->ike->dp.ctx, qm->spi_in);
 	child_add(sa, qm, t, &child, now);
-	OPENSSL_cleanse(&child, sizeof(child));
 }
 
 /* ---- receiving ------------------------------------------------------------------ */
@@ -451,7 +490,7 @@ take_sa_nonce_ke(struct ike_sa *sa, struct ike_qm *qm, const struct ike_chain *c
 	const struct ike_payload *ke = ike_chain_find(c, IKE_PL_KE);
 	struct ike_sa_pl p;
 	const struct ike_proposal *pr;
-	uint8_t *nonce = qm->initiator ? qm->nr : qm->ni;
+	uint8_t *nonce = qm->initiator ? qm->k->nr : qm->k->ni;
 	int idx = -1;
 
 	if (sap == NULL || no == NULL || ike_sa_parse(sap->body, sap->len, &p) == -1 ||
@@ -469,16 +508,17 @@ take_sa_nonce_ke(struct ike_sa *sa, struct ike_qm *qm, const struct ike_chain *c
 	    (uint32_t)pr->spi[2] << 8 | pr->spi[3];
 	memcpy(nonce, no->body, no->len);
 	if (qm->initiator)
-		qm->nr_len = no->len;
+		qm->k->nr_len = no->len;
 	else
-		qm->ni_len = no->len;
+		qm->k->ni_len = no->len;
 	if (m->pfs_group) {
 		if (ke == NULL || ke->len != ike_dh_pub_len(m->pfs_group))
 			return -1;
-		if (qm->dh == NULL && (qm->dh = ike_dh_new(m->pfs_group)) == NULL)
+		if (qm->k->dh == NULL && (qm->k->dh = ike_dh_new(m->pfs_group)) == NULL)
 			return -1;
-		if (ike_dh_derive(qm->dh, ke->body, ke->len, qm->gqm, &qm->gqm_len) == -1)
+		if (ike_dh_derive(qm->k->dh, ke->body, ke->len, qm->k->gqm, &qm->k->gqm_len) == -1)
 			return -1;
+		qm->pfs = 1;
 	}
 	return 0;
 }
@@ -491,7 +531,7 @@ send_hash3(struct ike_sa *sa, struct ike_qm *qm, int64_t now)
 	struct ike_hdr h;
 	struct wbuf w;
 
-	ike_qm_hash3(&sa->keys, qm->msgid, qm->ni, qm->ni_len, qm->nr, qm->nr_len, hash);
+	ike_qm_hash3(&sa->keys, qm->msgid, qm->k->ni, qm->k->ni_len, qm->k->nr, qm->k->nr_len, hash);
 	memset(&h, 0, sizeof(h));
 	memcpy(h.icookie, sa->icookie, IKE_COOKIE_LEN);
 	memcpy(h.rcookie, sa->rcookie, IKE_COOKIE_LEN);
@@ -544,7 +584,7 @@ qm_respond(struct ike_sa *sa, const struct ike_hdr *h, const struct ike_chain *c
 	qm->local_port = local_port;
 	qm->peer_port = src_port;
 	qm->sel = sel;
-	if (take_sa_nonce_ke(sa, qm, c, &t->conf) == -1) {
+	if (take_sa_nonce_ke(sa, qm, c, t->conf) == -1) {
 		log_warnx("IPSEC: proposal from %s not acceptable (transform set or PFS)",
 			  ipv4_str(sa->peer_be, ip));
 		ike_qm_free(sa, qm);
@@ -558,9 +598,9 @@ qm_respond(struct ike_sa *sa, const struct ike_hdr *h, const struct ike_chain *c
 	}
 	qm->state = QM_R1;
 	qm->spi_in = new_spi();
-	qm->nr_len = IKE_NONCE_LEN;
-	ike_random(qm->nr, qm->nr_len);
-	if (qm_send(sa, qm, &t->conf, now) == 0)
+	qm->k->nr_len = IKE_NONCE_LEN;
+	ike_random(qm->k->nr, qm->k->nr_len);
+	if (qm_send(sa, qm, t->conf, now) == 0)
 		install_inbound(sa, qm, t, now);
 }
 
@@ -600,14 +640,14 @@ ike_qm_input(struct ike_sa *sa, const struct ike_hdr *h, uint8_t *body, size_t l
 
 		if (t == NULL)
 			return;
-		if (verify_hash12(sa, &c, body, h->msgid, qm->ni, qm->ni_len) == -1) {
+		if (verify_hash12(sa, &c, body, h->msgid, qm->k->ni, qm->k->ni_len) == -1) {
 			ike_drop(ike, IKE_DROP_BAD_HASH, sa->peer_be, "Quick Mode HASH(2)");
 			return;
 		}
 		memcpy(qm->last_in_hash, hash_in, sizeof(hash_in));
 		ike_sa_peer_moved(sa, local_port, src_port);
 		dpd_liveness(&sa->dpd, now);	/* bound to our nonce: new */
-		if (take_sa_nonce_ke(sa, qm, &c, &t->conf) == -1 || take_ids(&c, 1, &sel) == -1 ||
+		if (take_sa_nonce_ke(sa, qm, &c, t->conf) == -1 || take_ids(&c, 1, &sel) == -1 ||
 		    memcmp(&sel, &qm->sel, sizeof(sel)) != 0) {
 			log_warnx("IPSEC: answer from %s does not match our proposal",
 				  ipv4_str(sa->peer_be, ip));
@@ -620,7 +660,8 @@ ike_qm_input(struct ike_sa *sa, const struct ike_hdr *h, uint8_t *body, size_t l
 		return;
 	}
 	if (qm->state == QM_R1) {			/* QM3 */
-		ike_qm_hash3(&sa->keys, qm->msgid, qm->ni, qm->ni_len, qm->nr, qm->nr_len, hash3);
+		ike_qm_hash3(&sa->keys, qm->msgid, qm->k->ni, qm->k->ni_len, qm->k->nr,
+			     qm->k->nr_len, hash3);
 		if (CRYPTO_memcmp(hash3, c.pl[0].body, sa->keys.hlen) != 0) {
 			ike_drop(ike, IKE_DROP_BAD_HASH, sa->peer_be, "Quick Mode HASH(3)");
 			return;

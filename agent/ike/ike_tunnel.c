@@ -76,10 +76,10 @@ indexes_build(struct ike *ike)
 	size_t npeers = 0, nwide = 0;
 
 	for (size_t i = 0; i < ike->ntunnels; i++)
-		npeers += ike->tunnels[i].conf.npeers;
+		npeers += ike->tunnels[i].conf->npeers;
 	tidx_reset(&ike->tidx, npeers);
 	for (size_t i = 0; i < ike->ntunnels; i++) {
-		const struct ike_map_conf *m = &ike->tunnels[i].conf;
+		const struct ike_map_conf *m = ike->tunnels[i].conf;
 
 		for (size_t p = 0; p < m->npeers; p++) {
 			if (ike_tunnel_peer(&ike->tunnels[i], m->peers_be[p]) == (int)p)
@@ -129,31 +129,48 @@ map_key(const char *name, unsigned seq)
 	return h;
 }
 
-/* The old tunnel a new entry continues (same name, sequence and peers),
- * taken so no other entry gets it; NULL when none. */
+/* The old tunnel a new entry continues (same name, sequence and peers)
+ * and that no other entry took; NULL when none. */
 static struct ike_tunnel *
-old_tunnel(struct ike_tidx *byname, struct ike_tunnel *old, const struct ike_map_conf *m)
+old_tunnel(struct ike_tidx *byname, struct ike_tunnel *old, const uint8_t *taken,
+	   const struct ike_map_conf *m)
 {
 	const struct ike_tidx_slot *s = tidx_find(byname, map_key(m->name, m->seq));
 
 	for (uint32_t e = s->first; e != 0; e = byname->ent[e - 1].next) {
-		struct ike_tunnel *o = &old[byname->ent[e - 1].value];
+		uint32_t j = byname->ent[e - 1].value;
+		const struct ike_map_conf *o = old[j].conf;
 
-		if (o->conf.npeers != 0 && o->conf.seq == m->seq &&
-		    strcmp(o->conf.name, m->name) == 0 && map_same_peers(&o->conf, m)) {
-			return o;
-		}
+		if (!taken[j] && o->seq == m->seq && strcmp(o->name, m->name) == 0 &&
+		    map_same_peers(o, m))
+			return &old[j];
 	}
 	return NULL;
+}
+
+/* A tunnel that goes with its crypto map entry: its pairs leave the
+ * dataplane (with a Delete), then its SA. */
+static void
+tunnel_gone(struct ike *ike, struct ike_tunnel *t, int64_t now)
+{
+	while (t->nchildren > 0)
+		ike_child_remove(ike, t, t->nchildren - 1, 1, now);
+	free(t->children);
+	if (t->sa != NULL)
+		ike_sa_delete(t->sa, 1, now);
+	free(t->ps);
 }
 
 void
 ike_configure(struct ike *ike, const struct ike_conf *conf, int64_t now)
 {
 	struct ike_tunnel *old = ike->tunnels, *nt;
+	struct ike_map_conf *old_maps = ike->conf.maps;	/* the old tunnels' entries */
 	size_t nold = ike->ntunnels;
 	struct ike_tidx byname = { 0 };
+	uint8_t *taken = xcalloc(nold ? nold : 1, 1);
 
+	ike->conf.maps = NULL;
 	ike_conf_free(&ike->conf);
 	ike->conf = *conf;
 	ike->conf.psks = xcalloc(conf->npsks, sizeof(*conf->psks));
@@ -165,17 +182,20 @@ ike_configure(struct ike *ike, const struct ike_conf *conf, int64_t now)
 	/* Tunnels whose map (name, sequence, peers) survives keep their state. */
 	tidx_reset(&byname, nold);
 	for (size_t j = 0; j < nold; j++)
-		tidx_add(&byname, map_key(old[j].conf.name, old[j].conf.seq), (uint32_t)j);
+		tidx_add(&byname, map_key(old[j].conf->name, old[j].conf->seq), (uint32_t)j);
 	nt = xcalloc(conf->nmaps, sizeof(*nt));
 	for (size_t i = 0; i < conf->nmaps; i++) {
-		struct ike_tunnel *o = old_tunnel(&byname, old, &conf->maps[i]);
+		const struct ike_map_conf *m = &ike->conf.maps[i];
+		struct ike_tunnel *o = old_tunnel(&byname, old, taken, m);
 
 		if (o != NULL) {
 			nt[i] = *o;
-			o->conf.npeers = 0;	/* taken */
+			taken[o - old] = 1;
+		} else {
+			nt[i].ps = xcalloc(m->npeers ? m->npeers : 1, sizeof(*nt[i].ps));
 		}
-		nt[i].conf = conf->maps[i];
-		if (nt[i].sa == NULL && nt[i].conf.initiate && nt[i].conf.npeers > 0)
+		nt[i].conf = m;
+		if (nt[i].sa == NULL && m->initiate && m->npeers > 0)
 			nt[i].retry_ms = now;
 	}
 	free(byname.slots);
@@ -190,10 +210,12 @@ ike_configure(struct ike *ike, const struct ike_conf *conf, int64_t now)
 			nt[i].sa->tunnel = &nt[i];
 	}
 	for (size_t j = 0; j < nold; j++) {
-		if (old[j].conf.npeers != 0 && old[j].sa != NULL)
-			ike_sa_delete(old[j].sa, 1, now);
+		if (!taken[j])
+			tunnel_gone(ike, &old[j], now);
 	}
+	free(taken);
 	free(old);
+	free(old_maps);
 	ike->tunnels = nt;
 	ike->ntunnels = conf->nmaps;
 	free(ike->psk_wide);
@@ -243,7 +265,7 @@ ike_tunnel_for_peer(struct ike *ike, uint32_t peer_be)
 	for (uint32_t e = first; e != 0; e = ike->tidx.ent[e - 1].next) {
 		struct ike_tunnel *t = &ike->tunnels[ike->tidx.ent[e - 1].value];
 
-		if (t->conf.peers_be[t->active] == peer_be)
+		if (t->conf->peers_be[t->active] == peer_be)
 			return t;
 	}
 	return first != 0 ? &ike->tunnels[ike->tidx.ent[first - 1].value] : NULL;
@@ -255,8 +277,8 @@ ike_tunnel_for_selector(struct ike *ike, uint32_t peer_be, const struct ike_sele
 	for (uint32_t e = tunnels_of(ike, peer_be); e != 0; e = ike->tidx.ent[e - 1].next) {
 		struct ike_tunnel *t = &ike->tunnels[ike->tidx.ent[e - 1].value];
 
-		for (size_t s = 0; s < t->conf.nsel; s++) {
-			if (memcmp(&t->conf.sel[s], sel, sizeof(*sel)) == 0)
+		for (size_t s = 0; s < t->conf->nsel; s++) {
+			if (memcmp(&t->conf->sel[s], sel, sizeof(*sel)) == 0)
 				return t;
 		}
 	}
@@ -266,8 +288,8 @@ ike_tunnel_for_selector(struct ike *ike, uint32_t peer_be, const struct ike_sele
 int
 ike_tunnel_peer(const struct ike_tunnel *t, uint32_t peer_be)
 {
-	for (size_t i = 0; i < t->conf.npeers; i++) {
-		if (t->conf.peers_be[i] == peer_be)
+	for (size_t i = 0; i < t->conf->npeers; i++) {
+		if (t->conf->peers_be[i] == peer_be)
 			return (int)i;
 	}
 	return -1;
@@ -284,11 +306,11 @@ ike_tunnel_retire_sa(struct ike_tunnel *t, struct ike_sa *sa)
 
 	if (p < 0)
 		return;
-	dpd_counters_add(&t->retired_dpd[p], &sa->dpd.c);
+	dpd_counters_add(&t->ps[p].retired_dpd, &sa->dpd.c);
 	memset(&sa->dpd.c, 0, sizeof(sa->dpd.c));
 	if (sa->dpd.last_rtt_ms >= 0 && sa->dpd.last_ack_ms != 0) {
-		t->last_rtt_ms[p] = sa->dpd.last_rtt_ms;
-		t->last_ack_ms[p] = sa->dpd.last_ack_ms;
+		t->ps[p].last_rtt_ms = sa->dpd.last_rtt_ms;
+		t->ps[p].last_ack_ms = sa->dpd.last_ack_ms;
 	}
 }
 
@@ -319,10 +341,10 @@ ike_tunnel_up(struct ike_tunnel *t, int64_t now)
 		return;
 	t->up = 1;
 	t->transitions_up++;
-	t->peer_up[t->active]++;
-	ipv4_str(t->conf.peers_be[t->active], ip);
+	t->ps[t->active].up++;
+	ipv4_str(t->conf->peers_be[t->active], ip);
 	log_info("%%CRYPTO-5-SESSION_STATUS: Crypto tunnel is UP. Peer %s:%d Id: %s (map %s %u)",
-		 ip, IKE_PORT, ip, t->conf.name, t->conf.seq);
+		 ip, IKE_PORT, ip, t->conf->name, t->conf->seq);
 }
 
 void
@@ -330,7 +352,7 @@ ike_tunnel_down(struct ike *ike, struct ike_tunnel *t, int reason, int64_t now)
 {
 	char ip[16], next[16];
 
-	ipv4_str(t->conf.peers_be[t->active], ip);
+	ipv4_str(t->conf->peers_be[t->active], ip);
 	while (t->nchildren > 0)
 		ike_child_remove(ike, t, t->nchildren - 1, 0, now);
 	if (t->sa != NULL)
@@ -338,16 +360,16 @@ ike_tunnel_down(struct ike *ike, struct ike_tunnel *t, int reason, int64_t now)
 	if (t->up) {
 		t->up = 0;
 		t->transitions_down++;
-		t->peer_down[t->active]++;
+		t->ps[t->active].down++;
 		log_info("%%CRYPTO-5-SESSION_STATUS: Crypto tunnel is DOWN. Peer %s:%d Id: %s",
 			 ip, IKE_PORT, ip);
 	}
-	if (reason >= 0 && reason != 2 && t->conf.npeers > 1) {
-		t->active = (t->active + 1) % t->conf.npeers;
+	if (reason >= 0 && reason != 2 && t->conf->npeers > 1) {
+		t->active = (t->active + 1) % t->conf->npeers;
 		t->failovers[reason]++;
-		log_info("crypto map %s %u: failing over (%s) from peer %s to peer %s", t->conf.name,
-			 t->conf.seq, ike_failover_reason_names[reason], ip,
-			 ipv4_str(t->conf.peers_be[t->active], next));
+		log_info("crypto map %s %u: failing over (%s) from peer %s to peer %s", t->conf->name,
+			 t->conf->seq, ike_failover_reason_names[reason], ip,
+			 ipv4_str(t->conf->peers_be[t->active], next));
 	}
-	t->retry_ms = t->conf.initiate ? now : 0;
+	t->retry_ms = t->conf->initiate ? now : 0;
 }

@@ -7,7 +7,6 @@
 
 #include <string.h>
 
-#include <openssl/crypto.h>
 
 static enum ike_sa_view_state
 view_state(const struct ike_sa *sa)
@@ -33,24 +32,24 @@ ike_tunnels_view(struct ike *ike, int64_t now, int64_t real_now, ike_tunnel_fn f
 		struct ike_tunnel_view v;
 
 		memset(&v, 0, sizeof(v));
-		v.map = t->conf.name;
-		v.seq = t->conf.seq;
+		v.map = t->conf->name;
+		v.seq = t->conf->seq;
 		v.up = t->up;
-		v.initiate = t->conf.initiate;
-		v.npeers = t->conf.npeers;
+		v.initiate = t->conf->initiate;
+		v.npeers = t->conf->npeers;
 		memcpy(v.failovers, t->failovers, sizeof(v.failovers));
-		for (size_t p = 0; p < t->conf.npeers; p++) {
+		for (size_t p = 0; p < t->conf->npeers; p++) {
 			struct ike_peer_view *pv = &v.peers[p];
-			int live = sa != NULL && sa->peer_be == t->conf.peers_be[p];
+			int live = sa != NULL && sa->peer_be == t->conf->peers_be[p];
 
-			pv->peer_be = t->conf.peers_be[p];
+			pv->peer_be = t->conf->peers_be[p];
 			pv->active = p == t->active;
 			pv->up = t->up && pv->active;
 			pv->state = live ? view_state(sa) : IKE_VIEW_DOWN;
-			pv->dpd = t->retired_dpd[p];
-			pv->dpd_rtt_ms = t->last_ack_ms[p] ? t->last_rtt_ms[p] : -1;
-			pv->dpd_last_ack_real_ms = t->last_ack_ms[p] ?
-			    real_now - (now - t->last_ack_ms[p]) : 0;
+			pv->dpd = t->ps[p].retired_dpd;
+			pv->dpd_rtt_ms = t->ps[p].last_ack_ms ? t->ps[p].last_rtt_ms : -1;
+			pv->dpd_last_ack_real_ms = t->ps[p].last_ack_ms ?
+			    real_now - (now - t->ps[p].last_ack_ms) : 0;
 			if (live) {
 				dpd_counters_add(&pv->dpd, &sa->dpd.c);
 				if (sa->dpd.last_rtt_ms >= 0 && sa->dpd.last_ack_ms != 0) {
@@ -60,16 +59,16 @@ ike_tunnels_view(struct ike *ike, int64_t now, int64_t real_now, ike_tunnel_fn f
 				if (sa->state == SA_ESTABLISHED)
 					pv->established_real_ms = real_now - (now - sa->established_ms);
 			}
-			memcpy(pv->failures, t->failures[p], sizeof(pv->failures));
+			memcpy(pv->failures, t->ps[p].failures, sizeof(pv->failures));
 			if (live && sa->state == SA_ESTABLISHED)
 				pv->last_rx_real_ms = real_now - (now - sa->dpd.last_rx_ms);
-			if (t->dead_ms[p] != 0) {
-				pv->dead_real_ms = real_now - (now - t->dead_ms[p]);
-				pv->dead_last_rx_real_ms = real_now - (now - t->dead_last_rx_ms[p]);
+			if (t->ps[p].dead_ms != 0) {
+				pv->dead_real_ms = real_now - (now - t->ps[p].dead_ms);
+				pv->dead_last_rx_real_ms = real_now - (now - t->ps[p].dead_last_rx_ms);
 			}
-			pv->rekeys = t->rekeys[p];
-			pv->transitions_up = t->peer_up[p];
-			pv->transitions_down = t->peer_down[p];
+			pv->rekeys = t->ps[p].rekeys;
+			pv->transitions_up = t->ps[p].up;
+			pv->transitions_down = t->ps[p].down;
 		}
 		fn(ctx, &v);
 	}
@@ -97,8 +96,8 @@ ike_sas_view(struct ike *ike, int64_t now, ike_sa_fn fn, void *ctx)
 		v.dpd = sa->dpd.state != DPD_DISABLED;
 		v.nat_t = sa->floated;
 		if (sa->tunnel != NULL) {
-			v.map = sa->tunnel->conf.name;
-			v.seq = sa->tunnel->conf.seq;
+			v.map = sa->tunnel->conf->name;
+			v.seq = sa->tunnel->conf->seq;
 		}
 		fn(ctx, &v);
 	}
@@ -113,11 +112,9 @@ ike_children_view(struct ike *ike, int64_t now, ike_child_fn fn, void *ctx)
 		for (size_t k = 0; k < t->nchildren; k++) {
 			struct ike_child_view v;
 
-			v.map = t->conf.name;
-			v.seq = t->conf.seq;
+			v.map = t->conf->name;
+			v.seq = t->conf->seq;
 			v.sa = t->children[k].sa;
-			OPENSSL_cleanse(v.sa.key_in, sizeof(v.sa.key_in));
-			OPENSSL_cleanse(v.sa.key_out, sizeof(v.sa.key_out));
 			v.lifetime_left_s = (int64_t)v.sa.lifetime_s - (now - v.sa.created_ms) / 1000;
 			fn(ctx, &v);
 		}

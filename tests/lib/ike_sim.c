@@ -70,6 +70,11 @@ dp_install(void *ctx, const struct ike_child_sa *sa)
 	struct peer *p = ctx;
 
 	p->last_installed = *sa;
+	/* the keys live during the call only: keep a copy */
+	memcpy(p->last_key_in, sa->key_in, sa->key_len);
+	memcpy(p->last_key_out, sa->key_out, sa->key_len);
+	p->last_installed.key_in = p->last_key_in;
+	p->last_installed.key_out = p->last_key_out;
 	p->installed++;
 }
 

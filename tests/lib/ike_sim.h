@@ -30,7 +30,8 @@ struct peer {
 	uint32_t       addr_be;
 	int            frozen;		/* SIGSTOP: neither receives nor runs timers */
 	uint64_t       sent;
-	struct ike_child_sa last_installed;
+	struct ike_child_sa last_installed;	/* its keys point to the two below */
+	uint8_t        last_key_in[IKE_KEYMAT_MAX], last_key_out[IKE_KEYMAT_MAX];
 	int            installed, activated, removed;	/* dataplane calls */
 };
 

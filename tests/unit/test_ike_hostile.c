@@ -229,8 +229,8 @@ test_replayed_dpd_does_not_keep_dead_peer_alive(void **state)
 	assert_non_null(established_sa(0));	/* not a millisecond early */
 	run_until(dead_at);
 	assert_null(established_sa(0));
-	assert_int_equal(peers[0].ike->tunnels[0].dead_ms[0], dead_at);
-	assert_int_equal(peers[0].ike->tunnels[0].dead_last_rx_ms[0], last_rx);
+	assert_int_equal(peers[0].ike->tunnels[0].ps[0].dead_ms, dead_at);
+	assert_int_equal(peers[0].ike->tunnels[0].ps[0].dead_last_rx_ms, last_rx);
 	assert_true(dropped(0, IKE_DROP_REPLAY) >= k - 1);
 }
 
@@ -558,7 +558,7 @@ test_error_notifies_rate_limited(void **state)
 	run_until(now_ms + 100);
 	sa_b = established_sa(1);
 	assert_non_null(sa_b);
-	peers[1].ike->tunnels[0].conf.sel[0].src_be = ip("10.9.0.0");
+	peers[1].ike->conf.maps[0].sel[0].src_be = ip("10.9.0.0");	/* the tunnel's entry */
 	assert_int_equal(ike_qm_initiate(sa_b, now_ms), 0);
 	deliver();
 	assert_int_equal(dropped(0, IKE_DROP_NO_CRYPTO_MAP), 1);
@@ -585,7 +585,7 @@ test_delete_only_own_sas(void **state)
 	/* The backup peer C also sets up an SA with A (it may: it is in the
 	 * list), which A holds as a tunnel's too. */
 	t2 = &peers[2].ike->tunnels[0];
-	t2->conf.initiate = 1;
+	peers[2].ike->conf.maps[0].initiate = 1;	/* t2's entry */
 	t2->retry_ms = now_ms;
 	run_until(now_ms + 100);
 	a2 = sa_with(0, 2);

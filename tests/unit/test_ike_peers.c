@@ -177,8 +177,8 @@ test_pfs_and_hostname_identity(void **state)
 		assert_int_equal(peers[1].installed, 1);
 		assert_memory_equal(peers[0].last_installed.key_in, peers[1].last_installed.key_out,
 				    peers[0].last_installed.key_len);
-		/* the PFS exchange ran: the QM state kept a shared secret */
-		assert_true(established_sa(0)->qm[0].gqm_len > 0);
+		/* the PFS exchange ran */
+		assert_true(established_sa(0)->qm[0].pfs);
 		teardown_peers(NULL);
 		test_fqdn = 1;
 	}
@@ -226,21 +226,23 @@ test_rekey_make_before_break(void **state)
 		assert_non_null(established_sa(0));
 	}
 	assert_int_equal(ta->transitions_down + tb->transitions_down, 0);
-	assert_true(ta->rekeys[0] >= 4);		/* ISAKMP SA every ~54 s */
-	assert_true(tb->rekeys[0] >= 4);
+	assert_true(ta->ps[0].rekeys >= 4);		/* ISAKMP SA every ~54 s */
+	assert_true(tb->ps[0].rekeys >= 4);
 	assert_true(peers[0].installed >= 8);		/* pairs every ~36 s */
 	assert_int_equal(ta->nchildren, 1);
 	assert_int_equal(tb->nchildren, 1);
 	assert_int_equal(peers[0].installed - peers[0].removed, 1);
 	assert_int_equal(peers[1].installed - peers[1].removed, 1);
-	/* the pair in use is the same on both sides */
+	/* the pair in use is the same on both sides, with the same keys */
 	assert_int_equal(ta->children[0].sa.spi_in, tb->children[0].sa.spi_out);
-	assert_memory_equal(ta->children[0].sa.key_out, tb->children[0].sa.key_in,
-			    ta->children[0].sa.key_len);
+	assert_int_equal(ta->children[0].sa.spi_out, tb->children[0].sa.spi_in);
+	assert_null(ta->children[0].sa.key_in);	/* no key kept beyond the install */
+	assert_memory_equal(peers[0].last_installed.key_out, peers[1].last_installed.key_in,
+			    peers[0].last_installed.key_len);
 	/* one ISAKMP SA left on each side; DPD counters survived the rekeys */
 	assert_null(peers[0].ike->sas->next);
 	assert_null(peers[1].ike->sas->next);
-	assert_true(ta->retired_dpd[0].r_u_there_sent + ta->retired_dpd[0].r_u_there_received >= 5);
+	assert_true(ta->ps[0].retired_dpd.r_u_there_sent + ta->ps[0].retired_dpd.r_u_there_received >= 5);
 	assert_int_equal(drops(0) + drops(1), 0);
 }
 

@@ -165,16 +165,16 @@ test_tunnel_indexes_and_reconfiguration(void **state)
 	for (size_t i = 0; i < MAPS; i++)
 		ike->tunnels[i].transitions_up = 1000 + i;	/* state to keep */
 	/* by peer: its own tunnel; the shared backup: the first that lists it */
-	assert_string_equal(ike_tunnel_for_peer(ike, htonl(0x0a000000u + 1234))->conf.name,
+	assert_string_equal(ike_tunnel_for_peer(ike, htonl(0x0a000000u + 1234))->conf->name,
 			    "MAP1234");
-	assert_string_equal(ike_tunnel_for_peer(ike, htonl(0xc0000201))->conf.name, "MAP0");
+	assert_string_equal(ike_tunnel_for_peer(ike, htonl(0xc0000201))->conf->name, "MAP0");
 	assert_null(ike_tunnel_for_peer(ike, htonl(0x0a0fffff)));
 	/* by selector, as Quick Mode sees it from the peer */
 	sel = (struct ike_selector){ htonl(0x0b000000u), htonl(0xffffff00),
 				     htonl(0x0c000000u + (77u << 8)), htonl(0xffffff00) };
-	assert_string_equal(ike_tunnel_for_selector(ike, htonl(0x0a000000u + 77), &sel)->conf.name,
+	assert_string_equal(ike_tunnel_for_selector(ike, htonl(0x0a000000u + 77), &sel)->conf->name,
 			    "MAP77");
-	assert_string_equal(ike_tunnel_for_selector(ike, htonl(0xc0000201), &sel)->conf.name,
+	assert_string_equal(ike_tunnel_for_selector(ike, htonl(0xc0000201), &sel)->conf->name,
 			    "MAP77");
 	assert_null(ike_tunnel_for_selector(ike, htonl(0x0a000000u + 78), &sel));
 	/* keys: the peer's own, else the most specific subnet, else the wild card */
@@ -192,7 +192,7 @@ test_tunnel_indexes_and_reconfiguration(void **state)
 
 		assert_int_equal(ike->tunnels[k].transitions_up, i == MAPS ? 0 : 1000 + i);
 	}
-	assert_string_equal(ike_tunnel_for_peer(ike, htonl(0x0a000000u + 1234))->conf.name,
+	assert_string_equal(ike_tunnel_for_peer(ike, htonl(0x0a000000u + 1234))->conf->name,
 			    "MAP1234");
 	ike_free(ike);
 }

@@ -173,10 +173,12 @@ ike_configure(struct ike *ike, const struct ike_conf *conf, int64_t now)
 	ike->conf.maps = NULL;
 	ike_conf_free(&ike->conf);
 	ike->conf = *conf;
-	ike->conf.psks = xcalloc(conf->npsks, sizeof(*conf->psks));
-	memcpy(ike->conf.psks, conf->psks, conf->npsks * sizeof(*conf->psks));
-	ike->conf.maps = xcalloc(conf->nmaps, sizeof(*conf->maps));
-	memcpy(ike->conf.maps, conf->maps, conf->nmaps * sizeof(*conf->maps));
+	ike->conf.psks = xcalloc(conf->npsks ? conf->npsks : 1, sizeof(*conf->psks));
+	if (conf->npsks > 0)
+		memcpy(ike->conf.psks, conf->psks, conf->npsks * sizeof(*conf->psks));
+	ike->conf.maps = xcalloc(conf->nmaps ? conf->nmaps : 1, sizeof(*conf->maps));
+	if (conf->nmaps > 0)
+		memcpy(ike->conf.maps, conf->maps, conf->nmaps * sizeof(*conf->maps));
 	ike_guard_configure(ike);
 
 	/* Tunnels whose map (name, sequence, peers) survives keep their state. */

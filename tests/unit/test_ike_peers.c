@@ -286,6 +286,27 @@ test_responder_hardening(void **state)
 	assert_int_equal(b->guard.nsrc, 0);
 }
 
+/* A crypto map entry removed: its pairs leave the dataplane (and the peer
+ * hears of it), its SA goes; nothing of it is left behind. */
+static void
+test_removed_entry_takes_its_pairs(void **state)
+{
+	struct ike_conf c;
+
+	setup_peers(2, DPD_MODE_PERIODIC, 0);
+	run_until(now_ms + 100);
+	assert_non_null(established_sa(0));
+	assert_int_equal(peers[0].installed, 1);
+	ike_conf_defaults(&c);
+	c.local_be = peers[0].addr_be;
+	ike_configure(peers[0].ike, &c, now_ms);	/* no crypto map left */
+	deliver();
+	assert_int_equal(peers[0].removed, 1);
+	assert_null(peers[0].ike->sas);
+	assert_int_equal(peers[1].removed, 1);	/* B took the Deletes */
+	assert_int_equal(peers[1].ike->tunnels[0].nchildren, 0);
+}
+
 int
 main(void)
 {
@@ -299,6 +320,7 @@ main(void)
 		cmocka_unit_test_teardown(test_forced_encap_floats_and_keeps_alive, teardown_peers),
 		cmocka_unit_test_teardown(test_rekey_make_before_break, teardown_peers),
 		cmocka_unit_test_teardown(test_responder_hardening, teardown_peers),
+		cmocka_unit_test_teardown(test_removed_entry_takes_its_pairs, teardown_peers),
 	};
 
 	return cmocka_run_group_tests_name("ike two peers", tests, NULL, NULL);

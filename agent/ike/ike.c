@@ -117,7 +117,7 @@ ike_free(struct ike *ike)
 	if (ike == NULL)
 		return;
 	while (ike->sas)
-		ike_sa_delete(ike->sas, 0, 0);
+		ike_sa_delete(ike->sas, IKE_QUIET, 0);
 	ike_guard_free(ike);
 	ike_satab_free(ike);
 	for (size_t i = 0; i < ike->ntunnels; i++) {
@@ -194,11 +194,11 @@ ike_p1_hs_free(struct ike_p1_hs *hs)
 }
 
 void
-ike_sa_delete(struct ike_sa *sa, int notify_peer, int64_t now)
+ike_sa_delete(struct ike_sa *sa, enum ike_tell tell, int64_t now)
 {
 	struct ike *ike = sa->ike;
 
-	if (notify_peer && sa->state == SA_ESTABLISHED) {
+	if (tell == IKE_TELL_PEER && sa->state == SA_ESTABLISHED) {
 		uint8_t spi[2 * IKE_COOKIE_LEN];
 
 		memcpy(spi, sa->icookie, IKE_COOKIE_LEN);
@@ -223,7 +223,7 @@ ike_sa_delete(struct ike_sa *sa, int notify_peer, int64_t now)
 /* ---- sending ------------------------------------------------------------- */
 
 void
-ike_send_to(struct ike_sa *sa, struct ike_out *out, struct wbuf *w, int request,
+ike_send_to(struct ike_sa *sa, struct ike_out *out, struct wbuf *w, enum ike_msg_kind kind,
 	    uint16_t local_port, uint16_t peer_port, int64_t now)
 {
 	struct ike *ike = sa->ike;
@@ -235,8 +235,8 @@ ike_send_to(struct ike_sa *sa, struct ike_out *out, struct wbuf *w, int request,
 	out->local_port = local_port;
 	out->peer_port = peer_port;
 	out->tries = 0;
-	out->next_ms = request ? now + ike->conf.retransmit_ms : 0;
-	if (!request)
+	out->next_ms = kind == IKE_REQUEST ? now + ike->conf.retransmit_ms : 0;
+	if (kind == IKE_REPLY)
 		sa->resent_ms = now;	/* a copy goes again only IKE_RESEND_MS later */
 	ike->tr.send(ike->tr.ctx, local_port, sa->peer_be, peer_port ? peer_port : sa->peer_port,
 		     out->msg, out->len);
@@ -244,9 +244,10 @@ ike_send_to(struct ike_sa *sa, struct ike_out *out, struct wbuf *w, int request,
 }
 
 void
-ike_send(struct ike_sa *sa, struct ike_out *out, struct wbuf *w, int request, int64_t now)
+ike_send(struct ike_sa *sa, struct ike_out *out, struct wbuf *w, enum ike_msg_kind kind,
+	 int64_t now)
 {
-	ike_send_to(sa, out, w, request, sa->local_port, 0, now);
+	ike_send_to(sa, out, w, kind, sa->local_port, 0, now);
 }
 
 void
@@ -557,7 +558,7 @@ ike_child_volume(struct ike *ike, uint32_t spi_in, enum ike_child_limit what, in
 			if (what == IKE_CHILD_HARD) {
 				log_info("IPSEC: SA 0x%08x with %s reached its volume lifetime",
 					 spi_in, ipv4_str(c->sa.peer_be, ip));
-				ike_child_remove(ike, t, k, 1, now);
+				ike_child_remove(ike, t, k, IKE_TELL_PEER, now);
 				if (t->nchildren == 0 && t->sa != NULL && !ike->conf.no_child_rekey &&
 				    t->sa->state == SA_ESTABLISHED)
 					ike_qm_initiate(t->sa, now);
@@ -595,13 +596,13 @@ ike_clear(struct ike *ike, uint32_t peer_be, int64_t now)
 
 		if (t->sa == NULL || (peer_be != 0 && t->sa->peer_be != peer_be))
 			continue;
-		ike_tunnel_down(ike, t, 2, now);
+		ike_tunnel_down(ike, t, IKE_DOWN_CLEARED, now);
 		n++;
 	}
 	for (struct ike_sa *sa = ike->sas, *next; sa != NULL; sa = next) {
 		next = sa->next;
 		if (peer_be == 0 || sa->peer_be == peer_be) {
-			ike_sa_delete(sa, 1, now);
+			ike_sa_delete(sa, IKE_TELL_PEER, now);
 			n++;
 		}
 	}
@@ -630,9 +631,9 @@ sa_failed(struct ike *ike, struct ike_sa *sa, const char *why, int64_t now)
 	log_warnx("ISAKMP: peer %s: %s in state %s; deleting SA", ipv4_str(sa->peer_be, ip), why,
 		  ike_sa_state_names[sa->state]);
 	if (t != NULL && t->sa == sa)
-		ike_tunnel_down(ike, t, 1, now);
+		ike_tunnel_down(ike, t, IKE_DOWN_NEGOTIATION, now);
 	else
-		ike_sa_delete(sa, 0, now);
+		ike_sa_delete(sa, IKE_QUIET, now);
 }
 
 /* Returns 1 when the SA is gone. */
@@ -673,7 +674,7 @@ sa_timers(struct ike *ike, struct ike_sa *sa, int64_t now, int64_t *next)
 	}
 	if (sa->state != SA_ESTABLISHED && now - sa->created_ms >= IKE_HALFOPEN_TTL_MS &&
 	    !sa->initiator) {
-		ike_sa_delete(sa, 0, now);
+		ike_sa_delete(sa, IKE_QUIET, now);
 		return 1;
 	}
 	if (sa->state == SA_ESTABLISHED && sa->dpd.next_ms != 0 && now >= sa->dpd.next_ms) {
@@ -696,9 +697,9 @@ sa_timers(struct ike *ike, struct ike_sa *sa, int64_t now, int64_t *next)
 				}
 			}
 			if (sa->tunnel != NULL && sa->tunnel->sa == sa)
-				ike_tunnel_down(ike, sa->tunnel, 0, now);
+				ike_tunnel_down(ike, sa->tunnel, IKE_DOWN_DPD, now);
 			else
-				ike_sa_delete(sa, 0, now);
+				ike_sa_delete(sa, IKE_QUIET, now);
 			return 1;
 		case DPD_NONE:
 			break;
@@ -737,9 +738,9 @@ sa_timers(struct ike *ike, struct ike_sa *sa, int64_t now, int64_t *next)
 	if (sa->expire_ms != 0 && now >= sa->expire_ms) {
 		log_info("ISAKMP: SA with %s reached its lifetime", ipv4_str(sa->peer_be, ip));
 		if (sa->tunnel != NULL && sa->tunnel->sa == sa)
-			ike_tunnel_down(ike, sa->tunnel, -1, now);
+			ike_tunnel_down(ike, sa->tunnel, IKE_DOWN_ENDED, now);
 		else
-			ike_sa_delete(sa, 1, now);
+			ike_sa_delete(sa, IKE_TELL_PEER, now);
 		return 1;
 	}
 	*next = earliest(*next, sa->expire_ms);
@@ -761,7 +762,7 @@ children_timers(struct ike *ike, struct ike_tunnel *t, int64_t now)
 			log_info(c->rekeying ? "IPSEC: SA 0x%08x with %s replaced by its rekey" :
 				 "IPSEC: SA 0x%08x with %s reached its lifetime",
 				 c->sa.spi_in, ipv4_str(c->sa.peer_be, ip));
-			ike_child_remove(ike, t, k, 1, now);
+			ike_child_remove(ike, t, k, IKE_TELL_PEER, now);
 			if (t->nchildren == 0 && t->sa != NULL && t->sa->state == SA_ESTABLISHED &&
 			    t->sa->initiator && !ike->conf.no_child_rekey)
 				ike_qm_initiate(t->sa, now);

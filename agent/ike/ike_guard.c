@@ -180,7 +180,7 @@ evict(struct ike *ike, struct ike_sa *victim, const char *why, int64_t now)
 	char ip[16];
 
 	log_debug("ISAKMP: half-open SA of %s evicted (%s)", ipv4_str(victim->peer_be, ip), why);
-	ike_sa_delete(victim, 0, now);
+	ike_sa_delete(victim, IKE_QUIET, now);
 }
 
 int

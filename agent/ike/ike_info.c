@@ -280,11 +280,11 @@ isakmp_deleted(struct ike_sa *sa, int64_t now)
 			t->ps[p].rekeys++;
 		t->sa = successor;
 		successor->tunnel = t;
-		ike_sa_delete(sa, 0, now);	/* its counters move into the tunnel */
+		ike_sa_delete(sa, IKE_QUIET, now);	/* its counters move into the tunnel */
 	} else if (t != NULL && t->sa == sa) {
-		ike_tunnel_down(ike, t, -1, now);
+		ike_tunnel_down(ike, t, IKE_DOWN_ENDED, now);
 	} else {
-		ike_sa_delete(sa, 0, now);
+		ike_sa_delete(sa, IKE_QUIET, now);
 	}
 }
 
@@ -307,7 +307,7 @@ esp_deleted(struct ike_sa *sa, const struct ike_delete_pl *d, int64_t now)
 			    t->children[k].sa.peer_be != sa->peer_be)
 				continue;
 			log_info("IPSEC: %s deleted SA 0x%08x", ipv4_str(sa->peer_be, ip), spi);
-			ike_child_remove(sa->ike, t, k, 0, now);
+			ike_child_remove(sa->ike, t, k, IKE_QUIET, now);
 			break;
 		}
 	}

@@ -236,6 +236,20 @@ struct ike {
 	struct ike_stats      st;
 };
 
+/* Why a tunnel goes down: the first two move it to the next peer of its
+ * list (counted as IKE_FAILOVER_DPD / IKE_FAILOVER_IKE). */
+enum ike_down {
+	IKE_DOWN_DPD,		/* DPD declared the peer dead */
+	IKE_DOWN_NEGOTIATION,	/* an exchange with the peer failed */
+	IKE_DOWN_CLEARED,	/* clear crypto session: the peer is told, no failover */
+	IKE_DOWN_ENDED,		/* deleted by the peer, INITIAL-CONTACT, lifetime: no failover */
+};
+/* Whether the peer hears of a deletion (a Delete payload). */
+enum ike_tell { IKE_QUIET, IKE_TELL_PEER };
+/* A message we send: a request is retransmitted until answered, a reply
+ * is kept to answer a retransmission of the request. */
+enum ike_msg_kind { IKE_REPLY, IKE_REQUEST };
+
 /* ike_satab.c: the SA table. */
 void ike_satab_init(struct ike *ike);
 void ike_satab_free(struct ike *ike);	/* once every SA is gone */
@@ -277,15 +291,16 @@ void ike_send_error(struct ike_sa *sa, enum ike_err_notify err, int64_t now);
  * initiate; a responder takes icookie (the peer's) from its first message. */
 struct ike_sa *ike_sa_new(struct ike *ike, int initiator, uint32_t peer_be, uint16_t peer_port,
 			  const uint8_t *icookie, int64_t now);
-void ike_sa_delete(struct ike_sa *sa, int notify_peer, int64_t now);
+void ike_sa_delete(struct ike_sa *sa, enum ike_tell tell, int64_t now);
 
 /* Sends msg[0..len) and keeps it in out for retransmission (request) or
  * for answering duplicates (reply). */
-void ike_send(struct ike_sa *sa, struct ike_out *out, struct wbuf *w, int request, int64_t now);
+void ike_send(struct ike_sa *sa, struct ike_out *out, struct wbuf *w, enum ike_msg_kind kind,
+	      int64_t now);
 /* The same, to where a request came from: the answer to a message that
  * authenticates but is not proven new (it may be a replay from anywhere)
  * goes back to its source, and the SA's ports stay as they are (R-13.3). */
-void ike_send_to(struct ike_sa *sa, struct ike_out *out, struct wbuf *w, int request,
+void ike_send_to(struct ike_sa *sa, struct ike_out *out, struct wbuf *w, enum ike_msg_kind kind,
 		 uint16_t local_port, uint16_t peer_port, int64_t now);
 /* Sends a message nobody will retransmit (Informational); ports 0 are the
  * SA's. */
@@ -329,9 +344,10 @@ int  ike_tunnel_peer(const struct ike_tunnel *t, uint32_t peer_be);
 /* An SA of the tunnel goes: its DPD counters stay with the tunnel's peer. */
 void ike_tunnel_retire_sa(struct ike_tunnel *t, struct ike_sa *sa);
 /* Removes child k (dataplane, optional Delete to the peer). */
-void ike_child_remove(struct ike *ike, struct ike_tunnel *t, size_t k, int notify, int64_t now);
+void ike_child_remove(struct ike *ike, struct ike_tunnel *t, size_t k, enum ike_tell tell,
+		      int64_t now);
 void ike_tunnel_up(struct ike_tunnel *t, int64_t now);
-void ike_tunnel_down(struct ike *ike, struct ike_tunnel *t, int reason, int64_t now);
+void ike_tunnel_down(struct ike *ike, struct ike_tunnel *t, enum ike_down why, int64_t now);
 
 /* ike_guard.c: responder bounds and answer budgets. */
 void ike_guard_init(struct ike *ike);

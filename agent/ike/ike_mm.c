@@ -220,12 +220,12 @@ ike_mm_initiate(struct ike *ike, struct ike_tunnel *t, int64_t now)
 	put_vendor_ids(&b, 1);
 	if (ike_build_finish(&b) == 0) {
 		wbuf_free(&w);
-		ike_sa_delete(sa, 0, now);
+		ike_sa_delete(sa, IKE_QUIET, now);
 		return -1;
 	}
 	log_info("ISAKMP: initiating Main Mode to %s (crypto map %s %u)", ipv4_str(peer, ip),
 		 t->conf->name, t->conf->seq);
-	ike_send(sa, &sa->out, &w, 1, now);
+	ike_send(sa, &sa->out, &w, IKE_REQUEST, now);
 	wbuf_free(&w);
 	return 0;
 }
@@ -272,7 +272,7 @@ mm_r1_answer(struct ike_sa *sa, const struct ike_transform *chosen, int64_t now)
 	ike_pl_sa(&b, IKE_PROTO_ISAKMP, NULL, 0, &xf, 1);
 	put_vendor_ids(&b, sa->peer_natt);
 	if (ike_build_finish(&b) != 0)
-		ike_send(sa, &sa->out, &w, 0, now);
+		ike_send(sa, &sa->out, &w, IKE_REPLY, now);
 	wbuf_free(&w);
 }
 
@@ -351,7 +351,7 @@ mm_i2(struct ike *ike, struct ike_sa *sa, const struct ike_hdr *hdr, const struc
 /* ---- messages 3 and 4: key exchange ------------------------------------------ */
 
 static int
-send_ke(struct ike_sa *sa, int request, int64_t now)
+send_ke(struct ike_sa *sa, enum ike_msg_kind kind, int64_t now)
 {
 	uint8_t *nonce = sa->initiator ? sa->hs->ni : sa->hs->nr;
 	uint8_t *gx = sa->initiator ? sa->hs->gxi : sa->hs->gxr;
@@ -379,7 +379,7 @@ send_ke(struct ike_sa *sa, int request, int64_t now)
 	if (sa->peer_natt)
 		put_natd(sa, &b);
 	if (ike_build_finish(&b) != 0) {
-		ike_send(sa, &sa->out, &w, request, now);
+		ike_send(sa, &sa->out, &w, kind, now);
 		rc = 0;
 	}
 	wbuf_free(&w);
@@ -454,7 +454,7 @@ put_id(struct ike_sa *sa, struct ike_builder *b, uint8_t *id_b, size_t id_max)
 }
 
 static int
-send_auth(struct ike_sa *sa, int request, int64_t now)
+send_auth(struct ike_sa *sa, enum ike_msg_kind kind, int64_t now)
 {
 	uint8_t id_b[IKE_NAME_MAX + 8], hash[IKE_HASH_MAX];
 	struct ike_builder b;
@@ -485,7 +485,7 @@ send_auth(struct ike_sa *sa, int request, int64_t now)
 	}
 	if (ike_encrypt_msg(sa, &b, sa->iv) == 0)
 		goto done;
-	ike_send(sa, &sa->out, &w, request, now);
+	ike_send(sa, &sa->out, &w, kind, now);
 	rc = 0;
 done:
 	wbuf_free(&w);
@@ -558,7 +558,7 @@ retire_predecessor(struct ike *ike, struct ike_sa *fresh, int64_t now)
 	while ((old = ike_sa_sibling(ike, fresh)) != NULL) {
 		if (t != NULL && (p = ike_tunnel_peer(t, fresh->peer_be)) >= 0)
 			t->ps[p].rekeys++;
-		ike_sa_delete(old, 1, now);	/* its counters move into the tunnel */
+		ike_sa_delete(old, IKE_TELL_PEER, now);	/* its counters move into the tunnel */
 	}
 	for (size_t k = 0; t != NULL && k < t->nchildren; k++)
 		t->children[k].rekeying = 1;
@@ -599,10 +599,10 @@ initial_contact(struct ike *ike, struct ike_sa *fresh, int64_t now)
 		if (sa->tunnel != NULL && sa->tunnel->sa == sa) {
 			struct ike_tunnel *t = sa->tunnel;
 
-			ike_tunnel_down(ike, t, -1, now);
+			ike_tunnel_down(ike, t, IKE_DOWN_ENDED, now);
 			t->retry_ms = 0;	/* the peer is initiating already */
 		} else {
-			ike_sa_delete(sa, 0, now);
+			ike_sa_delete(sa, IKE_QUIET, now);
 		}
 		sa = ike_sa_of_peer(ike, fresh->peer_be);	/* the table changed */
 	}
@@ -644,7 +644,7 @@ ike_mm_input(struct ike *ike, struct ike_sa *sa, const struct ike_hdr *h,
 			return ike_drop(ike, IKE_DROP_BAD_KE, src_be, "Main Mode message 3");
 		ike_guard_progress(sa);		/* it receives what we send */
 		check_natd(sa, c, src_be, src_port, local_port);
-		if (send_ke(sa, 0, now) == -1 || derive_keys(sa) == -1)
+		if (send_ke(sa, IKE_REPLY, now) == -1 || derive_keys(sa) == -1)
 			return ike_drop(ike, IKE_DROP_BAD_KE, src_be, "key derivation");
 		sa->state = SA_MM_R2;
 		return 0;
@@ -654,7 +654,7 @@ ike_mm_input(struct ike *ike, struct ike_sa *sa, const struct ike_hdr *h,
 		if (verify_auth(sa, c) == -1)
 			return auth_failed(ike, sa, now);
 		authenticated(sa, iv, local_port, src_port);
-		if (send_auth(sa, 0, now) == -1)
+		if (send_auth(sa, IKE_REPLY, now) == -1)
 			return ike_drop(ike, IKE_DROP_MALFORMED, src_be, "our message 6");
 		if (has_initial_contact(c))
 			initial_contact(ike, sa, now);
@@ -663,7 +663,7 @@ ike_mm_input(struct ike *ike, struct ike_sa *sa, const struct ike_hdr *h,
 	case SA_MM_I1:				/* message 2 */
 		if (mm_i2(ike, sa, h, c, now) == -1)
 			return -1;
-		if (send_ke(sa, 1, now) == -1)
+		if (send_ke(sa, IKE_REQUEST, now) == -1)
 			return ike_drop(ike, IKE_DROP_BAD_KE, src_be, "our key exchange");
 		sa->state = SA_MM_I2;
 		return 0;
@@ -672,7 +672,7 @@ ike_mm_input(struct ike *ike, struct ike_sa *sa, const struct ike_hdr *h,
 			return ike_drop(ike, IKE_DROP_BAD_KE, src_be, "Main Mode message 4");
 		check_natd(sa, c, src_be, src_port, local_port);
 		float_ports(sa);
-		if (send_auth(sa, 1, now) == -1)
+		if (send_auth(sa, IKE_REQUEST, now) == -1)
 			return ike_drop(ike, IKE_DROP_MALFORMED, src_be, "our message 5");
 		sa->state = SA_MM_I3;
 		return 0;

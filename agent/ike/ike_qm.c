@@ -239,9 +239,9 @@ qm_send(struct ike_sa *sa, struct ike_qm *qm, const struct ike_map_conf *m, int6
 	if (ike_encrypt_msg(sa, &b, qm->iv) == 0)
 		goto done;
 	if (qm->initiator)
-		ike_send(sa, &qm->out, &w, 1, now);
+		ike_send(sa, &qm->out, &w, IKE_REQUEST, now);
 	else
-		ike_send_to(sa, &qm->out, &w, 1, qm->local_port, qm->peer_port, now);
+		ike_send_to(sa, &qm->out, &w, IKE_REQUEST, qm->local_port, qm->peer_port, now);
 	rc = 0;
 done:
 	wbuf_free(&w);
@@ -369,7 +369,7 @@ child_add(struct ike_sa *sa, struct ike_qm *qm, struct ike_tunnel *t,
 	char ip[16];
 
 	if (t->nchildren == IKE_CHILDREN_MAX)
-		ike_child_remove(sa->ike, t, 0, 1, now);
+		ike_child_remove(sa->ike, t, 0, IKE_TELL_PEER, now);
 	if (t->nchildren == t->children_cap) {
 		t->children_cap = t->children_cap ? 2 * t->children_cap : 1;
 		t->children = xreallocarray(t->children, t->children_cap, sizeof(*t->children));
@@ -542,7 +542,7 @@ send_hash3(struct ike_sa *sa, struct ike_qm *qm, int64_t now)
 	ike_build_begin(&b, &w, &h);
 	ike_pl_bytes(&b, IKE_PL_HASH, hash, sa->keys.hlen);
 	if (ike_encrypt_msg(sa, &b, qm->iv) != 0)
-		ike_send(sa, &qm->out, &w, 0, now);	/* resent if QM2 comes again */
+		ike_send(sa, &qm->out, &w, IKE_REPLY, now);	/* resent if QM2 comes again */
 	wbuf_free(&w);
 }
 

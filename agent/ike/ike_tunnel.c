@@ -154,10 +154,10 @@ static void
 tunnel_gone(struct ike *ike, struct ike_tunnel *t, int64_t now)
 {
 	while (t->nchildren > 0)
-		ike_child_remove(ike, t, t->nchildren - 1, 1, now);
+		ike_child_remove(ike, t, t->nchildren - 1, IKE_TELL_PEER, now);
 	free(t->children);
 	if (t->sa != NULL)
-		ike_sa_delete(t->sa, 1, now);
+		ike_sa_delete(t->sa, IKE_TELL_PEER, now);
 	free(t->ps);
 }
 
@@ -317,11 +317,12 @@ ike_tunnel_retire_sa(struct ike_tunnel *t, struct ike_sa *sa)
 }
 
 void
-ike_child_remove(struct ike *ike, struct ike_tunnel *t, size_t k, int notify, int64_t now)
+ike_child_remove(struct ike *ike, struct ike_tunnel *t, size_t k, enum ike_tell tell,
+		 int64_t now)
 {
 	struct ike_child *c = &t->children[k];
 
-	if (notify && t->sa != NULL && t->sa->state == SA_ESTABLISHED) {
+	if (tell == IKE_TELL_PEER && t->sa != NULL && t->sa->state == SA_ESTABLISHED) {
 		uint8_t spi[4] = { (uint8_t)(c->sa.spi_in >> 24), (uint8_t)(c->sa.spi_in >> 16),
 				   (uint8_t)(c->sa.spi_in >> 8), (uint8_t)c->sa.spi_in };
 
@@ -350,15 +351,19 @@ ike_tunnel_up(struct ike_tunnel *t, int64_t now)
 }
 
 void
-ike_tunnel_down(struct ike *ike, struct ike_tunnel *t, int reason, int64_t now)
+ike_tunnel_down(struct ike *ike, struct ike_tunnel *t, enum ike_down why, int64_t now)
 {
+	static const enum ike_failover_reason failover[] = {
+		[IKE_DOWN_DPD] = IKE_FAILOVER_DPD,
+		[IKE_DOWN_NEGOTIATION] = IKE_FAILOVER_IKE,
+	};
 	char ip[16], next[16];
 
 	ipv4_str(t->conf->peers_be[t->active], ip);
 	while (t->nchildren > 0)
-		ike_child_remove(ike, t, t->nchildren - 1, 0, now);
+		ike_child_remove(ike, t, t->nchildren - 1, IKE_QUIET, now);
 	if (t->sa != NULL)
-		ike_sa_delete(t->sa, reason == 2, now);
+		ike_sa_delete(t->sa, why == IKE_DOWN_CLEARED ? IKE_TELL_PEER : IKE_QUIET, now);
 	if (t->up) {
 		t->up = 0;
 		t->transitions_down++;
@@ -366,11 +371,11 @@ ike_tunnel_down(struct ike *ike, struct ike_tunnel *t, int reason, int64_t now)
 		log_info("%%CRYPTO-5-SESSION_STATUS: Crypto tunnel is DOWN. Peer %s:%d Id: %s",
 			 ip, IKE_PORT, ip);
 	}
-	if (reason >= 0 && reason != 2 && t->conf->npeers > 1) {
+	if ((why == IKE_DOWN_DPD || why == IKE_DOWN_NEGOTIATION) && t->conf->npeers > 1) {
 		t->active = (t->active + 1) % t->conf->npeers;
-		t->failovers[reason]++;
+		t->failovers[failover[why]]++;
 		log_info("crypto map %s %u: failing over (%s) from peer %s to peer %s", t->conf->name,
-			 t->conf->seq, ike_failover_reason_names[reason], ip,
+			 t->conf->seq, ike_failover_reason_names[failover[why]], ip,
 			 ipv4_str(t->conf->peers_be[t->active], next));
 	}
 	t->retry_ms = t->conf->initiate ? now : 0;

@@ -136,7 +136,7 @@ again:
 	for (struct ike_sa *sa = ike->sas; sa != NULL; sa = sa->next) {
 		sa_cookies(sa, ck);
 		if (snap_find(keep, ck) == NULL) {
-			ike_sa_delete(sa, 0, now);
+			ike_sa_delete(sa, IKE_QUIET, now);
 			goto again;
 		}
 	}

@@ -22,6 +22,7 @@
 
 #include "core/log.h"
 #include "esp/esp.h"
+#include "esp/esp_test.h"
 
 #define INNER    1400
 #define RING     256	/* packets decapsulated before the window is reset */

@@ -14,6 +14,7 @@
  * atomic.
  */
 #include "esp/dp_int.h"
+#include "esp/esp_test.h"
 #include "core/log.h"
 #include "core/util.h"
 

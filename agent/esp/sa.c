@@ -5,6 +5,7 @@
  * The algorithms are fetched once per process, never per SA or packet.
  */
 #include "esp/esp_int.h"
+#include "esp/esp_test.h"
 #include "core/log.h"
 #include "core/util.h"
 

@@ -8,6 +8,7 @@
  * stay inside the caller's buffer; every call is counted exactly once.
  */
 #include "esp/esp.h"
+#include "esp/esp_test.h"
 
 #include <arpa/inet.h>
 #include <stdint.h>

@@ -18,6 +18,7 @@
 #include <cmocka.h>
 
 #include "esp/esp.h"
+#include "esp/esp_test.h"
 
 #define KEY_SEED  0x11
 #define AUTH_SEED 0x22

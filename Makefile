@@ -48,7 +48,7 @@ PROTO_C       := $(GEN)/telemetry.pb-c.c
 
 obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
 
-AGENT_OBJ     := $(call obj,agent/main.c $(CORE_SRC) $(ESP_SRC) $(IKE_SRC) $(METRICS_SRC) $(TEL_SRC) $(API_SRC) $(PROTO_C))
+AGENT_OBJ     := $(call obj,agent/main.c agent/views.c $(CORE_SRC) $(ESP_SRC) $(IKE_SRC) $(METRICS_SRC) $(TEL_SRC) $(API_SRC) $(PROTO_C))
 VPNCTL_OBJ    := $(call obj,$(CLI_SRC) $(CORE_SRC))
 COLLECTOR_OBJ := $(call obj,$(COLLECTOR_SRC) $(CORE_SRC) $(METRICS_BASE_SRC) $(PROTO_C))
 

@@ -48,6 +48,7 @@ void api_rows_int(struct api_rows *rows, const char *key, int64_t value);
 void api_rows_uint(struct api_rows *rows, const char *key, uint64_t value);	/* clamped to INT64_MAX */
 void api_rows_bool(struct api_rows *rows, const char *key, bool value);
 void api_rows_double(struct api_rows *rows, const char *key, double value);
+
 void api_rows_end_item(struct api_rows *rows);
 
 struct api_hooks {

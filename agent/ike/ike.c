@@ -16,8 +16,6 @@
 
 #include <openssl/crypto.h>
 
-#define IKE_HALFOPEN_TTL_MS 30000	/* an unfinished responder SA dies after this */
-
 const char *const ike_sa_state_names[SA__COUNT] = {
 	[SA_MM_I1] = "MM_SA_SETUP",
 	[SA_MM_I2] = "MM_KEY_EXCH",
@@ -106,6 +104,7 @@ ike_new(const struct ike_transport *tr, const struct ike_dataplane *dp)
 	if (dp)
 		ike->dp = *dp;
 	ike_conf_defaults(&ike->conf);
+	ike_timers_init(ike);
 	ike_satab_init(ike);
 	ike_guard_init(ike);
 	return ike;
@@ -121,9 +120,11 @@ ike_free(struct ike *ike)
 	ike_guard_free(ike);
 	ike_satab_free(ike);
 	for (size_t i = 0; i < ike->ntunnels; i++) {
+		ike_tunnel_timers_cancel(&ike->tunnels[i]);
 		free(ike->tunnels[i].children);
 		free(ike->tunnels[i].ps);
 	}
+	ike_timers_free(ike);
 	free(ike->tunnels);
 	ike_conf_free(&ike->conf);
 	free(ike->tidx.slots);
@@ -158,6 +159,7 @@ ike_sa_new(struct ike *ike, int initiator, uint32_t peer_be, uint16_t peer_port,
 		ike_random(sa->rcookie, IKE_COOKIE_LEN);
 	}
 	ike_satab_add(ike, sa);
+	ike_sa_timers_init(sa);
 	return sa;
 }
 
@@ -205,12 +207,15 @@ ike_sa_delete(struct ike_sa *sa, enum ike_tell tell, int64_t now)
 		memcpy(spi + IKE_COOKIE_LEN, sa->rcookie, IKE_COOKIE_LEN);
 		ike_info_send_delete(sa, IKE_PROTO_ISAKMP, spi, sizeof(spi), 1, now);
 	}
+	ike_sa_timers_cancel(sa);
 	ike_satab_remove(ike, sa);
 	ike_guard_release(sa);
 	if (sa->tunnel != NULL)
 		ike_tunnel_retire_sa(sa->tunnel, sa);
-	if (sa->tunnel != NULL && sa->tunnel->sa == sa)
+	if (sa->tunnel != NULL && sa->tunnel->sa == sa) {
 		sa->tunnel->sa = NULL;
+		ike_tunnel_retry_arm(sa->tunnel);	/* one waiting for it goes now */
+	}
 	for (size_t i = 0; i < IKE_QM_MAX; i++)
 		ike_qm_free(sa, &sa->qm[i]);
 	ike_p1_hs_free(sa->hs);
@@ -238,6 +243,7 @@ ike_send_to(struct ike_sa *sa, struct ike_out *out, struct wbuf *w, enum ike_msg
 	out->next_ms = kind == IKE_REQUEST ? now + ike->conf.retransmit_ms : 0;
 	if (kind == IKE_REPLY)
 		sa->resent_ms = now;	/* a copy goes again only IKE_RESEND_MS later */
+	ike_out_arm(out);
 	ike->tr.send(ike->tr.ctx, local_port, sa->peer_be, peer_port ? peer_port : sa->peer_port,
 		     out->msg, out->len);
 	ike->st.tx_packets++;
@@ -284,8 +290,8 @@ ike_p2_open(struct ike_sa *sa, const struct ike_hdr *h, uint8_t *body, size_t le
 	return 0;
 }
 
-static void
-resend(struct ike_sa *sa, struct ike_out *out)
+void
+ike_resend(struct ike_sa *sa, struct ike_out *out)
 {
 	struct ike *ike = sa->ike;
 
@@ -404,7 +410,7 @@ ike_resend_reply(struct ike_sa *sa, struct ike_out *out, int64_t now)
 	if (sa->state != SA_ESTABLISHED && !ike_guard_reply_ok(sa, now))
 		return;
 	sa->resent_ms = now;
-	resend(sa, out);
+	ike_resend(sa, out);
 }
 
 void
@@ -537,8 +543,10 @@ ike_peer_outbound(struct ike *ike, uint32_t peer_be, int64_t now)
 {
 	for (struct ike_sa *sa = ike_sa_of_peer(ike, peer_be); sa != NULL;
 	     sa = ike_sa_next_of_peer(sa)) {
-		if (sa->state == SA_ESTABLISHED)
+		if (sa->state == SA_ESTABLISHED) {
 			dpd_outbound(&sa->dpd, now);
+			ike_sa_dpd_arm(sa);	/* on-demand DPD wakes up */
+		}
 	}
 }
 
@@ -559,6 +567,7 @@ ike_child_volume(struct ike *ike, uint32_t spi_in, enum ike_child_limit what, in
 				log_info("IPSEC: SA 0x%08x with %s reached its volume lifetime",
 					 spi_in, ipv4_str(c->sa.peer_be, ip));
 				ike_child_remove(ike, t, k, IKE_TELL_PEER, now);
+				ike_tunnel_children_arm(t);
 				if (t->nchildren == 0 && t->sa != NULL && !ike->conf.no_child_rekey &&
 				    t->sa->state == SA_ESTABLISHED)
 					ike_qm_initiate(t->sa, now);
@@ -579,6 +588,7 @@ ike_child_volume(struct ike *ike, uint32_t spi_in, enum ike_child_limit what, in
 						 "sequence numbers; rekeying", spi_in,
 						 ipv4_str(c->sa.peer_be, ip));
 				c->rekeying = 1;
+				ike_tunnel_children_arm(t);
 				ike_qm_initiate(t->sa, now);
 			}
 			return;
@@ -607,196 +617,4 @@ ike_clear(struct ike *ike, uint32_t peer_be, int64_t now)
 		}
 	}
 	return n;
-}
-
-/* ---- timers ------------------------------------------------------------- */
-
-static int64_t
-earliest(int64_t a, int64_t b)
-{
-	if (a == 0)
-		return b;
-	if (b == 0)
-		return a;
-	return a < b ? a : b;
-}
-
-static void
-sa_failed(struct ike *ike, struct ike_sa *sa, const char *why, int64_t now)
-{
-	char ip[16];
-	struct ike_tunnel *t = sa->tunnel;
-
-	ike_count_failure(sa, IKE_FAIL_TIMEOUT);
-	log_warnx("ISAKMP: peer %s: %s in state %s; deleting SA", ipv4_str(sa->peer_be, ip), why,
-		  ike_sa_state_names[sa->state]);
-	if (t != NULL && t->sa == sa)
-		ike_tunnel_down(ike, t, IKE_DOWN_NEGOTIATION, now);
-	else
-		ike_sa_delete(sa, IKE_QUIET, now);
-}
-
-/* Returns 1 when the SA is gone. */
-static int
-sa_timers(struct ike *ike, struct ike_sa *sa, int64_t now, int64_t *next)
-{
-	struct ike_out *o = &sa->out;
-	char ip[16];
-	uint32_t seq;
-
-	if (o->next_ms != 0 && now >= o->next_ms) {
-		if (o->tries + 1 >= ike->conf.retransmit_tries) {
-			sa_failed(ike, sa, "no answer after retransmissions", now);
-			return 1;
-		}
-		o->tries++;
-		o->next_ms = now + ((int64_t)ike->conf.retransmit_ms << o->tries);
-		resend(sa, o);
-	}
-	*next = earliest(*next, o->next_ms);
-	for (size_t i = 0; i < IKE_QM_MAX; i++) {
-		struct ike_out *q = &sa->qm[i].out;
-
-		if (!sa->qm[i].used || q->next_ms == 0)
-			continue;
-		if (now >= q->next_ms) {
-			if (q->tries + 1 >= ike->conf.retransmit_tries) {
-				if (ike_qm_expired(sa, &sa->qm[i]) == 0)
-					continue;	/* an answer nobody confirmed: dropped */
-				sa_failed(ike, sa, "Quick Mode got no answer", now);
-				return 1;
-			}
-			q->tries++;
-			q->next_ms = now + ((int64_t)ike->conf.retransmit_ms << q->tries);
-			resend(sa, q);
-		}
-		*next = earliest(*next, q->next_ms);
-	}
-	if (sa->state != SA_ESTABLISHED && now - sa->created_ms >= IKE_HALFOPEN_TTL_MS &&
-	    !sa->initiator) {
-		ike_sa_delete(sa, IKE_QUIET, now);
-		return 1;
-	}
-	if (sa->state == SA_ESTABLISHED && sa->dpd.next_ms != 0 && now >= sa->dpd.next_ms) {
-		switch (dpd_timer(&sa->dpd, now, &seq)) {
-		case DPD_SEND_PROBE: {
-			uint32_t be = htonl(seq);
-
-			ike_info_send_notify(sa, IKE_N_R_U_THERE, &be, sizeof(be), now);
-			break;
-		}
-		case DPD_PEER_DEAD:
-			log_info("ISAKMP: peer %s not responding! (%u DPD probes unanswered)",
-				 ipv4_str(sa->peer_be, ip), sa->dpd.s.retries);
-			if (sa->tunnel != NULL) {
-				int p = ike_tunnel_peer(sa->tunnel, sa->peer_be);
-
-				if (p >= 0) {
-					sa->tunnel->ps[p].dead_ms = now;
-					sa->tunnel->ps[p].dead_last_rx_ms = sa->dpd.last_rx_ms;
-				}
-			}
-			if (sa->tunnel != NULL && sa->tunnel->sa == sa)
-				ike_tunnel_down(ike, sa->tunnel, IKE_DOWN_DPD, now);
-			else
-				ike_sa_delete(sa, IKE_QUIET, now);
-			return 1;
-		case DPD_NONE:
-			break;
-		}
-	}
-	if (sa->state == SA_ESTABLISHED)
-		*next = earliest(*next, sa->dpd.next_ms);
-	/* RFC 3948 2.3: behind a NAT we keep its mapping alive. */
-	if (sa->state == SA_ESTABLISHED && sa->nat_here && ike->conf.nat_keepalive_s > 0) {
-		static const uint8_t ka = IKE_NATT_KEEPALIVE;
-
-		if (sa->keepalive_ms == 0)
-			sa->keepalive_ms = now + (int64_t)ike->conf.nat_keepalive_s * 1000;
-		if (now >= sa->keepalive_ms) {
-			ike->tr.send(ike->tr.ctx, sa->local_port, sa->peer_be, sa->peer_port, &ka, 1);
-			ike->st.nat_keepalives++;
-			sa->keepalive_ms = now + (int64_t)ike->conf.nat_keepalive_s * 1000;
-		}
-		*next = earliest(*next, sa->keepalive_ms);
-	}
-	/* The initiating side renegotiates at 90 % of the lifetime; the old SA
-	 * lives on until the new one is up (make before break). */
-	if (sa->state == SA_ESTABLISHED && sa->initiator && !sa->rekeying && sa->tunnel != NULL &&
-	    sa->tunnel->sa == sa) {
-		int64_t soft = sa->established_ms + (int64_t)sa->lifetime_s * 900;
-
-		if (now >= soft) {
-			sa->rekeying = 1;
-			log_info("ISAKMP: rekeying the SA with %s", ipv4_str(sa->peer_be, ip));
-			if (ike_mm_initiate(ike, sa->tunnel, now) == -1)
-				sa->tunnel->sa = sa;
-		} else {
-			*next = earliest(*next, soft);
-		}
-	}
-	if (sa->expire_ms != 0 && now >= sa->expire_ms) {
-		log_info("ISAKMP: SA with %s reached its lifetime", ipv4_str(sa->peer_be, ip));
-		if (sa->tunnel != NULL && sa->tunnel->sa == sa)
-			ike_tunnel_down(ike, sa->tunnel, IKE_DOWN_ENDED, now);
-		else
-			ike_sa_delete(sa, IKE_TELL_PEER, now);
-		return 1;
-	}
-	*next = earliest(*next, sa->expire_ms);
-	return 0;
-}
-
-/* IPsec SA pairs: rekey at the soft deadline (the side that initiated
- * them), delete at the hard one. Returns the next deadline. */
-static int64_t
-children_timers(struct ike *ike, struct ike_tunnel *t, int64_t now)
-{
-	int64_t next = 0;
-	char ip[16];
-
-	for (size_t k = t->nchildren; k-- > 0;) {
-		struct ike_child *c = &t->children[k];
-
-		if (now >= c->hard_ms) {
-			log_info(c->rekeying ? "IPSEC: SA 0x%08x with %s replaced by its rekey" :
-				 "IPSEC: SA 0x%08x with %s reached its lifetime",
-				 c->sa.spi_in, ipv4_str(c->sa.peer_be, ip));
-			ike_child_remove(ike, t, k, IKE_TELL_PEER, now);
-			if (t->nchildren == 0 && t->sa != NULL && t->sa->state == SA_ESTABLISHED &&
-			    t->sa->initiator && !ike->conf.no_child_rekey)
-				ike_qm_initiate(t->sa, now);
-			continue;
-		}
-		if (c->initiator && !c->rekeying && now >= c->soft_ms && t->sa != NULL &&
-		    !ike->conf.no_child_rekey && t->sa->state == SA_ESTABLISHED) {
-			c->rekeying = 1;
-			ike_qm_initiate(t->sa, now);
-		}
-		next = earliest(next, c->initiator && !c->rekeying ? c->soft_ms : c->hard_ms);
-	}
-	return next;
-}
-
-int64_t
-ike_timer(struct ike *ike, int64_t now)
-{
-	int64_t next = 0;
-
-	for (struct ike_sa *sa = ike->sas, *n; sa != NULL; sa = n) {
-		n = sa->next;
-		sa_timers(ike, sa, now, &next);
-	}
-	for (size_t i = 0; i < ike->ntunnels; i++) {
-		struct ike_tunnel *t = &ike->tunnels[i];
-
-		next = earliest(next, children_timers(ike, t, now));
-		if (t->retry_ms != 0 && now >= t->retry_ms && t->sa == NULL) {
-			t->retry_ms = 0;
-			if (ike_mm_initiate(ike, t, now) == -1)
-				t->retry_ms = now + 10000;
-		}
-		next = earliest(next, t->retry_ms);
-	}
-	return next;
 }

@@ -159,7 +159,9 @@ void ike_configure(struct ike *ike, const struct ike_conf *conf, int64_t now);
 /* One datagram (non-ESP marker already removed). */
 void ike_input(struct ike *ike, uint16_t local_port, uint32_t src_be, uint16_t src_port,
 	       const uint8_t *msg, size_t len, int64_t now);
-/* Runs due timers; returns the next deadline (monotonic ms, 0 = none). */
+/* Runs the timers that are due (each deadline is an event on a timer wheel,
+ * so the cost is what fires, not the number of SAs); returns the next
+ * deadline (monotonic ms, 0 = none). */
 int64_t ike_timer(struct ike *ike, int64_t now);
 
 /* Proof of liveness / outbound traffic from the dataplane, by peer. */

@@ -234,6 +234,7 @@ notify_in(struct ike_sa *sa, const struct ike_payload *pl, const struct origin *
 	case IKE_N_R_U_THERE:
 	case IKE_N_R_U_THERE_ACK:
 		dpd_in(sa, &n, o, now);
+		ike_sa_dpd_arm(sa);	/* a round may have ended */
 		break;
 	case IKE_N_INITIAL_CONTACT:
 		break;
@@ -311,6 +312,7 @@ esp_deleted(struct ike_sa *sa, const struct ike_delete_pl *d, int64_t now)
 			break;
 		}
 	}
+	ike_tunnel_children_arm(t);
 }
 
 /* Returns 1 when the ISAKMP SA the message came under was deleted. */

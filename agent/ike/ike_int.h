@@ -10,6 +10,7 @@
 #include "ike/dpd.h"
 #include "ike/ike.h"
 #include "ike/wire.h"
+#include "core/wheel.h"
 
 #include <sys/queue.h>
 
@@ -33,6 +34,9 @@ enum ike_sa_state {
 };
 extern const char *const ike_sa_state_names[SA__COUNT];	/* IOS-like: MM_SA_SETUP, QM_IDLE... */
 
+struct ike_sa;
+struct ike_qm;
+
 /* Something we sent and may have to send again. */
 struct ike_out {
 	uint8_t  *msg;
@@ -41,6 +45,9 @@ struct ike_out {
 	uint16_t  peer_port;		/* 0: wherever the SA's peer is now */
 	int64_t   next_ms;		/* next retransmission, 0 = a reply (resent on duplicates) */
 	unsigned  tries;
+	struct wheel_timer timer;	/* at next_ms (ike_expired_retransmit) */
+	struct ike_sa *sa;		/* whose it is: the SA's own message, */
+	struct ike_qm *qm;		/* or one of its Quick Modes' */
 };
 
 enum qm_state { QM_I1, QM_R1, QM_DONE };
@@ -134,8 +141,9 @@ struct ike_sa {
 	struct ike_qm      qm[IKE_QM_MAX];
 	struct dpd         dpd;
 	int64_t            created_ms, established_ms, expire_ms;
-	int64_t            keepalive_ms;		/* next NAT-T keepalive, 0 = none */
 	int                rekeying;		/* a successor is being negotiated */
+	/* its timers (ike_timers.c); the Main Mode retransmission is out.timer */
+	struct wheel_timer t_halfopen, t_dpd, t_keepalive, t_rekey, t_expire;
 	/* responder bounds (ike_guard.c), while half-open */
 	struct ike_src    *src;			/* its source's entry; NULL when not counted */
 	int                known;		/* the source is a crypto-map peer */
@@ -159,6 +167,7 @@ struct ike_peer_stats {
 };
 
 struct ike_tunnel {
+	struct ike         *ike;
 	const struct ike_map_conf *conf;	/* its entry in ike->conf.maps */
 	struct ike_peer_stats *ps;		/* conf->npeers of them */
 	size_t              active;		/* index into conf->peers_be */
@@ -169,6 +178,8 @@ struct ike_tunnel {
 	int64_t             retry_ms;		/* when to initiate again; 0 = not waiting */
 	uint64_t            failovers[IKE_FAILOVER__COUNT];
 	uint64_t            transitions_up, transitions_down;
+	struct wheel_timer  t_retry, t_children;	/* ike_timers.c; the array moves at
+						 * configure: re-armed then */
 };
 
 struct ike_stats {
@@ -230,6 +241,7 @@ struct ike {
 	struct ike_tidx       pskidx;		/* /32 key address -> conf.psks index */
 	uint32_t             *psk_wide;		/* the other keys (subnets, wild card) */
 	size_t                npsk_wide;
+	struct wheel          wheel;		/* every timer (ike_timers.c) */
 	struct ike_sa        *sas;		/* every SA (ike_satab.c) */
 	struct ike_satab      satab;
 	struct ike_guard      guard;
@@ -276,6 +288,8 @@ void ike_msg_hash(const uint8_t *msg, size_t len, uint8_t h[IKE_HASH_MAX]);
 /* Message-ID memory. */
 int  ike_msgid_seen(const struct ike_sa *sa, uint32_t msgid);
 void ike_msgid_note(struct ike_msgids *m, uint32_t msgid);
+/* Sends out's message again (a retransmission, counted). */
+void ike_resend(struct ike_sa *sa, struct ike_out *out);
 /* Resends a stored reply, at most once per IKE_RESEND_MS (a replayed
  * request cannot make us a reflector). */
 void ike_resend_reply(struct ike_sa *sa, struct ike_out *out, int64_t now);
@@ -329,6 +343,27 @@ void ike_p1_hs_free(struct ike_p1_hs *hs);
 struct ike_sa *ike_sa_sibling(struct ike *ike, const struct ike_sa *sa);
 /* Counts a failed negotiation against the tunnel's peer. */
 void ike_count_failure(struct ike_sa *sa, enum ike_fail_reason why);
+
+/* ike_timers.c: every deadline is a timer on the wheel. */
+void ike_timers_init(struct ike *ike);
+void ike_timers_free(struct ike *ike);	/* once every SA is gone */
+/* Arms (deadline) or cancels (0) one of an SA's or tunnel's timers. */
+void ike_arm(struct ike *ike, struct wheel_timer *t, int64_t deadline);
+void ike_out_init(struct ike_out *out, struct ike_sa *sa, struct ike_qm *qm);
+void ike_sa_timers_init(struct ike_sa *sa);
+void ike_sa_timers_cancel(struct ike_sa *sa);
+/* After a DPD call that may move dpd.next_ms (all but dpd_liveness). */
+void ike_sa_dpd_arm(struct ike_sa *sa);
+/* The SA is established: its DPD, NAT keepalive, rekey and lifetime. */
+void ike_sa_established_timers(struct ike_sa *sa, int64_t now);
+/* A request went out (or a reply replaced it) through out. */
+void ike_out_arm(struct ike_out *out);
+void ike_out_done(struct ike_out *out);	/* answered: no more retransmissions */
+void ike_tunnel_timers_init(struct ike *ike, struct ike_tunnel *t);
+void ike_tunnel_timers_cancel(struct ike_tunnel *t);
+/* After retry_ms changed, or the tunnel's pairs or their deadlines. */
+void ike_tunnel_retry_arm(struct ike_tunnel *t);
+void ike_tunnel_children_arm(struct ike_tunnel *t);
 
 /* ike_tunnel.c: configuration, tunnels, their lookups and transitions. */
 void ike_conf_free(struct ike_conf *c);

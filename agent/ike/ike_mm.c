@@ -523,12 +523,13 @@ established(struct ike *ike, struct ike_sa *sa, int64_t now)
 	sa->state = SA_ESTABLISHED;
 	sa->established_ms = now;
 	sa->expire_ms = now + (int64_t)sa->lifetime_s * 1000;
-	sa->out.next_ms = 0;
+	ike_out_done(&sa->out);
 	ike_p1_hs_free(sa->hs);	/* what an idle SA does not need */
 	sa->hs = NULL;
 	ike_random(&seq0, sizeof(seq0));
 	seq0 = (seq0 & 0x7fffffff) | 1;
 	dpd_start(&sa->dpd, &ike->conf.dpd, sa->peer_dpd, now, seq0);
+	ike_sa_established_timers(sa, now);
 	ike->st.established++;
 	if (sa->tunnel == NULL) {
 		struct ike_tunnel *t = ike_tunnel_for_peer(ike, sa->peer_be);
@@ -562,6 +563,8 @@ retire_predecessor(struct ike *ike, struct ike_sa *fresh, int64_t now)
 	}
 	for (size_t k = 0; t != NULL && k < t->nchildren; k++)
 		t->children[k].rekeying = 1;
+	if (t != NULL)
+		ike_tunnel_children_arm(t);
 }
 
 /* ---- INITIAL-CONTACT (RFC 2407 4.6.3.3) ------------------------------------------ */
@@ -601,6 +604,7 @@ initial_contact(struct ike *ike, struct ike_sa *fresh, int64_t now)
 
 			ike_tunnel_down(ike, t, IKE_DOWN_ENDED, now);
 			t->retry_ms = 0;	/* the peer is initiating already */
+			ike_tunnel_retry_arm(t);
 		} else {
 			ike_sa_delete(sa, IKE_QUIET, now);
 		}

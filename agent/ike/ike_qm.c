@@ -44,7 +44,9 @@ ike_qm_free(struct ike_sa *sa, struct ike_qm *qm)
 		ike->dp.remove(ike->dp.ctx, qm->spi_in, qm->spi_out);
 	qm_hs_free(qm->k);
 	free(qm->out.msg);
+	wheel_cancel(&qm->out.timer);
 	OPENSSL_cleanse(qm, sizeof(*qm));
+	ike_out_init(&qm->out, sa, qm);
 }
 
 /* A free slot, else a finished exchange's (its message ID stays in the
@@ -387,7 +389,7 @@ child_add(struct ike_sa *sa, struct ike_qm *qm, struct ike_tunnel *t,
 	c->hard_ms = now + (int64_t)child->lifetime_s * 1000;
 	c->soft_ms = now + (int64_t)child->lifetime_s * 900;	/* rekey at 90 % */
 	qm->state = QM_DONE;
-	qm->out.next_ms = 0;
+	ike_out_done(&qm->out);
 	qm->dp_installed = 0;	/* the pair is the tunnel's now */
 	qm_hs_free(qm->k);	/* what answers a retransmission stays */
 	qm->k = NULL;
@@ -395,6 +397,7 @@ child_add(struct ike_sa *sa, struct ike_qm *qm, struct ike_tunnel *t,
 		 ipv4_str(sa->peer_be, ip), qm->spi_in, qm->spi_out,
 		 child->cipher == IKE_ESP_AES_GCM16 ? "esp-gcm" : "esp-aes",
 		 child->udp_encap ? ", UDP-encapsulated" : "");
+	ike_tunnel_children_arm(t);
 	ike_tunnel_up(t, now);
 }
 

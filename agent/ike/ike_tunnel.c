@@ -155,6 +155,7 @@ tunnel_gone(struct ike *ike, struct ike_tunnel *t, int64_t now)
 {
 	while (t->nchildren > 0)
 		ike_child_remove(ike, t, t->nchildren - 1, IKE_TELL_PEER, now);
+	ike_tunnel_timers_cancel(t);
 	free(t->children);
 	if (t->sa != NULL)
 		ike_sa_delete(t->sa, IKE_TELL_PEER, now);
@@ -181,7 +182,10 @@ ike_configure(struct ike *ike, const struct ike_conf *conf, int64_t now)
 		memcpy(ike->conf.maps, conf->maps, conf->nmaps * sizeof(*conf->maps));
 	ike_guard_configure(ike);
 
-	/* Tunnels whose map (name, sequence, peers) survives keep their state. */
+	/* Tunnels whose map (name, sequence, peers) survives keep their state;
+	 * the array moves, so their timers are armed again where it lands. */
+	for (size_t j = 0; j < nold; j++)
+		ike_tunnel_timers_cancel(&old[j]);
 	tidx_reset(&byname, nold);
 	for (size_t j = 0; j < nold; j++)
 		tidx_add(&byname, map_key(old[j].conf->name, old[j].conf->seq), (uint32_t)j);
@@ -210,6 +214,7 @@ ike_configure(struct ike *ike, const struct ike_conf *conf, int64_t now)
 	for (size_t i = 0; i < conf->nmaps; i++) {
 		if (nt[i].sa != NULL)
 			nt[i].sa->tunnel = &nt[i];
+		ike_tunnel_timers_init(ike, &nt[i]);
 	}
 	for (size_t j = 0; j < nold; j++) {
 		if (!taken[j])
@@ -224,8 +229,10 @@ ike_configure(struct ike *ike, const struct ike_conf *conf, int64_t now)
 	ike->psk_wide = xcalloc(conf->npsks ? conf->npsks : 1, sizeof(*ike->psk_wide));
 	indexes_build(ike);
 	for (struct ike_sa *sa = ike->sas; sa != NULL; sa = sa->next) {
-		if (sa->state == SA_ESTABLISHED)
+		if (sa->state == SA_ESTABLISHED) {
 			dpd_reconfigure(&sa->dpd, &ike->conf.dpd, now);
+			ike_sa_established_timers(sa, now);
+		}
 	}
 }
 
@@ -362,6 +369,7 @@ ike_tunnel_down(struct ike *ike, struct ike_tunnel *t, enum ike_down why, int64_
 	ipv4_str(t->conf->peers_be[t->active], ip);
 	while (t->nchildren > 0)
 		ike_child_remove(ike, t, t->nchildren - 1, IKE_QUIET, now);
+	ike_tunnel_children_arm(t);
 	if (t->sa != NULL)
 		ike_sa_delete(t->sa, why == IKE_DOWN_CLEARED ? IKE_TELL_PEER : IKE_QUIET, now);
 	if (t->up) {
@@ -379,4 +387,5 @@ ike_tunnel_down(struct ike *ike, struct ike_tunnel *t, enum ike_down why, int64_
 			 ipv4_str(t->conf->peers_be[t->active], next));
 	}
 	t->retry_ms = t->conf->initiate ? now : 0;
+	ike_tunnel_retry_arm(t);
 }

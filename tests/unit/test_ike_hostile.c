@@ -587,6 +587,7 @@ test_delete_only_own_sas(void **state)
 	t2 = &peers[2].ike->tunnels[0];
 	peers[2].ike->conf.maps[0].initiate = 1;	/* t2's entry */
 	t2->retry_ms = now_ms;
+	ike_tunnel_retry_arm(t2);
 	run_until(now_ms + 100);
 	a2 = sa_with(0, 2);
 	c = sa_with(2, 0);

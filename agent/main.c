@@ -386,14 +386,39 @@ dp_remove(void *ctx, uint32_t spi_in, uint32_t spi_out)
 		esp_dp_remove(ag->dp, spi_in, spi_out);
 }
 
-/* Verified ESP is proof of liveness: a timestamp for DPD, nothing more. */
-static void
-dp_inbound(void *ctx, uint32_t peer_be, int64_t now)
+/* DPD reads the dataplane's record of a peer when it decides. */
+static int
+dp_traffic(void *ctx, uint32_t peer_be, int64_t *last_in, int64_t *first_out)
 {
-	ike_peer_liveness(((struct agent *)ctx)->ike, peer_be, now);
+	struct agent *ag = ctx;
+	struct esp_dp_traffic t;
+
+	if (ag->dp == NULL || esp_dp_traffic(ag->dp, peer_be, &t) == -1)
+		return -1;
+	*last_in = t.last_in;
+	*first_out = t.first_out;
+	return 0;
 }
 
-/* Outbound traffic wakes on-demand DPD, so the timer needs re-arming. */
+static void
+dp_alive(void *ctx, uint32_t peer_be, int64_t at)
+{
+	struct agent *ag = ctx;
+
+	if (ag->dp != NULL)
+		esp_dp_alive(ag->dp, peer_be, at);
+}
+
+static void
+dp_watch(void *ctx, uint32_t peer_be)
+{
+	struct agent *ag = ctx;
+
+	if (ag->dp != NULL)
+		esp_dp_watch(ag->dp, peer_be);
+}
+
+/* The first packet out that on-demand DPD watched for: its timer re-arms. */
 static void
 dp_outbound(void *ctx, uint32_t peer_be, int64_t now)
 {
@@ -543,7 +568,8 @@ agent_start(struct agent *ag)
 	};
 	struct ike_transport tr = { NULL, ike_no_socket };
 	struct ike_dataplane dph = { .ctx = ag, .install = dp_install, .activate = dp_activate,
-				     .remove = dp_remove };
+				     .remove = dp_remove, .traffic = dp_traffic,
+				     .alive = dp_alive, .watch = dp_watch };
 
 	state_dir_setup(ag);
 	device_uuid_load(ag);
@@ -573,7 +599,7 @@ agent_start(struct agent *ag)
 	}
 	ag->ike = ike_new(&tr, &dph);
 	if (ag->ike_io != NULL) {
-		struct esp_dp_hooks dp_hooks = { ag, dp_inbound, dp_outbound, dp_limit };
+		struct esp_dp_hooks dp_hooks = { ag, dp_outbound, dp_limit };
 
 		ike_io_attach(ag->ike_io, ag->ike);
 		ag->dp = esp_dp_new(ag->base, ag->opt.tun_name, ike_io_natt_fd(ag->ike_io),

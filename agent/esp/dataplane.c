@@ -111,9 +111,7 @@ notes_cb(evutil_socket_t fd, short what, void *arg)
 	for (unsigned i = 0; i < n; i++) {
 		const struct dp_note *t = &batch[i];
 
-		if (t->kind == NOTE_INBOUND && dp->hooks.inbound)
-			dp->hooks.inbound(dp->hooks.ctx, t->key, t->now);
-		else if (t->kind == NOTE_OUTBOUND && dp->hooks.outbound)
+		if (t->kind == NOTE_OUTBOUND && dp->hooks.outbound)
 			dp->hooks.outbound(dp->hooks.ctx, t->key, t->now);
 		else if (t->kind == NOTE_LIMIT && dp->hooks.limit)
 			dp->hooks.limit(dp->hooks.ctx, t->key, t->limit, t->now);
@@ -122,22 +120,84 @@ notes_cb(evutil_socket_t fd, short what, void *arg)
 
 /* ---- peers and pairs (the loop, under the write lock) -------------------------- */
 
+/* Fibonacci hashing of an address. */
+static size_t
+host_slot(const struct esp_dp *dp, uint32_t peer_be)
+{
+	return (size_t)((peer_be * 2654435769u) >> 7) & dp->hosts_mask;
+}
+
+/* The loop thread only: it alone uses the table (workers reach a host
+ * through their pair's peer). */
+static struct dp_host *
+host_find(const struct esp_dp *dp, uint32_t peer_be)
+{
+	struct dp_host *h;
+
+	if (dp->hosts == NULL)
+		return NULL;
+	for (h = dp->hosts[host_slot(dp, peer_be)]; h != NULL && h->peer_be != peer_be; h = h->next)
+		;
+	return h;
+}
+
+static void
+hosts_grow(struct esp_dp *dp)
+{
+	struct dp_host **old = dp->hosts, *h, *next;
+	size_t n = old == NULL ? 0 : dp->hosts_mask + 1;
+
+	dp->hosts_mask = n == 0 ? 63 : 2 * n - 1;
+	dp->hosts = xcalloc(dp->hosts_mask + 1, sizeof(*dp->hosts));
+	for (size_t i = 0; i < n; i++) {
+		for (h = old[i]; h != NULL; h = next) {
+			next = h->next;
+			h->next = dp->hosts[host_slot(dp, h->peer_be)];
+			dp->hosts[host_slot(dp, h->peer_be)] = h;
+		}
+	}
+	free(old);
+}
+
+/* Hosts and peers are never removed (pairs point to them, their counters
+ * live on): memory grows with the peers ever used, not with a cap. A host
+ * may come before its first pair (IKE reports liveness, DPD watches). */
+static struct dp_host *
+host_get(struct esp_dp *dp, uint32_t peer_be)
+{
+	struct dp_host *h = host_find(dp, peer_be);
+
+	if (h != NULL)
+		return h;
+	if (dp->hosts == NULL || dp->nhosts > dp->hosts_mask)
+		hosts_grow(dp);
+	h = xcalloc(1, sizeof(*h));
+	h->peer_be = peer_be;
+	h->next = dp->hosts[host_slot(dp, peer_be)];
+	dp->hosts[host_slot(dp, peer_be)] = h;
+	dp->nhosts++;
+	return h;
+}
+
 static struct dp_peer *
 peer_get(struct esp_dp *dp, uint32_t peer_be, const char *map)
 {
-	for (size_t i = 0; i < dp->npeers; i++) {
-		if (dp->peers[i].peer_be == peer_be && strcmp(dp->peers[i].map, map) == 0)
-			return &dp->peers[i];
+	struct dp_host *h = host_get(dp, peer_be);
+	struct dp_peer *p;
+
+	for (p = h->peers; p != NULL; p = p->next_of_host) {
+		if (strcmp(p->map, map) == 0)
+			return p;
 	}
-	if (dp->npeers == ESP_DP_PEERS_MAX)
-		return NULL;
-	/* Peers are never removed (their counters live on), so pointers into
-	 * the array stay valid only if it never moves: allocate it whole. */
-	if (dp->peers == NULL)
-		dp->peers = xcalloc(ESP_DP_PEERS_MAX, sizeof(*dp->peers));
-	dp->peers[dp->npeers].peer_be = peer_be;
-	str_copy(dp->peers[dp->npeers].map, sizeof(dp->peers[0].map), map);
-	return &dp->peers[dp->npeers++];
+	p = xcalloc(1, sizeof(*p));
+	p->host = h;
+	p->peer_be = peer_be;
+	str_copy(p->map, sizeof(p->map), map);
+	p->next_of_host = h->peers;
+	h->peers = p;
+	*dp->peers_tail = p;
+	dp->peers_tail = &p->next;
+	return p;
 }
 
 static struct dp_pair *
@@ -211,15 +271,14 @@ esp_dp_install(struct esp_dp *dp, const struct esp_dp_pair *pr)
 	}
 	if (out != NULL && pr->test_seq_start > 1)
 		esp_sa_test_set_seq(out, pr->test_seq_start);
-	pthread_rwlock_wrlock(&dp->lock);
-	peer = peer_get(dp, pr->peer_be, pr->map ? pr->map : "");
-	if (in == NULL || out == NULL || peer == NULL) {
-		pthread_rwlock_unlock(&dp->lock);
+	if (in == NULL || out == NULL) {
 		esp_sa_free(in);
 		esp_sa_free(out);
 		log_warnx("ESP: cannot install the SA pair 0x%08x/0x%08x", pr->in.spi, pr->out.spi);
 		return -1;
 	}
+	pthread_rwlock_wrlock(&dp->lock);
+	peer = peer_get(dp, pr->peer_be, pr->map ? pr->map : "");
 	esp_sad_add(dp->sad, in, 0);
 	p = xcalloc(1, sizeof(*p));
 	pthread_mutex_init(&p->out_lock, NULL);
@@ -299,8 +358,13 @@ esp_dp_peers(struct esp_dp *dp, void (*fn)(void *ctx, const struct esp_dp_peer_v
 	     void *ctx)
 {
 	pthread_rwlock_wrlock(&dp->lock);
-	for (size_t i = 0; i < dp->npeers; i++) {
-		const struct dp_peer *peer = &dp->peers[i];
+	/* one pass over the pairs, one over the peers */
+	for (const struct dp_pair *p = dp->pairs; p != NULL; p = p->next) {
+		counters_add(&p->peer->live_out, esp_sa_counters(p->out));
+		counters_add(&p->peer->live_in, esp_sa_counters(p->in));
+		p->peer->live_pairs++;
+	}
+	for (struct dp_peer *peer = dp->peers; peer != NULL; peer = peer->next) {
 		struct esp_dp_peer_view v;
 
 		memset(&v, 0, sizeof(v));
@@ -308,17 +372,48 @@ esp_dp_peers(struct esp_dp *dp, void (*fn)(void *ctx, const struct esp_dp_peer_v
 		v.map = peer->map;
 		v.out = peer->retired_out;
 		v.in = peer->retired_in;
+		counters_add(&v.out, &peer->live_out);
+		counters_add(&v.in, &peer->live_in);
 		v.rekeys = peer->rekeys;
-		for (const struct dp_pair *p = dp->pairs; p != NULL; p = p->next) {
-			if (p->peer != peer)
-				continue;
-			counters_add(&v.out, esp_sa_counters(p->out));
-			counters_add(&v.in, esp_sa_counters(p->in));
-			v.live_pairs++;
-		}
+		v.live_pairs = peer->live_pairs;
+		memset(&peer->live_out, 0, sizeof(peer->live_out));
+		memset(&peer->live_in, 0, sizeof(peer->live_in));
+		peer->live_pairs = 0;
 		fn(ctx, &v);
 	}
 	pthread_rwlock_unlock(&dp->lock);
+}
+
+/* ---- what DPD reads (the loop; the record is atomic) ------------------------- */
+
+int
+esp_dp_traffic(struct esp_dp *dp, uint32_t peer_be, struct esp_dp_traffic *out)
+{
+	const struct dp_host *h = host_find(dp, peer_be);
+
+	if (h == NULL)
+		return -1;
+	out->last_in = __atomic_load_n(&h->last_in, __ATOMIC_SEQ_CST);
+	out->first_out = __atomic_load_n(&h->first_out, __ATOMIC_SEQ_CST);
+	return 0;
+}
+
+void
+esp_dp_alive(struct esp_dp *dp, uint32_t peer_be, int64_t at)
+{
+	struct dp_host *h = host_get(dp, peer_be);
+	int64_t cur = LOAD(&h->last_in);
+
+	while (cur < at &&
+	       !__atomic_compare_exchange_n(&h->last_in, &cur, at, 0, __ATOMIC_SEQ_CST,
+					    __ATOMIC_RELAXED))
+		;
+}
+
+void
+esp_dp_watch(struct esp_dp *dp, uint32_t peer_be)
+{
+	__atomic_store_n(&host_get(dp, peer_be)->watch, 1, __ATOMIC_SEQ_CST);
 }
 
 /* ---- life cycle ---------------------------------------------------------------- */
@@ -339,6 +434,7 @@ esp_dp_new(struct event_base *base, const char *tun_name, int udp_fd, int worker
 	pthread_rwlockattr_t attr;
 
 	dp->base = base;
+	dp->peers_tail = &dp->peers;
 	dp->ike_fd = udp_fd;
 	dp->ctl_fd = dp->stop_fd = -1;
 	if (hooks)
@@ -426,6 +522,18 @@ esp_dp_free(struct esp_dp *dp)
 	pthread_rwlock_destroy(&dp->lock);
 	esp_sad_free(dp->sad);
 	free(dp->workers);
-	free(dp->peers);
+	while (dp->peers != NULL) {
+		struct dp_peer *next = dp->peers->next;
+
+		free(dp->peers);
+		dp->peers = next;
+	}
+	for (size_t i = 0; dp->hosts != NULL && i <= dp->hosts_mask; i++) {
+		for (struct dp_host *h = dp->hosts[i], *next; h != NULL; h = next) {
+			next = h->next;
+			free(h);
+		}
+	}
+	free(dp->hosts);
 	free(dp);
 }

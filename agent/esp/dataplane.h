@@ -10,9 +10,11 @@
  * socket; a classic BPF program on the port group sends it everything with
  * the non-ESP marker. The loop thread installs and removes pairs and reads
  * counters under a write lock; workers hold the read lock per batch.
- * Packet work never calls into IKE: liveness, outbound traffic and volume
- * lifetimes are posted to the loop and reach the hooks there, liveness and
- * traffic at most every ESP_DP_SIGNAL_MS per peer.
+ * Packet work never calls into IKE. Liveness and traffic are a record per
+ * peer address, written per packet and read by DPD when it decides
+ * (esp_dp_traffic); nothing is posted for them but the first packet out
+ * that DPD asked to hear of (esp_dp_watch). Volume lifetimes are posted to
+ * the loop and reach the hooks there.
  */
 #ifndef ESP_DATAPLANE_H
 #define ESP_DATAPLANE_H
@@ -24,8 +26,6 @@
 struct event_base;
 struct esp_dp;
 
-#define ESP_DP_SIGNAL_MS 50	/* liveness/outbound report granularity */
-#define ESP_DP_PEERS_MAX 4096
 #define ESP_DP_MTU       1400	/* TUN MTU: room for ESP-in-UDP in 1500 */
 #define ESP_DP_WORKERS_MAX 16
 
@@ -39,8 +39,8 @@ enum esp_dp_limit {
 /* Called on the loop thread. */
 struct esp_dp_hooks {
 	void *ctx;
-	void (*inbound)(void *ctx, uint32_t peer_be, int64_t now);	/* verified ESP */
-	void (*outbound)(void *ctx, uint32_t peer_be, int64_t now);	/* traffic to send */
+	/* the first packet out that esp_dp_watch asked for */
+	void (*outbound)(void *ctx, uint32_t peer_be, int64_t now);
 	void (*limit)(void *ctx, uint32_t spi_in, enum esp_dp_limit what, int64_t now);
 };
 
@@ -89,6 +89,23 @@ void esp_dp_peers(struct esp_dp *dp, void (*fn)(void *ctx, const struct esp_dp_p
 /* A copy of one SA direction's counters by SPI; -1 when unknown. */
 int  esp_dp_sa_counters(struct esp_dp *dp, uint32_t spi, int outbound, struct esp_counters *out);
 int  esp_dp_workers(const struct esp_dp *dp);
+
+/* A peer address's record (monotonic ms, 0 = never): its last proof of
+ * liveness (verified ESP, or what esp_dp_alive reported) and the first
+ * packet sent to it since (none when first_out <= last_in). */
+struct esp_dp_traffic {
+	int64_t last_in, first_out;
+};
+/* These three on the loop thread. -1: nothing recorded for peer_be yet.
+ * (The record is made by the first pair, alive or watch: the peers of
+ * authenticated SAs only.) */
+int  esp_dp_traffic(struct esp_dp *dp, uint32_t peer_be, struct esp_dp_traffic *out);
+/* A proof of liveness the dataplane did not see (an IKE message): later
+ * packets out are measured from it. */
+void esp_dp_alive(struct esp_dp *dp, uint32_t peer_be, int64_t at);
+/* The next first packet out to peer_be is posted to the outbound hook
+ * (once; watch again after it). */
+void esp_dp_watch(struct esp_dp *dp, uint32_t peer_be);
 
 /* What belongs to no peer: each worker's share and the drops before an SA
  * was known. */

@@ -35,12 +35,33 @@ struct event;
 #define LOAD(p)     __atomic_load_n((p), __ATOMIC_RELAXED)
 #define STORE(p, v) __atomic_store_n((p), (v), __ATOMIC_RELAXED)
 
+/* A peer address as DPD sees it (R-14.1): its record is written per
+ * packet and read by the IKE engine when a DPD decision is due, with no
+ * message in between; only a watched first packet out is posted. */
+struct dp_host {
+	struct dp_host *next;		/* hash chain (dp->hosts) */
+	struct dp_peer *peers;		/* its (peer, map) entries */
+	uint32_t        peer_be;
+	int64_t         last_in;	/* atomic: last proof of liveness (verified
+					 * ESP, or one IKE reported) */
+	int64_t         first_out;	/* atomic: first packet sent since last_in;
+					 * none when <= last_in */
+	int             watch;		/* atomic: post the next first_out */
+};
+
+/* Per peer and crypto map: counters that outlive the pairs. Never freed
+ * before the dataplane: pairs point to them. */
 struct dp_peer {
+	struct dp_peer     *next;	/* every peer, oldest first (dp->peers) */
+	struct dp_peer     *next_of_host;
+	struct dp_host     *host;
 	uint32_t            peer_be;
 	char                map[160];
 	struct esp_counters retired_out, retired_in;
 	uint64_t            rekeys;
-	int64_t             signalled_in, signalled_out;	/* atomic */
+	/* esp_dp_peers' scratch: the live pairs' share */
+	struct esp_counters live_out, live_in;
+	int                 live_pairs;
 };
 
 struct dp_pair {
@@ -60,11 +81,11 @@ struct dp_pair {
 	struct esp_net  remote;
 };
 
-enum dp_note_kind { NOTE_INBOUND, NOTE_OUTBOUND, NOTE_LIMIT };
+enum dp_note_kind { NOTE_OUTBOUND, NOTE_LIMIT };
 
 struct dp_note {
 	enum dp_note_kind kind;
-	uint32_t          key;		/* peer (network order) or inbound SPI */
+	uint32_t          key;		/* peer (network order), or inbound SPI */
 	enum esp_dp_limit limit;	/* NOTE_LIMIT */
 	int64_t           now;
 };
@@ -118,8 +139,9 @@ struct esp_dp {
 	char                tun_name[IFNAMSIZ];
 	int                 ike_fd, ctl_fd, stop_fd;
 	struct dp_pair     *pairs;
-	struct dp_peer     *peers;
-	size_t              npeers;
+	struct dp_peer     *peers, **peers_tail;
+	struct dp_host    **hosts;		/* hashed by address; grown as needed */
+	size_t              nhosts, hosts_mask;
 	struct dp_worker   *workers;
 	int                 nworkers;
 	int                 steered;	/* workers have their own 4500 sockets */

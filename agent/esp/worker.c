@@ -133,18 +133,29 @@ dp_workers_open(struct esp_dp *dp, const char *tun_name)
 
 /* ---- packets (any thread, under the read lock) ------------------------------- */
 
-/* Liveness and traffic, at most every ESP_DP_SIGNAL_MS per peer and way:
- * whichever worker wins the exchange posts. */
+/* Verified ESP from the peer: its record's proof of liveness, a store at
+ * most once per millisecond. */
 static void
-signal_peer(struct esp_dp *dp, struct dp_peer *peer, int inbound, int64_t now)
+record_in(struct dp_host *h, int64_t now)
 {
-	int64_t *last = inbound ? &peer->signalled_in : &peer->signalled_out;
-	int64_t prev = LOAD(last);
+	if (LOAD(&h->last_in) < now)
+		__atomic_store_n(&h->last_in, now, __ATOMIC_SEQ_CST);
+}
 
-	if (now - prev < ESP_DP_SIGNAL_MS ||
-	    !__atomic_compare_exchange_n(last, &prev, now, 0, __ATOMIC_RELAXED, __ATOMIC_RELAXED))
-		return;
-	dp_note_post(dp, inbound ? NOTE_INBOUND : NOTE_OUTBOUND, peer->peer_be, 0, now);
+/* A packet for the peer: the first since its last proof is recorded, and
+ * posted to the loop only if the engine watches for it (on-demand DPD
+ * with nothing to ask yet). The engine sets watch and then reads
+ * first_out; we store first_out and then take watch: one of the two sees
+ * the other. */
+static void
+record_out(struct esp_dp *dp, struct dp_host *h, int64_t now)
+{
+	if (LOAD(&h->first_out) > LOAD(&h->last_in))
+		return;			/* recorded already since the last proof */
+	__atomic_store_n(&h->first_out, now, __ATOMIC_SEQ_CST);
+	if (LOAD(&h->watch) && __atomic_exchange_n(&h->watch, 0, __ATOMIC_SEQ_CST) &&
+	    dp_note_post(dp, NOTE_OUTBOUND, h->peer_be, 0, now) == -1)
+		STORE(&h->watch, 1);	/* the queue is full: the next packet tries */
 }
 
 /* Tells the loop of a limit once per pair (again only if the note queue
@@ -304,7 +315,7 @@ tun_packet(struct dp_worker *w, const uint8_t *pkt, size_t len, int64_t now)
 		esp_sad_count_drop(dp->sad, ESP_DROP_NO_SA);	/* routed here, no SA (yet) */
 		return;
 	}
-	signal_peer(dp, p->peer, 0, now);
+	record_out(dp, p->peer->host, now);
 	if (volume_check(dp, p, sa, now))
 		return;
 	hold_pair(w, p);
@@ -355,7 +366,7 @@ udp_packet(struct esp_dp *dp, int tun_fd, uint32_t src_be, uint16_t src_port, co
 		if (p->peer->peer_be == src_be && LOAD(&p->peer_port) != src_port &&
 		    newest(pkt, sa))
 			STORE(&p->peer_port, src_port);	/* follow a NAT's port change */
-		signal_peer(dp, p->peer, 1, now);
+		record_in(p->peer->host, now);
 		seq_check(dp, p, sa, ESP_SEQ_SOFT_IN, now);
 		if (volume_check(dp, p, sa, now))
 			return -1;

@@ -529,13 +529,13 @@ ike_input(struct ike *ike, uint16_t local_port, uint32_t src_be, uint16_t src_po
 }
 
 void
-ike_peer_liveness(struct ike *ike, uint32_t peer_be, int64_t now)
+ike_sa_alive(struct ike_sa *sa, int64_t now)
 {
-	for (struct ike_sa *sa = ike_sa_of_peer(ike, peer_be); sa != NULL;
-	     sa = ike_sa_next_of_peer(sa)) {
-		if (sa->state == SA_ESTABLISHED)
-			dpd_liveness(&sa->dpd, now);
-	}
+	struct ike *ike = sa->ike;
+
+	dpd_liveness(&sa->dpd, now);
+	if (ike->dp.alive != NULL)
+		ike->dp.alive(ike->dp.ctx, sa->peer_be, now);
 }
 
 void

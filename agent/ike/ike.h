@@ -147,6 +147,17 @@ struct ike_dataplane {
 	void (*install)(void *ctx, const struct ike_child_sa *sa);
 	void (*activate)(void *ctx, uint32_t spi_in);	/* after outbound_later */
 	void (*remove)(void *ctx, uint32_t spi_in, uint32_t spi_out);
+	/* The dataplane's record of a peer address, read when a DPD decision
+	 * is due (R-14.1: nothing is posted per packet): its last proof of
+	 * liveness and the first packet sent to it since (monotonic ms; none
+	 * when first_out <= last_in). -1: no record. */
+	int  (*traffic)(void *ctx, uint32_t peer_be, int64_t *last_in, int64_t *first_out);
+	/* An IKE message proved the peer alive at `at`: the record measures
+	 * later packets out from it. */
+	void (*alive)(void *ctx, uint32_t peer_be, int64_t at);
+	/* On-demand DPD has nothing to ask: call ike_peer_outbound() with the
+	 * next first packet out to peer_be (once). */
+	void (*watch)(void *ctx, uint32_t peer_be);
 };
 
 struct ike;
@@ -164,8 +175,8 @@ void ike_input(struct ike *ike, uint16_t local_port, uint32_t src_be, uint16_t s
  * deadline (monotonic ms, 0 = none). */
 int64_t ike_timer(struct ike *ike, int64_t now);
 
-/* Proof of liveness / outbound traffic from the dataplane, by peer. */
-void ike_peer_liveness(struct ike *ike, uint32_t peer_be, int64_t now);
+/* The first packet out to peer_be since its last proof of liveness, which
+ * the dataplane was asked to watch for (on-demand DPD wakes up). */
 void ike_peer_outbound(struct ike *ike, uint32_t peer_be, int64_t now);
 
 /* What the dataplane saw of the pair with inbound SPI spi_in. */

@@ -193,9 +193,10 @@ dpd_in(struct ike_sa *sa, const struct ike_notify_pl *n, const struct origin *o,
 		log_debug("DPD: cookies in the notify from %s do not match the SA",
 			  ipv4_str(sa->peer_be, ip));
 	if (n->type == IKE_N_R_U_THERE_ACK) {
-		if (dpd_ack_received(&sa->dpd, seq, now) == 0)
+		if (dpd_ack_received(&sa->dpd, seq, now) == 0) {
 			ike_sa_peer_moved(sa, o->local_port, o->src_port);
-		else
+			ike_sa_alive(sa, now);
+		} else
 			log_debug("DPD: R-U-THERE-ACK from %s with unexpected sequence %u",
 				  ipv4_str(sa->peer_be, ip), seq);
 		return;
@@ -204,6 +205,7 @@ dpd_in(struct ike_sa *sa, const struct ike_notify_pl *n, const struct origin *o,
 	switch (dpd_probe_received(&sa->dpd, seq, now)) {
 	case DPD_PROBE_NEW:
 		ike_sa_peer_moved(sa, o->local_port, o->src_port);
+		ike_sa_alive(sa, now);
 		info_send(sa, put_notify, &ack, 0, 0);
 		break;
 	case DPD_PROBE_REPEAT:

@@ -344,6 +344,11 @@ struct ike_sa *ike_sa_sibling(struct ike *ike, const struct ike_sa *sa);
 /* Counts a failed negotiation against the tunnel's peer. */
 void ike_count_failure(struct ike_sa *sa, enum ike_fail_reason why);
 
+/* An authenticated message that cannot be old proved the peer alive: DPD
+ * takes it, and the dataplane's traffic record (on-demand DPD measures the
+ * first packet out from it). */
+void ike_sa_alive(struct ike_sa *sa, int64_t now);
+
 /* ike_timers.c: every deadline is a timer on the wheel. */
 void ike_timers_init(struct ike *ike);
 void ike_timers_free(struct ike *ike);	/* once every SA is gone */
@@ -352,8 +357,12 @@ void ike_arm(struct ike *ike, struct wheel_timer *t, int64_t deadline);
 void ike_out_init(struct ike_out *out, struct ike_sa *sa, struct ike_qm *qm);
 void ike_sa_timers_init(struct ike_sa *sa);
 void ike_sa_timers_cancel(struct ike_sa *sa);
-/* After a DPD call that may move dpd.next_ms (all but dpd_liveness). */
+/* After a DPD call that may move dpd.next_ms (all but dpd_liveness); with
+ * nothing to ask (on-demand, no traffic), it asks the dataplane to watch. */
 void ike_sa_dpd_arm(struct ike_sa *sa);
+/* The peer's last proof of liveness as of now: DPD's, or newer ESP in the
+ * dataplane's record (which DPD takes in only when it decides). */
+int64_t ike_sa_last_rx(const struct ike_sa *sa);
 /* The SA is established: its DPD, NAT keepalive, rekey and lifetime. */
 void ike_sa_established_timers(struct ike_sa *sa, int64_t now);
 /* A request went out (or a reply replaced it) through out. */

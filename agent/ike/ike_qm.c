@@ -649,7 +649,7 @@ ike_qm_input(struct ike_sa *sa, const struct ike_hdr *h, uint8_t *body, size_t l
 		}
 		memcpy(qm->last_in_hash, hash_in, sizeof(hash_in));
 		ike_sa_peer_moved(sa, local_port, src_port);
-		dpd_liveness(&sa->dpd, now);	/* bound to our nonce: new */
+		ike_sa_alive(sa, now);	/* bound to our nonce: new */
 		if (take_sa_nonce_ke(sa, qm, &c, t->conf) == -1 || take_ids(&c, 1, &sel) == -1 ||
 		    memcmp(&sel, &qm->sel, sizeof(sel)) != 0) {
 			log_warnx("IPSEC: answer from %s does not match our proposal",
@@ -672,7 +672,7 @@ ike_qm_input(struct ike_sa *sa, const struct ike_hdr *h, uint8_t *body, size_t l
 		memcpy(qm->last_in_hash, hash_in, sizeof(hash_in));
 		memcpy(qm->iv, iv, sizeof(iv));
 		ike_sa_peer_moved(sa, local_port, src_port);
-		dpd_liveness(&sa->dpd, now);
+		ike_sa_alive(sa, now);
 		if (t == NULL)
 			t = ike_tunnel_for_selector(ike, sa->peer_be, &qm->sel);
 		if (t != NULL)

@@ -91,10 +91,54 @@ ike_sa_timers_cancel(struct ike_sa *sa)
 		wheel_cancel(&sa->qm[i].out.timer);
 }
 
+/* The dataplane's record of the peer, taken in when DPD decides: verified
+ * ESP is liveness, the first packet sent since the last proof is traffic
+ * (on-demand). Nothing reached the engine per packet. */
+static void
+traffic_sync(struct ike_sa *sa)
+{
+	struct ike *ike = sa->ike;
+	int64_t in, first_out;
+
+	if (ike->dp.traffic == NULL ||
+	    ike->dp.traffic(ike->dp.ctx, sa->peer_be, &in, &first_out) == -1)
+		return;
+	if (in > sa->dpd.last_rx_ms)
+		dpd_liveness(&sa->dpd, in);
+	if (first_out > sa->dpd.last_rx_ms)
+		dpd_outbound(&sa->dpd, first_out);
+}
+
+int64_t
+ike_sa_last_rx(const struct ike_sa *sa)
+{
+	const struct ike *ike = sa->ike;
+	int64_t in, first_out;
+
+	if (ike->dp.traffic != NULL &&
+	    ike->dp.traffic(ike->dp.ctx, sa->peer_be, &in, &first_out) == 0 &&
+	    in > sa->dpd.last_rx_ms)
+		return in;
+	return sa->dpd.last_rx_ms;
+}
+
 void
 ike_sa_dpd_arm(struct ike_sa *sa)
 {
-	ike_arm(sa->ike, &sa->t_dpd, sa->state == SA_ESTABLISHED ? sa->dpd.next_ms : 0);
+	struct ike *ike = sa->ike;
+
+	if (sa->state != SA_ESTABLISHED) {
+		wheel_cancel(&sa->t_dpd);
+		return;
+	}
+	if (sa->dpd.state == DPD_IDLE && sa->dpd.next_ms == 0 && ike->dp.watch != NULL) {
+		/* On-demand with no traffic since the last proof: the next
+		 * packet out wakes us. One that left before the watch was set
+		 * is in the record: look again. */
+		ike->dp.watch(ike->dp.ctx, sa->peer_be);
+		traffic_sync(sa);
+	}
+	ike_arm(ike, &sa->t_dpd, sa->dpd.next_ms);
 }
 
 void
@@ -264,6 +308,7 @@ ike_expired_dpd(struct wheel_timer *tm, int64_t now)
 
 	if (sa->state != SA_ESTABLISHED)
 		return;
+	traffic_sync(sa);
 	switch (dpd_timer(&sa->dpd, now, &seq)) {
 	case DPD_SEND_PROBE:
 		be = htonl(seq);

@@ -61,7 +61,7 @@ ike_tunnels_view(struct ike *ike, int64_t now, int64_t real_now, ike_tunnel_fn f
 			}
 			memcpy(pv->failures, t->ps[p].failures, sizeof(pv->failures));
 			if (live && sa->state == SA_ESTABLISHED)
-				pv->last_rx_real_ms = real_now - (now - sa->dpd.last_rx_ms);
+				pv->last_rx_real_ms = real_now - (now - ike_sa_last_rx(sa));
 			if (t->ps[p].dead_ms != 0) {
 				pv->dead_real_ms = real_now - (now - t->ps[p].dead_ms);
 				pv->dead_last_rx_real_ms = real_now - (now - t->ps[p].dead_last_rx_ms);

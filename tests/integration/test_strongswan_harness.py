@@ -182,7 +182,10 @@ def dpd_detects_frozen_peer(env):
     info("sun frozen (SIGSTOP): first DPD probe after %.1fs, 'DPD check timed out' after "
          "%.1fs, IKE SA gone after %.1fs (dpd_delay %ds, dpd_timeout %ds)"
          % (t_probe, t_dead, t_gone, DPD_DELAY, DPD_TIMEOUT))
-    check(t_probe <= DPD_DELAY + 1, "first probe after %.1fs" % t_probe)
+    # charon runs its DPD check from its own scheduler: on a loaded machine
+    # it is late by up to a second or so (seen: 6.0 s with delay 5 s while
+    # two compilers ran). Never probing is what this must catch.
+    check(t_probe <= DPD_DELAY + 2, "first probe after %.1fs" % t_probe)
     check(DPD_DELAY - 1 <= t_dead <= DPD_TIMEOUT + 1,
           "DPD timed out after %.1fs, expected within dpd_timeout %ds" % (t_dead, DPD_TIMEOUT))
     check(a.list_sas() == [], "moon still has SAs: %r" % a.list_sas())

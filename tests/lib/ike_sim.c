@@ -90,6 +90,61 @@ dp_remove(void *ctx, uint32_t spi_in, uint32_t spi_out)
 	((struct peer *)ctx)->removed++;
 }
 
+static int
+dp_traffic(void *ctx, uint32_t peer_be, int64_t *last_in, int64_t *first_out)
+{
+	struct peer *p = ctx;
+	int j = peer_of(peer_be);
+
+	if (j < 0)
+		return -1;
+	*last_in = p->rec[j].last_in;
+	*first_out = p->rec[j].first_out;
+	return 0;
+}
+
+static void
+dp_alive(void *ctx, uint32_t peer_be, int64_t at)
+{
+	struct peer *p = ctx;
+	int j = peer_of(peer_be);
+
+	if (j >= 0 && p->rec[j].last_in < at)
+		p->rec[j].last_in = at;
+}
+
+static void
+dp_watch(void *ctx, uint32_t peer_be)
+{
+	struct peer *p = ctx;
+	int j = peer_of(peer_be);
+
+	if (j >= 0)
+		p->rec[j].watch = 1;
+}
+
+void
+esp_from(int i, int j)
+{
+	if (peers[i].rec[j].last_in < now_ms)
+		peers[i].rec[j].last_in = now_ms;
+}
+
+void
+esp_to(int i, int j)
+{
+	struct sim_record *r = &peers[i].rec[j];
+
+	if (r->first_out > r->last_in)
+		return;
+	r->first_out = now_ms;
+	if (r->watch) {
+		r->watch = 0;
+		peers[i].outbound_calls++;
+		ike_peer_outbound(peers[i].ike, peers[j].addr_be, now_ms);
+	}
+}
+
 void
 deliver(void)
 {
@@ -213,7 +268,9 @@ setup_peers(int n, enum dpd_mode mode, int a_failover)
 	for (int i = 0; i < n; i++) {
 		struct ike_transport tr = { &peers[i], fake_send };
 		struct ike_dataplane dp = { .ctx = &peers[i], .install = dp_install,
-					    .activate = dp_activate, .remove = dp_remove };
+					    .activate = dp_activate, .remove = dp_remove,
+					    .traffic = dp_traffic, .alive = dp_alive,
+					    .watch = dp_watch };
 
 		peers[i].addr_be = ip(addrs[i]);
 		peers[i].ike = ike_new(&tr, &dp);

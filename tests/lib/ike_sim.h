@@ -25,8 +25,17 @@ struct pkt {
 	uint8_t  data[PKT_MAX];
 };
 
+/* The dataplane's traffic record of one remote address, as esp/worker.c
+ * keeps it (the engine reads it through the traffic hook). */
+struct sim_record {
+	int64_t last_in, first_out;
+	int     watch;
+};
+
 struct peer {
 	struct ike    *ike;
+	struct sim_record rec[NPEERS];	/* by remote peer */
+	int            outbound_calls;	/* watched first packets posted to the engine */
 	uint32_t       addr_be;
 	int            frozen;		/* SIGSTOP: neither receives nor runs timers */
 	uint64_t       sent;
@@ -61,6 +70,11 @@ int64_t  timers(void);
 void     run_until(int64_t until);
 uint32_t ip(const char *s);
 int      peer_of(uint32_t be);
+/* ESP as the dataplane records it, at now_ms: peer i verified a packet
+ * from peer j; peer i sent one to peer j (posted to the engine only when
+ * watched, as the dataplane does). Neither calls the engine otherwise. */
+void     esp_from(int i, int j);
+void     esp_to(int i, int j);
 /* Peer i's tunnel's ISAKMP SA when established, else NULL. */
 struct ike_sa *established_sa(int i);
 /* Every message peer i dropped, whatever the reason. */

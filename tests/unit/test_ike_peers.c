@@ -135,6 +135,85 @@ test_on_demand_needs_traffic(void **state)
 	assert_true(now_ms - last_rx > 10000);
 }
 
+/* Verified ESP is liveness through the dataplane's record, read when DPD
+ * decides (R-14.1): nothing reaches the engine per packet, and the verdict
+ * is still exact from the last verified packet (R-2.5). */
+static void
+test_esp_record_is_liveness(void **state)
+{
+	struct ike_sa *a;
+	int64_t last_esp, dead_at;
+
+	setup_peers(2, DPD_MODE_PERIODIC, 0);
+	run_until(now_ms + 100);
+	peers[1].frozen = 1;		/* B's IKE is silent, its ESP is not */
+	for (int s = 0; s < 60; s++) {
+		run_until(now_ms + 1000);
+		esp_from(0, 1);
+	}
+	last_esp = now_ms;
+	a = established_sa(0);
+	assert_non_null(a);
+	assert_int_equal(a->dpd.c.r_u_there_sent, 0);	/* never 10 s without ESP */
+	dead_at = last_esp + 10000 + 5 * 2000;
+	run_until(last_esp + 10000 - 1);
+	assert_int_equal(a->dpd.c.r_u_there_sent, 0);
+	run_until(last_esp + 10000);
+	assert_int_equal(a->dpd.c.r_u_there_sent, 1);
+	run_until(dead_at - 1);
+	assert_ptr_equal(established_sa(0), a);
+	assert_int_equal(a->dpd.c.r_u_there_sent, 5);
+	run_until(dead_at);
+	assert_null(established_sa(0));
+	assert_int_equal(peers[0].ike->tunnels[0].ps[0].dead_last_rx_ms, last_esp);
+	assert_int_equal(peers[0].outbound_calls, 0);	/* periodic: nothing posted */
+}
+
+/* On-demand with the record: without traffic nothing is posted and nothing
+ * probed; with traffic the engine hears of a first packet out at most once
+ * per keepalive (it watches only when it has nothing to ask), and when the
+ * peer's ESP stops the probe goes keepalive after the last verified packet,
+ * the verdict retries x retry later. */
+static void
+test_on_demand_reads_the_record(void **state)
+{
+	struct ike_sa *a;
+	int64_t last_in, probe_at;
+
+	setup_peers(2, DPD_MODE_ON_DEMAND, 0);
+	run_until(now_ms + 100);
+	a = established_sa(0);
+	assert_non_null(a);
+	peers[1].frozen = 1;
+	run_until(now_ms + 120000);
+	assert_int_equal(a->dpd.c.r_u_there_sent, 0);
+	assert_int_equal(peers[0].outbound_calls, 0);
+	/* 30 s of the peer's requests and our answers, one a second (had we
+	 * sent first, after two silent minutes, that would have been probed). */
+	for (int s = 0; s < 30; s++) {
+		esp_from(0, 1);
+		run_until(now_ms + 10);
+		esp_to(0, 1);
+		run_until(now_ms + 990);
+	}
+	last_in = now_ms - 1000;
+	assert_int_equal(a->dpd.c.r_u_there_sent, 0);
+	assert_in_range(peers[0].outbound_calls, 1, 4);		/* not 30 */
+	/* Its packets stop; ours go on. */
+	probe_at = last_in + 10000;
+	while (now_ms < probe_at - 1) {
+		esp_to(0, 1);
+		run_until(now_ms + 1000 < probe_at - 1 ? now_ms + 1000 : probe_at - 1);
+	}
+	assert_int_equal(a->dpd.c.r_u_there_sent, 0);
+	run_until(probe_at);
+	assert_int_equal(a->dpd.c.r_u_there_sent, 1);
+	run_until(probe_at + 5 * 2000 - 1);
+	assert_ptr_equal(established_sa(0), a);
+	run_until(probe_at + 5 * 2000);
+	assert_null(established_sa(0));
+}
+
 static void
 test_failover_cycles(void **state)
 {
@@ -315,6 +394,8 @@ main(void)
 		cmocka_unit_test_teardown(test_periodic_probes_idle_tunnel, teardown_peers),
 		cmocka_unit_test_teardown(test_silent_peer_dead_on_time, teardown_peers),
 		cmocka_unit_test_teardown(test_on_demand_needs_traffic, teardown_peers),
+		cmocka_unit_test_teardown(test_esp_record_is_liveness, teardown_peers),
+		cmocka_unit_test_teardown(test_on_demand_reads_the_record, teardown_peers),
 		cmocka_unit_test_teardown(test_failover_cycles, teardown_peers),
 		cmocka_unit_test_teardown(test_pfs_and_hostname_identity, teardown_peers),
 		cmocka_unit_test_teardown(test_forced_encap_floats_and_keeps_alive, teardown_peers),

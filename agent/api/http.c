@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #include <event2/buffer.h>
 #include <event2/event.h>
@@ -143,6 +144,7 @@ api_new(struct event_base *base, const char *state_dir, const char *listen_addr,
 	struct api *api = api_core_new(state_dir, listen_addr, hooks);
 	char host[256];
 	uint16_t port;
+	int fd = -1;
 
 	api->base = base;
 	if (addr_port_parse(listen_addr, host, sizeof(host), &port) == -1) {
@@ -163,8 +165,10 @@ api_new(struct event_base *base, const char *state_dir, const char *listen_addr,
 				   EVHTTP_REQ_PUT | EVHTTP_REQ_DELETE | EVHTTP_REQ_HEAD |
 				   EVHTTP_REQ_PATCH | EVHTTP_REQ_OPTIONS);
 	evhttp_set_gencb(api->http, http_cb, api);
-	if (evhttp_bind_socket_with_handle(api->http, host, port) == NULL) {
+	if ((fd = tcp_listen(host, port)) == -1 || evhttp_accept_socket(api->http, fd) != 0) {
 		log_warn("api: cannot listen on %s", listen_addr);
+		if (fd != -1)
+			close(fd);
 		goto fail;
 	}
 	log_info("api: listening on http://%s%s", listen_addr, API_BASE_PATH);

@@ -9,9 +9,11 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <netdb.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -247,4 +249,33 @@ addr_port_parse(const char *s, char *host, size_t hostsize, uint16_t *port)
 	host[hlen] = '\0';
 	*port = (uint16_t)p;
 	return 0;
+}
+
+int
+tcp_listen(const char *host, uint16_t port)
+{
+	struct addrinfo hints = { .ai_socktype = SOCK_STREAM, .ai_flags = AI_PASSIVE };
+	struct addrinfo *ai = NULL;
+	char service[8];
+	int fd = -1, one = 1, err;
+
+	/* No AI_ADDRCONFIG (which libevent's evhttp_bind_socket asks for): it
+	 * hides IPv4 on a host whose only IPv4 address is loopback. */
+	snprintf(service, sizeof(service), "%u", port);
+	if ((err = getaddrinfo(host, service, &hints, &ai)) != 0) {
+		errno = err == EAI_SYSTEM ? errno : EADDRNOTAVAIL;
+		return -1;
+	}
+	fd = socket(ai->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd == -1 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) == -1 ||
+	    bind(fd, ai->ai_addr, ai->ai_addrlen) == -1 || listen(fd, 128) == -1) {
+		err = errno;
+		if (fd != -1)
+			close(fd);
+		freeaddrinfo(ai);
+		errno = err;
+		return -1;
+	}
+	freeaddrinfo(ai);
+	return fd;
 }

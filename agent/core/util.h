@@ -47,5 +47,8 @@ const char *ipv4_str(uint32_t be, char buf[static 16]);
 
 /* "host:port" → host (no brackets) and port 1..65535. */
 int addr_port_parse(const char *s, char *host, size_t hostsize, uint16_t *port);
+/* A non-blocking TCP socket listening on host:port (the first address
+ * host resolves to); -1 with errno. */
+int tcp_listen(const char *host, uint16_t port);
 
 #endif

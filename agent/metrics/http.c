@@ -8,6 +8,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <event2/buffer.h>
 #include <event2/event.h>
@@ -61,6 +62,7 @@ metrics_http_new(struct event_base *base, const char *listen_addr, struct metric
 	struct metrics_http *mh = xcalloc(1, sizeof(*mh));
 	char host[256];
 	uint16_t port;
+	int fd = -1;
 
 	if (addr_port_parse(listen_addr, host, sizeof(host), &port) == -1) {
 		log_warnx("metrics: bad listen address %s (want ADDR:PORT)", listen_addr);
@@ -72,8 +74,10 @@ metrics_http_new(struct event_base *base, const char *listen_addr, struct metric
 	evhttp_set_allowed_methods(mh->http, EVHTTP_REQ_GET | EVHTTP_REQ_HEAD | EVHTTP_REQ_POST |
 				   EVHTTP_REQ_PUT | EVHTTP_REQ_DELETE);
 	evhttp_set_gencb(mh->http, metrics_http_cb, mh);
-	if (evhttp_bind_socket(mh->http, host, port) != 0) {
+	if ((fd = tcp_listen(host, port)) == -1 || evhttp_accept_socket(mh->http, fd) != 0) {
 		log_warn("metrics: cannot listen on %s", listen_addr);
+		if (fd != -1)
+			close(fd);
 		goto fail;
 	}
 	log_info("metrics: serving /metrics on http://%s", listen_addr);

@@ -9,7 +9,9 @@ import subprocess
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
-from harness import BIN_DIR, Certs, check, http, run, test, wait_for  # noqa: E402
+import netns  # noqa: E402
+from harness import BIN_DIR, Certs, check, http, info, run, test, wait_for  # noqa: E402
+from nsagent import NsAgent  # noqa: E402
 
 
 def vpnctl(agent, *args, token_file=None, api=None, stdin=None):
@@ -115,6 +117,24 @@ def vpnctl_commands(env):
     check(p.returncode == 3 and "cannot reach" in p.stderr, "agent down: %r" % (p,))
     p = vpnctl(agent, "frobnicate")
     check(p.returncode == 2 and "usage" in (p.stderr + p.stdout), "unknown command: %r" % (p,))
+
+
+@test
+def serves_where_loopback_is_the_only_address(env):
+    """A namespace or container with nothing but lo: the API and /metrics
+    still listen on 127.0.0.1 (libevent's own bind asks getaddrinfo for
+    AI_ADDRCONFIG, which hides IPv4 when its only address is loopback)."""
+    topo = netns.NetTopo(env)
+    ns = topo.add_ns("loonly")
+    addrs = topo.run(ns, ["ip", "-o", "addr", "show"]).stdout
+    agent = env.add(NsAgent(env, topo, ns, "127.0.0.1"))
+    text = agent.metrics_text()
+    st, _ = agent.api("GET", "/object/networks")
+    info("namespace with %d addresses (all on lo): API %s, /metrics %d bytes"
+         % (len(addrs.splitlines()), st, len(text)))
+    check(all(" lo " in l for l in addrs.splitlines()), "not a loopback-only namespace: %s" % addrs)
+    check(st == 200 and "vpnagent_ike_dropped_messages_total" in text,
+          "API %s, /metrics %r" % (st, text[:200]))
 
 
 if __name__ == "__main__":

@@ -57,10 +57,21 @@ def wait_for(pred, timeout, what, step=0.05):
         time.sleep(step)
 
 
+_ports_given = set()
+
+
 def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    """A loopback port nothing listens on, and never one handed out before
+    in this run: a port chosen for later use is still free now, so the
+    kernel may offer it again (a collector-stub once got its gRPC port as
+    its HTTP port)."""
+    while True:
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        if port not in _ports_given:
+            _ports_given.add(port)
+            return port
 
 
 def mono_ms():

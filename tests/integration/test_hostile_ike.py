@@ -374,7 +374,7 @@ def halfopen_flood_does_not_block_configured_peer(env):
     took = time.monotonic() - t0
     sa = h.charon.ike_sa(CONN)
     udp1 = udp_counters(h, h.a)
-    pcap = h.cap.stop(settle=0.5)
+    pcap = h.cap.stop()
     mm2 = capture.fields_of(pcap, ["frame.number"],
                          display_filter="ip.src==%s && ip.dst==%s && isakmp.exchangetype==2"
                          % (AGENT_OUT, SPOOF_NET))

@@ -54,7 +54,7 @@ COLLECTOR_OBJ := $(call obj,$(COLLECTOR_SRC) $(CORE_SRC) $(METRICS_BASE_SRC) $(P
 
 PROGRAMS := $(BUILD)/vpn-agent $(BUILD)/vpnctl $(BUILD)/collector-stub
 
-.PHONY: all test unit-bins fuzz-bins fuzz bench run lint clean deps install uninstall
+.PHONY: all test unit-bins fuzz-bins fuzz bench bench-scale run lint clean deps install uninstall
 .SECONDARY:
 all: $(PROGRAMS)
 
@@ -130,6 +130,15 @@ $(BUILD)/bench/bench_ike: $(call obj,bench/bench_ike.c tests/lib/ike_pair.c $(fi
 $(BUILD)/bench/bench_ike_loopback: $(call obj,bench/bench_ike_loopback.c tests/lib/ike_pair.c $(filter-out agent/ike/ike_io.c agent/ike/ike_conf.c,$(IKE_SRC)) $(CORE_SRC))
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS_SSL) -lpthread
+
+$(BUILD)/bench/bench_scale: $(call obj,bench/bench_scale.c $(filter-out agent/ike/ike_io.c agent/ike/ike_conf.c,$(IKE_SRC)) $(CORE_SRC) $(ESP_SRC) $(METRICS_SRC) $(PROTO_C))
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS_GRPC) $(LIBS_EVENT) $(LIBS_SSL) -lpthread -lm
+
+# Headend scale (R-14): the engine with 1,000 / 10,000 / 100,000 tunnels
+# (several minutes and about 2 GB at 100,000; a benchmark, not a test).
+bench-scale: deps $(BUILD)/bench/bench_scale
+	$(BUILD)/bench/bench_scale $(SCALE)
 
 bench: deps all $(BUILD)/bench/bench_metrics $(BUILD)/bench/bench_ike $(BUILD)/bench/bench_dh \
 		$(BUILD)/bench/bench_ike_loopback $(BUILD)/bench/bench_esp \

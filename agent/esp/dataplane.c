@@ -393,27 +393,20 @@ esp_dp_traffic(struct esp_dp *dp, uint32_t peer_be, struct esp_dp_traffic *out)
 
 	if (h == NULL)
 		return -1;
-	out->last_in = __atomic_load_n(&h->last_in, __ATOMIC_SEQ_CST);
-	out->first_out = __atomic_load_n(&h->first_out, __ATOMIC_SEQ_CST);
+	dp_record_read(&h->rec, &out->last_in, &out->first_out);
 	return 0;
 }
 
 void
 esp_dp_alive(struct esp_dp *dp, uint32_t peer_be, int64_t at)
 {
-	struct dp_host *h = host_get(dp, peer_be);
-	int64_t cur = LOAD(&h->last_in);
-
-	while (cur < at &&
-	       !__atomic_compare_exchange_n(&h->last_in, &cur, at, 0, __ATOMIC_SEQ_CST,
-					    __ATOMIC_RELAXED))
-		;
+	dp_record_alive(&host_get(dp, peer_be)->rec, at);
 }
 
 void
 esp_dp_watch(struct esp_dp *dp, uint32_t peer_be)
 {
-	__atomic_store_n(&host_get(dp, peer_be)->watch, 1, __ATOMIC_SEQ_CST);
+	dp_record_watch(&host_get(dp, peer_be)->rec);
 }
 
 /* ---- life cycle ---------------------------------------------------------------- */

@@ -7,6 +7,7 @@
 #define ESP_DP_INT_H
 
 #include "esp/dataplane.h"
+#include "esp/record.h"
 
 #include <net/if.h>
 #include <netinet/in.h>
@@ -39,14 +40,10 @@ struct event;
  * packet and read by the IKE engine when a DPD decision is due, with no
  * message in between; only a watched first packet out is posted. */
 struct dp_host {
-	struct dp_host *next;		/* hash chain (dp->hosts) */
-	struct dp_peer *peers;		/* its (peer, map) entries */
-	uint32_t        peer_be;
-	int64_t         last_in;	/* atomic: last proof of liveness (verified
-					 * ESP, or one IKE reported) */
-	int64_t         first_out;	/* atomic: first packet sent since last_in;
-					 * none when <= last_in */
-	int             watch;		/* atomic: post the next first_out */
+	struct dp_host  *next;		/* hash chain (dp->hosts) */
+	struct dp_peer  *peers;		/* its (peer, map) entries */
+	uint32_t         peer_be;
+	struct dp_record rec;		/* esp/record.h */
 };
 
 /* Per peer and crypto map: counters that outlive the pairs. Never freed

@@ -133,29 +133,13 @@ dp_workers_open(struct esp_dp *dp, const char *tun_name)
 
 /* ---- packets (any thread, under the read lock) ------------------------------- */
 
-/* Verified ESP from the peer: its record's proof of liveness, a store at
- * most once per millisecond. */
-static void
-record_in(struct dp_host *h, int64_t now)
-{
-	if (LOAD(&h->last_in) < now)
-		__atomic_store_n(&h->last_in, now, __ATOMIC_SEQ_CST);
-}
-
-/* A packet for the peer: the first since its last proof is recorded, and
- * posted to the loop only if the engine watches for it (on-demand DPD
- * with nothing to ask yet). The engine sets watch and then reads
- * first_out; we store first_out and then take watch: one of the two sees
- * the other. */
+/* A packet for the peer: posted to the loop only if the engine watches
+ * for it (on-demand DPD with nothing to ask yet). */
 static void
 record_out(struct esp_dp *dp, struct dp_host *h, int64_t now)
 {
-	if (LOAD(&h->first_out) > LOAD(&h->last_in))
-		return;			/* recorded already since the last proof */
-	__atomic_store_n(&h->first_out, now, __ATOMIC_SEQ_CST);
-	if (LOAD(&h->watch) && __atomic_exchange_n(&h->watch, 0, __ATOMIC_SEQ_CST) &&
-	    dp_note_post(dp, NOTE_OUTBOUND, h->peer_be, 0, now) == -1)
-		STORE(&h->watch, 1);	/* the queue is full: the next packet tries */
+	if (dp_record_out(&h->rec, now) && dp_note_post(dp, NOTE_OUTBOUND, h->peer_be, 0, now) == -1)
+		dp_record_watch(&h->rec);	/* the queue is full: the next packet tries */
 }
 
 /* Tells the loop of a limit once per pair (again only if the note queue
@@ -366,7 +350,7 @@ udp_packet(struct esp_dp *dp, int tun_fd, uint32_t src_be, uint16_t src_port, co
 		if (p->peer->peer_be == src_be && LOAD(&p->peer_port) != src_port &&
 		    newest(pkt, sa))
 			STORE(&p->peer_port, src_port);	/* follow a NAT's port change */
-		record_in(p->peer->host, now);
+		dp_record_in(&p->peer->host->rec, now);
 		seq_check(dp, p, sa, ESP_SEQ_SOFT_IN, now);
 		if (volume_check(dp, p, sa, now))
 			return -1;

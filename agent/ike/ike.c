@@ -98,13 +98,19 @@ ike_conf_defaults(struct ike_conf *c)
 struct ike *
 ike_new(const struct ike_transport *tr, const struct ike_dataplane *dp)
 {
+	return ike_new_slots(tr, dp, IKE_TIMER_SLOTS);
+}
+
+struct ike *
+ike_new_slots(const struct ike_transport *tr, const struct ike_dataplane *dp, size_t timer_slots)
+{
 	struct ike *ike = xcalloc(1, sizeof(*ike));
 
 	ike->tr = *tr;
 	if (dp)
 		ike->dp = *dp;
 	ike_conf_defaults(&ike->conf);
-	ike_timers_init(ike);
+	ike_timers_init(ike, timer_slots);
 	ike_satab_init(ike);
 	ike_guard_init(ike);
 	return ike;
@@ -217,7 +223,8 @@ ike_sa_delete(struct ike_sa *sa, enum ike_tell tell, int64_t now)
 		ike_tunnel_retry_arm(sa->tunnel);	/* one waiting for it goes now */
 	}
 	for (size_t i = 0; i < IKE_QM_MAX; i++)
-		ike_qm_free(sa, &sa->qm[i]);
+		if (sa->qm[i] != NULL)
+			ike_qm_free(sa, sa->qm[i]);
 	ike_p1_hs_free(sa->hs);
 	free(sa->out.msg);
 	ike_p1_keys_wipe(&sa->keys);

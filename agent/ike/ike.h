@@ -162,6 +162,12 @@ struct ike_dataplane {
 
 struct ike;
 struct ike *ike_new(const struct ike_transport *tr, const struct ike_dataplane *dp);
+/* The same with a timer wheel of timer_slots 10 ms slots (ike_new: 8192,
+ * 82 s a turn, so DPD and retransmission timers are seen once each). An
+ * engine with a few SAs (each peer of a load generator) does well with a
+ * few dozen: a longer timer is then looked at once a turn. */
+struct ike *ike_new_slots(const struct ike_transport *tr, const struct ike_dataplane *dp,
+			  size_t timer_slots);
 void ike_free(struct ike *ike);
 /* Takes the new configuration (copied); tunnels of removed maps go down,
  * DPD settings apply to live SAs, new initiating maps start now. */

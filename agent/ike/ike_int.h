@@ -64,7 +64,6 @@ struct ike_qm_hs {
 };
 
 struct ike_qm {
-	int            used;
 	uint32_t       msgid;
 	int            initiator;
 	enum qm_state  state;
@@ -138,7 +137,9 @@ struct ike_sa {
 	uint8_t            last_in_hash[IKE_HASH_MAX];	/* last Phase 1 message accepted */
 	int64_t            resent_ms;		/* last resend of a stored reply */
 	struct ike_msgids  seen_in, seen_out;
-	struct ike_qm      qm[IKE_QM_MAX];
+	struct ike_qm     *qm[IKE_QM_MAX];	/* while an exchange runs; an initiator's
+						 * finished one stays, to answer a
+						 * retransmitted QM2 (R-14.2) */
 	struct dpd         dpd;
 	int64_t            created_ms, established_ms, expire_ms;
 	int                rekeying;		/* a successor is being negotiated */
@@ -350,7 +351,8 @@ void ike_count_failure(struct ike_sa *sa, enum ike_fail_reason why);
 void ike_sa_alive(struct ike_sa *sa, int64_t now);
 
 /* ike_timers.c: every deadline is a timer on the wheel. */
-void ike_timers_init(struct ike *ike);
+#define IKE_TIMER_SLOTS 8192	/* of 10 ms: 82 s a turn, DPD and retransmissions in one */
+void ike_timers_init(struct ike *ike, size_t slots);
 void ike_timers_free(struct ike *ike);	/* once every SA is gone */
 /* Arms (deadline) or cancels (0) one of an SA's or tunnel's timers. */
 void ike_arm(struct ike *ike, struct wheel_timer *t, int64_t deadline);

@@ -19,8 +19,8 @@ static struct ike_qm *
 qm_find(struct ike_sa *sa, uint32_t msgid)
 {
 	for (size_t i = 0; i < IKE_QM_MAX; i++) {
-		if (sa->qm[i].used && sa->qm[i].msgid == msgid)
-			return &sa->qm[i];
+		if (sa->qm[i] != NULL && sa->qm[i]->msgid == msgid)
+			return sa->qm[i];
 	}
 	return NULL;
 }
@@ -45,8 +45,12 @@ ike_qm_free(struct ike_sa *sa, struct ike_qm *qm)
 	qm_hs_free(qm->k);
 	free(qm->out.msg);
 	wheel_cancel(&qm->out.timer);
+	for (size_t i = 0; i < IKE_QM_MAX; i++) {
+		if (sa->qm[i] == qm)
+			sa->qm[i] = NULL;
+	}
 	OPENSSL_cleanse(qm, sizeof(*qm));
-	ike_out_init(&qm->out, sa, qm);
+	free(qm);
 }
 
 /* A free slot, else a finished exchange's (its message ID stays in the
@@ -55,26 +59,30 @@ ike_qm_free(struct ike_sa *sa, struct ike_qm *qm)
 static struct ike_qm *
 qm_new(struct ike_sa *sa, uint32_t msgid, int64_t now)
 {
-	struct ike_qm *qm = NULL;
+	size_t slot = IKE_QM_MAX;
+	struct ike_qm *qm;
 
-	for (size_t i = 0; i < IKE_QM_MAX && qm == NULL; i++) {
-		if (!sa->qm[i].used)
-			qm = &sa->qm[i];
+	for (size_t i = 0; i < IKE_QM_MAX && slot == IKE_QM_MAX; i++) {
+		if (sa->qm[i] == NULL)
+			slot = i;
 	}
-	for (size_t i = 0; i < IKE_QM_MAX && qm == NULL; i++) {
-		if (sa->qm[i].state == QM_DONE)
-			qm = &sa->qm[i];
+	for (size_t i = 0; i < IKE_QM_MAX && slot == IKE_QM_MAX; i++) {
+		if (sa->qm[i]->state == QM_DONE)
+			slot = i;
 	}
 	for (size_t i = 0; i < IKE_QM_MAX; i++) {
-		if (sa->qm[i].state == QM_R1 &&
-		    (qm == NULL || (qm->state == QM_R1 && sa->qm[i].started_ms < qm->started_ms)))
-			qm = &sa->qm[i];
+		if (sa->qm[i] != NULL && sa->qm[i]->state == QM_R1 &&
+		    (slot == IKE_QM_MAX || (sa->qm[slot] != NULL && sa->qm[slot]->state == QM_R1 &&
+					    sa->qm[i]->started_ms < sa->qm[slot]->started_ms)))
+			slot = i;
 	}
-	if (qm == NULL)
+	if (slot == IKE_QM_MAX)
 		return NULL;
-	ike_qm_free(sa, qm);
+	if (sa->qm[slot] != NULL)
+		ike_qm_free(sa, sa->qm[slot]);
+	qm = sa->qm[slot] = xcalloc(1, sizeof(*qm));
+	ike_out_init(&qm->out, sa, qm);
 	qm->k = xcalloc(1, sizeof(*qm->k));
-	qm->used = 1;
 	qm->msgid = msgid;
 	qm->started_ms = now;
 	ike_iv_phase2(sa->hash, sa->iv, msgid, qm->iv);
@@ -677,6 +685,8 @@ ike_qm_input(struct ike_sa *sa, const struct ike_hdr *h, uint8_t *body, size_t l
 			t = ike_tunnel_for_selector(ike, sa->peer_be, &qm->sel);
 		if (t != NULL)
 			commit(sa, qm, t, now);
+		if (qm->state == QM_DONE)	/* nothing left to answer; a replay of */
+			ike_qm_free(sa, qm);	/* the exchange meets the message-ID memory */
 		return;
 	}
 	ike_drop(ike, IKE_DROP_UNEXPECTED, sa->peer_be, "Quick Mode message after its exchange");

@@ -23,7 +23,6 @@
 
 #define IKE_TICK_MS         10		/* wheel resolution; within a tick, timers fire in
 					 * deadline order to the millisecond */
-#define IKE_WHEEL_SLOTS     8192	/* 82 s a turn: DPD and retransmissions in one */
 #define IKE_HALFOPEN_TTL_MS 30000	/* an unfinished responder SA dies after this */
 #define IKE_RETRY_FAILED_MS 10000	/* an initiation that could not start, again */
 
@@ -34,9 +33,9 @@ static wheel_fn ike_expired_children, ike_expired_retry;
 /* ---- arming ------------------------------------------------------------------- */
 
 void
-ike_timers_init(struct ike *ike)
+ike_timers_init(struct ike *ike, size_t slots)
 {
-	if (wheel_init(&ike->wheel, IKE_TICK_MS, IKE_WHEEL_SLOTS, 0) == -1)
+	if (wheel_init(&ike->wheel, IKE_TICK_MS, slots, 0) == -1)
 		fatalx("IKE: cannot set up the timer wheel");
 }
 
@@ -72,8 +71,6 @@ ike_sa_timers_init(struct ike_sa *sa)
 	wheel_timer_init(&sa->t_keepalive, ike_expired_keepalive);
 	wheel_timer_init(&sa->t_rekey, ike_expired_rekey);
 	wheel_timer_init(&sa->t_expire, ike_expired_lifetime);
-	for (size_t i = 0; i < IKE_QM_MAX; i++)
-		ike_out_init(&sa->qm[i].out, sa, &sa->qm[i]);
 	if (!sa->initiator)
 		ike_arm(sa->ike, &sa->t_halfopen, sa->created_ms + IKE_HALFOPEN_TTL_MS);
 }
@@ -87,8 +84,10 @@ ike_sa_timers_cancel(struct ike_sa *sa)
 	wheel_cancel(&sa->t_keepalive);
 	wheel_cancel(&sa->t_rekey);
 	wheel_cancel(&sa->t_expire);
-	for (size_t i = 0; i < IKE_QM_MAX; i++)
-		wheel_cancel(&sa->qm[i].out.timer);
+	for (size_t i = 0; i < IKE_QM_MAX; i++) {
+		if (sa->qm[i] != NULL)
+			wheel_cancel(&sa->qm[i]->out.timer);
+	}
 }
 
 /* The dataplane's record of the peer, taken in when DPD decides: verified

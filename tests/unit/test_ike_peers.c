@@ -257,7 +257,7 @@ test_pfs_and_hostname_identity(void **state)
 		assert_memory_equal(peers[0].last_installed.key_in, peers[1].last_installed.key_out,
 				    peers[0].last_installed.key_len);
 		/* the PFS exchange ran */
-		assert_true(established_sa(0)->qm[0].pfs);
+		assert_true(established_sa(0)->qm[0]->pfs);
 		teardown_peers(NULL);
 		test_fqdn = 1;
 	}

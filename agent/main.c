@@ -48,6 +48,7 @@ struct options {
 	const char *ike_address;
 	const char *tun_name;
 	int dp_workers;			/* 0: one per online CPU */
+	size_t peer_series;		/* peers listed in /metrics; 0: all */
 	enum log_level log_level;
 	size_t tel_max_message;		/* test setting: force batch splitting */
 	size_t tel_buffer_max;		/* test setting: small disconnected buffer */
@@ -70,6 +71,7 @@ struct agent {
 	struct ike              *ike;
 	struct ike_io           *ike_io;	/* NULL without --ike-address */
 	struct esp_dp           *dp;		/* the ESP dataplane, with ike_io */
+	struct vpn_metrics       vpn_metrics;	/* their metrics sources' context */
 	uint32_t                 ike_addr_be;
 	char                     uuid[UUID_STR_LEN];
 	char                     hostname[HOST_NAME_MAX + 1];
@@ -82,6 +84,7 @@ static const struct option long_opts[] = {
 	{ "ike-address", required_argument, NULL, 'i' },
 	{ "tun-name", required_argument, NULL, 't' },
 	{ "dp-workers", required_argument, NULL, 'w' },
+	{ "metrics-peer-series", required_argument, NULL, 'P' },
 	{ "log-level", required_argument, NULL, 'l' },
 	{ "tel-max-message-bytes", required_argument, NULL, 'M' },
 	{ "tel-buffer-max-metrics", required_argument, NULL, 'B' },
@@ -107,6 +110,8 @@ usage(FILE *f)
 		"  --ike-address ADDR       IKE and ESP-in-UDP on ADDR:500/4500 (IPsec is off without)\n"
 		"  --tun-name NAME          TUN device for the plaintext side (default vpn0)\n"
 		"  --dp-workers N           ESP worker threads (default: one per CPU, at most %d)\n"
+		"  --metrics-peer-series N|all  with more peers, metrics list N of them (those not\n"
+		"                           up first) and sum the rest under peer=\"*\" (default %d)\n"
 		"  --log-level LEVEL        debug, info or warn (default info)\n"
 		"Test settings:\n"
 		"  --tel-max-message-bytes N   split telemetry batches above N bytes\n"
@@ -115,7 +120,8 @@ usage(FILE *f)
 		"  --test-esp-seq-start N      outbound ESP sequence numbers start at N (sequence\n"
 		"                              number rekeys without 3 billion packets)\n"
 		"  --test-key-log FILE         append ESP SA keys to FILE (for tshark; secret!)\n",
-		DEFAULT_STATE_DIR, DEFAULT_API_LISTEN, DEFAULT_METRICS_LISTEN, ESP_DP_WORKERS_MAX);
+		DEFAULT_STATE_DIR, DEFAULT_API_LISTEN, DEFAULT_METRICS_LISTEN, ESP_DP_WORKERS_MAX,
+		VPN_METRICS_PEER_SERIES);
 }
 
 static size_t
@@ -142,6 +148,7 @@ options_parse(struct options *o, int argc, char **argv)
 		.metrics_listen = DEFAULT_METRICS_LISTEN,
 		.tun_name = "vpn0",
 		.log_level = LOG_LEVEL_INFO,
+		.peer_series = VPN_METRICS_PEER_SERIES,
 	};
 	while ((c = getopt_long(argc, argv, "h", long_opts, NULL)) != -1) {
 		switch (c) {
@@ -154,6 +161,10 @@ options_parse(struct options *o, int argc, char **argv)
 			o->dp_workers = (int)parse_size("dp-workers", optarg);
 			if (o->dp_workers > ESP_DP_WORKERS_MAX)
 				fatalx("--dp-workers: at most %d, got '%s'", ESP_DP_WORKERS_MAX, optarg);
+			break;
+		case 'P':
+			o->peer_series = strcmp(optarg, "all") == 0 ? 0 :
+			    parse_size("metrics-peer-series", optarg);
 			break;
 		case 'l':
 			if (log_level_parse(optarg, &o->log_level) == -1)
@@ -607,9 +618,11 @@ agent_start(struct agent *ag)
 		if (ag->dp == NULL)
 			fatalx("cannot start the ESP dataplane on %s", ag->opt.tun_name);
 		ike_io_set_esp(ag->ike_io, esp_from_udp, ag);
-		metrics_registry_add(ag->registry, ipsec_metrics_source, ag->dp);
 	}
-	metrics_registry_add(ag->registry, vpn_metrics_source, ag->ike);
+	ag->vpn_metrics = (struct vpn_metrics){ ag->ike, ag->dp, ag->opt.peer_series };
+	if (ag->dp != NULL)
+		metrics_registry_add(ag->registry, ipsec_metrics_source, &ag->vpn_metrics);
+	metrics_registry_add(ag->registry, vpn_metrics_source, &ag->vpn_metrics);
 
 	ag->sample_timer = event_new(ag->base, -1, EV_PERSIST, sample_cb, ag);
 	event_add(ag->sample_timer, &period);

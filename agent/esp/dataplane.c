@@ -210,19 +210,6 @@ pair_by_spi(const struct esp_dp *dp, uint32_t spi, int outbound)
 	return NULL;
 }
 
-static void
-counters_add(struct esp_counters *to, const struct esp_counters *c)
-{
-	to->packets += c->packets;
-	to->bytes += c->bytes;
-	to->encrypt_or_decrypt += c->encrypt_or_decrypt;
-	to->digest_or_verify += c->digest_or_verify;
-	for (int i = 0; i < ESP_DROP__COUNT; i++)
-		to->drops[i] += c->drops[i];
-	if (c->last_ms > to->last_ms)
-		to->last_ms = c->last_ms;
-}
-
 /* The pair starts sending: its outbound SA joins the SAD (under the write
  * lock). */
 static void
@@ -323,8 +310,8 @@ esp_dp_remove(struct esp_dp *dp, uint32_t spi_in, uint32_t spi_out)
 		return;
 	}
 	/* Counters are per peer for the life of the process. */
-	counters_add(&p->peer->retired_out, esp_sa_counters(p->out));
-	counters_add(&p->peer->retired_in, esp_sa_counters(p->in));
+	esp_counters_add(&p->peer->retired_out, esp_sa_counters(p->out));
+	esp_counters_add(&p->peer->retired_in, esp_sa_counters(p->in));
 	esp_sad_remove_sa(dp->sad, p->in);
 	if (p->active)
 		esp_sad_remove_sa(dp->sad, p->out);
@@ -360,8 +347,8 @@ esp_dp_peers(struct esp_dp *dp, void (*fn)(void *ctx, const struct esp_dp_peer_v
 	pthread_rwlock_wrlock(&dp->lock);
 	/* one pass over the pairs, one over the peers */
 	for (const struct dp_pair *p = dp->pairs; p != NULL; p = p->next) {
-		counters_add(&p->peer->live_out, esp_sa_counters(p->out));
-		counters_add(&p->peer->live_in, esp_sa_counters(p->in));
+		esp_counters_add(&p->peer->live_out, esp_sa_counters(p->out));
+		esp_counters_add(&p->peer->live_in, esp_sa_counters(p->in));
 		p->peer->live_pairs++;
 	}
 	for (struct dp_peer *peer = dp->peers; peer != NULL; peer = peer->next) {
@@ -372,8 +359,8 @@ esp_dp_peers(struct esp_dp *dp, void (*fn)(void *ctx, const struct esp_dp_peer_v
 		v.map = peer->map;
 		v.out = peer->retired_out;
 		v.in = peer->retired_in;
-		counters_add(&v.out, &peer->live_out);
-		counters_add(&v.in, &peer->live_in);
+		esp_counters_add(&v.out, &peer->live_out);
+		esp_counters_add(&v.in, &peer->live_in);
 		v.rekeys = peer->rekeys;
 		v.live_pairs = peer->live_pairs;
 		memset(&peer->live_out, 0, sizeof(peer->live_out));

@@ -74,6 +74,8 @@ struct esp_sa *esp_sa_new(const struct esp_sa_params *p, int outbound);
 void           esp_sa_free(struct esp_sa *sa);	/* wipes keys */
 uint32_t       esp_sa_spi(const struct esp_sa *sa);
 const struct esp_counters *esp_sa_counters(const struct esp_sa *sa);
+/* to += c (last_ms: the later one). */
+void esp_counters_add(struct esp_counters *to, const struct esp_counters *c);
 const struct esp_sa_params *esp_sa_params(const struct esp_sa *sa);
 /* An opaque pointer for whoever installed the SA (the dataplane's pair),
  * so the packet path needs no second lookup. */

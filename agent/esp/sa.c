@@ -339,3 +339,16 @@ esp_sa_owner(const struct esp_sa *sa)
 {
 	return sa->owner;
 }
+
+void
+esp_counters_add(struct esp_counters *to, const struct esp_counters *c)
+{
+	to->packets += c->packets;
+	to->bytes += c->bytes;
+	to->encrypt_or_decrypt += c->encrypt_or_decrypt;
+	to->digest_or_verify += c->digest_or_verify;
+	for (int i = 0; i < ESP_DROP__COUNT; i++)
+		to->drops[i] += c->drops[i];
+	if (c->last_ms > to->last_ms)
+		to->last_ms = c->last_ms;
+}

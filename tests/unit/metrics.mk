@@ -2,3 +2,5 @@
 # cmocka and the libraries).
 $(BUILD)/tests/test_metrics: $(call obj,$(CORE_SRC) $(METRICS_BASE_SRC) $(PROTO_C))
 $(BUILD)/tests/test_sysstat: $(call obj,$(CORE_SRC) $(METRICS_BASE_SRC) $(PROTO_C))
+# The VPN families from the engine's view, and the per-peer series cap (R-14.4).
+$(BUILD)/tests/test_vpn_metrics: $(call obj,agent/metrics/vpn.c $(CORE_SRC) $(METRICS_BASE_SRC) $(PROTO_C) $(IKE_SRC) $(ESP_SRC))

@@ -440,7 +440,7 @@ dp_outbound(void *ctx, uint32_t peer_be, int64_t now)
 }
 
 static void
-dp_limit(void *ctx, uint32_t spi_in, enum esp_dp_limit what, int64_t now)
+dp_limit(void *ctx, uint32_t peer_be, uint32_t spi_in, enum esp_dp_limit what, int64_t now)
 {
 	static const enum ike_child_limit to_ike[] = {
 		[ESP_DP_VOLUME_SOFT] = IKE_CHILD_SOFT,
@@ -449,7 +449,7 @@ dp_limit(void *ctx, uint32_t spi_in, enum esp_dp_limit what, int64_t now)
 	};
 	struct agent *ag = ctx;
 
-	ike_child_volume(ag->ike, spi_in, to_ike[what], now);
+	ike_child_volume(ag->ike, peer_be, spi_in, to_ike[what], now);
 	ike_io_kick(ag->ike_io);
 }
 

@@ -72,8 +72,8 @@ route(struct esp_dp *dp, const struct esp_net *net, int add)
 
 /* 0, or -1 when the queue is full (the caller may retry later). */
 int
-dp_note_post(struct esp_dp *dp, enum dp_note_kind kind, uint32_t key, enum esp_dp_limit limit,
-	     int64_t now)
+dp_note_post(struct esp_dp *dp, enum dp_note_kind kind, uint32_t peer_be, uint32_t spi_in,
+	     enum esp_dp_limit limit, int64_t now)
 {
 	int wake;
 
@@ -84,7 +84,7 @@ dp_note_post(struct esp_dp *dp, enum dp_note_kind kind, uint32_t key, enum esp_d
 		return -1;
 	}
 	dp->notes[(dp->notes_head + dp->notes_count) % DP_NOTES] =
-	    (struct dp_note){ kind, key, limit, now };
+	    (struct dp_note){ kind, peer_be, spi_in, limit, now };
 	wake = dp->notes_count++ == 0;
 	pthread_mutex_unlock(&dp->notes_lock);
 	if (wake)
@@ -112,9 +112,9 @@ notes_cb(evutil_socket_t fd, short what, void *arg)
 		const struct dp_note *t = &batch[i];
 
 		if (t->kind == NOTE_OUTBOUND && dp->hooks.outbound)
-			dp->hooks.outbound(dp->hooks.ctx, t->key, t->now);
+			dp->hooks.outbound(dp->hooks.ctx, t->peer_be, t->now);
 		else if (t->kind == NOTE_LIMIT && dp->hooks.limit)
-			dp->hooks.limit(dp->hooks.ctx, t->key, t->limit, t->now);
+			dp->hooks.limit(dp->hooks.ctx, t->peer_be, t->spi_in, t->limit, t->now);
 	}
 }
 
@@ -200,14 +200,154 @@ peer_get(struct esp_dp *dp, uint32_t peer_be, const char *map)
 	return p;
 }
 
+/* ---- the pair and route indexes (the loop, under the write lock) --------------- */
+
+#define DP_FIRST_BITS 6
+
+static size_t
+spi_slot(uint32_t spi, unsigned bits)
+{
+	return (size_t)((spi * 0x9e3779b9u) >> (32 - bits));	/* Fibonacci hashing */
+}
+
+static void
+spi_chain_add(struct esp_dp *dp, struct dp_pair *p)
+{
+	struct dp_pair **in = &dp->by_spi_in[spi_slot(p->spi_in, dp->spi_bits)];
+	struct dp_pair **out = &dp->by_spi_out[spi_slot(p->spi_out, dp->spi_bits)];
+
+	p->next_in = *in;
+	*in = p;
+	p->next_out = *out;
+	*out = p;
+}
+
+/* Chains average at most one pair: the tables double as pairs come. */
+static void
+pair_link(struct esp_dp *dp, struct dp_pair *p)
+{
+	p->prev = NULL;
+	p->next = dp->pairs;
+	if (dp->pairs != NULL)
+		dp->pairs->prev = p;
+	dp->pairs = p;
+	if (dp->by_spi_in != NULL && dp->npairs < (size_t)1 << dp->spi_bits) {
+		spi_chain_add(dp, p);
+	} else {
+		dp->spi_bits = dp->by_spi_in == NULL ? DP_FIRST_BITS : dp->spi_bits + 1;
+		free(dp->by_spi_in);
+		free(dp->by_spi_out);
+		dp->by_spi_in = xcalloc((size_t)1 << dp->spi_bits, sizeof(*dp->by_spi_in));
+		dp->by_spi_out = xcalloc((size_t)1 << dp->spi_bits, sizeof(*dp->by_spi_out));
+		for (struct dp_pair *o = dp->pairs; o != NULL; o = o->next)
+			spi_chain_add(dp, o);
+	}
+	dp->npairs++;
+}
+
+static void
+pair_unlink(struct esp_dp *dp, struct dp_pair *p)
+{
+	struct dp_pair **pp;
+
+	if (p->prev != NULL)
+		p->prev->next = p->next;
+	else
+		dp->pairs = p->next;
+	if (p->next != NULL)
+		p->next->prev = p->prev;
+	for (pp = &dp->by_spi_in[spi_slot(p->spi_in, dp->spi_bits)]; *pp != p; pp = &(*pp)->next_in)
+		;
+	*pp = p->next_in;
+	for (pp = &dp->by_spi_out[spi_slot(p->spi_out, dp->spi_bits)]; *pp != p;
+	     pp = &(*pp)->next_out)
+		;
+	*pp = p->next_out;
+	dp->npairs--;
+}
+
 static struct dp_pair *
 pair_by_spi(const struct esp_dp *dp, uint32_t spi, int outbound)
 {
-	for (struct dp_pair *p = dp->pairs; p != NULL; p = p->next) {
-		if ((outbound ? p->spi_out : p->spi_in) == spi)
-			return p;
+	struct dp_pair *p;
+
+	if (dp->by_spi_in == NULL)
+		return NULL;
+	if (outbound) {
+		for (p = dp->by_spi_out[spi_slot(spi, dp->spi_bits)]; p != NULL; p = p->next_out) {
+			if (p->spi_out == spi)
+				return p;
+		}
+	} else {
+		for (p = dp->by_spi_in[spi_slot(spi, dp->spi_bits)]; p != NULL; p = p->next_in) {
+			if (p->spi_in == spi)
+				return p;
+		}
 	}
 	return NULL;
+}
+
+static size_t
+route_slot(const struct esp_dp *dp, const struct esp_net *net)
+{
+	return (size_t)(((net->addr_be ^ (net->mask_be * 0x85ebca6bu)) * 0x9e3779b9u) >>
+			(32 - dp->route_bits));
+}
+
+/* One more pair sends to net. */
+static void
+route_hold(struct esp_dp *dp, const struct esp_net *net)
+{
+	struct dp_route *r;
+
+	if (dp->routes == NULL || dp->nroutes >= (size_t)1 << dp->route_bits) {
+		struct dp_route **old = dp->routes, *next;
+		size_t n = old == NULL ? 0 : (size_t)1 << dp->route_bits;
+
+		dp->route_bits = old == NULL ? DP_FIRST_BITS : dp->route_bits + 1;
+		dp->routes = xcalloc((size_t)1 << dp->route_bits, sizeof(*dp->routes));
+		for (size_t i = 0; i < n; i++) {
+			for (r = old[i]; r != NULL; r = next) {
+				next = r->next;
+				r->next = dp->routes[route_slot(dp, &r->net)];
+				dp->routes[route_slot(dp, &r->net)] = r;
+			}
+		}
+		free(old);
+	}
+	for (r = dp->routes[route_slot(dp, net)]; r != NULL; r = r->next) {
+		if (r->net.addr_be == net->addr_be && r->net.mask_be == net->mask_be) {
+			r->pairs++;
+			return;
+		}
+	}
+	r = xcalloc(1, sizeof(*r));
+	r->net = *net;
+	r->pairs = 1;
+	r->next = dp->routes[route_slot(dp, net)];
+	dp->routes[route_slot(dp, net)] = r;
+	dp->nroutes++;
+}
+
+/* A pair that sent to net goes; returns how many still do. */
+static unsigned
+route_release(struct esp_dp *dp, const struct esp_net *net)
+{
+	struct dp_route **rp, *r;
+	unsigned left;
+
+	for (rp = &dp->routes[route_slot(dp, net)]; (r = *rp) != NULL; rp = &r->next) {
+		if (r->net.addr_be == net->addr_be && r->net.mask_be == net->mask_be)
+			break;
+	}
+	if (r == NULL)
+		return 0;
+	if ((left = --r->pairs) == 0) {
+		*rp = r->next;
+		free(r);
+		dp->nroutes--;
+	}
+	return left;
 }
 
 /* The pair starts sending: its outbound SA joins the SAD (under the write
@@ -219,24 +359,18 @@ pair_activate(struct esp_dp *dp, struct dp_pair *p)
 		return;
 	esp_sad_add(dp->sad, p->out, 1);
 	p->active = 1;
-	for (struct dp_pair *o = dp->pairs; o != NULL; o = o->next) {
-		if (o != p && o->peer == p->peer && o->active) {
-			p->peer->rekeys++;	/* a pair with this peer already: a rekey */
-			break;
-		}
-	}
+	if (p->peer->active_pairs++ > 0)
+		p->peer->rekeys++;	/* a pair with this peer already: a rekey */
 }
 
 void
 esp_dp_activate(struct esp_dp *dp, uint32_t spi_in)
 {
+	struct dp_pair *p;
+
 	pthread_rwlock_wrlock(&dp->lock);
-	for (struct dp_pair *p = dp->pairs; p != NULL; p = p->next) {
-		if (p->spi_in == spi_in) {
-			pair_activate(dp, p);
-			break;
-		}
-	}
+	if ((p = pair_by_spi(dp, spi_in, 0)) != NULL)
+		pair_activate(dp, p);
 	pthread_rwlock_unlock(&dp->lock);
 }
 
@@ -280,8 +414,8 @@ esp_dp_install(struct esp_dp *dp, const struct esp_dp_pair *pr)
 	p->peer_port = pr->peer_port;
 	p->peer = peer;
 	p->remote = pr->out.remote;
-	p->next = dp->pairs;
-	dp->pairs = p;
+	pair_link(dp, p);
+	route_hold(dp, &p->remote);
 	if (!pr->outbound_later)
 		pair_activate(dp, p);
 	pthread_rwlock_unlock(&dp->lock);
@@ -294,33 +428,26 @@ esp_dp_install(struct esp_dp *dp, const struct esp_dp_pair *pr)
 void
 esp_dp_remove(struct esp_dp *dp, uint32_t spi_in, uint32_t spi_out)
 {
-	struct dp_pair **pp, *p = NULL;
-	int routed = 0;
+	struct dp_pair *p;
+	int routed;
 
 	pthread_rwlock_wrlock(&dp->lock);
-	for (pp = &dp->pairs; *pp != NULL; pp = &(*pp)->next) {
-		if ((*pp)->spi_in == spi_in && (*pp)->spi_out == spi_out) {
-			p = *pp;
-			*pp = p->next;
-			break;
-		}
-	}
-	if (p == NULL) {
+	if ((p = pair_by_spi(dp, spi_in, 0)) == NULL || p->spi_out != spi_out) {
 		pthread_rwlock_unlock(&dp->lock);
 		return;
 	}
+	pair_unlink(dp, p);
 	/* Counters are per peer for the life of the process. */
 	esp_counters_add(&p->peer->retired_out, esp_sa_counters(p->out));
 	esp_counters_add(&p->peer->retired_in, esp_sa_counters(p->in));
 	esp_sad_remove_sa(dp->sad, p->in);
-	if (p->active)
+	if (p->active) {
 		esp_sad_remove_sa(dp->sad, p->out);
-	else
+		p->peer->active_pairs--;
+	} else {
 		esp_sa_free(p->out);	/* never joined the SAD */
-	for (struct dp_pair *o = dp->pairs; o != NULL; o = o->next) {
-		if (o->remote.addr_be == p->remote.addr_be && o->remote.mask_be == p->remote.mask_be)
-			routed = 1;	/* another pair still routes there */
 	}
+	routed = route_release(dp, &p->remote) > 0;	/* another pair still routes there */
 	pthread_rwlock_unlock(&dp->lock);
 	if (!routed)
 		route(dp, &p->remote, 0);
@@ -515,5 +642,8 @@ esp_dp_free(struct esp_dp *dp)
 		}
 	}
 	free(dp->hosts);
+	free(dp->by_spi_in);
+	free(dp->by_spi_out);
+	free(dp->routes);	/* empty: every pair released its route */
 	free(dp);
 }

@@ -41,7 +41,8 @@ struct esp_dp_hooks {
 	void *ctx;
 	/* the first packet out that esp_dp_watch asked for */
 	void (*outbound)(void *ctx, uint32_t peer_be, int64_t now);
-	void (*limit)(void *ctx, uint32_t spi_in, enum esp_dp_limit what, int64_t now);
+	void (*limit)(void *ctx, uint32_t peer_be, uint32_t spi_in, enum esp_dp_limit what,
+		      int64_t now);
 };
 
 /* One SA pair as the IKE engine hands it over. */

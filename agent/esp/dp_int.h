@@ -50,6 +50,7 @@ struct dp_host {
  * before the dataplane: pairs point to them. */
 struct dp_peer {
 	struct dp_peer     *next;	/* every peer, oldest first (dp->peers) */
+	int                 active_pairs;	/* pairs that send: a new one is a rekey */
 	struct dp_peer     *next_of_host;
 	struct dp_host     *host;
 	uint32_t            peer_be;
@@ -61,12 +62,20 @@ struct dp_peer {
 	int                 live_pairs;
 };
 
+/* A remote net routed through the TUN device, and how many pairs use it. */
+struct dp_route {
+	struct dp_route *next;
+	struct esp_net   net;
+	unsigned         pairs;
+};
+
 struct dp_pair {
 	/* Held by one worker from its first packet for this pair until its
 	 * batch is sent: sequence numbers leave in order, as the peer's replay
 	 * window wants, even when flows of one SA reach several workers. */
 	pthread_mutex_t out_lock;
-	struct dp_pair *next;
+	struct dp_pair *next, *prev;		/* every pair (dp->pairs) */
+	struct dp_pair *next_in, *next_out;	/* hash chains by inbound and outbound SPI */
 	uint32_t        spi_in, spi_out;
 	struct esp_sa  *in, *out;	/* owned by the SAD */
 	uint64_t        soft_bytes, hard_bytes;	/* volume lifetime, 0 = none */
@@ -82,7 +91,8 @@ enum dp_note_kind { NOTE_OUTBOUND, NOTE_LIMIT };
 
 struct dp_note {
 	enum dp_note_kind kind;
-	uint32_t          key;		/* peer (network order), or inbound SPI */
+	uint32_t          peer_be;
+	uint32_t          spi_in;	/* NOTE_LIMIT */
 	enum esp_dp_limit limit;	/* NOTE_LIMIT */
 	int64_t           now;
 };
@@ -136,6 +146,12 @@ struct esp_dp {
 	char                tun_name[IFNAMSIZ];
 	int                 ike_fd, ctl_fd, stop_fd;
 	struct dp_pair     *pairs;
+	struct dp_pair    **by_spi_in, **by_spi_out;	/* 2^spi_bits chains each */
+	unsigned            spi_bits;
+	size_t              npairs;
+	struct dp_route   **routes;		/* remote nets routed to the TUN device */
+	unsigned            route_bits;
+	size_t              nroutes;
 	struct dp_peer     *peers, **peers_tail;
 	struct dp_host    **hosts;		/* hashed by address; grown as needed */
 	size_t              nhosts, hosts_mask;
@@ -154,7 +170,7 @@ struct esp_dp {
 
 /* dataplane.c */
 /* Posts a note for the loop; -1 when the queue is full (retry later). */
-int   dp_note_post(struct esp_dp *dp, enum dp_note_kind kind, uint32_t key,
+int   dp_note_post(struct esp_dp *dp, enum dp_note_kind kind, uint32_t peer_be, uint32_t spi_in,
 		   enum esp_dp_limit limit, int64_t now);
 
 /* worker.c */

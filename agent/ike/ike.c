@@ -558,13 +558,15 @@ ike_peer_outbound(struct ike *ike, uint32_t peer_be, int64_t now)
 }
 
 void
-ike_child_volume(struct ike *ike, uint32_t spi_in, enum ike_child_limit what, int64_t now)
+ike_child_volume(struct ike *ike, uint32_t peer_be, uint32_t spi_in, enum ike_child_limit what,
+		 int64_t now)
 {
+	struct ike_tunnel *t;
+	uint32_t cur = 0;
 	char ip[16];
 
-	for (size_t i = 0; i < ike->ntunnels; i++) {
-		struct ike_tunnel *t = &ike->tunnels[i];
-
+	/* the tunnels that list the peer, not every tunnel */
+	while ((t = ike_tunnel_each_of_peer(ike, peer_be, &cur)) != NULL) {
 		for (size_t k = 0; k < t->nchildren; k++) {
 			struct ike_child *c = &t->children[k];
 

@@ -192,7 +192,8 @@ enum ike_child_limit {
 	IKE_CHILD_SEQ,		/* a sequence number near 2^32 (R-13.8): rekeyed by
 				 * whichever side sees it, whatever the volume and time */
 };
-void ike_child_volume(struct ike *ike, uint32_t spi_in, enum ike_child_limit what, int64_t now);
+void ike_child_volume(struct ike *ike, uint32_t peer_be, uint32_t spi_in, enum ike_child_limit what,
+		      int64_t now);
 
 /* clear crypto session [remote A.B.C.D]: peer_be 0 = all. Returns count. */
 int ike_clear(struct ike *ike, uint32_t peer_be, int64_t now);

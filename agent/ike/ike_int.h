@@ -382,6 +382,9 @@ void ike_conf_free(struct ike_conf *c);
 const struct ike_psk_conf *ike_psk_for(const struct ike *ike, uint32_t peer_be);
 /* The tunnel whose active peer it is, else the first that lists it. */
 struct ike_tunnel *ike_tunnel_for_peer(struct ike *ike, uint32_t peer_be);
+/* Every tunnel that lists peer_be, through the peer index: with *cursor 0
+ * the first, then each next; NULL at the end. */
+struct ike_tunnel *ike_tunnel_each_of_peer(struct ike *ike, uint32_t peer_be, uint32_t *cursor);
 /* The first tunnel listing the peer with exactly this selector. */
 struct ike_tunnel *ike_tunnel_for_selector(struct ike *ike, uint32_t peer_be,
 					   const struct ike_selector *sel);

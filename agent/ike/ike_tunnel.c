@@ -281,6 +281,15 @@ ike_tunnel_for_peer(struct ike *ike, uint32_t peer_be)
 }
 
 struct ike_tunnel *
+ike_tunnel_each_of_peer(struct ike *ike, uint32_t peer_be, uint32_t *cursor)
+{
+	uint32_t e = *cursor == 0 ? tunnels_of(ike, peer_be) : ike->tidx.ent[*cursor - 1].next;
+
+	*cursor = e;
+	return e != 0 ? &ike->tunnels[ike->tidx.ent[e - 1].value] : NULL;
+}
+
+struct ike_tunnel *
 ike_tunnel_for_selector(struct ike *ike, uint32_t peer_be, const struct ike_selector *sel)
 {
 	for (uint32_t e = tunnels_of(ike, peer_be); e != 0; e = ike->tidx.ent[e - 1].next) {

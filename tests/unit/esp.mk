@@ -12,3 +12,6 @@ $(BUILD)/tests/test_replay: $(call obj,agent/esp/replay.c)
 $(BUILD)/bench/bench_esp: $(call obj,bench/bench_esp.c) $(ESP_TEST_OBJ)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ -lssl -lcrypto -lpthread
+# The dataplane's pair and route tables, on a real TUN device in a private
+# network namespace (root).
+$(BUILD)/tests/test_dataplane: $(call obj,$(ESP_SRC) $(CORE_SRC))

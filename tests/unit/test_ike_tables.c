@@ -151,6 +151,25 @@ maps_conf(struct ike_conf *c, struct ike_map_conf *maps, size_t n, int reversed,
 	c->npsks = 3;
 }
 
+/* How many tunnels list the peer (each counted once, each listing it). */
+static size_t
+tunnels_listing(struct ike *ike, uint32_t peer_be)
+{
+	static uint8_t seen[MAPS + 1];
+	struct ike_tunnel *t;
+	uint32_t cur = 0;
+	size_t n = 0;
+
+	memset(seen, 0, sizeof(seen));
+	while ((t = ike_tunnel_each_of_peer(ike, peer_be, &cur)) != NULL) {
+		assert_true(ike_tunnel_peer(t, peer_be) >= 0);
+		assert_false(seen[t - ike->tunnels]);
+		seen[t - ike->tunnels] = 1;
+		n++;
+	}
+	return n;
+}
+
 static void
 test_tunnel_indexes_and_reconfiguration(void **state)
 {
@@ -169,6 +188,10 @@ test_tunnel_indexes_and_reconfiguration(void **state)
 			    "MAP1234");
 	assert_string_equal(ike_tunnel_for_peer(ike, htonl(0xc0000201))->conf->name, "MAP0");
 	assert_null(ike_tunnel_for_peer(ike, htonl(0x0a0fffff)));
+	/* every tunnel listing a peer, once each (what a volume event searches) */
+	assert_int_equal(tunnels_listing(ike, htonl(0xc0000201)), MAPS);
+	assert_int_equal(tunnels_listing(ike, htonl(0x0a000000u + 77)), 1);
+	assert_int_equal(tunnels_listing(ike, htonl(0x0a0fffff)), 0);
 	/* by selector, as Quick Mode sees it from the peer */
 	sel = (struct ike_selector){ htonl(0x0b000000u), htonl(0xffffff00),
 				     htonl(0x0c000000u + (77u << 8)), htonl(0xffffff00) };

@@ -54,7 +54,7 @@ COLLECTOR_OBJ := $(call obj,$(COLLECTOR_SRC) $(CORE_SRC) $(METRICS_BASE_SRC) $(P
 
 PROGRAMS := $(BUILD)/vpn-agent $(BUILD)/vpnctl $(BUILD)/collector-stub
 
-.PHONY: all test unit-bins fuzz-bins fuzz bench bench-scale run lint clean deps install uninstall
+.PHONY: all test unit-bins fuzz-bins fuzz bench bench-scale bench-api run lint clean deps install uninstall
 .SECONDARY:
 all: $(PROGRAMS)
 
@@ -139,6 +139,11 @@ $(BUILD)/bench/bench_scale: $(call obj,bench/bench_scale.c $(filter-out agent/ik
 # (several minutes and about 2 GB at 100,000; a benchmark, not a test).
 bench-scale: deps $(BUILD)/bench/bench_scale
 	$(BUILD)/bench/bench_scale $(SCALE)
+
+# The configuration API and store with ENTRIES crypto-map entries, one POST
+# at a time, then a restart (needs root for nothing; loopback only).
+bench-api: deps all
+	BIN_DIR=$(BUILD) python3 bench/api_scale.py $(ENTRIES)
 
 bench: deps all $(BUILD)/bench/bench_metrics $(BUILD)/bench/bench_ike $(BUILD)/bench/bench_dh \
 		$(BUILD)/bench/bench_ike_loopback $(BUILD)/bench/bench_esp \

@@ -7,7 +7,8 @@ one POST at a time over one keep-alive connection, printing the time per
 thousand, then restarts the agent and measures until its API answers with
 all N entries.
 
-    bench/api_scale.py [N]        (default 10000; BIN_DIR=build by default)
+    bench/api_scale.py [N]        (default 1000, today's per-collection cap;
+                                  BIN_DIR=build by default)
 """
 import http.client
 import json
@@ -15,6 +16,7 @@ import os
 import sys
 import time
 
+os.environ.setdefault("BIN_DIR", "build")
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "lib"))
 import harness  # noqa: E402
 
@@ -50,7 +52,7 @@ def entry(i, ts):
 
 
 def main():
-    n = int(sys.argv[1]) if len(sys.argv) > 1 else 10000
+    n = int(sys.argv[1]) if len(sys.argv) > 1 else 1000
     env = harness.Env("api-scale")
     try:
         agent = env.add(harness.Agent(env, extra=["--log-level", "warn"]))

@@ -236,27 +236,57 @@ refs_resolve(const struct api_type *t, const struct config *cfg, const char *obj
 	return 0;
 }
 
+/* Names (and ids) seen so far in one collection: open addressing over
+ * string pointers, so that checking N objects is O(N), not O(N^2). */
+struct str_set {
+	const char **slot;
+	size_t       mask;
+};
+
+static void
+str_set_init(struct str_set *s, size_t n)
+{
+	size_t cap = 16;
+
+	while (cap < 2 * n)
+		cap *= 2;
+	s->slot = xcalloc(cap, sizeof(*s->slot));
+	s->mask = cap - 1;
+}
+
+/* Adds str; 0, or -1 when it was there already. */
+static int
+str_set_add(struct str_set *s, const char *str)
+{
+	uint64_t h = 14695981039346656037ULL;	/* FNV-1a */
+	size_t i;
+
+	for (const unsigned char *p = (const unsigned char *)str; *p != '\0'; p++)
+		h = (h ^ *p) * 1099511628211ULL;
+	for (i = (size_t)h & s->mask; s->slot[i] != NULL; i = (i + 1) & s->mask) {
+		if (strcmp(s->slot[i], str) == 0)
+			return -1;
+	}
+	s->slot[i] = str;
+	return 0;
+}
+
 static int
 validate_object(const struct api_type *t, const struct config *cfg, size_t i, int deep,
-		struct api_err *err)
+		struct str_set *names, struct str_set *ids, struct api_err *err)
 {
 	const char *obj = api_coll_at(t, cfg, i);
 	const struct cfg_meta *m = api_cmeta(obj);
 	char where[API_FIELD_MAX];
 
 	snprintf(where, sizeof(where), "%s[%zu]", api_store_key(t), i);
-	for (size_t j = 0; j < i; j++) {
-		const struct cfg_meta *o = api_cmeta(api_coll_at(t, cfg, j));
-
-		if (strcmp(o->name, m->name) == 0) {
-			api_errf(err, 409, "name", "another %s is named \"%s\"", t->type,
-				 m->name);
-			goto fail;
-		}
-		if (strcmp(o->id, m->id) == 0) {
-			api_errf(err, 409, "id", "duplicate id %s", m->id);
-			goto fail;
-		}
+	if (str_set_add(names, m->name) == -1) {
+		api_errf(err, 409, "name", "another %s is named \"%s\"", t->type, m->name);
+		goto fail;
+	}
+	if (str_set_add(ids, m->id) == -1) {
+		api_errf(err, 409, "id", "duplicate id %s", m->id);
+		goto fail;
 	}
 	if (refs_resolve(t, cfg, obj, err) == -1)
 		goto fail;
@@ -277,12 +307,20 @@ api_config_validate(const struct config *cfg, int deep, struct api_err *err)
 		const struct api_type *t = &api_types[ti];
 		size_t n = api_coll_count(t, cfg);
 
+		struct str_set names, ids;
+		int rc = 0;
+
 		if (n > t->max_items)
 			return api_errf(err, 409, api_store_key(t), "%s: more than %zu items",
 					api_store_key(t), t->max_items);
-		for (size_t i = 0; i < n; i++)
-			if (validate_object(t, cfg, i, deep, err) == -1)
-				return -1;
+		str_set_init(&names, n);
+		str_set_init(&ids, n);
+		for (size_t i = 0; i < n && rc == 0; i++)
+			rc = validate_object(t, cfg, i, deep, &names, &ids, err);
+		free(names.slot);
+		free(ids.slot);
+		if (rc == -1)
+			return -1;
 	}
 	return 0;
 }

@@ -26,6 +26,10 @@ const char *const tel_err_type_names[TEL_ERR__COUNT] = {
 
 #define NET "{\"id\": \"79ee2ea9-76b7-41ef-9515-f5b34b7d9531\", \"version\": \"p4qjmqtn5c5e\", " \
 	"\"name\": \"TelemetryCollector\", \"subType\": \"HOST\", \"value\": \"10.1.1.1\"}"
+#define NET_OTHER_ID "{\"id\": \"0b5e2ea9-76b7-41ef-9515-f5b34b7d9532\", \"version\": \"p4qjmqtn5c5e\", " \
+	"\"name\": \"TelemetryCollector\", \"subType\": \"HOST\", \"value\": \"10.1.1.2\"}"
+#define NET_OTHER_NAME "{\"id\": \"79ee2ea9-76b7-41ef-9515-f5b34b7d9531\", \"version\": " \
+	"\"p4qjmqtn5c5e\", \"name\": \"Other\", \"subType\": \"HOST\", \"value\": \"10.1.1.2\"}"
 
 struct dir {
 	char path[64];
@@ -145,6 +149,8 @@ test_broken_configs_refused(void **state)
 		"{\"formatVersion\": 1, \"networks\": {}}",
 		"{\"formatVersion\": 1, \"networks\": [{\"name\": \"x\"}]}",
 		"{\"formatVersion\": 1, \"networks\": [" NET ", " NET "]}",	/* duplicate */
+		"{\"formatVersion\": 1, \"networks\": [" NET ", " NET_OTHER_ID "]}",	/* name twice */
+		"{\"formatVersion\": 1, \"networks\": [" NET ", " NET_OTHER_NAME "]}",	/* id twice */
 		"{\"formatVersion\": 1, \"networks\": [" NET "], \"formatVersion\": 1}",
 		"{\"formatVersion\": 1, \"externalcacertificates\": [{\"id\": "
 		"\"c3d925b4-7423-41ef-b3a0-bf815c0136ac\", \"version\": \"a\", \"name\": \"ca\", "

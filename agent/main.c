@@ -304,9 +304,8 @@ sa_params(const struct ike_child_sa *c, int outbound, struct esp_sa_params *p)
 
 	memset(p, 0, sizeof(*p));
 	p->spi = outbound ? c->spi_out : c->spi_in;
-	p->cipher = c->cipher == IKE_ESP_AES_GCM16 ? ESP_CIPHER_AES_GCM16 : ESP_CIPHER_AES_CBC;
-	p->auth = c->auth == IKE_ESP_AUTH_SHA256 ? ESP_AUTH_HMAC_SHA256_128 :
-	    c->auth == IKE_ESP_AUTH_SHA1 ? ESP_AUTH_HMAC_SHA1_96 : ESP_AUTH_NONE;
+	p->cipher = c->cipher;
+	p->auth = c->auth;
 	/* KEYMAT: the cipher key first, then the HMAC key or the GCM salt. */
 	p->key_len = c->enc_key_len;
 	memcpy(p->key, keys, p->key_len);

@@ -5,6 +5,7 @@
  * as docs/api.md lists them.
  */
 #include "views.h"
+#include "core/config.h"
 #include "core/util.h"
 #include "esp/dataplane.h"
 #include "ike/ike.h"
@@ -128,12 +129,9 @@ ipsecsa_row(void *arg, const struct ike_child_view *v)
 	api_rows_str(rows, "inboundSpi", spi);
 	snprintf(spi, sizeof(spi), "0x%08X", sa->spi_out);
 	api_rows_str(rows, "outboundSpi", spi);
-	snprintf(xf, sizeof(xf), "%s%s%s", sa->cipher == IKE_ESP_AES_GCM16 ?
-		 (sa->enc_key_len == 32 ? "esp-gcm-256" : "esp-gcm") :
-		 (sa->enc_key_len == 32 ? "esp-aes-256" : "esp-aes"),
-		 sa->auth == IKE_ESP_AUTH_NONE ? "" : " ",
-		 sa->auth == IKE_ESP_AUTH_SHA256 ? "esp-sha256-hmac" :
-		 sa->auth == IKE_ESP_AUTH_SHA1 ? "esp-sha-hmac" : "");
+	snprintf(xf, sizeof(xf), "%s%s%s", cfg_esp_cipher_name(sa->cipher, sa->enc_key_len),
+		 sa->auth == ESP_AUTH_NONE ? "" : " ",
+		 sa->auth == ESP_AUTH_NONE ? "" : cfg_esp_auth_name(sa->auth));
 	api_rows_str(rows, "transform", xf);
 	api_rows_str(rows, "mode", sa->transport_mode ? "transport" : "tunnel");
 	api_rows_bool(rows, "udpEncapsulated", sa->udp_encap);

@@ -352,7 +352,7 @@ map_conf(struct ike_map_conf *m, uint32_t peer_be, size_t i, int agent_side)
 	m->peers_be[0] = peer_be;
 	m->npeers = 1;
 	m->nxforms = 1;
-	m->xforms[0] = (struct ike_xform_conf){ .cipher = IKE_ESP_AES_GCM16, .key_len = 16 };
+	m->xforms[0] = (struct ike_xform_conf){ .cipher = ESP_CIPHER_AES_GCM16, .key_len = 16 };
 	m->nsel = 1;
 	m->sel[0] = agent_side ? (struct ike_selector){ lan, lan_mask, site, site_mask }
 			       : (struct ike_selector){ site, site_mask, lan, lan_mask };

@@ -44,6 +44,33 @@ const char *const cfg_esp_auth_names[CFG_ESP_AUTH__COUNT] = {
 };
 static_assert(ARRAY_LEN(cfg_esp_auth_names) == CFG_ESP_AUTH__COUNT, "ESP auth names");
 
+void
+cfg_esp_xform(enum cfg_esp_enc esp, enum cfg_esp_auth auth, enum esp_cipher *cipher,
+	      unsigned *key_len, enum esp_auth *out_auth)
+{
+	*cipher = esp == CFG_ESP_GCM || esp == CFG_ESP_GCM256 ? ESP_CIPHER_AES_GCM16 :
+	    ESP_CIPHER_AES_CBC;
+	*key_len = esp == CFG_ESP_AES256 || esp == CFG_ESP_GCM256 ? 32 : 16;
+	*out_auth = auth == CFG_ESP_AUTH_SHA256 ? ESP_AUTH_HMAC_SHA256_128 :
+	    auth == CFG_ESP_AUTH_SHA1 ? ESP_AUTH_HMAC_SHA1_96 : ESP_AUTH_NONE;
+}
+
+const char *
+cfg_esp_cipher_name(enum esp_cipher cipher, unsigned key_len)
+{
+	if (cipher == ESP_CIPHER_AES_GCM16)
+		return cfg_esp_enc_names[key_len == 32 ? CFG_ESP_GCM256 : CFG_ESP_GCM];
+	return cfg_esp_enc_names[key_len == 32 ? CFG_ESP_AES256 : CFG_ESP_AES];
+}
+
+const char *
+cfg_esp_auth_name(enum esp_auth auth)
+{
+	return cfg_esp_auth_names[auth == ESP_AUTH_HMAC_SHA256_128 ? CFG_ESP_AUTH_SHA256 :
+				  auth == ESP_AUTH_HMAC_SHA1_96 ? CFG_ESP_AUTH_SHA1 :
+				  CFG_ESP_AUTH_NONE];
+}
+
 const char *const cfg_esp_mode_names[CFG_ESP_MODE__COUNT] = {
 	[CFG_ESP_TUNNEL] = "tunnel",
 	[CFG_ESP_TRANSPORT] = "transport",

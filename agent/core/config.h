@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 #include "core/util.h"
+#include "core/xform.h"
 
 #define CFG_NAME_MAX     128
 #define CFG_VERSION_LEN  16
@@ -101,6 +102,12 @@ enum cfg_esp_auth { CFG_ESP_AUTH_NONE, CFG_ESP_AUTH_SHA1, CFG_ESP_AUTH_SHA256,
 		    CFG_ESP_AUTH__COUNT };
 /* NULL (JSON null: GCM), "esp-sha-hmac", "esp-sha256-hmac" */
 extern const char *const cfg_esp_auth_names[CFG_ESP_AUTH__COUNT];
+/* The transform an esp/auth pair names, and the names of a transform
+ * (auth NONE: NULL). One vocabulary for IKE, the dataplane and views. */
+void        cfg_esp_xform(enum cfg_esp_enc esp, enum cfg_esp_auth auth, enum esp_cipher *cipher,
+			  unsigned *key_len, enum esp_auth *out_auth);
+const char *cfg_esp_cipher_name(enum esp_cipher cipher, unsigned key_len);
+const char *cfg_esp_auth_name(enum esp_auth auth);
 enum cfg_esp_mode { CFG_ESP_TUNNEL, CFG_ESP_TRANSPORT, CFG_ESP_MODE__COUNT };
 extern const char *const cfg_esp_mode_names[CFG_ESP_MODE__COUNT];	/* "tunnel", "transport" */
 

@@ -12,6 +12,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/xform.h"
+
 #define ESP_HDR_LEN        8		/* SPI + sequence number */
 #define ESP_PKT_MAX        65535
 #define ESP_REPLAY_DEFAULT 64
@@ -19,8 +21,6 @@
 #define ESP_KEY_MAX        32
 #define ESP_AUTH_KEY_MAX   32
 
-enum esp_cipher { ESP_CIPHER_AES_CBC, ESP_CIPHER_AES_GCM16, ESP_CIPHER__COUNT };
-enum esp_auth { ESP_AUTH_NONE, ESP_AUTH_HMAC_SHA1_96, ESP_AUTH_HMAC_SHA256_128, ESP_AUTH__COUNT };
 
 /* Why a packet was dropped; the names are metric label values. NONE (0)
  * is what the packet functions return on success and is never counted:

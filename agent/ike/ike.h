@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/xform.h"
 #include "ike/dpd.h"
 
 #define IKE_PORT       500
@@ -40,14 +41,12 @@ struct ike_psk_conf {			/* crypto isakmp key K address A mask M */
 	size_t   key_len;
 };
 
-enum ike_esp_cipher { IKE_ESP_AES_CBC, IKE_ESP_AES_GCM16 };
-enum ike_esp_auth { IKE_ESP_AUTH_NONE, IKE_ESP_AUTH_SHA1, IKE_ESP_AUTH_SHA256 };
 
 struct ike_xform_conf {			/* crypto ipsec transform-set */
 	char                name[IKE_NAME_MAX];
-	enum ike_esp_cipher cipher;
+	enum esp_cipher cipher;
 	unsigned            key_len;	/* 16 or 32 */
-	enum ike_esp_auth   auth;
+	enum esp_auth   auth;
 	int                 transport;	/* mode transport */
 };
 
@@ -124,8 +123,8 @@ struct ike_child_sa {
 	uint16_t            peer_port;		/* 4500 when UDP-encapsulated */
 	int                 udp_encap;
 	struct ike_selector sel;
-	enum ike_esp_cipher cipher;
-	enum ike_esp_auth   auth;
+	enum esp_cipher cipher;
+	enum esp_auth   auth;
 	unsigned            enc_key_len;
 	int                 transport_mode;
 	/* enc key | (auth key or GCM salt): the install call's own buffers,

@@ -68,11 +68,7 @@ xform_from(const struct cfg_transform_set *ts, struct ike_xform_conf *x)
 {
 	memset(x, 0, sizeof(*x));
 	str_copy(x->name, sizeof(x->name), ts->meta.name);
-	x->cipher = (ts->esp == CFG_ESP_GCM || ts->esp == CFG_ESP_GCM256) ? IKE_ESP_AES_GCM16 :
-	    IKE_ESP_AES_CBC;
-	x->key_len = (ts->esp == CFG_ESP_AES256 || ts->esp == CFG_ESP_GCM256) ? 32 : 16;
-	x->auth = ts->auth == CFG_ESP_AUTH_SHA256 ? IKE_ESP_AUTH_SHA256 :
-	    ts->auth == CFG_ESP_AUTH_SHA1 ? IKE_ESP_AUTH_SHA1 : IKE_ESP_AUTH_NONE;
+	cfg_esp_xform(ts->esp, ts->auth, &x->cipher, &x->key_len, &x->auth);
 	x->transport = ts->mode == CFG_ESP_TRANSPORT;
 }
 

@@ -6,6 +6,7 @@
  * produces one ESP SA pair (KEYMAT per direction) for the dataplane.
  */
 #include "ike/ike_int.h"
+#include "core/config.h"
 #include "core/log.h"
 #include "core/util.h"
 
@@ -133,7 +134,7 @@ xform_spec(const struct ike_sa *sa, const struct ike_map_conf *m, const struct i
 	else
 		mode = x->transport ? IPSEC_ENCAP_TRANSPORT : IPSEC_ENCAP_TUNNEL;
 	memset(xf, 0, sizeof(*xf));
-	xf->id = x->cipher == IKE_ESP_AES_GCM16 ? IPSEC_ESP_AES_GCM_16 : IPSEC_ESP_AES_CBC;
+	xf->id = x->cipher == ESP_CIPHER_AES_GCM16 ? IPSEC_ESP_AES_GCM_16 : IPSEC_ESP_AES_CBC;
 #define ATTR(t, v) do { xf->attrs[n].type = (t); xf->attrs[n].value = (v); n++; } while (0)
 	ATTR(IPSEC_ATTR_LIFE_TYPE, IKE_LIFE_SECONDS);
 	ATTR(IPSEC_ATTR_LIFE_DURATION, m->lifetime_s);
@@ -142,8 +143,8 @@ xform_spec(const struct ike_sa *sa, const struct ike_map_conf *m, const struct i
 	if (m->pfs_group)
 		ATTR(IPSEC_ATTR_GROUP, (uint32_t)m->pfs_group);
 	ATTR(IPSEC_ATTR_ENCAP_MODE, (uint32_t)mode);
-	if (x->auth != IKE_ESP_AUTH_NONE)
-		ATTR(IPSEC_ATTR_AUTH, x->auth == IKE_ESP_AUTH_SHA256 ? IPSEC_AUTH_HMAC_SHA256 :
+	if (x->auth != ESP_AUTH_NONE)
+		ATTR(IPSEC_ATTR_AUTH, x->auth == ESP_AUTH_HMAC_SHA256_128 ? IPSEC_AUTH_HMAC_SHA256 :
 		     IPSEC_AUTH_HMAC_SHA1);
 	ATTR(IPSEC_ATTR_KEY_LENGTH, x->key_len * 8);
 #undef ATTR
@@ -161,9 +162,9 @@ xform_match(const struct ike_sa *sa, const struct ike_map_conf *m, const struct 
 		return -1;
 	for (size_t i = 0; i < m->nxforms; i++) {
 		const struct ike_xform_conf *x = &m->xforms[i];
-		uint32_t id = x->cipher == IKE_ESP_AES_GCM16 ? IPSEC_ESP_AES_GCM_16 : IPSEC_ESP_AES_CBC;
-		uint32_t want_auth = x->auth == IKE_ESP_AUTH_NONE ? 0 :
-		    x->auth == IKE_ESP_AUTH_SHA256 ? IPSEC_AUTH_HMAC_SHA256 : IPSEC_AUTH_HMAC_SHA1;
+		uint32_t id = x->cipher == ESP_CIPHER_AES_GCM16 ? IPSEC_ESP_AES_GCM_16 : IPSEC_ESP_AES_CBC;
+		uint32_t want_auth = x->auth == ESP_AUTH_NONE ? 0 :
+		    x->auth == ESP_AUTH_HMAC_SHA256_128 ? IPSEC_AUTH_HMAC_SHA256 : IPSEC_AUTH_HMAC_SHA1;
 		int transport = mode == IPSEC_ENCAP_TRANSPORT || mode == IPSEC_ENCAP_UDP_TRANSPORT;
 
 		if (t->id == id && auth == want_auth && klen == x->key_len * 8 &&
@@ -176,9 +177,9 @@ xform_match(const struct ike_sa *sa, const struct ike_map_conf *m, const struct 
 static size_t
 keymat_len(const struct ike_xform_conf *x)
 {
-	if (x->cipher == IKE_ESP_AES_GCM16)
+	if (x->cipher == ESP_CIPHER_AES_GCM16)
 		return x->key_len + 4;		/* key | salt (RFC 4106 8.1) */
-	return x->key_len + (x->auth == IKE_ESP_AUTH_SHA256 ? 32 : 20);
+	return x->key_len + (x->auth == ESP_AUTH_HMAC_SHA256_128 ? 32 : 20);
 }
 
 /* ---- building ------------------------------------------------------------------ */
@@ -403,7 +404,7 @@ child_add(struct ike_sa *sa, struct ike_qm *qm, struct ike_tunnel *t,
 	qm->k = NULL;
 	log_info("IPSEC: SA pair with %s installed: in 0x%08x out 0x%08x (%s%s)",
 		 ipv4_str(sa->peer_be, ip), qm->spi_in, qm->spi_out,
-		 child->cipher == IKE_ESP_AES_GCM16 ? "esp-gcm" : "esp-aes",
+		 cfg_esp_cipher_name(child->cipher, child->enc_key_len),
 		 child->udp_encap ? ", UDP-encapsulated" : "");
 	ike_tunnel_children_arm(t);
 	ike_tunnel_up(t, now);

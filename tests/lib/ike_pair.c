@@ -25,8 +25,8 @@ ike_pair_conf(int i, const uint32_t addr_be[2], int group, int hash, struct ike_
 	m->peers_be[0] = addr_be[!i];
 	m->npeers = 1;
 	m->nxforms = 1;
-	m->xforms[0] = (struct ike_xform_conf){ .cipher = IKE_ESP_AES_CBC, .key_len = 16,
-						.auth = IKE_ESP_AUTH_SHA256 };
+	m->xforms[0] = (struct ike_xform_conf){ .cipher = ESP_CIPHER_AES_CBC, .key_len = 16,
+						.auth = ESP_AUTH_HMAC_SHA256_128 };
 	m->nsel = 1;
 	m->sel[0] = (struct ike_selector){ htonl(0x0a000000u + ((unsigned)i << 16)), htonl(0xffff0000),
 					   htonl(0x0a000000u + ((unsigned)!i << 16)), htonl(0xffff0000) };

@@ -236,8 +236,8 @@ conf_for(int i, struct ike_conf *c, const uint32_t *map_peers, size_t npeers, in
 	memcpy(m->peers_be, map_peers, npeers * sizeof(*map_peers));
 	m->npeers = npeers;
 	m->nxforms = 1;
-	m->xforms[0] = (struct ike_xform_conf){ .cipher = IKE_ESP_AES_CBC, .key_len = 16,
-						.auth = IKE_ESP_AUTH_SHA256 };
+	m->xforms[0] = (struct ike_xform_conf){ .cipher = ESP_CIPHER_AES_CBC, .key_len = 16,
+						.auth = ESP_AUTH_HMAC_SHA256_128 };
 	m->nsel = 1;
 	/* Site 0 protects 10.1.0.0/16, the others 10.2.0.0/16. */
 	m->sel[0].src_be = ip(i == 0 ? "10.1.0.0" : "10.2.0.0");

@@ -147,12 +147,6 @@ struct api_type {
 
 extern const struct api_type api_types[API_OBJ__COUNT];
 
-/* objects.c: syntax checks shared with tests. */
-int api_ipv4_valid(const char *s);
-/* Dotted quad to host byte order; -1 when not api_ipv4_valid. */
-int api_ipv4_parse(const char *s, uint32_t *out);
-void api_ipv4_format(uint32_t addr, char out[static 16]);
-int api_hostname_valid(const char *s);
 int api_pem_certs_check(const char *pem, const char *field, struct api_err *err);
 int api_pem_key_check(const char *cert_pem, const char *key_pem, struct api_err *err);
 

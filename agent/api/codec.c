@@ -449,7 +449,7 @@ dec_ipv4(json_t *v, const char *path, uint32_t *out, struct api_err *err)
 
 	if (dec_string(v, path, 1, 15, 0, &s, err) == -1)
 		return -1;
-	if (api_ipv4_parse(s, out) == -1)
+	if (ipv4_parse(s, out) == -1)
 		return api_errf(err, 400, path, "%s \"%s\" is not a dotted IPv4 address", path, s);
 	return 0;
 }
@@ -486,12 +486,12 @@ dec_prefix(json_t *v, const char *path, struct cfg_prefix *out, struct api_err *
 			return api_errf(err, 400, path, "%s \"%s\": the prefix length must be "
 					"0 to 32", path, s);
 	}
-	if (api_ipv4_parse(addr, &a) == -1)
+	if (ipv4_parse(addr, &a) == -1)
 		return api_errf(err, 400, path, "%s \"%s\" is not an IPv4 prefix (A.B.C.D/N)",
 				path, s);
 	mask = n == 0 ? 0 : UINT32_MAX << (32 - n);
 	if ((a & ~mask) != 0) {
-		api_ipv4_format(a & mask, canon);
+		ipv4_text(a & mask, canon);
 		return api_errf(err, 400, path, "%s \"%s\" has host bits set (did you mean "
 				"%s/%u?)", path, s, canon, n);
 	}
@@ -775,7 +775,7 @@ enc_prefix(const struct cfg_prefix *p)
 {
 	char addr[16], text[24];
 
-	api_ipv4_format(p->addr, addr);
+	ipv4_text(p->addr, addr);
 	snprintf(text, sizeof(text), "%s/%u", addr, p->len);
 	return json_string(text);
 }
@@ -814,7 +814,7 @@ enc_field(const struct api_field *f, const void *obj, const struct config *cfg, 
 	case API_F_BOOL:
 		return json_boolean(bool_load(f, obj));
 	case API_F_IPV4:
-		api_ipv4_format(u32_load(f, obj), addr);
+		ipv4_text(u32_load(f, obj), addr);
 		return json_string(addr);
 	case API_F_PREFIX:
 		return enc_prefix((const struct cfg_prefix *)(const void *)p);

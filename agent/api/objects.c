@@ -6,6 +6,7 @@
  * Adding an object type is a struct in core/config.h and a table here.
  */
 #include "api/api_int.h"
+#include "core/dpd_range.h"
 
 #include <assert.h>
 #include <ctype.h>
@@ -22,80 +23,6 @@ static_assert(sizeof(((struct cfg_telemetry *)0)->port) == 2, "port is 16 bits")
 static_assert(sizeof(unsigned) == 4, "interval fields are 32 bits");
 
 /* ---- syntax checks ------------------------------------------------------ */
-
-/* Dotted quad, four decimal parts 0..255, no leading zeros. */
-int
-api_ipv4_valid(const char *s)
-{
-	for (int part = 0; part < 4; part++) {
-		int v = 0, digits = 0;
-
-		if (part > 0 && *s++ != '.')
-			return 0;
-		while (*s >= '0' && *s <= '9') {
-			if (digits > 0 && v == 0)
-				return 0;
-			v = v * 10 + (*s++ - '0');
-			if (++digits > 3 || v > 255)
-				return 0;
-		}
-		if (digits == 0)
-			return 0;
-	}
-	return *s == '\0';
-}
-
-int
-api_ipv4_parse(const char *s, uint32_t *out)
-{
-	uint32_t a = 0;
-
-	if (!api_ipv4_valid(s))
-		return -1;
-	for (int part = 0; part < 4; part++) {
-		unsigned v = 0;
-
-		if (part > 0)
-			s++;	/* the dot */
-		while (*s >= '0' && *s <= '9')
-			v = v * 10 + (unsigned)(*s++ - '0');
-		a = a << 8 | v;
-	}
-	*out = a;
-	return 0;
-}
-
-void
-api_ipv4_format(uint32_t a, char out[static 16])
-{
-	snprintf(out, 16, "%u.%u.%u.%u", a >> 24, (a >> 16) & 0xff, (a >> 8) & 0xff, a & 0xff);
-}
-
-/* RFC 1123 host name: labels of 1..63 letters, digits and inner hyphens,
- * 253 characters at most, an optional final dot. */
-int
-api_hostname_valid(const char *s)
-{
-	size_t len = strlen(s), label = 0;
-
-	if (len == 0 || len > 254 || (len == 254 && s[253] != '.') || api_ipv4_valid(s))
-		return 0;
-	for (size_t i = 0; i < len; i++) {
-		unsigned char c = (unsigned char)s[i];
-
-		if (c == '.') {
-			if (label == 0 || s[i - 1] == '-')
-				return 0;
-			label = 0;
-		} else if (isalnum(c) || c == '-') {
-			if ((label == 0 && c == '-') || ++label > 63)
-				return 0;
-		} else {
-			return 0;
-		}
-	}
-	return s[len - 1] != '-';
-}
 
 /* ---- certificates ------------------------------------------------------- */
 
@@ -183,10 +110,10 @@ network_check(const void *obj, struct api_err *err)
 {
 	const struct cfg_network *n = obj;
 
-	if (n->subtype == CFG_NET_HOST && !api_ipv4_valid(n->value))
+	if (n->subtype == CFG_NET_HOST && !ipv4_valid(n->value))
 		return api_errf(err, 400, "value", "value \"%s\" is not an IPv4 address "
 				"(a HOST takes a dotted IPv4 address)", n->value);
-	if (n->subtype == CFG_NET_FQDN && !api_hostname_valid(n->value))
+	if (n->subtype == CFG_NET_FQDN && !hostname_valid(n->value))
 		return api_errf(err, 400, "value", "value \"%s\" is not a valid host name "
 				"(an FQDN takes a DNS name; use HOST for addresses)",
 				n->value);
@@ -215,28 +142,21 @@ ca_cert_check(const void *obj, struct api_err *err)
 
 /* ---- VPN checks --------------------------------------------------------- */
 
-/* Ones then zeros: the complement plus one is a power of two (or zero). */
-static int
-mask_contiguous(uint32_t m)
-{
-	return (~m & (~m + 1)) == 0;
-}
-
 static int
 psk_check(const void *obj, struct api_err *err)
 {
 	const struct cfg_psk *p = obj;
 	char a[16], m[16], want[16];
 
-	api_ipv4_format(p->addr, a);
-	api_ipv4_format(p->mask, m);
+	ipv4_text(p->addr, a);
+	ipv4_text(p->mask, m);
 	if (p->key == NULL)
 		return api_errf(err, 400, "key", "key is required");
-	if (!mask_contiguous(p->mask))
+	if (ipv4_mask_len(p->mask) == -1)
 		return api_errf(err, 400, "mask", "mask %s is not contiguous (a netmask such "
 				"as 255.255.255.0)", m);
 	if ((p->addr & ~p->mask) != 0) {
-		api_ipv4_format(p->addr & p->mask, want);
+		ipv4_text(p->addr & p->mask, want);
 		return api_errf(err, 400, "address", "address %s has bits outside mask %s "
 				"(did you mean %s?)", a, m, want);
 	}
@@ -259,8 +179,8 @@ psk_conflict(const struct config *cfg, const void *obj, struct api_err *err)
 		if (strcmp(o->meta.id, p->meta.id) == 0 || o->addr != p->addr ||
 		    o->mask != p->mask)
 			continue;
-		api_ipv4_format(p->addr, a);
-		api_ipv4_format(p->mask, m);
+		ipv4_text(p->addr, a);
+		ipv4_text(p->mask, m);
 		return api_errf(err, 409, "address", "presharedkey \"%s\" has address %s mask "
 				"%s already", o->meta.name, a, m);
 	}
@@ -307,13 +227,13 @@ peer_check(const char *peer, size_t i, struct api_err *err)
 	uint32_t a;
 
 	snprintf(field, sizeof(field), "peers[%zu]", i);
-	if (api_ipv4_parse(peer, &a) == 0) {
+	if (ipv4_parse(peer, &a) == 0) {
 		if (a == 0 || a == UINT32_MAX || (a >> 28) == 0xe)
 			return api_errf(err, 400, field, "%s \"%s\" is not a unicast address",
 					field, peer);
 		return 0;
 	}
-	if (!api_hostname_valid(peer))
+	if (!hostname_valid(peer))
 		return api_errf(err, 400, field, "%s \"%s\" is neither an IPv4 address nor a "
 				"host name", field, peer);
 	return 0;
@@ -359,9 +279,9 @@ dpd_check(const void *obj, struct api_err *err)
 {
 	const struct cfg_dpd *d = obj;
 
-	if (d->keepalive_s != 0 && d->keepalive_s < 10)
+	if (d->keepalive_s != 0 && d->keepalive_s < DPD_KEEPALIVE_MIN)
 		return api_errf(err, 400, "keepaliveSeconds", "keepaliveSeconds must be 0 (DPD "
-				"off) or between 10 and 3600");
+				"off) or between %d and %d", DPD_KEEPALIVE_MIN, DPD_KEEPALIVE_MAX);
 	return 0;
 }
 
@@ -564,9 +484,10 @@ static const struct api_field crypto_map_fields[] = {
 static const struct api_field dpd_fields[] = {
 	F_SINGLE_NAME(struct cfg_dpd),
 	F_DESCRIPTION(struct cfg_dpd),
-	F_UINT(struct cfg_dpd, keepalive_s, "keepaliveSeconds", 0, 0, 3600, 0),
-	F_UINT(struct cfg_dpd, retry_s, "retrySeconds", 0, 2, 60, 2),
-	F_UINT(struct cfg_dpd, retries, "retries", 0, 1, 10, 5),
+	F_UINT(struct cfg_dpd, keepalive_s, "keepaliveSeconds", 0, 0, DPD_KEEPALIVE_MAX, 0),
+	F_UINT(struct cfg_dpd, retry_s, "retrySeconds", 0, DPD_RETRY_MIN, DPD_RETRY_MAX,
+	       DPD_RETRY_DEFAULT),
+	F_UINT(struct cfg_dpd, retries, "retries", 0, 1, DPD_RETRIES_MAX, DPD_RETRIES_DEFAULT),
 	F_ENUM(struct cfg_dpd, mode, "mode", 0, cfg_dpd_mode_names, CFG_DPD_MODE__COUNT,
 	       CFG_DPD_ON_DEMAND),
 };

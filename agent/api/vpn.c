@@ -201,7 +201,7 @@ clear_body(struct api_call *c, json_t **in, const char **remote)
 	if (v == NULL || json_is_null(v))
 		return 0;
 	if (!json_is_string(v) || strlen(json_string_value(v)) != json_string_length(v) ||
-	    !api_ipv4_valid(json_string_value(v)))
+	    !ipv4_valid(json_string_value(v)))
 		return api_errf(&c->err, 400, "remote", "remote must be a dotted IPv4 address "
 				"(the peer), or left out for every session");
 	*remote = json_string_value(v);

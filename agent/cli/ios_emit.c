@@ -150,7 +150,7 @@ prefix_text(uint32_t a, unsigned len, char out[static 20])
 {
 	char s[16];
 
-	ios_ipv4_text(a, s);
+	ipv4_text(a, s);
 	snprintf(out, 20, "%s/%u", s, len);
 }
 
@@ -231,14 +231,14 @@ emit_all(struct ios_parser *p, struct ios_acl **acls)
 	for (size_t i = 0; i < p->n_psk; i++) {
 		struct ios_psk *k = &p->psk[i];
 
-		ios_ipv4_text(k->addr, a);
-		ios_ipv4_text(k->mask, m);
+		ipv4_text(k->addr, a);
+		ipv4_text(k->mask, m);
 		if (k->mask == 0)
 			snprintf(name, sizeof(name), "psk-any");
 		else if (k->mask == UINT32_MAX)
 			snprintf(name, sizeof(name), "psk-%s", a);
 		else
-			snprintf(name, sizeof(name), "psk-%s/%d", a, ios_mask_len(k->mask));
+			snprintf(name, sizeof(name), "psk-%s/%d", a, ipv4_mask_len(k->mask));
 		emit(p, IOS_PSK, k->line, json_pack("{s:s, s:s, s:s, s:s}", "name", name, "key",
 						    k->key, "address", a, "mask", m));
 	}

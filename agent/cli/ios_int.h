@@ -151,10 +151,6 @@ grow(void *arr, size_t n, size_t size)
 
 /* Values: 0 / -1. */
 int  ios_num(const char *s, unsigned long lo, unsigned long hi, unsigned *out);
-int  ios_ipv4(const char *s, uint32_t *out);
-void ios_ipv4_text(uint32_t a, char out[static 16]);
-int  ios_mask_len(uint32_t m);	/* prefix length of a netmask, -1 if not contiguous */
-int  ios_hostname_ok(const char *s);
 int  ios_line_ok(struct ios_parser *p);	/* 0 after an error: too long, not printable */
 
 /* ios_isakmp.c */

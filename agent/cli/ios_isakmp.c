@@ -5,6 +5,7 @@
  * write instead.
  */
 #include "cli/ios_int.h"
+#include "core/dpd_range.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -347,7 +348,7 @@ ios_psk_line(struct ios_parser *p)
 		return;
 	}
 	if (p->l.nw < k + 3 || !eq(W(p, k + 1), "address") || eq(W(p, k + 2), "ipv6") ||
-	    ios_ipv4(W(p, k + 2), &addr) == -1) {
+	    ipv4_parse(W(p, k + 2), &addr) == -1) {
 		ERR(p, "crypto isakmp key: expected crypto isakmp key KEY address A.B.C.D [MASK]");
 		return;
 	}
@@ -356,28 +357,28 @@ ios_psk_line(struct ios_parser *p)
 		return;
 	}
 	i = k + 3;
-	if (i < p->l.nw && ios_ipv4(W(p, i), &mask) == 0)
+	if (i < p->l.nw && ipv4_parse(W(p, i), &mask) == 0)
 		i++;
 	else if (addr == 0)
 		mask = 0;	/* address 0.0.0.0 alone: the wild card */
 	if (i < p->l.nw && eq(W(p, i), "no-xauth"))
 		i++;	/* the agent never does XAUTH */
-	ios_ipv4_text(addr, a);
-	ios_ipv4_text(mask, m);
+	ipv4_text(addr, a);
+	ipv4_text(mask, m);
 	if (i < p->l.nw) {
 		ERR(p, "crypto isakmp key ... address %s: unexpected " SHOW, a, W(p, i));
 		return;
 	}
-	if (ios_mask_len(mask) == -1) {
+	if (ipv4_mask_len(mask) == -1) {
 		ERR(p, "crypto isakmp key ... address %s %s: the mask is not contiguous (a netmask "
 		    "such as 255.255.255.0)", a, m);
 		return;
 	}
 	if (addr & ~mask) {
-		ios_ipv4_text(addr & mask, want);
+		ipv4_text(addr & mask, want);
 		ERR(p, "crypto isakmp key ... address %s %s: the address has bits outside the "
 		    "mask; IOS would match %s/%d: write address %s %s, or mask 255.255.255.255 "
-		    "for the one peer", a, m, want, ios_mask_len(mask), want, m);
+		    "for the one peer", a, m, want, ipv4_mask_len(mask), want, m);
 		return;
 	}
 	if (addr == 0 && mask != 0) {
@@ -407,17 +408,18 @@ ios_psk_line(struct ios_parser *p)
 void
 ios_dpd_line(struct ios_parser *p)
 {
-	unsigned ka, retry = 2;
+	unsigned ka, retry = DPD_RETRY_DEFAULT;
 	int i = 4, mode = CFG_DPD_ON_DEMAND;
 
-	if (ios_num(W(p, 3), 10, 3600, &ka) == -1) {
-		ERR(p, "crypto isakmp keepalive: the keepalive is 10-3600 seconds");
+	if (ios_num(W(p, 3), DPD_KEEPALIVE_MIN, DPD_KEEPALIVE_MAX, &ka) == -1) {
+		ERR(p, "crypto isakmp keepalive: the keepalive is %d-%d seconds", DPD_KEEPALIVE_MIN,
+		    DPD_KEEPALIVE_MAX);
 		return;
 	}
 	if (i < p->l.nw && W(p, i)[0] >= '0' && W(p, i)[0] <= '9') {
-		if (ios_num(W(p, i), 2, 60, &retry) == -1) {
-			ERR(p, "crypto isakmp keepalive %u " SHOW ": the retry interval is 2-60 "
-			    "seconds", ka, W(p, i));
+		if (ios_num(W(p, i), DPD_RETRY_MIN, DPD_RETRY_MAX, &retry) == -1) {
+			ERR(p, "crypto isakmp keepalive %u " SHOW ": the retry interval is %d-%d "
+			    "seconds", ka, W(p, i), DPD_RETRY_MIN, DPD_RETRY_MAX);
 			return;
 		}
 		i++;

@@ -89,8 +89,8 @@ map_peer(struct ios_parser *p, struct ios_map *m)
 		m->bad = 1;
 		return;
 	}
-	if (ios_ipv4(peer, &a) == 0 ? (a == 0 || a == UINT32_MAX || (a >> 28) == 0xe) :
-	    !ios_hostname_ok(peer)) {
+	if (ipv4_parse(peer, &a) == 0 ? (a == 0 || a == UINT32_MAX || (a >> 28) == 0xe) :
+	    !hostname_valid(peer)) {
 		ERR(p, "set peer " SHOW ": not a unicast IPv4 address or a host name", peer);
 		m->bad = 1;
 		return;
@@ -252,7 +252,7 @@ acl_addr(struct ios_parser *p, int i, uint32_t *addr, unsigned *len, char *err, 
 		return 1;
 	}
 	if (eq(W(p, i), "host")) {
-		if (ios_ipv4(W(p, i + 1), &a) == -1) {
+		if (ipv4_parse(W(p, i + 1), &a) == -1) {
 			snprintf(err, size, "host " SHOW ": not an IPv4 address", W(p, i + 1));
 			return 0;
 		}
@@ -260,20 +260,20 @@ acl_addr(struct ios_parser *p, int i, uint32_t *addr, unsigned *len, char *err, 
 		*len = 32;
 		return 2;
 	}
-	if (ios_ipv4(W(p, i), &a) == -1 || ios_ipv4(W(p, i + 1), &wc) == -1) {
+	if (ipv4_parse(W(p, i), &a) == -1 || ipv4_parse(W(p, i + 1), &wc) == -1) {
 		snprintf(err, size, "expected any, host A.B.C.D or A.B.C.D WILDCARD at " SHOW,
 			 i < p->l.nw ? W(p, i) : "the end of the line");
 		return 0;
 	}
-	ios_ipv4_text(a, as);
-	ios_ipv4_text(wc, ws);
-	if ((l = ios_mask_len(~wc)) == -1) {
+	ipv4_text(a, as);
+	ipv4_text(wc, ws);
+	if ((l = ipv4_mask_len(~wc)) == -1) {
 		snprintf(err, size, "%s %s: the wildcard is not contiguous, so no CIDR prefix can "
 			 "express it; split the line into contiguous ones", as, ws);
 		return 0;
 	}
 	if (a & wc) {
-		ios_ipv4_text(a & ~wc, want);
+		ipv4_text(a & ~wc, want);
 		snprintf(err, size, "%s %s: the address has bits inside the wildcard (did you mean "
 			 "%s %s?)", as, ws, want, ws);
 		return 0;

@@ -224,6 +224,81 @@ ipv4_str(uint32_t be, char buf[static 16])
 }
 
 int
+ipv4_parse(const char *s, uint32_t *out)
+{
+	uint32_t a = 0;
+
+	for (int part = 0; part < 4; part++) {
+		unsigned v = 0, digits = 0;
+
+		if (part > 0 && *s++ != '.')
+			return -1;
+		for (; *s >= '0' && *s <= '9'; s++) {
+			if ((digits > 0 && v == 0) || ++digits > 3)
+				return -1;
+			v = v * 10 + (unsigned)(*s - '0');
+		}
+		if (digits == 0 || v > 255)
+			return -1;
+		a = a << 8 | v;
+	}
+	if (*s != '\0')
+		return -1;
+	*out = a;
+	return 0;
+}
+
+int
+ipv4_valid(const char *s)
+{
+	uint32_t a;
+
+	return ipv4_parse(s, &a) == 0;
+}
+
+void
+ipv4_text(uint32_t a, char out[static 16])
+{
+	snprintf(out, 16, "%u.%u.%u.%u", a >> 24, (a >> 16) & 255, (a >> 8) & 255, a & 255);
+}
+
+int
+ipv4_mask_len(uint32_t m)
+{
+	int n = 0;
+
+	while (n < 32 && (m & (UINT32_C(1) << (31 - n))))
+		n++;
+	return (n == 32 || (m << n) == 0) ? n : -1;
+}
+
+int
+hostname_valid(const char *s)
+{
+	size_t len = strlen(s), label = 0;
+	uint32_t a;
+
+	if (len == 0 || len > 254 || (len == 254 && s[253] != '.') || ipv4_parse(s, &a) == 0)
+		return 0;
+	for (size_t i = 0; i < len; i++) {
+		char c = s[i];
+
+		if (c == '.') {
+			if (label == 0 || s[i - 1] == '-')
+				return 0;
+			label = 0;
+		} else if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+			   (c >= '0' && c <= '9') || c == '-') {
+			if ((label == 0 && c == '-') || ++label > 63)
+				return 0;
+		} else {
+			return 0;
+		}
+	}
+	return s[len - 1] != '-';
+}
+
+int
 addr_port_parse(const char *s, char *host, size_t hostsize, uint16_t *port)
 {
 	const char *colon = strrchr(s, ':');

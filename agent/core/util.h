@@ -44,6 +44,17 @@ int  uuid_valid(const char *s);
 
 /* Dotted quad of a network-order IPv4 address, into buf; returns buf. */
 const char *ipv4_str(uint32_t be, char buf[static 16]);
+/* The configuration's one IPv4 syntax (API, import-ios): a dotted quad of
+ * four decimal parts 0..255 without leading zeros, to host byte order;
+ * -1 for anything else (inet_pton takes "1.2.3.04" on some systems). */
+int         ipv4_parse(const char *s, uint32_t *out);
+int         ipv4_valid(const char *s);
+void        ipv4_text(uint32_t host_order, char out[static 16]);
+/* Prefix length of a netmask (host order): ones then zeros; else -1. */
+int         ipv4_mask_len(uint32_t mask);
+/* RFC 1123 host name: labels of 1..63 letters, digits and inner hyphens,
+ * 253 characters at most (254 with a final dot); not an IPv4 address. */
+int         hostname_valid(const char *s);
 
 /* "host:port" → host (no brackets) and port 1..65535. */
 int addr_port_parse(const char *s, char *host, size_t hostsize, uint16_t *port);

@@ -46,15 +46,6 @@ algs_fetch(void)
 	algs.hmac = EVP_MAC_fetch(NULL, "HMAC", NULL);
 }
 
-/* A mask is a prefix: ones, then zeros. */
-static int
-mask_contiguous(uint32_t mask_be)
-{
-	uint32_t inv = ~ntohl(mask_be);	/* a prefix mask leaves 0..01..1 */
-
-	return (inv & (inv + 1)) == 0;
-}
-
 static int
 params_valid(const struct esp_sa_params *p)
 {
@@ -80,7 +71,8 @@ params_valid(const struct esp_sa_params *p)
 		why = "unknown cipher";
 	else if (p->replay_window > ESP_REPLAY_MAX)
 		why = "replay window above ESP_REPLAY_MAX";
-	else if (!mask_contiguous(p->local.mask_be) || !mask_contiguous(p->remote.mask_be))
+	else if (ipv4_mask_len(ntohl(p->local.mask_be)) == -1 ||
+		 ipv4_mask_len(ntohl(p->remote.mask_be)) == -1)
 		why = "selector mask is not a prefix";
 	if (why != NULL) {
 		log_warnx("esp: SA %08x: %s", p->spi, why);

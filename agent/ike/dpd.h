@@ -26,16 +26,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/dpd_range.h"
+
 enum dpd_mode { DPD_MODE_ON_DEMAND, DPD_MODE_PERIODIC, DPD_MODE__COUNT };
 extern const char *const dpd_mode_names[DPD_MODE__COUNT];	/* "ON_DEMAND", "PERIODIC" */
-
-#define DPD_KEEPALIVE_MIN 10
-#define DPD_KEEPALIVE_MAX 3600
-#define DPD_RETRY_MIN     2
-#define DPD_RETRY_MAX     60
-#define DPD_RETRY_DEFAULT 2
-#define DPD_RETRIES_DEFAULT 5
-#define DPD_RETRIES_MAX   10
 
 struct dpd_settings {
 	unsigned      keepalive_s;	/* 10..3600; 0 = DPD off */

@@ -596,15 +596,15 @@ test_ipv4_and_hostnames(void **state)
 			       "10.1.1.1", "exa$mple.com" };
 
 	for (size_t i = 0; i < sizeof(good4) / sizeof(good4[0]); i++)
-		assert_true(api_ipv4_valid(good4[i]));
+		assert_true(ipv4_valid(good4[i]));
 	for (size_t i = 0; i < sizeof(bad4) / sizeof(bad4[0]); i++)
-		if (api_ipv4_valid(bad4[i]))
+		if (ipv4_valid(bad4[i]))
 			fail_msg("\"%s\" accepted as IPv4", bad4[i]);
 	for (size_t i = 0; i < sizeof(goodh) / sizeof(goodh[0]); i++)
-		if (!api_hostname_valid(goodh[i]))
+		if (!hostname_valid(goodh[i]))
 			fail_msg("\"%s\" refused as a host name", goodh[i]);
 	for (size_t i = 0; i < sizeof(badh) / sizeof(badh[0]); i++)
-		if (api_hostname_valid(badh[i]))
+		if (hostname_valid(badh[i]))
 			fail_msg("\"%s\" accepted as a host name", badh[i]);
 }
 

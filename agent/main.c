@@ -40,6 +40,7 @@
 #define DEFAULT_API_LISTEN     "127.0.0.1:9276"
 #define DEFAULT_METRICS_LISTEN "127.0.0.1:9273"
 #define DEVICE_UUID_FILE       "device-uuid"
+#define CONFIG_APPLY_GAP_MS    250	/* changes closer than this are applied together */
 
 struct options {
 	const char *state_dir;
@@ -72,6 +73,9 @@ struct agent {
 	struct ike_io           *ike_io;	/* NULL without --ike-address */
 	struct esp_dp           *dp;		/* the ESP dataplane, with ike_io */
 	struct vpn_metrics       vpn_metrics;	/* their metrics sources' context */
+	int                      config_dirty;	/* changed since it was last applied */
+	int64_t                  config_applied_ms;
+	struct event            *apply_timer;
 	uint32_t                 ike_addr_be;
 	char                     uuid[UUID_STR_LEN];
 	char                     hostname[HOST_NAME_MAX + 1];
@@ -490,27 +494,77 @@ ike_apply(struct agent *ag)
 
 /* ---- API hooks -------------------------------------------------------- */
 
-static const struct config *
+static struct config *
 hook_config_current(void *ctx)
 {
 	return ((struct agent *)ctx)->config;
 }
 
+/*
+ * Applying the configuration costs its size (every crypto-map entry is
+ * translated and handed to the engine), so a burst of changes (10,000
+ * POSTs, an import) is applied together: at once when the last apply is
+ * CONFIG_APPLY_GAP_MS old, else when it will be. Whatever reads or acts on
+ * the applied state first flushes a pending change: an IKE datagram, an
+ * operational view, /metrics, a clear. Each change is validated and on
+ * disk before it is answered either way.
+ */
 static void
-hook_config_apply(void *ctx, struct config *cfg)
+config_apply_now(struct agent *ag)
 {
-	struct agent *ag = ctx;
-	struct config *old = ag->config;
-
-	ag->config = cfg;
+	ag->config_dirty = 0;
+	ag->config_applied_ms = now_mono_ms();
+	event_del(ag->apply_timer);
 	telemetry_apply(ag);
 	ike_apply(ag);
-	config_free(old);
+}
+
+static void
+config_flush(void *ctx)
+{
+	struct agent *ag = ctx;
+
+	if (ag->config_dirty)
+		config_apply_now(ag);
+}
+
+static void
+apply_cb(evutil_socket_t fd, short what, void *arg)
+{
+	config_flush(arg);
+}
+
+/* A metrics source that adds nothing: the families after it see the
+ * configuration as the API last answered it. */
+static void
+config_flush_source(void *ctx, struct metrics_snapshot *snap)
+{
+	config_flush(ctx);
+}
+
+static void
+hook_config_changed(void *ctx)
+{
+	struct agent *ag = ctx;
+	int64_t now = now_mono_ms(), at = ag->config_applied_ms + CONFIG_APPLY_GAP_MS;
+	struct timeval tv;
+
+	ag->config_dirty = 1;
+	if (now >= at) {
+		config_apply_now(ag);
+		return;
+	}
+	if (!event_pending(ag->apply_timer, EV_TIMEOUT, NULL)) {
+		tv.tv_sec = (at - now) / 1000;
+		tv.tv_usec = (at - now) % 1000 * 1000;
+		event_add(ag->apply_timer, &tv);
+	}
 }
 
 static void
 hook_telemetry_status(void *ctx, struct tel_status *out)
 {
+	config_flush(ctx);
 	tel_status_get(((struct agent *)ctx)->tel, out);
 }
 
@@ -519,6 +573,7 @@ hook_vpn_view(void *ctx, enum api_vpn_view which, struct api_rows *rows)
 {
 	struct agent *ag = ctx;
 
+	config_flush(ag);
 	views_rows(ag->ike, ag->dp, which, rows);
 }
 
@@ -531,6 +586,7 @@ hook_clear_sessions(void *ctx, const char *remote)
 
 	if (remote != NULL && inet_pton(AF_INET, remote, &a) != 1)
 		return -1;
+	config_flush(ag);
 	n = ike_clear(ag->ike, a.s_addr, now_mono_ms());
 	if (ag->ike_io != NULL)
 		ike_io_kick(ag->ike_io);
@@ -571,7 +627,7 @@ agent_start(struct agent *ag)
 	struct api_hooks hooks = {
 		.ctx = ag,
 		.config_current = hook_config_current,
-		.config_apply = hook_config_apply,
+		.config_changed = hook_config_changed,
 		.telemetry_status = hook_telemetry_status,
 		.vpn_view = hook_vpn_view,
 		.clear_sessions = hook_clear_sessions,
@@ -591,6 +647,8 @@ agent_start(struct agent *ag)
 	if (evthread_use_pthreads() == -1 || (ag->base = event_base_new()) == NULL)
 		fatalx("cannot set up the event loop");
 	ag->registry = metrics_registry_new();
+	metrics_registry_add(ag->registry, config_flush_source, ag);	/* first */
+	ag->apply_timer = evtimer_new(ag->base, apply_cb, ag);
 	ag->sysstat = sysstat_new(VPN_AGENT_VERSION);
 	sysstat_sample(ag->sysstat, now_mono_ms());
 	ag->tel = tel_new(ag->base, snapshot_for_telemetry, ag);
@@ -617,6 +675,7 @@ agent_start(struct agent *ag)
 		if (ag->dp == NULL)
 			fatalx("cannot start the ESP dataplane on %s", ag->opt.tun_name);
 		ike_io_set_esp(ag->ike_io, esp_from_udp, ag);
+		ike_io_set_before_rx(ag->ike_io, config_flush, ag);
 	}
 	ag->vpn_metrics = (struct vpn_metrics){ ag->ike, ag->dp, ag->opt.peer_series };
 	if (ag->dp != NULL)
@@ -635,8 +694,7 @@ agent_start(struct agent *ag)
 		fatalx("cannot serve metrics on %s", ag->opt.metrics_listen);
 	if ((ag->api = api_new(ag->base, ag->opt.state_dir, ag->opt.api_listen, &hooks)) == NULL)
 		fatalx("cannot serve the API on %s", ag->opt.api_listen);
-	telemetry_apply(ag);
-	ike_apply(ag);
+	config_apply_now(ag);
 	log_info("vpn-agent %s up: device %s (%s), state in %s", VPN_AGENT_VERSION, ag->uuid,
 		 ag->hostname, ag->opt.state_dir);
 }
@@ -655,6 +713,7 @@ agent_stop(struct agent *ag)
 	sysstat_free(ag->sysstat);
 	config_free(ag->config);
 	event_free(ag->sample_timer);
+	event_free(ag->apply_timer);
 	event_free(ag->sigterm);
 	event_free(ag->sigint);
 	event_base_free(ag->base);

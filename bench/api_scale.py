@@ -72,14 +72,18 @@ def main():
                 print("%8d %10.2f %12.2f" % (i + 1, now - t0, now - last), flush=True)
                 last = now
         created = time.monotonic() - t0
-        size = os.path.getsize(os.path.join(agent.state, "config.json"))
+        size = sum(os.path.getsize(os.path.join(agent.state, f))
+                   for f in ("config.json", "config.journal")
+                   if os.path.exists(os.path.join(agent.state, f)))
         agent.stop()
         t1 = time.monotonic()
         agent.start()
         total = len(Conn(agent).req("GET", "/object/cryptomaps")["items"])
         ready = time.monotonic() - t1
-        print("api-scale: entries=%d create_s=%.1f restart_ready_s=%.2f config_json_mb=%.1f "
+        print("api-scale: entries=%d create_s=%.1f restart_ready_s=%.2f store_mb=%.1f "
               "listed_after_restart=%s" % (n, created, ready, size / 1e6, total))
+        if total != n:
+            raise harness.TestFailure("%d entries after the restart, not %d" % (total, n))
     finally:
         for thing in reversed(env.started):
             try:

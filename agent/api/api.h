@@ -18,6 +18,7 @@ struct event_base;
 #define API_BODY_MAX   (256 * 1024)
 #define API_BASE_PATH  "/api/v1"
 #define API_CONFIG_FILE "config.json"
+#define API_JOURNAL_FILE "config.journal"	/* changes since config.json */
 #define API_TOKEN_FILE  "api-token"
 #define API_ROWS_MAX     65536	/* items in one operational view */
 #define API_ROW_KEYS_MAX 64	/* keys in one item of a view */
@@ -53,10 +54,11 @@ void api_rows_end_item(struct api_rows *rows);
 
 struct api_hooks {
 	void *ctx;
-	/* The live config (never NULL). */
-	const struct config *(*config_current)(void *ctx);
-	/* A validated, persisted config; main swaps it in and owns it. */
-	void (*config_apply)(void *ctx, struct config *cfg);
+	/* The live config (never NULL). A change is checked against it,
+	 * written to the journal, then made in it, in place. */
+	struct config *(*config_current)(void *ctx);
+	/* The live config changed (validated and persisted): apply it. */
+	void (*config_changed)(void *ctx);
 	/* Streaming status for /operational/telemetrystreamingstatuses. */
 	void (*telemetry_status)(void *ctx, struct tel_status *out);
 	/* Fills the rows of one view (NULL: every view is {"items": []}). */

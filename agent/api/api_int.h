@@ -19,6 +19,8 @@
 #define API_HTTP_BODY_MAX   (4 * API_BODY_MAX)	/* libevent's own cap (HTML 413) */
 #define API_HEADERS_MAX     (16 * 1024)
 #define API_CONFIG_FILE_MAX (32 * 1024 * 1024)	/* config.json read cap */
+#define API_JOURNAL_MAX     (128 * 1024 * 1024)	/* config.journal read cap */
+#define API_JOURNAL_FOLD    1024		/* changes a journal may always hold */
 #define API_TEXT_OUT_MAX    (64 * 1024 * 1024)	/* any rendered JSON text */
 #define API_TEXT_MAX        1024		/* description */
 #define API_HOST_MAX        256			/* Host header used in links.self */
@@ -199,6 +201,16 @@ const char *api_store_key(const struct api_type *t);
 json_t *api_config_encode(const struct config *cfg);
 int     api_config_decode(json_t *root, struct config **out, struct api_err *err);
 int     api_config_save(const char *state_dir, const struct config *cfg, struct api_err *err);
+/* One change, appended to config.journal and on disk before it returns 0
+ * (else nothing was written; err says why). */
+int     api_journal_put(struct api *api, const struct api_type *t, const void *obj,
+			const struct config *cfg, struct api_err *err);
+int     api_journal_delete(struct api *api, const struct api_type *t, const char *id,
+			   struct api_err *err);
+/* After a change: once the journal holds more changes than the config has
+ * objects (and at least API_JOURNAL_FOLD), config.json is rewritten and
+ * the journal emptied, so a change costs O(1) amortised. */
+void    api_journal_fold(struct api *api, const struct config *cfg);
 /* Reads STATE_DIR/api-token, creating it (0600) when missing and fixing
  * looser permissions. out holds API_TOKEN_HEX characters and a NUL. */
 int     api_token_load(const char *state_dir, char out[static API_TOKEN_HEX + 1]);
@@ -206,6 +218,8 @@ int     api_token_load(const char *state_dir, char out[static API_TOKEN_HEX + 1]
 /* dispatch.c: the HTTP-free core. */
 struct api {
 	char               *state_dir;
+	int                 journal_fd;	/* config.journal, opened at the first change */
+	size_t              journal_lines;	/* changes in it since config.json */
 	char               *listen;	/* fallback host for links.self */
 	struct api_hooks    hooks;
 	char                token[API_TOKEN_HEX + 1];
@@ -269,5 +283,6 @@ const char *api_status_reason(int status);
 /* A new JSON text (free, or free_secret when it holds keys); NULL past
  * API_TEXT_OUT_MAX. */
 char       *api_json_text(json_t *j);
+char       *api_json_line(json_t *j);	/* the same on one line (the journal) */
 
 #endif

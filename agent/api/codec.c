@@ -124,12 +124,12 @@ api_err_within(struct api_err *err, const char *where)
 	memcpy(err->field, out, len + 1);
 }
 
-char *
-api_json_text(json_t *j)
+static char *
+json_text(json_t *j, size_t flags)
 {
 	struct textbuf tb = { 0 };
 
-	if (json_dump_callback(j, textbuf_add, &tb, JSON_INDENT(2) | JSON_PRESERVE_ORDER) == -1) {
+	if (json_dump_callback(j, textbuf_add, &tb, flags | JSON_PRESERVE_ORDER) == -1) {
 		if (tb.data)
 			OPENSSL_cleanse(tb.data, tb.cap);
 		free(tb.data);
@@ -138,6 +138,18 @@ api_json_text(json_t *j)
 	if (tb.data == NULL)
 		tb.data = xstrdup("");
 	return tb.data;
+}
+
+char *
+api_json_text(json_t *j)
+{
+	return json_text(j, JSON_INDENT(2));
+}
+
+char *
+api_json_line(json_t *j)
+{
+	return json_text(j, JSON_COMPACT);
 }
 
 /* ---- field storage ------------------------------------------------------ */

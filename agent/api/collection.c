@@ -1,8 +1,10 @@
 /*
  * The handlers every collection shares: list (with ?filter=name:X), read,
  * create, update (optimistic locking on "version") and delete (refused
- * while referenced). A change is a whole new config: copy the live one,
- * change the copy, validate, persist, then hand it to main.c.
+ * while referenced). A change is checked against the live config (syntax,
+ * references, unique names and keys), written to the journal, then made
+ * in the live config in place and handed to main.c: its cost is what it
+ * changes, not the size of the configuration (R-14).
  */
 #include "api/api_int.h"
 #include "core/log.h"
@@ -176,26 +178,21 @@ body_parse(struct api_call *c, json_t **out)
 	return 0;
 }
 
-/* Takes next: validated, persisted and handed to main.c, or freed. The
- * reply (object id of type t, if any) is rendered before main owns it. */
-static int
-commit(struct api_call *c, struct config *next, const char *id, const char *what,
-       const char *name)
+/* A change the handler checked against the live config is in the journal
+ * and made in place: the reply (the object at slot, if any) is rendered,
+ * the journal folded when due, and main.c applies the config. */
+static void
+changed(struct api_call *c, struct config *cur, const void *slot, const char *what,
+	const char *name)
 {
 	struct api *api = c->api;
 
-	if (api_config_validate(next, 0, &c->err) == -1 ||
-	    api_config_save(api->state_dir, next, &c->err) == -1) {
-		config_free(next);
-		return -1;
-	}
-	if (id != NULL)
-		c->out = api_obj_encode(c->t, api_coll_find(c->t, next, id, NULL), next,
-					c->self_base);
-	log_info("api: %s %s \"%s\" (id %s)", what, c->t->type, name, id ? id : c->id);
-	/* From here on the old config (and anything read from it) may be gone. */
-	api->hooks.config_apply(api->hooks.ctx, next);
-	return 0;
+	if (slot != NULL)
+		c->out = api_obj_encode(c->t, slot, cur, c->self_base);
+	log_info("api: %s %s \"%s\" (id %s)", what, c->t->type, name,
+		 slot != NULL ? api_cmeta(slot)->id : c->id);
+	api_journal_fold(api, cur);
+	api->hooks.config_changed(api->hooks.ctx);
 }
 
 /* The name, then what else the type wants unique (obj's id is its own,
@@ -216,10 +213,10 @@ name_conflict(struct api_call *c, const struct config *cur, const void *obj, con
 int
 api_h_create(struct api_call *c)
 {
-	const struct config *cur = c->api->hooks.config_current(c->api->hooks.ctx);
+	struct config *cur = c->api->hooks.config_current(c->api->hooks.ctx);
 	struct api_dec d = { .mode = API_DEC_CREATE, .cfg = cur };
-	struct config *next;
 	char id[UUID_STR_LEN];
+	const void *slot;
 	json_t *in = NULL;
 	void *obj = xcalloc(1, c->t->size);
 	int rc = -1;
@@ -247,9 +244,14 @@ api_h_create(struct api_call *c)
 	uuid_v4(id);
 	str_copy(api_meta(obj)->id, sizeof(api_meta(obj)->id), id);
 	api_version_new(api_meta(obj)->version);
-	next = config_dup(cur);
-	api_coll_add(c->t, next, obj);
-	rc = commit(c, next, id, "created", api_meta(obj)->name);
+	if (api_journal_put(c->api, c->t, obj, cur, &c->err) == -1) {
+		api_obj_clear(c->t, obj);
+		goto done;
+	}
+	api_coll_add(c->t, cur, obj);	/* takes what obj holds; the last one */
+	slot = api_coll_at(c->t, cur, api_coll_count(c->t, cur) - 1);
+	changed(c, cur, slot, "created", api_cmeta(slot)->name);
+	rc = 0;
 done:
 	free(obj);
 	json_decref(in);
@@ -280,10 +282,9 @@ version_check(struct api_call *c, json_t *in, const struct cfg_meta *old)
 int
 api_h_update(struct api_call *c)
 {
-	const struct config *cur = c->api->hooks.config_current(c->api->hooks.ctx);
+	struct config *cur = c->api->hooks.config_current(c->api->hooks.ctx);
 	const void *old;
 	struct api_dec d = { .mode = API_DEC_UPDATE, .cfg = cur };
-	struct config *next;
 	struct cfg_meta *m;
 	json_t *in = NULL;
 	void *obj = xcalloc(1, c->t->size), *slot;
@@ -312,11 +313,15 @@ api_h_update(struct api_call *c)
 	do
 		api_version_new(m->version);
 	while (strcmp(m->version, api_cmeta(old)->version) == 0);
-	next = config_dup(cur);
-	slot = api_coll_at(c->t, next, idx);
+	if (api_journal_put(c->api, c->t, obj, cur, &c->err) == -1) {
+		api_obj_clear(c->t, obj);
+		goto done;
+	}
+	slot = api_coll_at(c->t, cur, idx);
 	api_obj_clear(c->t, slot);
-	memcpy(slot, obj, c->t->size);
-	rc = commit(c, next, m->id, "updated", m->name);
+	memcpy(slot, obj, c->t->size);	/* takes what obj holds */
+	changed(c, cur, slot, "updated", api_cmeta(slot)->name);
+	rc = 0;
 done:
 	free(obj);
 	json_decref(in);
@@ -326,20 +331,18 @@ done:
 int
 api_h_delete(struct api_call *c)
 {
-	const struct config *cur = c->api->hooks.config_current(c->api->hooks.ctx);
+	struct config *cur = c->api->hooks.config_current(c->api->hooks.ctx);
 	const void *old;
-	struct config *next;
 	char name[CFG_NAME_MAX];
 	size_t idx;
 
 	if ((old = find_or_404(c, cur, &idx)) == NULL ||
-	    api_referrers_check(cur, c->t, c->id, &c->err) == -1)
+	    api_referrers_check(cur, c->t, c->id, &c->err) == -1 ||
+	    api_journal_delete(c->api, c->t, c->id, &c->err) == -1)
 		return -1;
 	str_copy(name, sizeof(name), api_cmeta(old)->name);
-	next = config_dup(cur);
-	api_coll_remove(c->t, next, idx);
-	if (commit(c, next, NULL, "deleted", name) == -1)
-		return -1;
+	api_coll_remove(c->t, cur, idx);
+	changed(c, cur, NULL, "deleted", name);
 	c->status = 204;
 	return 0;
 }

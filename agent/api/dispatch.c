@@ -296,6 +296,7 @@ api_core_new(const char *state_dir, const char *listen, const struct api_hooks *
 	struct api *api = xcalloc(1, sizeof(*api));
 
 	api->state_dir = xstrdup(state_dir);
+	api->journal_fd = -1;
 	api->listen = xstrdup(listen ? listen : "127.0.0.1");
 	api->hooks = *hooks;
 	return api;

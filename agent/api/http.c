@@ -186,6 +186,8 @@ api_free(struct api *api)
 	if (api->http != NULL)
 		evhttp_free(api->http);
 	OPENSSL_cleanse(api->token, sizeof(api->token));
+	if (api->journal_fd != -1)
+		close(api->journal_fd);
 	free(api->state_dir);
 	free(api->listen);
 	free(api);

@@ -1,8 +1,19 @@
 /*
  * What the API keeps in STATE_DIR: config.json (every object, private keys
  * included, mode 0600, replaced atomically so a crash leaves the old or the
- * new file) and api-token (the bearer token, 32 random bytes in hex, 0600;
- * opened O_NOFOLLOW and fixed through its descriptor, never by name).
+ * new file), config.journal (the changes since, 0600) and api-token (the
+ * bearer token, 32 random bytes in hex, 0600; opened O_NOFOLLOW and fixed
+ * through its descriptor, never by name).
+ *
+ * A change is one line appended to the journal and on disk before it is
+ * answered: {"put": KEY, "object": {...}} or {"delete": KEY, "id": ID}.
+ * So a change costs what it changes, not the size of the configuration
+ * (R-14: 10,000 crypto-map entries). Loading replays the journal over
+ * config.json and folds it in (a new config.json, no journal); so does a
+ * change that finds the journal longer than the configuration. Replaying
+ * a line twice changes nothing (a put replaces by id, a delete of a
+ * missing id is nothing), so a crash between the two steps of a fold is
+ * harmless. A last line without its newline was never answered: dropped.
  */
 #include "api/api_int.h"
 #include "core/files.h"
@@ -158,8 +169,225 @@ done:
 	return rc;
 }
 
+/* ---- the journal -------------------------------------------------------- */
+
+static int
+journal_append(struct api *api, json_t *line, struct api_err *err)
+{
+	char path[PATH_MAX], why[FILE_WHY_MAX];
+	char *text = api_json_line(line);
+	struct stat st;
+	size_t len, done = 0;
+	off_t at;
+	int rc = -1;
+
+	json_decref(line);
+	if (text == NULL)
+		return api_errf(err, 500, "", "cannot render the change");
+	len = strlen(text);
+	text[len++] = '\n';	/* over the NUL: written as a length below */
+	if (api->journal_fd != -1 && (fstat(api->journal_fd, &st) == -1 || st.st_nlink == 0)) {
+		close(api->journal_fd);		/* folded by a load: a new one */
+		api->journal_fd = -1;
+		api->journal_lines = 0;
+	}
+	if (api->journal_fd == -1) {
+		if (state_path(path, sizeof(path), api->state_dir, API_JOURNAL_FILE) == -1 ||
+		    (api->journal_fd = file_open_append(path, why, sizeof(why))) == -1) {
+			api_errf(err, 500, "", "cannot save the configuration: %s/%s %s; nothing "
+				 "was changed", api->state_dir, API_JOURNAL_FILE,
+				 api->journal_fd == -1 && errno == ENAMETOOLONG ? "has too long a "
+				 "name" : why);
+			goto done;
+		}
+	}
+	at = lseek(api->journal_fd, 0, SEEK_END);
+	while (done < len) {
+		ssize_t n = write(api->journal_fd, text + done, len - done);
+
+		if (n <= 0 && errno != EINTR)
+			break;
+		if (n > 0)
+			done += (size_t)n;
+	}
+	if (done < len || fdatasync(api->journal_fd) == -1) {
+		api_errf(err, 500, "", "cannot save the configuration in %s/%s: %s; nothing was "
+			 "changed", api->state_dir, API_JOURNAL_FILE, strerror(errno));
+		if (at != -1 && ftruncate(api->journal_fd, at) == -1)
+			log_warn("api: cannot cut the failed change from %s", API_JOURNAL_FILE);
+		goto done;
+	}
+	api->journal_lines++;
+	rc = 0;
+done:
+	OPENSSL_cleanse(text, len);
+	free(text);
+	return rc;
+}
+
 int
-api_config_load(const char *state_dir, struct config **out)
+api_journal_put(struct api *api, const struct api_type *t, const void *obj,
+		const struct config *cfg, struct api_err *err)
+{
+	return journal_append(api, json_pack("{s:s, s:o}", "put", api_store_key(t), "object",
+					     api_obj_encode(t, obj, cfg, NULL)), err);
+}
+
+int
+api_journal_delete(struct api *api, const struct api_type *t, const char *id,
+		   struct api_err *err)
+{
+	return journal_append(api, json_pack("{s:s, s:s}", "delete", api_store_key(t), "id", id),
+			      err);
+}
+
+static size_t
+objects_count(const struct config *cfg)
+{
+	size_t n = 0;
+
+	for (size_t ti = 0; ti < API_OBJ__COUNT; ti++)
+		n += api_coll_count(&api_types[ti], cfg);
+	return n;
+}
+
+void
+api_journal_fold(struct api *api, const struct config *cfg)
+{
+	struct api_err err;
+
+	if (api->journal_fd == -1 || api->journal_lines <= API_JOURNAL_FOLD + objects_count(cfg))
+		return;
+	if (api_config_save(api->state_dir, cfg, &err) == -1) {
+		log_warnx("api: %s (the journal keeps the changes)", err.message);
+		return;
+	}
+	if (ftruncate(api->journal_fd, 0) == -1 || fdatasync(api->journal_fd) == -1) {
+		log_warn("api: cannot empty %s/%s (its changes are in %s: replaying them is "
+			 "harmless)", api->state_dir, API_JOURNAL_FILE, API_CONFIG_FILE);
+		return;
+	}
+	api->journal_lines = 0;
+}
+
+/* One line of the journal, over cfg. */
+static int
+replay_line(struct config *cfg, const char *line, size_t len, struct api_err *err)
+{
+	json_error_t jerr;
+	json_t *j = json_loadb(line, len, JSON_REJECT_DUPLICATES, &jerr), *v;
+	const struct api_type *t = NULL;
+	const char *key = NULL, *id;
+	struct api_dec d = { .mode = API_DEC_STORE };
+	size_t idx;
+	void *obj;
+	int rc = -1;
+
+	if (j == NULL) {
+		api_errf(err, 400, "", "not JSON (column %d: %s)", jerr.column, jerr.text);
+		goto done;
+	}
+	if ((v = json_object_get(j, "put")) != NULL || (v = json_object_get(j, "delete")) != NULL)
+		key = json_string_value(v);
+	if (key == NULL || (t = type_by_store_key(key)) == NULL || json_object_size(j) != 2) {
+		api_errf(err, 400, "", "neither a put nor a delete of a known collection");
+		goto done;
+	}
+	if (json_object_get(j, "delete") != NULL) {
+		if ((id = json_string_value(json_object_get(j, "id"))) == NULL) {
+			api_errf(err, 400, "id", "a delete names an id");
+			goto done;
+		}
+		if (api_coll_find(t, cfg, id, &idx) != NULL)
+			api_coll_remove(t, cfg, idx);
+		rc = 0;
+		goto done;
+	}
+	obj = xcalloc(1, t->size);
+	if (api_obj_decode(t, json_object_get(j, "object"), &d, obj, err) == -1) {
+		free(obj);
+		goto done;
+	}
+	if (api_coll_find(t, cfg, api_meta(obj)->id, &idx) != NULL) {
+		void *slot = api_coll_at(t, cfg, idx);
+
+		api_obj_clear(t, slot);
+		memcpy(slot, obj, t->size);
+	} else {
+		api_coll_add(t, cfg, obj);
+	}
+	free(obj);
+	rc = 0;
+done:
+	json_decref(j);
+	return rc;
+}
+
+/* The journal over cfg; *lines: how many were replayed (or dropped). */
+static int
+journal_replay(const char *state_dir, struct config *cfg, size_t *lines)
+{
+	char path[PATH_MAX];
+	char *text = NULL;
+	size_t len = 0, at = 0, n = 0;
+	struct api_err err;
+	int rc = -1;
+
+	*lines = 0;
+	if (state_path(path, sizeof(path), state_dir, API_JOURNAL_FILE) == -1)
+		return -1;
+	if (file_read_all(path, API_JOURNAL_MAX, &text, &len) == -1) {
+		if (errno == ENOENT)
+			return 0;
+		log_warn("api: cannot read %s", path);
+		return -1;
+	}
+	while (at < len) {
+		const char *nl = memchr(text + at, '\n', len - at);
+
+		n++;
+		if (nl == NULL) {
+			log_warnx("api: %s: change %zu was cut short by a stop (never answered); "
+				  "dropped", path, n);
+			break;
+		}
+		if (replay_line(cfg, text + at, (size_t)(nl - (text + at)), &err) == -1) {
+			log_warnx("api: %s: change %zu: %s%s%s; fix or remove the file", path, n,
+				  err.field, err.field[0] ? ": " : "", err.message);
+			goto done;
+		}
+		at = (size_t)(nl - text) + 1;
+	}
+	*lines = n;
+	rc = 0;
+done:
+	OPENSSL_cleanse(text, len);
+	free(text);
+	return rc;
+}
+
+/* config.json with the journal folded in; the journal goes. */
+static int
+journal_fold_at_load(const char *state_dir, const struct config *cfg)
+{
+	char path[PATH_MAX];
+	struct api_err err;
+
+	if (api_config_save(state_dir, cfg, &err) == -1) {
+		log_warnx("api: %s", err.message);
+		return -1;
+	}
+	if (state_path(path, sizeof(path), state_dir, API_JOURNAL_FILE) == -1 ||
+	    (unlink(path) == -1 && errno != ENOENT)) {
+		log_warn("api: cannot remove %s/%s", state_dir, API_JOURNAL_FILE);
+		return -1;
+	}
+	return 0;
+}
+
+/* config.json alone (none: an empty configuration). */
+static int
+base_load(const char *state_dir, struct config **out)
 {
 	char path[PATH_MAX];
 	char *text = NULL;
@@ -202,6 +430,37 @@ done:
 		free(text);
 	}
 	return rc;
+}
+
+int
+api_config_load(const char *state_dir, struct config **out)
+{
+	struct config *cfg;
+	struct api_err err;
+	size_t lines;
+
+	*out = NULL;
+	if (base_load(state_dir, &cfg) == -1)
+		return -1;
+	if (journal_replay(state_dir, cfg, &lines) == -1)
+		goto fail;
+	if (lines > 0) {
+		if (api_config_validate(cfg, 1, &err) == -1) {
+			log_warnx("api: %s/%s: with its changes, %s%s%s; fix or remove the file",
+				  state_dir, API_JOURNAL_FILE, err.field, err.field[0] ? ": " : "",
+				  err.message);
+			goto fail;
+		}
+		if (journal_fold_at_load(state_dir, cfg) == -1)
+			goto fail;
+		log_info("api: %zu change%s of %s folded into %s", lines, lines == 1 ? "" : "s",
+			 API_JOURNAL_FILE, API_CONFIG_FILE);
+	}
+	*out = cfg;
+	return 0;
+fail:
+	config_free(cfg);
+	return -1;
 }
 
 /* ---- the bearer token --------------------------------------------------- */

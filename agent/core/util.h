@@ -42,6 +42,21 @@ void random_hex(char *out, size_t nbytes);
 void uuid_v4(char out[static UUID_STR_LEN]);
 int  uuid_valid(const char *s);
 
+/* A 32-bit key (an address in network order, an SPI) mixed so that every
+ * bit of it moves the low bits (MurmurHash3's finaliser): mask the result
+ * for a table slot. Addresses of one site differ in their last octets,
+ * which are the high bits of a network-order word. */
+static inline uint32_t
+hash32(uint32_t x)
+{
+	x ^= x >> 16;
+	x *= 0x85ebca6bu;
+	x ^= x >> 13;
+	x *= 0xc2b2ae35u;
+	x ^= x >> 16;
+	return x;
+}
+
 /* Dotted quad of a network-order IPv4 address, into buf; returns buf. */
 const char *ipv4_str(uint32_t be, char buf[static 16]);
 /* The configuration's one IPv4 syntax (API, import-ios): a dotted quad of

@@ -120,11 +120,10 @@ notes_cb(evutil_socket_t fd, short what, void *arg)
 
 /* ---- peers and pairs (the loop, under the write lock) -------------------------- */
 
-/* Fibonacci hashing of an address. */
 static size_t
 host_slot(const struct esp_dp *dp, uint32_t peer_be)
 {
-	return (size_t)((peer_be * 2654435769u) >> 7) & dp->hosts_mask;
+	return hash32(peer_be) & dp->hosts_mask;
 }
 
 /* The loop thread only: it alone uses the table (workers reach a host
@@ -207,7 +206,7 @@ peer_get(struct esp_dp *dp, uint32_t peer_be, const char *map)
 static size_t
 spi_slot(uint32_t spi, unsigned bits)
 {
-	return (size_t)((spi * 0x9e3779b9u) >> (32 - bits));	/* Fibonacci hashing */
+	return hash32(spi) & (((uint32_t)1 << bits) - 1);
 }
 
 static void
@@ -290,8 +289,7 @@ pair_by_spi(const struct esp_dp *dp, uint32_t spi, int outbound)
 static size_t
 route_slot(const struct esp_dp *dp, const struct esp_net *net)
 {
-	return (size_t)(((net->addr_be ^ (net->mask_be * 0x85ebca6bu)) * 0x9e3779b9u) >>
-			(32 - dp->route_bits));
+	return hash32(net->addr_be ^ hash32(net->mask_be)) & (((uint32_t)1 << dp->route_bits) - 1);
 }
 
 /* One more pair sends to net. */

@@ -69,7 +69,7 @@ source_burst(const struct ike *ike)
 static size_t
 addr_slot(uint32_t addr_be, size_t cap)
 {
-	return (uint32_t)(addr_be * 0x9e3779b1u) & (cap - 1);
+	return hash32(addr_be) & (cap - 1);
 }
 
 static void
@@ -124,7 +124,7 @@ ike_guard_known(const struct ike *ike, uint32_t addr_be)
 static struct ike_src **
 src_ref(struct ike_guard *g, uint32_t addr_be)
 {
-	struct ike_src **pp = &g->bucket[(uint32_t)(addr_be * 0x9e3779b1u) >> (32 - g->bits)];
+	struct ike_src **pp = &g->bucket[hash32(addr_be) & (((uint32_t)1 << g->bits) - 1)];
 
 	while (*pp != NULL && (*pp)->addr_be != addr_be)
 		pp = &(*pp)->next;

@@ -31,6 +31,8 @@ struct ike_io {
 	struct event      *timer;
 	ike_io_esp_fn      esp_fn;
 	void              *esp_ctx;
+	void             (*before_rx)(void *ctx);
+	void              *before_ctx;
 	uint64_t           rx_esp, rx_keepalive, rx_short, tx_errors;
 };
 
@@ -39,6 +41,13 @@ ike_io_set_esp(struct ike_io *io, ike_io_esp_fn fn, void *ctx)
 {
 	io->esp_fn = fn;
 	io->esp_ctx = ctx;
+}
+
+void
+ike_io_set_before_rx(struct ike_io *io, void (*fn)(void *ctx), void *ctx)
+{
+	io->before_rx = fn;
+	io->before_ctx = ctx;
 }
 
 int
@@ -123,6 +132,8 @@ rx_cb(evutil_socket_t fd, short what, void *arg)
 							 .msg_namelen = sizeof(from[i]),
 							 .msg_iov = &iov[i], .msg_iovlen = 1 } };
 	}
+	if (io->before_rx != NULL)
+		io->before_rx(io->before_ctx);
 	n = recvmmsg(fd, msgs, RX_BATCH, MSG_DONTWAIT, NULL);
 	for (int i = 0; i < n; i++) {
 		const uint8_t *msg = bufs[i], *buf = bufs[i];

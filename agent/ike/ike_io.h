@@ -26,6 +26,9 @@ void ike_io_attach(struct ike_io *io, struct ike *ike);
 typedef void (*ike_io_esp_fn)(void *ctx, uint32_t src_be, uint16_t src_port, const uint8_t *pkt,
 			      size_t len);
 void ike_io_set_esp(struct ike_io *io, ike_io_esp_fn fn, void *ctx);
+/* Called before each batch of datagrams is read (main.c applies a
+ * configuration change still pending, so no packet meets an old one). */
+void ike_io_set_before_rx(struct ike_io *io, void (*fn)(void *ctx), void *ctx);
 /* The NAT-T socket, for sending ESP-in-UDP from port 4500. */
 int  ike_io_natt_fd(const struct ike_io *io);
 /* Runs due timers now and re-arms for the next deadline. */

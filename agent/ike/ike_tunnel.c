@@ -21,7 +21,7 @@
 static size_t
 tidx_slot(uint32_t key, size_t cap)
 {
-	return (uint32_t)(key * 0x9e3779b1u) & (cap - 1);
+	return hash32(key) & (cap - 1);
 }
 
 /* The slot of key, or the empty one where it would go. */

@@ -46,20 +46,16 @@ struct env {
 	char           *cert, *key, *cert2;
 };
 
-static const struct config *
+static struct config *
 fake_current(void *ctx)
 {
 	return ((struct env *)ctx)->cur;
 }
 
 static void
-fake_apply(void *ctx, struct config *cfg)
+fake_changed(void *ctx)
 {
-	struct env *e = ctx;
-
-	e->applied++;
-	config_free(e->cur);
-	e->cur = cfg;
+	((struct env *)ctx)->applied++;
 }
 
 static void
@@ -76,7 +72,7 @@ setup(void **state)
 {
 	struct env *e = xcalloc(1, sizeof(*e));
 	struct api_hooks hooks = { .ctx = e, .config_current = fake_current,
-				   .config_apply = fake_apply, .telemetry_status = fake_status };
+				   .config_changed = fake_changed, .telemetry_status = fake_status };
 	char *unused;
 
 	str_copy(e->dir, sizeof(e->dir), "/tmp/test_api.XXXXXX");
@@ -97,6 +93,8 @@ teardown(void **state)
 	char path[128];
 
 	snprintf(path, sizeof(path), "%s/%s", e->dir, API_CONFIG_FILE);
+	unlink(path);
+	snprintf(path, sizeof(path), "%s/%s", e->dir, API_JOURNAL_FILE);
 	unlink(path);
 	rmdir(e->dir);
 	api_free(e->api);
@@ -233,7 +231,7 @@ test_network_crud(void **state)
 	assert_string_equal(str(json_object_get(n, "links"), "self"), self);
 	assert_int_equal(e->applied, 1);
 	assert_int_equal(e->cur->n_networks, 1);
-	snprintf(cfgpath, sizeof(cfgpath), "%s/%s", e->dir, API_CONFIG_FILE);
+	snprintf(cfgpath, sizeof(cfgpath), "%s/%s", e->dir, API_JOURNAL_FILE);	/* the change */
 	assert_int_equal(stat(cfgpath, &st), 0);
 	assert_int_equal(st.st_mode & 0777, 0600);
 
@@ -550,7 +548,7 @@ test_persist_failure_changes_nothing(void **state)
 {
 	struct env *e = *state;
 	struct api_hooks hooks = { .ctx = e, .config_current = fake_current,
-				   .config_apply = fake_apply };
+				   .config_changed = fake_changed };
 	struct api *broken = api_core_new("/nonexistent/state-dir", "127.0.0.1:9276", &hooks);
 	struct api *saved = e->api;
 	json_t *j;

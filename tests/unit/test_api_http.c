@@ -44,19 +44,15 @@ struct result {
 	struct event_base *base;
 };
 
-static const struct config *
+static struct config *
 fake_current(void *ctx)
 {
 	return ((struct env *)ctx)->cur;
 }
 
 static void
-fake_apply(void *ctx, struct config *cfg)
+fake_changed(void *ctx)
 {
-	struct env *e = ctx;
-
-	config_free(e->cur);
-	e->cur = cfg;
 }
 
 static void
@@ -119,7 +115,7 @@ setup(void **state)
 {
 	struct env *e = xcalloc(1, sizeof(*e));
 	struct api_hooks hooks = { .ctx = e, .config_current = fake_current,
-				   .config_apply = fake_apply };
+				   .config_changed = fake_changed };
 	char listen[64];
 	char tok[API_TOKEN_HEX + 1];
 
@@ -152,6 +148,8 @@ teardown(void **state)
 	snprintf(p, sizeof(p), "%s/%s", e->dir, API_TOKEN_FILE);
 	unlink(p);
 	snprintf(p, sizeof(p), "%s/%s", e->dir, API_CONFIG_FILE);
+	unlink(p);
+	snprintf(p, sizeof(p), "%s/%s", e->dir, API_JOURNAL_FILE);
 	unlink(p);
 	rmdir(e->dir);
 	free(e);
@@ -243,7 +241,7 @@ test_bad_listen_address(void **state)
 {
 	struct env *e = *state;
 	struct api_hooks hooks = { .ctx = e, .config_current = fake_current,
-				   .config_apply = fake_apply };
+				   .config_changed = fake_changed };
 
 	assert_null(api_new(e->base, e->dir, "no-port", &hooks));
 	assert_null(api_new(e->base, e->dir, "127.0.0.1:0", &hooks));

@@ -60,6 +60,8 @@ teardown(void **state)
 
 	file_in(d, API_CONFIG_FILE, p, sizeof(p));
 	unlink(p);
+	file_in(d, API_JOURNAL_FILE, p, sizeof(p));
+	unlink(p);
 	file_in(d, API_TOKEN_FILE, p, sizeof(p));
 	unlink(p);
 	file_in(d, "victim", p, sizeof(p));	/* test_token_symlink_refused */
@@ -259,6 +261,131 @@ test_token_garbage_refused(void **state)
 	assert_int_equal(api_token_load("/nonexistent/dir", tok), -1);
 }
 
+/* ---- the journal ---------------------------------------------------------- */
+
+#define NET_ID  "79ee2ea9-76b7-41ef-9515-f5b34b7d9531"
+#define NET2_ID "0b5e2ea9-76b7-41ef-9515-f5b34b7d9532"
+#define PUT_NET2 "{\"put\": \"networks\", \"object\": " NET_OTHER_ID "}\n"
+#define PUT_NET_RENAMED "{\"put\": \"networks\", \"object\": {\"id\": \"" NET_ID "\", " \
+	"\"version\": \"q4qjmqtn5c5e\", \"name\": \"Renamed\", \"subType\": \"HOST\", " \
+	"\"value\": \"10.9.9.9\"}}\n"
+#define DELETE_NET2 "{\"delete\": \"networks\", \"id\": \"" NET2_ID "\"}\n"
+
+static int
+exists(const struct dir *d, const char *name)
+{
+	char p[128];
+	struct stat st;
+
+	file_in(d, name, p, sizeof(p));
+	return stat(p, &st) == 0;
+}
+
+/* Changes replayed in order over config.json, then folded into it. */
+static void
+test_journal_replayed_and_folded(void **state)
+{
+	struct dir *d = *state;
+	struct config *cfg = NULL, *again = NULL;
+
+	write_file(d, API_CONFIG_FILE, "{\"formatVersion\": 1, \"networks\": [" NET "]}", 0600);
+	write_file(d, API_JOURNAL_FILE, PUT_NET2 PUT_NET_RENAMED DELETE_NET2 PUT_NET2 DELETE_NET2
+		   DELETE_NET2, 0600);	/* the last delete: of nothing, harmless */
+	assert_int_equal(api_config_load(d->path, &cfg), 0);
+	assert_int_equal(cfg->n_networks, 1);
+	assert_string_equal(cfg->networks[0].meta.name, "Renamed");
+	assert_string_equal(cfg->networks[0].value, "10.9.9.9");
+	assert_false(exists(d, API_JOURNAL_FILE));	/* folded */
+	assert_int_equal(api_config_load(d->path, &again), 0);
+	assert_int_equal(again->n_networks, 1);
+	assert_string_equal(again->networks[0].meta.name, "Renamed");
+	config_free(cfg);
+	config_free(again);
+}
+
+/* A stop in the middle of a write leaves a line without its newline: that
+ * change was never answered and is dropped; the ones before stay. */
+static void
+test_journal_cut_line_dropped(void **state)
+{
+	struct dir *d = *state;
+	struct config *cfg = NULL;
+
+	write_file(d, API_JOURNAL_FILE, PUT_NET2 "{\"put\": \"networks\", \"obj", 0600);
+	assert_int_equal(api_config_load(d->path, &cfg), 0);	/* no config.json: empty base */
+	assert_int_equal(cfg->n_networks, 1);
+	assert_string_equal(cfg->networks[0].meta.id, NET2_ID);
+	config_free(cfg);
+}
+
+/* A whole line that is not a change is refused, and nothing is lost:
+ * the journal stays for the operator to fix. */
+static void
+test_journal_garbage_refused(void **state)
+{
+	static const char *const bad[] = {
+		"{\"put\": \"networks\"\n",
+		"{\"put\": \"routers\", \"object\": {}}\n",
+		"{\"put\": \"networks\", \"object\": {\"name\": \"no id\"}}\n",
+		"{\"delete\": \"networks\"}\n",
+		"{\"put\": \"networks\", \"object\": " NET ", \"extra\": 1}\n",
+		"{\"put\": \"networks\", \"object\": " NET "}\n" PUT_NET2,	/* a name twice */
+	};
+	struct dir *d = *state;
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		struct config *cfg = (struct config *)&cfg;
+
+		write_file(d, API_JOURNAL_FILE, bad[i], 0600);
+		if (api_config_load(d->path, &cfg) != -1)
+			fail_msg("case %zu loaded: %s", i, bad[i]);
+		assert_null(cfg);
+		assert_true(exists(d, API_JOURNAL_FILE));
+	}
+}
+
+/* At run time: each change is a line; once there are more than the
+ * configuration has objects (and API_JOURNAL_FOLD), config.json is
+ * rewritten and the journal emptied. */
+static void
+test_journal_folds_when_long(void **state)
+{
+	struct dir *d = *state;
+	struct api_hooks hooks = { 0 };
+	struct api *api = api_core_new(d->path, "127.0.0.1:9276", &hooks);
+	struct config *cfg = config_new(), *loaded = NULL;
+	struct api_err err;
+	struct cfg_network n = { 0 };
+	struct stat st;
+	char p[128];
+	size_t i;
+
+	str_copy(n.meta.id, sizeof(n.meta.id), NET_ID);
+	str_copy(n.meta.version, sizeof(n.meta.version), "p4qjmqtn5c5e");
+	str_copy(n.meta.name, sizeof(n.meta.name), "n");
+	str_copy(n.value, sizeof(n.value), "10.1.1.1");
+	api_coll_add(&api_types[API_OBJ_NETWORK], cfg, &n);
+	for (i = 0; !exists(d, API_CONFIG_FILE); i++) {
+		assert_true(i <= API_JOURNAL_FOLD + 16);
+		assert_int_equal(api_journal_put(api, &api_types[API_OBJ_NETWORK], &cfg->networks[0],
+						 cfg, &err), 0);
+		api_journal_fold(api, cfg);
+	}
+	assert_true(i > API_JOURNAL_FOLD);	/* not before it outgrew the config */
+	assert_int_equal(api_journal_put(api, &api_types[API_OBJ_NETWORK], &cfg->networks[0], cfg,
+					 &err), 0);
+	file_in(d, API_JOURNAL_FILE, p, sizeof(p));
+	assert_int_equal(stat(p, &st), 0);
+	assert_true(st.st_size > 0 && st.st_size < 400);	/* ...and one change since */
+	assert_int_equal(st.st_mode & 0777, 0600);
+	assert_int_equal(api_journal_delete(api, &api_types[API_OBJ_NETWORK], NET_ID, &err), 0);
+	assert_int_equal(api_config_load(d->path, &loaded), 0);
+	assert_int_equal(loaded->n_networks, 0);
+	config_free(loaded);
+	config_free(cfg);
+	api_free(api);
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 
 int
@@ -274,6 +401,10 @@ main(void)
 		T(test_token_permissions_fixed),
 		T(test_token_symlink_refused),
 		T(test_token_garbage_refused),
+		T(test_journal_replayed_and_folded),
+		T(test_journal_cut_line_dropped),
+		T(test_journal_garbage_refused),
+		T(test_journal_folds_when_long),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

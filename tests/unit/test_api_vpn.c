@@ -51,20 +51,16 @@ struct env {
 	void         (*fill)(enum api_vpn_view which, struct api_rows *rows);
 };
 
-static const struct config *
+static struct config *
 fake_current(void *ctx)
 {
 	return ((struct env *)ctx)->cur;
 }
 
 static void
-fake_apply(void *ctx, struct config *cfg)
+fake_changed(void *ctx)
 {
-	struct env *e = ctx;
-
-	e->applied++;
-	config_free(e->cur);
-	e->cur = cfg;
+	((struct env *)ctx)->applied++;
 }
 
 static int
@@ -93,7 +89,7 @@ setup(void **state)
 {
 	struct env *e = xcalloc(1, sizeof(*e));
 	struct api_hooks hooks = { .ctx = e, .config_current = fake_current,
-				   .config_apply = fake_apply, .vpn_view = fake_view,
+				   .config_changed = fake_changed, .vpn_view = fake_view,
 				   .clear_sessions = fake_clear };
 
 	str_copy(e->dir, sizeof(e->dir), "/tmp/test_api_vpn.XXXXXX");
@@ -111,6 +107,8 @@ teardown(void **state)
 	char path[128];
 
 	snprintf(path, sizeof(path), "%s/%s", e->dir, API_CONFIG_FILE);
+	unlink(path);
+	snprintf(path, sizeof(path), "%s/%s", e->dir, API_JOURNAL_FILE);
 	unlink(path);
 	rmdir(e->dir);
 	api_free(e->api);
@@ -1020,7 +1018,7 @@ test_clear_sessions(void **state)
 	struct env *e = *state;
 	struct api *saved = e->api;
 	struct api_hooks bare = { .ctx = e, .config_current = fake_current,
-				  .config_apply = fake_apply };
+				  .config_changed = fake_changed };
 	json_t *j;
 
 	e->clear_result = 3;
@@ -1115,7 +1113,7 @@ test_vpn_views(void **state)
 	struct env *e = *state;
 	struct api *saved = e->api;
 	struct api_hooks bare = { .ctx = e, .config_current = fake_current,
-				  .config_apply = fake_apply };
+				  .config_changed = fake_changed };
 	json_t *j, *items, *it;
 
 	/* a hook that adds nothing */

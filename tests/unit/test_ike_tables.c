@@ -220,6 +220,55 @@ test_tunnel_indexes_and_reconfiguration(void **state)
 	ike_free(ike);
 }
 
+/* The longest run of taken slots in x: what a lookup may have to probe. */
+static size_t
+longest_cluster(const struct ike_tidx *x)
+{
+	size_t longest = 0, run = 0;
+
+	for (size_t i = 0; i < 2 * x->cap; i++) {	/* twice round: runs that wrap */
+		run = x->slots[i & (x->cap - 1)].first != 0 ? run + 1 : 0;
+		if (run > longest)
+			longest = run;
+	}
+	return longest < x->cap ? longest : x->cap;
+}
+
+/* A headend's peers are addresses that differ in their last octets, which
+ * are the high bits of a network-order key: the indexes must spread them
+ * (found with 100.64.x.y: every key in one cluster, lookups and
+ * configuration linear in the number of peers). */
+static void
+test_indexes_spread_real_addresses(void **state)
+{
+	struct ike *ike = ike_new(&(struct ike_transport){ NULL, no_send }, NULL);
+	static struct ike_map_conf maps[4096];
+	struct ike_conf c;
+
+	ike_conf_defaults(&c);
+	for (size_t i = 0; i < 4096; i++) {
+		memset(&maps[i], 0, sizeof(maps[i]));
+		snprintf(maps[i].name, sizeof(maps[i].name), "hub");
+		maps[i].seq = (unsigned)i + 1;
+		maps[i].npeers = 1;
+		maps[i].peers_be[0] = htonl(0x64400000u + (uint32_t)i);	/* 100.64.x.y */
+		maps[i].nsel = 1;
+		maps[i].sel[0] = (struct ike_selector){ htonl(0xac100000), htonl(0xffff0000),
+							htonl(0x0a000000u + ((uint32_t)i << 8)),
+							htonl(0xffffff00) };
+	}
+	c.maps = maps;
+	c.nmaps = 4096;
+	ike_configure(ike, &c, 0);
+	if (longest_cluster(&ike->tidx) >= 64)
+		fail_msg("a run of %zu taken slots (of %zu) in the peer index",
+			 longest_cluster(&ike->tidx), ike->tidx.cap);
+	for (size_t i = 0; i < 4096; i += 97)
+		assert_int_equal(ike_tunnel_for_peer(ike, htonl(0x64400000u + (uint32_t)i)) -
+				 ike->tunnels, i);
+	ike_free(ike);
+}
+
 int
 main(void)
 {
@@ -227,6 +276,7 @@ main(void)
 		cmocka_unit_test(test_find_through_growth_and_removal),
 		cmocka_unit_test(test_one_peer_many_sas),
 		cmocka_unit_test(test_tunnel_indexes_and_reconfiguration),
+		cmocka_unit_test(test_indexes_spread_real_addresses),
 	};
 
 	return cmocka_run_group_tests_name("ike tables", tests, NULL, NULL);

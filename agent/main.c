@@ -50,6 +50,7 @@ struct options {
 	const char *tun_name;
 	int dp_workers;			/* 0: one per online CPU */
 	size_t peer_series;		/* peers listed in /metrics; 0: all */
+	size_t max_objects;		/* per API collection */
 	enum log_level log_level;
 	size_t tel_max_message;		/* test setting: force batch splitting */
 	size_t tel_buffer_max;		/* test setting: small disconnected buffer */
@@ -89,6 +90,7 @@ static const struct option long_opts[] = {
 	{ "tun-name", required_argument, NULL, 't' },
 	{ "dp-workers", required_argument, NULL, 'w' },
 	{ "metrics-peer-series", required_argument, NULL, 'P' },
+	{ "max-objects", required_argument, NULL, 'O' },
 	{ "log-level", required_argument, NULL, 'l' },
 	{ "tel-max-message-bytes", required_argument, NULL, 'M' },
 	{ "tel-buffer-max-metrics", required_argument, NULL, 'B' },
@@ -114,6 +116,8 @@ usage(FILE *f)
 		"  --ike-address ADDR       IKE and ESP-in-UDP on ADDR:500/4500 (IPsec is off without)\n"
 		"  --tun-name NAME          TUN device for the plaintext side (default vpn0)\n"
 		"  --dp-workers N           ESP worker threads (default: one per CPU, at most %d)\n"
+		"  --max-objects N          crypto-map entries, keys, ... per API collection\n"
+		"                           (default %d; memory grows with what is used)\n"
 		"  --metrics-peer-series N|all  with more peers, metrics list N of them (those not\n"
 		"                           up first) and sum the rest under peer=\"*\" (default %d)\n"
 		"  --log-level LEVEL        debug, info or warn (default info)\n"
@@ -125,7 +129,7 @@ usage(FILE *f)
 		"                              number rekeys without 3 billion packets)\n"
 		"  --test-key-log FILE         append ESP SA keys to FILE (for tshark; secret!)\n",
 		DEFAULT_STATE_DIR, DEFAULT_API_LISTEN, DEFAULT_METRICS_LISTEN, ESP_DP_WORKERS_MAX,
-		VPN_METRICS_PEER_SERIES);
+		CFG_OBJECTS_DEFAULT, VPN_METRICS_PEER_SERIES);
 }
 
 static size_t
@@ -153,6 +157,7 @@ options_parse(struct options *o, int argc, char **argv)
 		.tun_name = "vpn0",
 		.log_level = LOG_LEVEL_INFO,
 		.peer_series = VPN_METRICS_PEER_SERIES,
+		.max_objects = CFG_OBJECTS_DEFAULT,
 	};
 	while ((c = getopt_long(argc, argv, "h", long_opts, NULL)) != -1) {
 		switch (c) {
@@ -166,6 +171,7 @@ options_parse(struct options *o, int argc, char **argv)
 			if (o->dp_workers > ESP_DP_WORKERS_MAX)
 				fatalx("--dp-workers: at most %d, got '%s'", ESP_DP_WORKERS_MAX, optarg);
 			break;
+		case 'O': o->max_objects = parse_size("max-objects", optarg); break;
 		case 'P':
 			o->peer_series = strcmp(optarg, "all") == 0 ? 0 :
 			    parse_size("metrics-peer-series", optarg);
@@ -641,6 +647,7 @@ agent_start(struct agent *ag)
 	device_uuid_load(ag);
 	if (gethostname(ag->hostname, sizeof(ag->hostname)) == -1)
 		ag->hostname[0] = '\0';
+	api_set_objects_max(ag->opt.max_objects);
 	if (api_config_load(ag->opt.state_dir, &ag->config) == -1)
 		fatalx("refusing to start with a broken %s/%s", ag->opt.state_dir, API_CONFIG_FILE);
 

@@ -7,8 +7,7 @@ one POST at a time over one keep-alive connection, printing the time per
 thousand, then restarts the agent and measures until its API answers with
 all N entries.
 
-    bench/api_scale.py [N]        (default 1000, today's per-collection cap;
-                                  BIN_DIR=build by default)
+    bench/api_scale.py [N]        (default 10000; BIN_DIR=build by default)
 """
 import http.client
 import json
@@ -52,7 +51,7 @@ def entry(i, ts):
 
 
 def main():
-    n = int(sys.argv[1]) if len(sys.argv) > 1 else 1000
+    n = int(sys.argv[1]) if len(sys.argv) > 1 else 10000
     env = harness.Env("api-scale")
     try:
         agent = env.add(harness.Agent(env, extra=["--log-level", "warn"]))

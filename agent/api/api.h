@@ -69,6 +69,11 @@ struct api_hooks {
 	int (*clear_sessions)(void *ctx, const char *remote);
 };
 
+/* Objects per collection (crypto-map entries, keys, ...) the API takes:
+ * set once at start (vpn-agent --max-objects), CFG_OBJECTS_DEFAULT else.
+ * Memory grows with what is used, not with the limit. */
+void api_set_objects_max(size_t n);
+
 struct api;
 
 /* Loads STATE_DIR/config.json (an empty config when absent). -1 with a

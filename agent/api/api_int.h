@@ -15,7 +15,7 @@
 #include "api/api.h"
 #include "core/config.h"
 
-#define API_OBJECTS_MAX     CFG_OBJECTS_MAX	/* objects per collection */
+#define API_OBJECTS_MANY    SIZE_MAX	/* max_items: api_objects_max, set at start */
 #define API_HTTP_BODY_MAX   (4 * API_BODY_MAX)	/* libevent's own cap (HTML 413) */
 #define API_HEADERS_MAX     (16 * 1024)
 #define API_CONFIG_FILE_MAX (32 * 1024 * 1024)	/* config.json read cap */
@@ -137,7 +137,7 @@ struct api_type {
 	size_t                  size;	/* sizeof the cfg_* struct (meta first) */
 	size_t                  list_off;	/* struct config: pointer to the items */
 	size_t                  count_off;	/* struct config: size_t, or API_SINGLE */
-	size_t                  max_items;
+	size_t                  max_items;	/* or API_OBJECTS_MANY: see api_max_items */
 	const struct api_field *fields;
 	size_t                  n_fields;
 	/* Cross-field and content checks on one decoded object. */
@@ -154,6 +154,8 @@ int api_pem_key_check(const char *cert_pem, const char *key_pem, struct api_err 
 
 /* codec.c: collections inside a struct config, by type. */
 size_t api_coll_count(const struct api_type *t, const struct config *cfg);
+/* How many objects of t the config may hold. */
+size_t api_max_items(const struct api_type *t);
 void  *api_coll_at(const struct api_type *t, const struct config *cfg, size_t i);
 void  *api_coll_find(const struct api_type *t, const struct config *cfg, const char *id,
 		     size_t *index);

@@ -223,15 +223,16 @@ api_h_create(struct api_call *c)
 
 	if (body_parse(c, &in) == -1)
 		goto done;
-	if (api_coll_count(c->t, cur) >= c->t->max_items) {
-		if (c->t->max_items == 1)
+	if (api_coll_count(c->t, cur) >= api_max_items(c->t)) {
+		if (api_max_items(c->t) == 1)
 			api_errf(&c->err, 409, "", "a %s exists already (id %s); PUT to %s/<id> "
 				 "changes it", c->t->type, api_cmeta(api_coll_at(c->t, cur, 0))->id,
 				 c->t->path);
 		else
 			api_errf(&c->err, 409, api_store_key(c->t), "%s: there are %zu %s "
-				 "objects already, the most allowed; delete one first",
-				 api_store_key(c->t), c->t->max_items, c->t->type);
+				 "objects already, the most allowed (vpn-agent --max-objects); "
+				 "delete one first", api_store_key(c->t), api_max_items(c->t),
+				 c->t->type);
 		goto done;
 	}
 	if (api_obj_decode(c->t, in, &d, obj, &c->err) == -1)

@@ -77,6 +77,20 @@ api_coll_find(const struct api_type *t, const struct config *cfg, const char *id
 	return NULL;
 }
 
+static size_t objects_max = CFG_OBJECTS_DEFAULT;
+
+void
+api_set_objects_max(size_t n)
+{
+	objects_max = n;
+}
+
+size_t
+api_max_items(const struct api_type *t)
+{
+	return t->max_items == API_OBJECTS_MANY ? objects_max : t->max_items;
+}
+
 void
 api_coll_add(const struct api_type *t, struct config *cfg, void *obj)
 {
@@ -310,9 +324,9 @@ api_config_validate(const struct config *cfg, int deep, struct api_err *err)
 		struct str_set names, ids;
 		int rc = 0;
 
-		if (n > t->max_items)
+		if (n > api_max_items(t))
 			return api_errf(err, 409, api_store_key(t), "%s: more than %zu items",
-					api_store_key(t), t->max_items);
+					api_store_key(t), api_max_items(t));
 		str_set_init(&names, n);
 		str_set_init(&ids, n);
 		for (size_t i = 0; i < n && rc == 0; i++)

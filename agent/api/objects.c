@@ -515,20 +515,20 @@ const struct api_type api_types[API_OBJ__COUNT] = {
 	[API_OBJ_NETWORK] = {
 		.obj = API_OBJ_NETWORK, .type = "networkobject", .path = API_PATH_NETWORKS,
 		.size = sizeof(struct cfg_network), LIST(networks, n_networks),
-		.max_items = API_OBJECTS_MAX, .fields = network_fields,
+		.max_items = API_OBJECTS_MANY, .fields = network_fields,
 		.n_fields = ARRAY_LEN(network_fields), .check = network_check,
 	},
 	[API_OBJ_INTERNAL_CERT] = {
 		.obj = API_OBJ_INTERNAL_CERT, .type = "internalcertificate",
 		.path = API_PATH_INTERNAL, .size = sizeof(struct cfg_internal_cert),
-		LIST(internal_certs, n_internal_certs), .max_items = API_OBJECTS_MAX,
+		LIST(internal_certs, n_internal_certs), .max_items = API_OBJECTS_MANY,
 		.fields = internal_cert_fields, .n_fields = ARRAY_LEN(internal_cert_fields),
 		.check = internal_cert_check,
 	},
 	[API_OBJ_CA_CERT] = {
 		.obj = API_OBJ_CA_CERT, .type = "externalcacertificate", .path = API_PATH_CA,
 		.size = sizeof(struct cfg_ca_cert), LIST(ca_certs, n_ca_certs),
-		.max_items = API_OBJECTS_MAX, .fields = ca_cert_fields,
+		.max_items = API_OBJECTS_MANY, .fields = ca_cert_fields,
 		.n_fields = ARRAY_LEN(ca_cert_fields), .check = ca_cert_check,
 	},
 	[API_OBJ_TELEMETRY] = {
@@ -546,20 +546,20 @@ const struct api_type api_types[API_OBJ__COUNT] = {
 	},
 	[API_OBJ_PSK] = {
 		.obj = API_OBJ_PSK, .type = "presharedkey", .path = API_PATH_PSKS,
-		.size = sizeof(struct cfg_psk), LIST(psks, n_psks), .max_items = API_OBJECTS_MAX,
+		.size = sizeof(struct cfg_psk), LIST(psks, n_psks), .max_items = API_OBJECTS_MANY,
 		.fields = psk_fields, .n_fields = ARRAY_LEN(psk_fields), .check = psk_check,
 		.conflict = psk_conflict,
 	},
 	[API_OBJ_TRANSFORM_SET] = {
 		.obj = API_OBJ_TRANSFORM_SET, .type = "transformset", .path = API_PATH_XFORM_SETS,
 		.size = sizeof(struct cfg_transform_set), LIST(transform_sets, n_transform_sets),
-		.max_items = API_OBJECTS_MAX, .fields = transform_set_fields,
+		.max_items = API_OBJECTS_MANY, .fields = transform_set_fields,
 		.n_fields = ARRAY_LEN(transform_set_fields), .check = transform_set_check,
 	},
 	[API_OBJ_CRYPTO_MAP] = {
 		.obj = API_OBJ_CRYPTO_MAP, .type = "cryptomap", .path = API_PATH_CRYPTO_MAPS,
 		.size = sizeof(struct cfg_crypto_map), LIST(crypto_maps, n_crypto_maps),
-		.max_items = API_OBJECTS_MAX, .fields = crypto_map_fields,
+		.max_items = API_OBJECTS_MANY, .fields = crypto_map_fields,
 		.n_fields = ARRAY_LEN(crypto_map_fields), .check = crypto_map_check,
 	},
 	[API_OBJ_DPD] = {

@@ -81,8 +81,9 @@ decode_items(const struct api_type *t, json_t *items, struct config *cfg, struct
 
 	if (!json_is_array(items))
 		return api_errf(err, 400, key, "%s must be an array", key);
-	if (json_array_size(items) > t->max_items)
-		return api_errf(err, 400, key, "%s holds more than %zu items", key, t->max_items);
+	if (json_array_size(items) > api_max_items(t))
+		return api_errf(err, 400, key, "%s holds more than %zu items (vpn-agent "
+				"--max-objects)", key, api_max_items(t));
 	json_array_foreach(items, i, v) {
 		void *obj = xcalloc(1, t->size);
 

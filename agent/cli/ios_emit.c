@@ -24,7 +24,6 @@ const char *const ios_kind_paths[IOS_KIND__COUNT] = {
 };
 static_assert(ARRAY_LEN(ios_kind_paths) == IOS_KIND__COUNT, "one path per kind");
 static_assert(IOS_REFS_MAX == CFG_MAP_XFORMS_MAX, "a map's refs are its transform sets");
-static_assert(IOS_OBJECTS_MAX == CFG_OBJECTS_MAX, "per collection, as the agent holds");
 
 /* ---- end of file: references, then the objects ------------------------ */
 

@@ -17,7 +17,7 @@
 #define IOS_TEXT_MAX     (4 * 1024 * 1024)	/* bytes of one file */
 #define IOS_LINE_MAX     1024	/* characters of one line; longer crypto lines are refused */
 #define IOS_WORDS_MAX    48	/* words of one line */
-#define IOS_OBJECTS_MAX  1024	/* per collection, as the agent holds (CFG_OBJECTS_MAX) */
+#define IOS_OBJECTS_MAX  1024	/* per collection and file (the agent takes more) */
 #define IOS_ACLS_MAX     1024	/* access lists remembered */
 #define IOS_DIAGS_MAX    1000	/* then one last error and the rest of the file is ignored */
 #define IOS_MESSAGE_MAX  400	/* characters of one diagnostic */

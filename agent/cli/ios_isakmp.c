@@ -260,8 +260,8 @@ ios_xform_open(struct ios_parser *p)
 		;
 	if (i == p->n_xf) {
 		if (p->n_xf == IOS_OBJECTS_MAX) {
-			ERR(p, "more than %d transform sets: the agent holds at most %d",
-			    IOS_OBJECTS_MAX, IOS_OBJECTS_MAX);
+			ERR(p, "more than %d transform sets: import-ios takes at most %d a "
+			    "file (split it)", IOS_OBJECTS_MAX, IOS_OBJECTS_MAX);
 			p->mode = M_UNSUPPORTED;
 			return;
 		}
@@ -392,8 +392,8 @@ ios_psk_line(struct ios_parser *p)
 		NOTE(p, "crypto isakmp key for %s %s replaces the one of line %u (the last one "
 		     "counts, as on IOS)", a, m, p->psk[j].line);
 	} else if (p->n_psk == IOS_OBJECTS_MAX) {
-		ERR(p, "more than %d pre-shared keys: the agent holds at most %d", IOS_OBJECTS_MAX,
-		    IOS_OBJECTS_MAX);
+		ERR(p, "more than %d pre-shared keys: import-ios takes at most %d a file (split "
+		    "it)", IOS_OBJECTS_MAX, IOS_OBJECTS_MAX);
 		return;
 	} else {
 		p->psk = grow(p->psk, p->n_psk, sizeof(*p->psk));

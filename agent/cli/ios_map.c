@@ -44,8 +44,9 @@ map_open(struct ios_parser *p)
 		;
 	if (i == p->n_map) {
 		if (p->n_map == IOS_OBJECTS_MAX) {
-			ios_unsupported(p, "more than %d crypto map entries: the agent holds at "
-					"most %d", IOS_OBJECTS_MAX, IOS_OBJECTS_MAX);
+			ios_unsupported(p, "more than %d crypto map entries: import-ios takes "
+					"at most %d a file (split it)", IOS_OBJECTS_MAX,
+					IOS_OBJECTS_MAX);
 			return;
 		}
 		p->map = grow(p->map, p->n_map, sizeof(*p->map));

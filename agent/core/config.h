@@ -19,7 +19,7 @@
 #define CFG_VERSION_LEN  16
 #define CFG_HOST_MAX     256
 #define CFG_PEM_MAX      (64 * 1024)
-#define CFG_OBJECTS_MAX  1024	/* objects per collection (the API refuses more) */
+#define CFG_OBJECTS_DEFAULT 100000	/* objects per collection (vpn-agent --max-objects) */
 
 /* Every API object: id (UUID), unique name, version (changes on update). */
 struct cfg_meta {

@@ -20,8 +20,6 @@
 #define IKE_SELECTORS_MAX 16	/* CFG_MATCH_MAX */
 #define IKE_XFORMS_MAX 6	/* CFG_MAP_XFORMS_MAX */
 #define IKE_POLICIES_MAX 16	/* CFG_IKE_POLICIES_MAX: the API refuses a 17th */
-#define IKE_PSKS_MAX   1024	/* CFG_OBJECTS_MAX */
-#define IKE_MAPS_MAX   1024	/* CFG_OBJECTS_MAX */
 #define IKE_NAME_MAX   128	/* CFG_NAME_MAX, more than HOST_NAME_MAX */
 #define IKE_PSK_MAX    (128 + 1)	/* CFG_PSK_MAX characters and the NUL */
 

@@ -27,8 +27,6 @@ static_assert(IKE_PEERS_MAX == CFG_PEERS_MAX, "peers of a crypto map entry");
 static_assert(IKE_XFORMS_MAX == CFG_MAP_XFORMS_MAX, "transform sets of a crypto map entry");
 static_assert(IKE_SELECTORS_MAX == CFG_MATCH_MAX, "match lines of a crypto map entry");
 static_assert(IKE_POLICIES_MAX == CFG_IKE_POLICIES_MAX, "IKE policies");
-static_assert(IKE_PSKS_MAX == CFG_OBJECTS_MAX && IKE_MAPS_MAX == CFG_OBJECTS_MAX,
-	      "keys and crypto map entries");
 
 /* Past a cap here the API let through what it must refuse: a bug, never a
  * value to cut (the asserts above make it impossible). */
@@ -123,8 +121,7 @@ ike_conf_from_config(const struct config *cfg, uint32_t local_be, const char *ho
 {
 	ike_conf_defaults(c);
 	within("IKE policies", NULL, cfg->n_ike_policies, IKE_POLICIES_MAX);
-	within("pre-shared keys", NULL, cfg->n_psks, IKE_PSKS_MAX);
-	within("crypto map entries", NULL, cfg->n_crypto_maps, IKE_MAPS_MAX);
+	/* keys and crypto-map entries: as many as the API took (--max-objects) */
 	c->local_be = local_be;
 	c->identity_fqdn = cfg->ike.identity == CFG_IKE_ID_HOSTNAME;
 	if (str_copy(c->hostname, sizeof(c->hostname), hostname ? hostname : "") == -1)

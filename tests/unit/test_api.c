@@ -543,6 +543,32 @@ test_persist_round_trip(void **state)
 	json_decref(ca);
 }
 
+/* --max-objects: a POST past it is refused, naming the flag; a config
+ * file holding more is refused at start. */
+static void
+test_objects_limit(void **state)
+{
+	struct env *e = *state;
+	struct config *loaded = NULL;
+	json_t *j;
+
+	api_set_objects_max(2);
+	json_decref(new_network(e, "a", "10.1.1.1"));
+	json_decref(new_network(e, "b", "10.1.1.2"));
+	j = callj(e, "POST", NETS, json_pack("{s:s, s:s, s:s}", "name", "c", "subType", "HOST",
+					     "value", "10.1.1.3"), 409);
+	assert_non_null(strstr(str(json_object_get(j, "error"), "message"), "--max-objects"));
+	json_decref(j);
+	assert_int_equal(e->cur->n_networks, 2);
+	api_set_objects_max(1);
+	assert_int_equal(api_config_load(e->dir, &loaded), -1);	/* two in the journal */
+	assert_null(loaded);
+	api_set_objects_max(CFG_OBJECTS_DEFAULT);
+	assert_int_equal(api_config_load(e->dir, &loaded), 0);
+	assert_int_equal(loaded->n_networks, 2);
+	config_free(loaded);
+}
+
 static void
 test_persist_failure_changes_nothing(void **state)
 {
@@ -603,6 +629,7 @@ main(void)
 		T(test_private_key_never_returned),
 		T(test_status),
 		T(test_persist_round_trip),
+		T(test_objects_limit),
 		T(test_persist_failure_changes_nothing),
 		T(test_auth_check),
 	};

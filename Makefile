@@ -54,7 +54,7 @@ COLLECTOR_OBJ := $(call obj,$(COLLECTOR_SRC) $(CORE_SRC) $(METRICS_BASE_SRC) $(P
 
 PROGRAMS := $(BUILD)/vpn-agent $(BUILD)/vpnctl $(BUILD)/collector-stub
 
-.PHONY: all test unit-bins fuzz-bins fuzz bench bench-scale bench-api run lint clean deps install uninstall
+.PHONY: all test unit-bins fuzz-bins fuzz bench bench-scale bench-api bench-daemon run lint clean deps install uninstall
 .SECONDARY:
 all: $(PROGRAMS)
 
@@ -139,6 +139,15 @@ $(BUILD)/bench/bench_scale: $(call obj,bench/bench_scale.c $(filter-out agent/ik
 # (several minutes and about 2 GB at 100,000; a benchmark, not a test).
 bench-scale: deps $(BUILD)/bench/bench_scale
 	$(BUILD)/bench/bench_scale $(SCALE)
+
+$(BUILD)/bench/loadgen: $(call obj,bench/loadgen.c $(filter-out agent/ike/ike_io.c agent/ike/ike_conf.c,$(IKE_SRC)) $(CORE_SRC))
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS_EVENT) $(LIBS_SSL) -lpthread
+
+# The whole daemon with TUNNELS tunnels from bench/loadgen over real UDP, in
+# network namespaces (root; several minutes at 10,000).
+bench-daemon: deps all $(BUILD)/bench/loadgen
+	BIN_DIR=$(BUILD) python3 bench/daemon_scale.py $(TUNNELS)
 
 # The configuration API and store with ENTRIES crypto-map entries, one POST
 # at a time, then a restart (needs root for nothing; loopback only).

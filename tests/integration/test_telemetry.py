@@ -315,13 +315,23 @@ def config_survives_restart(env):
     agent, coll, _ = streaming_pair(env, interval=2)
     batches(coll, agent.uuid, 1, 10)
     agent.stop()
-    mode = os.stat(os.path.join(agent.state, "config.json")).st_mode & 0o777
-    check(mode == 0o600, "config.json mode %o (holds a private key)" % mode)
-    with open(os.path.join(agent.state, "config.json")) as f:
-        check("PRIVATE KEY" in f.read(), "the key is persisted so streaming resumes")
+
+    def store_holds_the_key(files):
+        for name in files:
+            mode = os.stat(os.path.join(agent.state, name)).st_mode & 0o777
+            check(mode == 0o600, "%s mode %o (holds a private key)" % (name, mode))
+        text = "".join(open(os.path.join(agent.state, name)).read() for name in files)
+        check("PRIVATE KEY" in text, "the key is persisted so streaming resumes: %s" % files)
+
+    # the changes are in the journal until a start folds them into config.json
+    store_holds_the_key([n for n in ("config.json", "config.journal")
+                         if os.path.exists(os.path.join(agent.state, n))])
     wait_for(lambda: not coll.device(agent.uuid)["connected"], 5, "the streams to end")
     uuid = agent.uuid
     agent.start()
+    store_holds_the_key(["config.json"])
+    check(not os.path.exists(os.path.join(agent.state, "config.journal")),
+          "the journal was not folded in at start")
     check(agent.uuid == uuid, "device UUID changed across restart")
     wait_for(lambda: coll.device(uuid)["control_streams"] >= 2, 10, "streaming after restart")
     st, body = agent.api("GET", "/object/internalcertificates")

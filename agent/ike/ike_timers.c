@@ -233,19 +233,26 @@ ike_timer(struct ike *ike, int64_t now)
 
 /* ---- expiry ---------------------------------------------------------------------- */
 
+/* The SA goes; its tunnel with it (why) when it is the tunnel's current
+ * SA, else the SA alone (the peer told or not). */
+static void
+sa_gone(struct ike_sa *sa, enum ike_down why, enum ike_tell tell, int64_t now)
+{
+	if (sa->tunnel != NULL && sa->tunnel->sa == sa)
+		ike_tunnel_down(sa->ike, sa->tunnel, why, now);
+	else
+		ike_sa_delete(sa, tell, now);
+}
+
 static void
 sa_failed(struct ike_sa *sa, const char *why, int64_t now)
 {
-	struct ike_tunnel *t = sa->tunnel;
 	char ip[16];
 
 	ike_count_failure(sa, IKE_FAIL_TIMEOUT);
 	log_warnx("ISAKMP: peer %s: %s in state %s; deleting SA", ipv4_str(sa->peer_be, ip), why,
 		  ike_sa_state_names[sa->state]);
-	if (t != NULL && t->sa == sa)
-		ike_tunnel_down(sa->ike, t, IKE_DOWN_NEGOTIATION, now);
-	else
-		ike_sa_delete(sa, IKE_QUIET, now);
+	sa_gone(sa, IKE_DOWN_NEGOTIATION, IKE_QUIET, now);
 }
 
 static void
@@ -293,10 +300,7 @@ peer_dead(struct ike_sa *sa, int64_t now)
 			t->ps[p].dead_last_rx_ms = sa->dpd.last_rx_ms;
 		}
 	}
-	if (t != NULL && t->sa == sa)
-		ike_tunnel_down(sa->ike, t, IKE_DOWN_DPD, now);
-	else
-		ike_sa_delete(sa, IKE_QUIET, now);
+	sa_gone(sa, IKE_DOWN_DPD, IKE_QUIET, now);
 }
 
 static void
@@ -360,10 +364,7 @@ ike_expired_lifetime(struct wheel_timer *tm, int64_t now)
 	char ip[16];
 
 	log_info("ISAKMP: SA with %s reached its lifetime", ipv4_str(sa->peer_be, ip));
-	if (sa->tunnel != NULL && sa->tunnel->sa == sa)
-		ike_tunnel_down(sa->ike, sa->tunnel, IKE_DOWN_ENDED, now);
-	else
-		ike_sa_delete(sa, IKE_TELL_PEER, now);
+	sa_gone(sa, IKE_DOWN_ENDED, IKE_TELL_PEER, now);
 }
 
 /* IPsec SA pairs: rekeyed at the soft deadline (by the side that set them

@@ -10,6 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/crypto.h>
+
 const char *const cfg_net_subtype_names[CFG_NET__COUNT] = {
 	[CFG_NET_HOST] = "HOST",
 	[CFG_NET_FQDN] = "FQDN",
@@ -234,6 +236,23 @@ config_dup_vpn(struct config *c, const struct config *cfg)
 	for (i = 0; i < c->n_crypto_maps; i++)
 		meta_copy(&c->crypto_maps[i].meta, &cfg->crypto_maps[i].meta);
 
+	c->ip_pools = array_dup(cfg->ip_pools, cfg->n_ip_pools, sizeof(*c->ip_pools));
+	c->n_ip_pools = cfg->n_ip_pools;
+	for (i = 0; i < c->n_ip_pools; i++)
+		meta_copy(&c->ip_pools[i].meta, &cfg->ip_pools[i].meta);
+
+	c->dynamic_maps = array_dup(cfg->dynamic_maps, cfg->n_dynamic_maps,
+				    sizeof(*c->dynamic_maps));
+	c->n_dynamic_maps = cfg->n_dynamic_maps;
+	for (i = 0; i < c->n_dynamic_maps; i++)
+		meta_copy(&c->dynamic_maps[i].meta, &cfg->dynamic_maps[i].meta);
+
+	c->local_users = array_dup(cfg->local_users, cfg->n_local_users,
+				   sizeof(*c->local_users));
+	c->n_local_users = cfg->n_local_users;
+	for (i = 0; i < c->n_local_users; i++)
+		meta_copy(&c->local_users[i].meta, &cfg->local_users[i].meta);
+
 	c->dpd = cfg->dpd;
 	meta_copy(&c->dpd.meta, &cfg->dpd.meta);
 	c->ike = cfg->ike;
@@ -311,6 +330,18 @@ config_free(struct config *cfg)
 	for (i = 0; i < cfg->n_crypto_maps; i++)
 		meta_clear(&cfg->crypto_maps[i].meta);
 	free(cfg->crypto_maps);
+	for (i = 0; i < cfg->n_ip_pools; i++)
+		meta_clear(&cfg->ip_pools[i].meta);
+	free(cfg->ip_pools);
+	for (i = 0; i < cfg->n_dynamic_maps; i++)
+		meta_clear(&cfg->dynamic_maps[i].meta);
+	free(cfg->dynamic_maps);
+	for (i = 0; i < cfg->n_local_users; i++) {
+		meta_clear(&cfg->local_users[i].meta);
+		OPENSSL_cleanse(cfg->local_users[i].password_hash,
+				sizeof(cfg->local_users[i].password_hash));
+	}
+	free(cfg->local_users);
 	meta_clear(&cfg->dpd.meta);
 	meta_clear(&cfg->ike.meta);
 	free(cfg);
@@ -394,4 +425,31 @@ config_psk_for(const struct config *cfg, uint32_t addr)
 			best = p;
 	}
 	return best;
+}
+
+const struct cfg_ip_pool *
+config_ip_pool_by_id(const struct config *cfg, const char *id)
+{
+	for (size_t i = 0; i < cfg->n_ip_pools; i++)
+		if (strcmp(cfg->ip_pools[i].meta.id, id) == 0)
+			return &cfg->ip_pools[i];
+	return NULL;
+}
+
+const struct cfg_dynamic_map *
+config_dynamic_map_by_id(const struct config *cfg, const char *id)
+{
+	for (size_t i = 0; i < cfg->n_dynamic_maps; i++)
+		if (strcmp(cfg->dynamic_maps[i].meta.id, id) == 0)
+			return &cfg->dynamic_maps[i];
+	return NULL;
+}
+
+const struct cfg_local_user *
+config_local_user_by_id(const struct config *cfg, const char *id)
+{
+	for (size_t i = 0; i < cfg->n_local_users; i++)
+		if (strcmp(cfg->local_users[i].meta.id, id) == 0)
+			return &cfg->local_users[i];
+	return NULL;
 }

@@ -152,6 +152,57 @@ struct cfg_crypto_map {
 	bool             initiate;	/* bring the tunnel up ourselves; default true */
 };
 
+/* ---- remote access: address pools, dynamic crypto maps, users ---- */
+
+#define CFG_POOL_SIZE_MAX  65536	/* addresses in one pool */
+#define CFG_DNS_MAX        2	/* DNS servers pushed to a client (INTERNAL_IP4_DNS) */
+#define CFG_SPLIT_MAX      16	/* split-tunnel networks (UNITY_SPLIT_INCLUDE) */
+#define CFG_PASSWORD_MAX   128	/* XAUTH password characters */
+#define CFG_PWHASH_MAX     192	/* the stored hash string (core/passwd.h) */
+
+/* `ip local pool NAME START END`: the addresses Mode Config hands out.
+ * Pools do not overlap. */
+struct cfg_ip_pool {
+	struct cfg_meta meta;
+	uint32_t        start, end;	/* host byte order, start <= end, at most
+					 * CFG_POOL_SIZE_MAX addresses */
+	uint32_t        netmask;	/* INTERNAL_IP4_NETMASK sent with an address;
+					 * default 255.255.255.255 */
+};
+
+/* `crypto dynamic-map NAME SEQ` bound by `crypto map MAP SEQ ipsec-isakmp
+ * dynamic NAME`, with the map's `client configuration address
+ * initiate|respond` and `client authentication` lines: answers any peer
+ * that authenticates. Tried after every static crypto map, in sequence
+ * order, then name order. */
+struct cfg_dynamic_map {
+	struct cfg_meta   meta;
+	unsigned          sequence;	/* 1..65535 */
+	struct cfg_ref    transform_sets[CFG_MAP_XFORMS_MAX];	/* cfg_transform_set */
+	size_t            n_transform_sets;	/* 1..CFG_MAP_XFORMS_MAX, no duplicates */
+	struct cfg_match  match[CFG_MATCH_MAX];	/* src: local networks clients may reach,
+						 * dst: client addresses allowed */
+	size_t            n_match;	/* 0..CFG_MATCH_MAX; 0 = what the client proposes */
+	enum cfg_pfs      pfs;		/* default none */
+	unsigned          lifetime_s;	/* 120..86400, default 3600 */
+	unsigned          lifetime_kb;	/* 2560..4294967295, default 4608000 */
+	struct cfg_ref    address_pool;	/* cfg_ip_pool; id "" = none (no Mode Config) */
+	bool              config_initiate;	/* push: SET/ACK; default false */
+	bool              config_respond;	/* pull: REQUEST/REPLY; default true */
+	uint32_t          dns[CFG_DNS_MAX];	/* host byte order */
+	size_t            n_dns;
+	struct cfg_prefix split[CFG_SPLIT_MAX];	/* pushed as UNITY_SPLIT_INCLUDE */
+	size_t            n_split;
+	bool              xauth;	/* clients must pass XAUTH (localusers); default false */
+};
+
+/* `username NAME secret ...`: an XAUTH user; meta.name is the user name. */
+struct cfg_local_user {
+	struct cfg_meta meta;
+	char            password_hash[CFG_PWHASH_MAX];	/* core/passwd.h format; secret:
+							 * never returned */
+};
+
 /* ---- singletons: always present, fixed id, defaults until changed ------ */
 
 #define CFG_DPD_ID          "6f1c2f0a-8c36-4d1e-9a51-0d3f5b7e2a01"
@@ -197,6 +248,12 @@ struct config {
 	size_t                    n_transform_sets;
 	struct cfg_crypto_map    *crypto_maps;
 	size_t                    n_crypto_maps;
+	struct cfg_ip_pool       *ip_pools;
+	size_t                    n_ip_pools;
+	struct cfg_dynamic_map   *dynamic_maps;
+	size_t                    n_dynamic_maps;
+	struct cfg_local_user    *local_users;
+	size_t                    n_local_users;
 	struct cfg_dpd            dpd;		/* always there */
 	struct cfg_ike_settings   ike;		/* always there */
 };
@@ -214,6 +271,9 @@ const struct cfg_psk *config_psk_by_id(const struct config *cfg, const char *id)
 const struct cfg_transform_set *config_transform_set_by_id(const struct config *cfg,
 							   const char *id);
 const struct cfg_crypto_map *config_crypto_map_by_id(const struct config *cfg, const char *id);
+const struct cfg_ip_pool *config_ip_pool_by_id(const struct config *cfg, const char *id);
+const struct cfg_dynamic_map *config_dynamic_map_by_id(const struct config *cfg, const char *id);
+const struct cfg_local_user *config_local_user_by_id(const struct config *cfg, const char *id);
 /* The key for a peer address (host byte order): the longest mask that
  * covers it, the wild card last; NULL when none does. */
 const struct cfg_psk *config_psk_for(const struct config *cfg, uint32_t addr);

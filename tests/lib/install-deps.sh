@@ -6,7 +6,8 @@ set -eu
 PKGS="gcc make pkg-config clang libclang-rt-14-dev openssl python3 iproute2 procps curl
 libgrpc-dev libprotobuf-c-dev protobuf-c-compiler libssl-dev libcurl4-openssl-dev
 libevent-dev libjansson-dev libcmocka-dev prometheus systemd man-db
-strongswan-charon strongswan-swanctl libcharon-extra-plugins libstrongswan-standard-plugins
+strongswan-charon strongswan-swanctl libcharon-extra-plugins libcharon-extauth-plugins
+libstrongswan-standard-plugins
 tshark iputils-ping iperf3"
 # strongSwan interop peer (tests/lib/strongswan.py): strongswan-charon ships
 # /usr/lib/ipsec/charon (it pulls strongswan-starter, which the tests do not

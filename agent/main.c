@@ -377,6 +377,7 @@ dp_install(void *ctx, const struct ike_child_sa *c)
 	sa_params(c, 0, &pair.in);
 	sa_params(c, 1, &pair.out);
 	pair.peer_be = c->peer_be;
+	pair.client_port = c->client_port;
 	pair.peer_port = c->peer_port;
 	pair.lifetime_kb = c->lifetime_kb;
 	pair.map = map;
@@ -408,12 +409,13 @@ dp_remove(void *ctx, uint32_t spi_in, uint32_t spi_out)
 
 /* DPD reads the dataplane's record of a peer when it decides. */
 static int
-dp_traffic(void *ctx, uint32_t peer_be, int64_t *last_in, int64_t *first_out)
+dp_traffic(void *ctx, uint32_t peer_be, uint16_t client_port, int64_t *last_in,
+	   int64_t *first_out)
 {
 	struct agent *ag = ctx;
 	struct esp_dp_traffic t;
 
-	if (ag->dp == NULL || esp_dp_traffic(ag->dp, peer_be, &t) == -1)
+	if (ag->dp == NULL || esp_dp_traffic(ag->dp, peer_be, client_port, &t) == -1)
 		return -1;
 	*last_in = t.last_in;
 	*first_out = t.first_out;
@@ -421,35 +423,36 @@ dp_traffic(void *ctx, uint32_t peer_be, int64_t *last_in, int64_t *first_out)
 }
 
 static void
-dp_alive(void *ctx, uint32_t peer_be, int64_t at)
+dp_alive(void *ctx, uint32_t peer_be, uint16_t client_port, int64_t at)
 {
 	struct agent *ag = ctx;
 
 	if (ag->dp != NULL)
-		esp_dp_alive(ag->dp, peer_be, at);
+		esp_dp_alive(ag->dp, peer_be, client_port, at);
 }
 
 static void
-dp_watch(void *ctx, uint32_t peer_be)
+dp_watch(void *ctx, uint32_t peer_be, uint16_t client_port)
 {
 	struct agent *ag = ctx;
 
 	if (ag->dp != NULL)
-		esp_dp_watch(ag->dp, peer_be);
+		esp_dp_watch(ag->dp, peer_be, client_port);
 }
 
 /* The first packet out that on-demand DPD watched for: its timer re-arms. */
 static void
-dp_outbound(void *ctx, uint32_t peer_be, int64_t now)
+dp_outbound(void *ctx, uint32_t peer_be, uint16_t client_port, int64_t now)
 {
 	struct agent *ag = ctx;
 
-	ike_peer_outbound(ag->ike, peer_be, now);
+	ike_peer_outbound(ag->ike, peer_be, client_port, now);
 	ike_io_kick(ag->ike_io);
 }
 
 static void
-dp_limit(void *ctx, uint32_t peer_be, uint32_t spi_in, enum esp_dp_limit what, int64_t now)
+dp_limit(void *ctx, uint32_t peer_be, uint16_t client_port, uint32_t spi_in,
+	 enum esp_dp_limit what, int64_t now)
 {
 	static const enum ike_child_limit to_ike[] = {
 		[ESP_DP_VOLUME_SOFT] = IKE_CHILD_SOFT,
@@ -458,7 +461,7 @@ dp_limit(void *ctx, uint32_t peer_be, uint32_t spi_in, enum esp_dp_limit what, i
 	};
 	struct agent *ag = ctx;
 
-	ike_child_volume(ag->ike, peer_be, spi_in, to_ike[what], now);
+	ike_child_volume(ag->ike, peer_be, client_port, spi_in, to_ike[what], now);
 	ike_io_kick(ag->ike_io);
 }
 

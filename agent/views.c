@@ -154,6 +154,12 @@ tunnel_row(void *arg, const struct ike_tunnel_view *v)
 		api_rows_int(rows, "sequence", v->seq);
 		ip_row(rows, "peer", p->peer_be);
 		api_rows_int(rows, "peerIndex", (int64_t)i);
+		api_rows_bool(rows, "dynamic", v->dynamic);
+		if (v->dynamic) {	/* a remote-access client */
+			api_rows_int(rows, "peerPort", v->client_port);
+			ip_row(rows, "assignedAddress", v->client_addr_be);
+			api_rows_str(rows, "user", v->user != NULL ? v->user : "");
+		}
 		api_rows_bool(rows, "active", p->active);
 		api_rows_str(rows, "status", p->up ? "UP" : "DOWN");
 		api_rows_str(rows, "ikeState", ike_view_state_names[p->state]);

@@ -179,7 +179,7 @@ agent_remove(void *ctx, uint32_t spi_in, uint32_t spi_out)
 }
 
 static int
-agent_traffic(void *ctx, uint32_t peer_be, int64_t *last_in, int64_t *first_out)
+agent_traffic(void *ctx, uint32_t peer_be, uint16_t client_port, int64_t *last_in, int64_t *first_out)
 {
 	struct rpeer *p = peer_of(peer_be);
 
@@ -190,7 +190,7 @@ agent_traffic(void *ctx, uint32_t peer_be, int64_t *last_in, int64_t *first_out)
 }
 
 static void
-agent_alive(void *ctx, uint32_t peer_be, int64_t at)
+agent_alive(void *ctx, uint32_t peer_be, uint16_t client_port, int64_t at)
 {
 	struct rpeer *p = peer_of(peer_be);
 
@@ -199,7 +199,7 @@ agent_alive(void *ctx, uint32_t peer_be, int64_t at)
 }
 
 static void
-agent_watch(void *ctx, uint32_t peer_be)
+agent_watch(void *ctx, uint32_t peer_be, uint16_t client_port)
 {
 	struct rpeer *p = peer_of(peer_be);
 

@@ -223,6 +223,17 @@ ipv4_str(uint32_t be, char buf[static 16])
 	return inet_ntop(AF_INET, &a, buf, 16);
 }
 
+const char *
+peer_str(uint32_t be, uint16_t client_port, char buf[static PEER_STR_LEN])
+{
+	char ip[16];
+
+	if (client_port == 0)
+		return ipv4_str(be, buf);
+	snprintf(buf, PEER_STR_LEN, "%s:%u", ipv4_str(be, ip), client_port);
+	return buf;
+}
+
 int
 ipv4_parse(const char *s, uint32_t *out)
 {

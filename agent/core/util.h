@@ -59,6 +59,11 @@ hash32(uint32_t x)
 
 /* Dotted quad of a network-order IPv4 address, into buf; returns buf. */
 const char *ipv4_str(uint32_t be, char buf[static 16]);
+/* A peer as metrics and views name it: its address, and for a
+ * remote-access client (port != 0, several may share a NAT address)
+ * "address:port". */
+#define PEER_STR_LEN 22
+const char *peer_str(uint32_t be, uint16_t client_port, char buf[static PEER_STR_LEN]);
 /* The configuration's one IPv4 syntax (API, import-ios): a dotted quad of
  * four decimal parts 0..255 without leading zeros, to host byte order;
  * -1 for anything else (inet_pton takes "1.2.3.04" on some systems). */

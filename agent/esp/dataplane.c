@@ -72,8 +72,8 @@ route(struct esp_dp *dp, const struct esp_net *net, int add)
 
 /* 0, or -1 when the queue is full (the caller may retry later). */
 int
-dp_note_post(struct esp_dp *dp, enum dp_note_kind kind, uint32_t peer_be, uint32_t spi_in,
-	     enum esp_dp_limit limit, int64_t now)
+dp_note_post(struct esp_dp *dp, enum dp_note_kind kind, uint32_t peer_be, uint16_t client_port,
+	     uint32_t spi_in, enum esp_dp_limit limit, int64_t now)
 {
 	int wake;
 
@@ -84,7 +84,7 @@ dp_note_post(struct esp_dp *dp, enum dp_note_kind kind, uint32_t peer_be, uint32
 		return -1;
 	}
 	dp->notes[(dp->notes_head + dp->notes_count) % DP_NOTES] =
-	    (struct dp_note){ kind, peer_be, spi_in, limit, now };
+	    (struct dp_note){ kind, peer_be, client_port, spi_in, limit, now };
 	wake = dp->notes_count++ == 0;
 	pthread_mutex_unlock(&dp->notes_lock);
 	if (wake)
@@ -112,30 +112,32 @@ notes_cb(evutil_socket_t fd, short what, void *arg)
 		const struct dp_note *t = &batch[i];
 
 		if (t->kind == NOTE_OUTBOUND && dp->hooks.outbound)
-			dp->hooks.outbound(dp->hooks.ctx, t->peer_be, t->now);
+			dp->hooks.outbound(dp->hooks.ctx, t->peer_be, t->client_port, t->now);
 		else if (t->kind == NOTE_LIMIT && dp->hooks.limit)
-			dp->hooks.limit(dp->hooks.ctx, t->peer_be, t->spi_in, t->limit, t->now);
+			dp->hooks.limit(dp->hooks.ctx, t->peer_be, t->client_port, t->spi_in, t->limit,
+					t->now);
 	}
 }
 
 /* ---- peers and pairs (the loop, under the write lock) -------------------------- */
 
 static size_t
-host_slot(const struct esp_dp *dp, uint32_t peer_be)
+host_slot(const struct esp_dp *dp, uint32_t peer_be, uint16_t client_port)
 {
-	return hash32(peer_be) & dp->hosts_mask;
+	return hash32(peer_be ^ ((uint32_t)client_port << 16)) & dp->hosts_mask;
 }
 
 /* The loop thread only: it alone uses the table (workers reach a host
  * through their pair's peer). */
 static struct dp_host *
-host_find(const struct esp_dp *dp, uint32_t peer_be)
+host_find(const struct esp_dp *dp, uint32_t peer_be, uint16_t client_port)
 {
 	struct dp_host *h;
 
 	if (dp->hosts == NULL)
 		return NULL;
-	for (h = dp->hosts[host_slot(dp, peer_be)]; h != NULL && h->peer_be != peer_be; h = h->next)
+	for (h = dp->hosts[host_slot(dp, peer_be, client_port)];
+	     h != NULL && (h->peer_be != peer_be || h->client_port != client_port); h = h->next)
 		;
 	return h;
 }
@@ -151,8 +153,8 @@ hosts_grow(struct esp_dp *dp)
 	for (size_t i = 0; i < n; i++) {
 		for (h = old[i]; h != NULL; h = next) {
 			next = h->next;
-			h->next = dp->hosts[host_slot(dp, h->peer_be)];
-			dp->hosts[host_slot(dp, h->peer_be)] = h;
+			h->next = dp->hosts[host_slot(dp, h->peer_be, h->client_port)];
+			dp->hosts[host_slot(dp, h->peer_be, h->client_port)] = h;
 		}
 	}
 	free(old);
@@ -162,9 +164,9 @@ hosts_grow(struct esp_dp *dp)
  * live on): memory grows with the peers ever used, not with a cap. A host
  * may come before its first pair (IKE reports liveness, DPD watches). */
 static struct dp_host *
-host_get(struct esp_dp *dp, uint32_t peer_be)
+host_get(struct esp_dp *dp, uint32_t peer_be, uint16_t client_port)
 {
-	struct dp_host *h = host_find(dp, peer_be);
+	struct dp_host *h = host_find(dp, peer_be, client_port);
 
 	if (h != NULL)
 		return h;
@@ -172,16 +174,17 @@ host_get(struct esp_dp *dp, uint32_t peer_be)
 		hosts_grow(dp);
 	h = xcalloc(1, sizeof(*h));
 	h->peer_be = peer_be;
-	h->next = dp->hosts[host_slot(dp, peer_be)];
-	dp->hosts[host_slot(dp, peer_be)] = h;
+	h->client_port = client_port;
+	h->next = dp->hosts[host_slot(dp, peer_be, client_port)];
+	dp->hosts[host_slot(dp, peer_be, client_port)] = h;
 	dp->nhosts++;
 	return h;
 }
 
 static struct dp_peer *
-peer_get(struct esp_dp *dp, uint32_t peer_be, const char *map)
+peer_get(struct esp_dp *dp, uint32_t peer_be, uint16_t client_port, const char *map)
 {
-	struct dp_host *h = host_get(dp, peer_be);
+	struct dp_host *h = host_get(dp, peer_be, client_port);
 	struct dp_peer *p;
 
 	for (p = h->peers; p != NULL; p = p->next_of_host) {
@@ -191,6 +194,7 @@ peer_get(struct esp_dp *dp, uint32_t peer_be, const char *map)
 	p = xcalloc(1, sizeof(*p));
 	p->host = h;
 	p->peer_be = peer_be;
+	p->client_port = client_port;
 	str_copy(p->map, sizeof(p->map), map);
 	p->next_of_host = h->peers;
 	h->peers = p;
@@ -397,7 +401,7 @@ esp_dp_install(struct esp_dp *dp, const struct esp_dp_pair *pr)
 		return -1;
 	}
 	pthread_rwlock_wrlock(&dp->lock);
-	peer = peer_get(dp, pr->peer_be, pr->map ? pr->map : "");
+	peer = peer_get(dp, pr->peer_be, pr->client_port, pr->map ? pr->map : "");
 	esp_sad_add(dp->sad, in, 0);
 	p = xcalloc(1, sizeof(*p));
 	pthread_mutex_init(&p->out_lock, NULL);
@@ -481,6 +485,7 @@ esp_dp_peers(struct esp_dp *dp, void (*fn)(void *ctx, const struct esp_dp_peer_v
 
 		memset(&v, 0, sizeof(v));
 		v.peer_be = peer->peer_be;
+		v.client_port = peer->client_port;
 		v.map = peer->map;
 		v.out = peer->retired_out;
 		v.in = peer->retired_in;
@@ -499,9 +504,10 @@ esp_dp_peers(struct esp_dp *dp, void (*fn)(void *ctx, const struct esp_dp_peer_v
 /* ---- what DPD reads (the loop; the record is atomic) ------------------------- */
 
 int
-esp_dp_traffic(struct esp_dp *dp, uint32_t peer_be, struct esp_dp_traffic *out)
+esp_dp_traffic(struct esp_dp *dp, uint32_t peer_be, uint16_t client_port,
+	       struct esp_dp_traffic *out)
 {
-	const struct dp_host *h = host_find(dp, peer_be);
+	const struct dp_host *h = host_find(dp, peer_be, client_port);
 
 	if (h == NULL)
 		return -1;
@@ -510,15 +516,15 @@ esp_dp_traffic(struct esp_dp *dp, uint32_t peer_be, struct esp_dp_traffic *out)
 }
 
 void
-esp_dp_alive(struct esp_dp *dp, uint32_t peer_be, int64_t at)
+esp_dp_alive(struct esp_dp *dp, uint32_t peer_be, uint16_t client_port, int64_t at)
 {
-	dp_record_alive(&host_get(dp, peer_be)->rec, at);
+	dp_record_alive(&host_get(dp, peer_be, client_port)->rec, at);
 }
 
 void
-esp_dp_watch(struct esp_dp *dp, uint32_t peer_be)
+esp_dp_watch(struct esp_dp *dp, uint32_t peer_be, uint16_t client_port)
 {
-	dp_record_watch(&host_get(dp, peer_be)->rec);
+	dp_record_watch(&host_get(dp, peer_be, client_port)->rec);
 }
 
 /* ---- life cycle ---------------------------------------------------------------- */

@@ -40,9 +40,9 @@ enum esp_dp_limit {
 struct esp_dp_hooks {
 	void *ctx;
 	/* the first packet out that esp_dp_watch asked for */
-	void (*outbound)(void *ctx, uint32_t peer_be, int64_t now);
-	void (*limit)(void *ctx, uint32_t peer_be, uint32_t spi_in, enum esp_dp_limit what,
-		      int64_t now);
+	void (*outbound)(void *ctx, uint32_t peer_be, uint16_t client_port, int64_t now);
+	void (*limit)(void *ctx, uint32_t peer_be, uint16_t client_port, uint32_t spi_in,
+		      enum esp_dp_limit what, int64_t now);
 };
 
 /* One SA pair as the IKE engine hands it over. */
@@ -50,6 +50,8 @@ struct esp_dp_pair {
 	struct esp_sa_params in, out;
 	uint32_t             peer_be;
 	uint16_t             peer_port;	/* 4500 */
+	uint16_t             client_port;	/* a remote-access client's IKE port, else 0:
+						 * with the address, whose record and counters */
 	uint64_t             lifetime_kb;	/* volume lifetime, 0 = none */
 	const char          *map;		/* crypto map "NAME SEQ", for counters */
 	uint64_t             test_seq_start;	/* test setting: first outbound sequence
@@ -60,6 +62,7 @@ struct esp_dp_pair {
 /* Per peer (and map) totals: live SAs plus every SA that retired. */
 struct esp_dp_peer_view {
 	uint32_t            peer_be;
+	uint16_t            client_port;
 	const char         *map;
 	struct esp_counters out, in;
 	uint64_t            rekeys;
@@ -100,13 +103,14 @@ struct esp_dp_traffic {
 /* These three on the loop thread. -1: nothing recorded for peer_be yet.
  * (The record is made by the first pair, alive or watch: the peers of
  * authenticated SAs only.) */
-int  esp_dp_traffic(struct esp_dp *dp, uint32_t peer_be, struct esp_dp_traffic *out);
+int  esp_dp_traffic(struct esp_dp *dp, uint32_t peer_be, uint16_t client_port,
+		    struct esp_dp_traffic *out);
 /* A proof of liveness the dataplane did not see (an IKE message): later
  * packets out are measured from it. */
-void esp_dp_alive(struct esp_dp *dp, uint32_t peer_be, int64_t at);
-/* The next first packet out to peer_be is posted to the outbound hook
+void esp_dp_alive(struct esp_dp *dp, uint32_t peer_be, uint16_t client_port, int64_t at);
+/* The next first packet out to the peer is posted to the outbound hook
  * (once; watch again after it). */
-void esp_dp_watch(struct esp_dp *dp, uint32_t peer_be);
+void esp_dp_watch(struct esp_dp *dp, uint32_t peer_be, uint16_t client_port);
 
 /* What belongs to no peer: each worker's share and the drops before an SA
  * was known. */

@@ -43,6 +43,7 @@ struct dp_host {
 	struct dp_host  *next;		/* hash chain (dp->hosts) */
 	struct dp_peer  *peers;		/* its (peer, map) entries */
 	uint32_t         peer_be;
+	uint16_t         client_port;	/* a remote-access client's (esp_dp_pair) */
 	struct dp_record rec;		/* esp/record.h */
 };
 
@@ -54,6 +55,7 @@ struct dp_peer {
 	struct dp_peer     *next_of_host;
 	struct dp_host     *host;
 	uint32_t            peer_be;
+	uint16_t            client_port;
 	char                map[160];
 	struct esp_counters retired_out, retired_in;
 	uint64_t            rekeys;
@@ -92,6 +94,7 @@ enum dp_note_kind { NOTE_OUTBOUND, NOTE_LIMIT };
 struct dp_note {
 	enum dp_note_kind kind;
 	uint32_t          peer_be;
+	uint16_t          client_port;
 	uint32_t          spi_in;	/* NOTE_LIMIT */
 	enum esp_dp_limit limit;	/* NOTE_LIMIT */
 	int64_t           now;
@@ -170,7 +173,8 @@ struct esp_dp {
 
 /* dataplane.c */
 /* Posts a note for the loop; -1 when the queue is full (retry later). */
-int   dp_note_post(struct esp_dp *dp, enum dp_note_kind kind, uint32_t peer_be, uint32_t spi_in,
+int   dp_note_post(struct esp_dp *dp, enum dp_note_kind kind, uint32_t peer_be,
+		   uint16_t client_port, uint32_t spi_in,
 		   enum esp_dp_limit limit, int64_t now);
 
 /* worker.c */

@@ -138,7 +138,7 @@ dp_workers_open(struct esp_dp *dp, const char *tun_name)
 static void
 record_out(struct esp_dp *dp, struct dp_host *h, int64_t now)
 {
-	if (dp_record_out(&h->rec, now) && dp_note_post(dp, NOTE_OUTBOUND, h->peer_be, 0, 0, now) == -1)
+	if (dp_record_out(&h->rec, now) && dp_note_post(dp, NOTE_OUTBOUND, h->peer_be, h->client_port, 0, 0, now) == -1)
 		dp_record_watch(&h->rec);	/* the queue is full: the next packet tries */
 }
 
@@ -150,7 +150,8 @@ signal_limit(struct esp_dp *dp, struct dp_pair *p, int *flag, enum esp_dp_limit 
 {
 	if (LOAD(flag) || __atomic_exchange_n(flag, 1, __ATOMIC_RELAXED) != 0)
 		return;
-	if (dp_note_post(dp, NOTE_LIMIT, p->peer->peer_be, p->spi_in, what, now) == -1)
+	if (dp_note_post(dp, NOTE_LIMIT, p->peer->peer_be, p->peer->client_port, p->spi_in, what,
+			 now) == -1)
 		STORE(flag, 0);
 }
 

@@ -93,6 +93,7 @@ ike_conf_defaults(struct ike_conf *c)
 	c->reply_rate = 200;
 	c->reply_rate_source = 10;
 	c->notify_rate = 10;
+	c->xauth_rate = 20;
 }
 
 struct ike *
@@ -130,6 +131,7 @@ ike_free(struct ike *ike)
 		free(ike->tunnels[i].children);
 		free(ike->tunnels[i].ps);
 	}
+	ike_clients_free(ike);
 	ike_timers_free(ike);
 	free(ike->tunnels);
 	ike_conf_free(&ike->conf);
@@ -169,12 +171,23 @@ ike_sa_new(struct ike *ike, int initiator, uint32_t peer_be, uint16_t peer_port,
 	return sa;
 }
 
+int
+ike_sa_same_peer(const struct ike_sa *a, const struct ike_sa *b)
+{
+	if (a->peer_be != b->peer_be)
+		return 0;
+	/* An SA still negotiating has not seen the identity: the address
+	 * decides, as it does for a crypto-map peer. */
+	return !a->peer_id_set || !b->peer_id_set ||
+	    memcmp(a->peer_id, b->peer_id, sizeof(a->peer_id)) == 0;
+}
+
 struct ike_sa *
 ike_sa_sibling(struct ike *ike, const struct ike_sa *sa)
 {
 	for (struct ike_sa *o = ike_sa_of_peer(ike, sa->peer_be); o != NULL;
 	     o = ike_sa_next_of_peer(o)) {
-		if (o != sa && o->state == SA_ESTABLISHED)
+		if (o != sa && o->state == SA_ESTABLISHED && ike_sa_same_peer(o, sa))
 			return o;
 	}
 	return NULL;
@@ -206,6 +219,13 @@ ike_sa_delete(struct ike_sa *sa, enum ike_tell tell, int64_t now)
 {
 	struct ike *ike = sa->ike;
 
+	if (sa->tunnel != NULL && sa->tunnel->client != NULL && sa->tunnel->sa == sa &&
+	    !sa->tunnel->client->going) {
+		/* a client is its SA: both go (ike_tunnel_down deletes the SA) */
+		ike_tunnel_down(ike, sa->tunnel, tell == IKE_TELL_PEER ? IKE_DOWN_CLEARED :
+				IKE_DOWN_ENDED, now);
+		return;
+	}
 	if (tell == IKE_TELL_PEER && sa->state == SA_ESTABLISHED) {
 		uint8_t spi[2 * IKE_COOKIE_LEN];
 
@@ -494,6 +514,8 @@ phase2_input(struct ike *ike, struct ike_sa *sa, const struct ike_hdr *h, const 
 	memcpy(body, msg + IKE_HDR_LEN, len - IKE_HDR_LEN);
 	if (h->exchange == IKE_XCHG_QUICK)
 		ike_qm_input(sa, h, body, len - IKE_HDR_LEN, local_port, src_port, now);
+	else if (h->exchange == IKE_XCHG_TRANSACTION)
+		ike_cfg_input(sa, h, body, len - IKE_HDR_LEN, local_port, src_port, now);
 	else
 		ike_info_input(sa, h, body, len - IKE_HDR_LEN, local_port, src_port, now);
 	return 0;
@@ -513,7 +535,7 @@ ike_input(struct ike *ike, uint16_t local_port, uint32_t src_be, uint16_t src_po
 		return;
 	}
 	if (h.exchange != IKE_XCHG_ID_PROT && h.exchange != IKE_XCHG_QUICK &&
-	    h.exchange != IKE_XCHG_INFORMATIONAL) {
+	    h.exchange != IKE_XCHG_INFORMATIONAL && h.exchange != IKE_XCHG_TRANSACTION) {
 		ike_drop(ike, IKE_DROP_UNSUPPORTED, src_be, "exchange type");
 		return;
 	}
@@ -542,31 +564,51 @@ ike_sa_alive(struct ike_sa *sa, int64_t now)
 
 	dpd_liveness(&sa->dpd, now);
 	if (ike->dp.alive != NULL)
-		ike->dp.alive(ike->dp.ctx, sa->peer_be, now);
+		ike->dp.alive(ike->dp.ctx, sa->peer_be, ike_sa_client_port(sa), now);
+}
+
+uint16_t
+ike_sa_client_port(const struct ike_sa *sa)
+{
+	return sa->tunnel != NULL && sa->tunnel->client != NULL ? sa->tunnel->client->port : 0;
 }
 
 void
-ike_peer_outbound(struct ike *ike, uint32_t peer_be, int64_t now)
+ike_peer_outbound(struct ike *ike, uint32_t peer_be, uint16_t client_port, int64_t now)
 {
 	for (struct ike_sa *sa = ike_sa_of_peer(ike, peer_be); sa != NULL;
 	     sa = ike_sa_next_of_peer(sa)) {
-		if (sa->state == SA_ESTABLISHED) {
+		if (sa->state == SA_ESTABLISHED && ike_sa_client_port(sa) == client_port) {
 			dpd_outbound(&sa->dpd, now);
 			ike_sa_dpd_arm(sa);	/* on-demand DPD wakes up */
 		}
 	}
 }
 
-void
-ike_child_volume(struct ike *ike, uint32_t peer_be, uint32_t spi_in, enum ike_child_limit what,
-		 int64_t now)
+/* The tunnels of a peer: those of the crypto map entries that list it,
+ * or its client's (the hashes, not every tunnel: R-14.1). */
+static struct ike_tunnel *
+tunnel_each_of(struct ike *ike, uint32_t peer_be, uint16_t client_port, uint32_t *cur,
+	       struct ike_client **cl)
 {
+	if (client_port == 0)
+		return ike_tunnel_each_of_peer(ike, peer_be, cur);
+	*cl = *cl == NULL ? ike_client_of_peer(ike, peer_be) : ike_client_next_of_peer(*cl);
+	while (*cl != NULL && (*cl)->port != client_port)
+		*cl = ike_client_next_of_peer(*cl);
+	return *cl != NULL ? &(*cl)->t : NULL;
+}
+
+void
+ike_child_volume(struct ike *ike, uint32_t peer_be, uint16_t client_port, uint32_t spi_in,
+		 enum ike_child_limit what, int64_t now)
+{
+	struct ike_client *cl = NULL;
 	struct ike_tunnel *t;
 	uint32_t cur = 0;
 	char ip[16];
 
-	/* the tunnels that list the peer, not every tunnel */
-	while ((t = ike_tunnel_each_of_peer(ike, peer_be, &cur)) != NULL) {
+	while ((t = tunnel_each_of(ike, peer_be, client_port, &cur, &cl)) != NULL) {
 		for (size_t k = 0; k < t->nchildren; k++) {
 			struct ike_child *c = &t->children[k];
 
@@ -617,6 +659,13 @@ ike_clear(struct ike *ike, uint32_t peer_be, int64_t now)
 			continue;
 		ike_tunnel_down(ike, t, IKE_DOWN_CLEARED, now);
 		n++;
+	}
+	for (struct ike_client *cl = ike->clients, *next; cl != NULL; cl = next) {
+		next = cl->next;
+		if (peer_be == 0 || cl->peer_be == peer_be) {
+			ike_tunnel_down(ike, &cl->t, IKE_DOWN_CLEARED, now);
+			n++;
+		}
 	}
 	for (struct ike_sa *sa = ike->sas, *next; sa != NULL; sa = next) {
 		next = sa->next;

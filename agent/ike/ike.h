@@ -69,6 +69,42 @@ struct ike_map_conf {			/* crypto map NAME SEQ ipsec-isakmp */
 	int                   initiate;
 };
 
+/* Remote access. */
+#define IKE_DNS_MAX    2	/* CFG_DNS_MAX */
+#define IKE_SPLIT_MAX  16	/* CFG_SPLIT_MAX */
+#define IKE_PWHASH_MAX 192	/* CFG_PWHASH_MAX */
+
+struct ike_pool_conf {			/* ip local pool NAME START END */
+	char     name[IKE_NAME_MAX];
+	uint32_t start, end;		/* host order */
+	uint32_t netmask_be;
+};
+
+struct ike_net {
+	uint32_t addr_be, mask_be;
+};
+
+/* crypto dynamic-map, bound into the crypto map set: `map` holds its name,
+ * sequence, transforms, PFS, lifetimes and the selectors it allows (src:
+ * local networks the clients reach, dst: client addresses; none: what the
+ * client proposes, within its own lease); no peers, never initiates. */
+struct ike_dynmap_conf {
+	struct ike_map_conf map;
+	int                 pool;		/* index into conf.pools, -1: no Mode Config */
+	int                 cfg_push;	/* client configuration address initiate */
+	int                 cfg_pull;	/* ... respond */
+	int                 xauth;		/* clients must pass XAUTH */
+	uint32_t            dns_be[IKE_DNS_MAX];
+	size_t              ndns;
+	struct ike_net      split[IKE_SPLIT_MAX];
+	size_t              nsplit;
+};
+
+struct ike_user_conf {			/* username NAME secret ... */
+	char name[IKE_NAME_MAX];
+	char hash[IKE_PWHASH_MAX];	/* core/passwd.h */
+};
+
 struct ike_conf {
 	uint32_t               local_be;	/* our IKE address */
 	int                    identity_fqdn;	/* crypto isakmp identity hostname */
@@ -81,6 +117,15 @@ struct ike_conf {
 	size_t                 npsks;
 	struct ike_map_conf   *maps;
 	size_t                 nmaps;
+	struct ike_pool_conf  *pools;
+	size_t                 npools;
+	struct ike_dynmap_conf *dynmaps;	/* in the order they are tried */
+	size_t                 ndynmaps;
+	struct ike_user_conf  *users;
+	size_t                 nusers;
+	unsigned               xauth_rate;	/* XAUTH attempts per second, all clients
+						 * together (default 20); a client gets
+						 * one try per connection */
 	/* Timers; tests shorten them explicitly, defaults otherwise. */
 	unsigned               retransmit_ms;	/* first retransmission, doubles; default 2000 */
 	unsigned               retransmit_tries;	/* default 5 */
@@ -119,6 +164,9 @@ struct ike_child_sa {
 	uint32_t            spi_in, spi_out;	/* host order */
 	uint32_t            peer_be;
 	uint16_t            peer_port;		/* 4500 when UDP-encapsulated */
+	uint16_t            client_port;	/* a remote-access client's first IKE port
+						 * (several share one NAT address); 0 for
+						 * a crypto map peer */
 	int                 udp_encap;
 	struct ike_selector sel;
 	enum esp_cipher cipher;
@@ -147,14 +195,18 @@ struct ike_dataplane {
 	/* The dataplane's record of a peer address, read when a DPD decision
 	 * is due (R-14.1: nothing is posted per packet): its last proof of
 	 * liveness and the first packet sent to it since (monotonic ms; none
-	 * when first_out <= last_in). -1: no record. */
-	int  (*traffic)(void *ctx, uint32_t peer_be, int64_t *last_in, int64_t *first_out);
+	 * when first_out <= last_in). -1: no record.
+	 * A peer is its address and, for a remote-access client, its first IKE
+	 * port (client_port; 0 for a crypto map peer): clients behind one NAT
+	 * share the address, and each has a record of its own. */
+	int  (*traffic)(void *ctx, uint32_t peer_be, uint16_t client_port, int64_t *last_in,
+			int64_t *first_out);
 	/* An IKE message proved the peer alive at `at`: the record measures
 	 * later packets out from it. */
-	void (*alive)(void *ctx, uint32_t peer_be, int64_t at);
+	void (*alive)(void *ctx, uint32_t peer_be, uint16_t client_port, int64_t at);
 	/* On-demand DPD has nothing to ask: call ike_peer_outbound() with the
-	 * next first packet out to peer_be (once). */
-	void (*watch)(void *ctx, uint32_t peer_be);
+	 * next first packet out to the peer (once). */
+	void (*watch)(void *ctx, uint32_t peer_be, uint16_t client_port);
 };
 
 struct ike;
@@ -180,7 +232,7 @@ int64_t ike_timer(struct ike *ike, int64_t now);
 
 /* The first packet out to peer_be since its last proof of liveness, which
  * the dataplane was asked to watch for (on-demand DPD wakes up). */
-void ike_peer_outbound(struct ike *ike, uint32_t peer_be, int64_t now);
+void ike_peer_outbound(struct ike *ike, uint32_t peer_be, uint16_t client_port, int64_t now);
 
 /* What the dataplane saw of the pair with inbound SPI spi_in. */
 enum ike_child_limit {
@@ -189,8 +241,8 @@ enum ike_child_limit {
 	IKE_CHILD_SEQ,		/* a sequence number near 2^32 (R-13.8): rekeyed by
 				 * whichever side sees it, whatever the volume and time */
 };
-void ike_child_volume(struct ike *ike, uint32_t peer_be, uint32_t spi_in, enum ike_child_limit what,
-		      int64_t now);
+void ike_child_volume(struct ike *ike, uint32_t peer_be, uint16_t client_port, uint32_t spi_in,
+		      enum ike_child_limit what, int64_t now);
 
 /* clear crypto session [remote A.B.C.D]: peer_be 0 = all. Returns count. */
 int ike_clear(struct ike *ike, uint32_t peer_be, int64_t now);
@@ -232,8 +284,12 @@ struct ike_peer_view {
 };
 
 struct ike_tunnel_view {
-	const char           *map;
+	const char           *map;		/* for a client: its dynamic crypto map */
 	unsigned              seq;
+	int                   dynamic;		/* a remote-access client */
+	uint16_t              client_port;	/* its IKE port: the peer is address:port */
+	uint32_t              client_addr_be;	/* its Mode Config address, 0 = none */
+	const char           *user;		/* its XAUTH user, or NULL */
 	int                   up;
 	int                   initiate;	/* sets its tunnel up itself (not answer-only) */
 	size_t                npeers;
@@ -303,6 +359,10 @@ struct ike_stats_view {
 	uint64_t err_notifies[IKE_ERR__COUNT];	/* sent */
 	uint64_t err_notifies_suppressed;	/* over notify_rate */
 	size_t   halfopen, halfopen_max;
+	/* remote access */
+	size_t   clients;			/* connected now */
+	uint64_t clients_connected;		/* since start */
+	uint64_t xauth_ok, xauth_failed, xauth_rate_limited;
 };
 void ike_stats_view(const struct ike *ike, struct ike_stats_view *out);
 
@@ -312,9 +372,20 @@ void ike_sas_view(struct ike *ike, int64_t now, ike_sa_fn fn, void *ctx);
 void ike_children_view(struct ike *ike, int64_t now, ike_child_fn fn, void *ctx);
 
 typedef void (*ike_tunnel_fn)(void *ctx, const struct ike_tunnel_view *v);
-/* Calls fn once per configured crypto map entry. now/real_now convert the
- * monotonic times to wall-clock ones. */
+/* Calls fn once per configured crypto map entry, then once per connected
+ * remote-access client. now/real_now convert the monotonic times to
+ * wall-clock ones. */
 void ike_tunnels_view(struct ike *ike, int64_t now, int64_t real_now, ike_tunnel_fn fn,
 		      void *ctx);
+
+/* An address pool (`show ip local pool`). */
+struct ike_pool_view {
+	const char *name;
+	uint32_t    start_be, end_be;
+	size_t      size, in_use;
+	uint64_t    exhausted;		/* clients refused for want of an address */
+};
+typedef void (*ike_pool_fn)(void *ctx, const struct ike_pool_view *v);
+void ike_pools_view(struct ike *ike, ike_pool_fn fn, void *ctx);
 
 #endif

@@ -27,6 +27,9 @@ static_assert(IKE_PEERS_MAX == CFG_PEERS_MAX, "peers of a crypto map entry");
 static_assert(IKE_XFORMS_MAX == CFG_MAP_XFORMS_MAX, "transform sets of a crypto map entry");
 static_assert(IKE_SELECTORS_MAX == CFG_MATCH_MAX, "match lines of a crypto map entry");
 static_assert(IKE_POLICIES_MAX == CFG_IKE_POLICIES_MAX, "IKE policies");
+static_assert(IKE_DNS_MAX == CFG_DNS_MAX, "DNS servers of a dynamic crypto map");
+static_assert(IKE_SPLIT_MAX == CFG_SPLIT_MAX, "split-tunnel networks of a dynamic crypto map");
+static_assert(IKE_PWHASH_MAX == CFG_PWHASH_MAX, "password hashes");
 
 /* Past a cap here the API let through what it must refuse: a bug, never a
  * value to cut (the asserts above make it impossible). */
@@ -70,14 +73,43 @@ xform_from(const struct cfg_transform_set *ts, struct ike_xform_conf *x)
 	x->transport = ts->mode == CFG_ESP_TRANSPORT;
 }
 
+/* Transform sets and match lines, shared by static and dynamic entries. */
+static void
+map_xforms_sel(const struct config *cfg, const char *name, unsigned seq,
+	       const struct cfg_ref *xf, size_t nxf, const struct cfg_match *match, size_t nmatch,
+	       struct ike_map_conf *m)
+{
+	within("transform sets of crypto map", name, nxf, IKE_XFORMS_MAX);
+	within("match lines of crypto map", name, nmatch, IKE_SELECTORS_MAX);
+	for (size_t i = 0; i < nxf; i++) {
+		const struct cfg_transform_set *ts = config_transform_set_by_id(cfg, xf[i].id);
+
+		if (ts == NULL)
+			fatalx("crypto map %s %u: transform set %s does not exist; the API should "
+			       "have refused it", name, seq, xf[i].id);
+		xform_from(ts, &m->xforms[m->nxforms++]);
+	}
+	for (size_t i = 0; i < nmatch; i++) {
+		struct ike_selector *s = &m->sel[m->nsel++];
+
+		s->src_be = htonl(match[i].src.addr);
+		s->src_mask_be = mask_of(match[i].src.len);
+		s->dst_be = htonl(match[i].dst.addr);
+		s->dst_mask_be = mask_of(match[i].dst.len);
+	}
+}
+
+static int
+pfs_group(enum cfg_pfs pfs)
+{
+	return pfs == CFG_PFS_GROUP14 ? 14 : pfs == CFG_PFS_GROUP19 ? 19 : 0;
+}
+
 static void
 map_from(const struct config *cfg, const struct cfg_crypto_map *cm, struct ike_map_conf *m)
 {
 	memset(m, 0, sizeof(*m));
 	within("peers of crypto map", cm->meta.name, cm->n_peers, IKE_PEERS_MAX);
-	within("transform sets of crypto map", cm->meta.name, cm->n_transform_sets,
-	       IKE_XFORMS_MAX);
-	within("match lines of crypto map", cm->meta.name, cm->n_match, IKE_SELECTORS_MAX);
 	str_copy(m->name, sizeof(m->name), cm->meta.name);
 	m->seq = cm->sequence;
 	for (size_t i = 0; i < cm->n_peers; i++) {
@@ -90,29 +122,98 @@ map_from(const struct config *cfg, const struct cfg_crypto_map *cm, struct ike_m
 		}
 		m->npeers++;
 	}
-	for (size_t i = 0; i < cm->n_transform_sets; i++) {
-		const struct cfg_transform_set *ts =
-		    config_transform_set_by_id(cfg, cm->transform_sets[i].id);
-
-		if (ts == NULL)
-			fatalx("crypto map %s %u: transform set %s does not exist; the API should "
-			       "have refused it", cm->meta.name, cm->sequence,
-			       cm->transform_sets[i].id);
-		xform_from(ts, &m->xforms[m->nxforms++]);
-	}
-	for (size_t i = 0; i < cm->n_match; i++) {
-		struct ike_selector *s = &m->sel[m->nsel++];
-
-		s->src_be = htonl(cm->match[i].src.addr);
-		s->src_mask_be = mask_of(cm->match[i].src.len);
-		s->dst_be = htonl(cm->match[i].dst.addr);
-		s->dst_mask_be = mask_of(cm->match[i].dst.len);
-	}
-	m->pfs_group = cm->pfs == CFG_PFS_GROUP14 ? 14 : cm->pfs == CFG_PFS_GROUP19 ? 19 : 0;
+	map_xforms_sel(cfg, cm->meta.name, cm->sequence, cm->transform_sets, cm->n_transform_sets,
+		       cm->match, cm->n_match, m);
+	m->pfs_group = pfs_group(cm->pfs);
 	m->lifetime_s = cm->lifetime_s;
 	m->lifetime_kb = cm->lifetime_kb;
 	m->force_encap = cm->force_encap;
 	m->initiate = cm->initiate;
+}
+
+/* Remote access: pools (index = the model's order), dynamic entries in the
+ * order they are tried, users. */
+static int
+pool_index(const struct config *cfg, const char *id)
+{
+	for (size_t i = 0; i < cfg->n_ip_pools; i++) {
+		if (strcmp(cfg->ip_pools[i].meta.id, id) == 0)
+			return (int)i;
+	}
+	return -1;
+}
+
+static void
+dynmap_from(const struct config *cfg, const struct cfg_dynamic_map *dm, struct ike_dynmap_conf *d)
+{
+	struct ike_map_conf *m = &d->map;
+
+	memset(d, 0, sizeof(*d));
+	str_copy(m->name, sizeof(m->name), dm->meta.name);
+	m->seq = dm->sequence;
+	map_xforms_sel(cfg, dm->meta.name, dm->sequence, dm->transform_sets, dm->n_transform_sets,
+		       dm->match, dm->n_match, m);
+	m->pfs_group = pfs_group(dm->pfs);
+	m->lifetime_s = dm->lifetime_s;
+	m->lifetime_kb = dm->lifetime_kb;
+	m->force_encap = 0;	/* NAT-T as the client's path needs it */
+	d->pool = -1;
+	if (dm->address_pool.id[0] != '\0' &&
+	    (d->pool = pool_index(cfg, dm->address_pool.id)) < 0)
+		fatalx("dynamic crypto map %s: pool %s does not exist; the API should have "
+		       "refused it", dm->meta.name, dm->address_pool.id);
+	d->cfg_push = dm->config_initiate;
+	d->cfg_pull = dm->config_respond;
+	d->xauth = dm->xauth;
+	within("DNS servers of dynamic crypto map", dm->meta.name, dm->n_dns, IKE_DNS_MAX);
+	within("split-tunnel networks of dynamic crypto map", dm->meta.name, dm->n_split,
+	       IKE_SPLIT_MAX);
+	for (size_t i = 0; i < dm->n_dns; i++)
+		d->dns_be[d->ndns++] = htonl(dm->dns[i]);
+	for (size_t i = 0; i < dm->n_split; i++) {
+		d->split[d->nsplit].addr_be = htonl(dm->split[i].addr);
+		d->split[d->nsplit++].mask_be = mask_of(dm->split[i].len);
+	}
+}
+
+static int
+dynmap_order(const void *a, const void *b)
+{
+	const struct ike_dynmap_conf *x = a, *y = b;
+
+	if (x->map.seq != y->map.seq)
+		return x->map.seq < y->map.seq ? -1 : 1;
+	return strcmp(x->map.name, y->map.name);
+}
+
+static void
+remote_access_from(const struct config *cfg, struct ike_conf *c)
+{
+	c->pools = xcalloc(cfg->n_ip_pools, sizeof(*c->pools));
+	for (size_t i = 0; i < cfg->n_ip_pools; i++) {
+		const struct cfg_ip_pool *p = &cfg->ip_pools[i];
+		struct ike_pool_conf *q = &c->pools[c->npools++];
+
+		within("addresses of pool", p->meta.name, (size_t)(p->end - p->start) + 1,
+		       CFG_POOL_SIZE_MAX);
+		str_copy(q->name, sizeof(q->name), p->meta.name);
+		q->start = p->start;
+		q->end = p->end;
+		q->netmask_be = htonl(p->netmask);
+	}
+	c->dynmaps = xcalloc(cfg->n_dynamic_maps, sizeof(*c->dynmaps));
+	for (size_t i = 0; i < cfg->n_dynamic_maps; i++)
+		dynmap_from(cfg, &cfg->dynamic_maps[i], &c->dynmaps[c->ndynmaps++]);
+	if (c->ndynmaps > 1)
+		qsort(c->dynmaps, c->ndynmaps, sizeof(*c->dynmaps), dynmap_order);
+	c->users = xcalloc(cfg->n_local_users, sizeof(*c->users));
+	for (size_t i = 0; i < cfg->n_local_users; i++) {
+		const struct cfg_local_user *u = &cfg->local_users[i];
+		struct ike_user_conf *q = &c->users[c->nusers++];
+
+		str_copy(q->name, sizeof(q->name), u->meta.name);
+		str_copy(q->hash, sizeof(q->hash), u->password_hash);
+	}
 }
 
 int
@@ -162,6 +263,7 @@ ike_conf_from_config(const struct config *cfg, uint32_t local_be, const char *ho
 	c->maps = xcalloc(cfg->n_crypto_maps, sizeof(*c->maps));
 	for (size_t i = 0; i < cfg->n_crypto_maps; i++)
 		map_from(cfg, &cfg->crypto_maps[i], &c->maps[c->nmaps++]);
+	remote_access_from(cfg, c);
 	return 0;
 }
 
@@ -172,7 +274,15 @@ ike_conf_release(struct ike_conf *c)
 		OPENSSL_cleanse(c->psks, c->npsks * sizeof(*c->psks));
 	free(c->psks);
 	free(c->maps);
+	free(c->pools);
+	free(c->dynmaps);
+	if (c->users != NULL)
+		OPENSSL_cleanse(c->users, c->nusers * sizeof(*c->users));
+	free(c->users);
 	c->psks = NULL;
 	c->maps = NULL;
-	c->npsks = c->nmaps = 0;
+	c->pools = NULL;
+	c->dynmaps = NULL;
+	c->users = NULL;
+	c->npsks = c->nmaps = c->npools = c->ndynmaps = c->nusers = 0;
 }

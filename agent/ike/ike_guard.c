@@ -29,8 +29,8 @@ struct ike_src {
 
 /* Takes one token if there is one; refills at `rate` per second up to
  * `burst`. A rate of 0 means no limit. */
-static int
-bucket_take(struct ike_bucket *b, unsigned rate, unsigned burst, int64_t now)
+int
+ike_bucket_take(struct ike_bucket *b, unsigned rate, unsigned burst, int64_t now)
 {
 	if (rate == 0)
 		return 1;
@@ -197,9 +197,9 @@ ike_guard_admit(struct ike *ike, uint32_t src_be, int64_t now)
 	 * peer's address has none: a flood spoofed from it must not starve
 	 * the real peer, which eviction protects once it answers. */
 	if (!known && s != NULL &&
-	    !bucket_take(&s->reply, c->reply_rate_source, source_burst(ike), now))
+	    !ike_bucket_take(&s->reply, c->reply_rate_source, source_burst(ike), now))
 		return IKE_DROP_RATE_LIMITED;
-	if (!known && !bucket_take(&g->reply, c->reply_rate, reply_burst(ike), now))
+	if (!known && !ike_bucket_take(&g->reply, c->reply_rate, reply_burst(ike), now))
 		return IKE_DROP_RATE_LIMITED;
 	if (c->halfopen_per_source == 0 || c->halfopen_max == 0)
 		return IKE_DROP_HALFOPEN_LIMIT;
@@ -285,13 +285,13 @@ ike_guard_reply_ok(struct ike_sa *sa, int64_t now)
 	if (sa->known)
 		return 1;
 	if (sa->src != NULL &&
-	    !bucket_take(&sa->src->reply, ike->conf.reply_rate_source, source_burst(ike), now))
+	    !ike_bucket_take(&sa->src->reply, ike->conf.reply_rate_source, source_burst(ike), now))
 		return 0;
-	return bucket_take(&ike->guard.reply, ike->conf.reply_rate, reply_burst(ike), now);
+	return ike_bucket_take(&ike->guard.reply, ike->conf.reply_rate, reply_burst(ike), now);
 }
 
 int
 ike_guard_notify_ok(struct ike *ike, int64_t now)
 {
-	return bucket_take(&ike->guard.notify, ike->conf.notify_rate, ike->conf.notify_rate, now);
+	return ike_bucket_take(&ike->guard.notify, ike->conf.notify_rate, ike->conf.notify_rate, now);
 }

@@ -76,6 +76,7 @@ struct ike_qm {
 	int            pfs;			/* a PFS exchange ran */
 	int            xform;			/* index into the map's transforms */
 	struct ike_selector sel;
+	uint8_t        id_type[2];		/* responder: IDci's and IDcr's, echoed */
 	struct ike_out out;
 	uint8_t        last_in_hash[IKE_HASH_MAX];	/* duplicate detection */
 };
@@ -143,6 +144,11 @@ struct ike_sa {
 	struct dpd         dpd;
 	int64_t            created_ms, established_ms, expire_ms;
 	int                rekeying;		/* a successor is being negotiated */
+	int                xauth;		/* negotiated XAUTHInitPreShared */
+	uint8_t            peer_id[16];		/* fingerprint of its ID payload (INITIAL-CONTACT
+						 * and rekeys are per identity: clients behind
+						 * one NAT share an address) */
+	int                peer_id_set;		/* once the peer's ID verified */
 	/* its timers (ike_timers.c); the Main Mode retransmission is out.timer */
 	struct wheel_timer t_halfopen, t_dpd, t_keepalive, t_rekey, t_expire;
 	/* responder bounds (ike_guard.c), while half-open */
@@ -167,8 +173,11 @@ struct ike_peer_stats {
 	int64_t             dead_last_rx_ms;	/* its last proof of liveness then */
 };
 
+struct ike_client;
+
 struct ike_tunnel {
 	struct ike         *ike;
+	struct ike_client  *client;		/* a remote-access client's, else NULL */
 	const struct ike_map_conf *conf;	/* its entry in ike->conf.maps */
 	struct ike_peer_stats *ps;		/* conf->npeers of them */
 	size_t              active;		/* index into conf->peers_be */
@@ -232,6 +241,54 @@ struct ike_guard {
 	size_t              known_cap;		/* a power of two, or 0 */
 };
 
+/* A transaction exchange (Mode Config, XAUTH) of a client's SA: our
+ * request until it is answered, or our answer to the client's. */
+struct ike_tx {
+	uint32_t       msgid;
+	uint8_t        type;			/* what we sent: IKE_CFG_* */
+	int            xauth;			/* an XAUTH exchange (else Mode Config) */
+	uint8_t        iv[IKE_BLOCK];
+	struct ike_out out;
+	uint8_t        last_in_hash[IKE_HASH_MAX];	/* of the request answered */
+};
+
+/* An address pool's leases (ike_client.c): a bit per address, handed out
+ * next-fit; rebuilt from the clients at each configuration. */
+struct ike_pool {
+	uint64_t *used;
+	uint32_t  inuse, cursor;
+	uint64_t  exhausted;		/* clients refused: no address left */
+};
+
+/* A remote-access client (R-15): the tunnel a dynamic crypto map entry
+ * makes for one peer that authenticated, with its own copy of the entry
+ * (its address as the peer, its pairs' selectors), its lease and where
+ * XAUTH and Mode Config stand. Freed when its tunnel goes down. */
+struct ike_client {
+	struct ike_tunnel     t;		/* t.client == this */
+	struct ike_map_conf   map;
+	struct ike_peer_stats ps;
+	struct ike_client    *next, *prev;	/* ike->clients, newest first */
+	struct ike_client    *hnext;		/* ike->client_hash chain */
+	uint32_t              peer_be;
+	uint16_t              port;		/* its first IKE source port: tells the
+						 * clients behind one NAT apart */
+	int                   dynmap;		/* index into conf.dynmaps */
+	uint32_t              lease;		/* host order, 0: none */
+	int                   xauth_ok;		/* passed XAUTH, or none asked */
+	int                   xauth_tried;	/* one attempt per connection */
+	int                   cfg_done;		/* address given (and ACKed when pushed) */
+	int                   going;		/* its tunnel is going down */
+	char                  user[IKE_NAME_MAX];
+	struct ike_tx        *tx_out, *tx_in;
+	int64_t               connected_ms;
+};
+
+/* Engine-wide remote-access counters. */
+struct ike_ra_stats {
+	uint64_t connected, xauth_ok, xauth_failed, xauth_rate_limited, no_dynmap;
+};
+
 struct ike {
 	struct ike_transport  tr;
 	struct ike_dataplane  dp;
@@ -247,6 +304,14 @@ struct ike {
 	struct ike_satab      satab;
 	struct ike_guard      guard;
 	struct ike_stats      st;
+	struct ike_client    *clients;		/* remote-access clients */
+	struct ike_client   **client_hash;	/* by address and port */
+	unsigned              client_bits;
+	size_t                nclients;
+	struct ike_pool      *pools;		/* one per conf.pools entry */
+	size_t                npools;
+	struct ike_bucket     xauth_bucket;
+	struct ike_ra_stats   ra;
 };
 
 /* Why a tunnel goes down: the first two move it to the next peer of its
@@ -340,11 +405,16 @@ void ike_fill_hash1(struct ike_sa *sa, struct wbuf *w, size_t hash_off, uint32_t
 
 /* Frees (and wipes) the Main Mode material; NULL is fine. */
 void ike_p1_hs_free(struct ike_p1_hs *hs);
+/* Whether two SAs are with the same peer: the same address and, once both
+ * have verified it, the same identity (clients behind one NAT differ). */
+int  ike_sa_same_peer(const struct ike_sa *a, const struct ike_sa *b);
 /* Another established ISAKMP SA with the same peer, or NULL. */
 struct ike_sa *ike_sa_sibling(struct ike *ike, const struct ike_sa *sa);
 /* Counts a failed negotiation against the tunnel's peer. */
 void ike_count_failure(struct ike_sa *sa, enum ike_fail_reason why);
 
+/* The peer's client port (ike_dataplane): its client's, else 0. */
+uint16_t ike_sa_client_port(const struct ike_sa *sa);
 /* An authenticated message that cannot be old proved the peer alive: DPD
  * takes it, and the dataplane's traffic record (on-demand DPD measures the
  * first packet out from it). */
@@ -398,6 +468,10 @@ void ike_child_remove(struct ike *ike, struct ike_tunnel *t, size_t k, enum ike_
 void ike_tunnel_up(struct ike_tunnel *t, int64_t now);
 void ike_tunnel_down(struct ike *ike, struct ike_tunnel *t, enum ike_down why, int64_t now);
 
+/* A token bucket: takes one token if there is one; refills at `rate` per
+ * second up to `burst`. A rate of 0 means no limit. */
+int  ike_bucket_take(struct ike_bucket *b, unsigned rate, unsigned burst, int64_t now);
+
 /* ike_guard.c: responder bounds and answer budgets. */
 void ike_guard_init(struct ike *ike);
 void ike_guard_free(struct ike *ike);
@@ -441,6 +515,36 @@ int  ike_qm_expired(struct ike_sa *sa, struct ike_qm *qm);
 /* Frees a Quick Mode's state (and the dataplane half of an unconfirmed
  * answer); the slot is empty after. */
 void ike_qm_free(struct ike_sa *sa, struct ike_qm *qm);
+
+/* ike_client.c: remote-access clients, their pools and selectors. */
+/* An SA that authenticated as a responder and whose peer no crypto map
+ * names: the first dynamic map entry for it makes it a client (its
+ * tunnel), and XAUTH / Mode Config begin. -1 when none takes it. */
+int  ike_client_attach(struct ike_sa *sa, int64_t now);
+/* The client's tunnel went down: its lease goes back, it is freed. */
+void ike_client_free(struct ike_client *cl);
+const struct ike_dynmap_conf *ike_client_dynmap(const struct ike_client *cl);
+/* Whether a Quick Mode's selector (src ours, dst the client's) is within
+ * what the client's entry allows; narrowed to it in place when the entry
+ * is narrower. 0 or -1. */
+int  ike_client_selector(struct ike_client *cl, struct ike_selector *sel);
+/* May the client negotiate IPsec SAs yet (XAUTH passed, address given)? */
+int  ike_client_ready(const struct ike_client *cl);
+/* Leases: an address of the client's pool (the one asked for when free),
+ * host order; 0 when the pool is exhausted (counted). */
+uint32_t ike_client_lease(struct ike_client *cl, uint32_t want);
+void ike_clients_configure(struct ike *ike, int64_t now);
+void ike_clients_free(struct ike *ike);
+/* The clients at one address: the first, then each next. */
+struct ike_client *ike_client_of_peer(struct ike *ike, uint32_t peer_be);
+struct ike_client *ike_client_next_of_peer(struct ike_client *cl);
+
+/* ike_cfg.c: the transaction exchange (Mode Config, XAUTH). */
+void ike_cfg_input(struct ike_sa *sa, const struct ike_hdr *h, uint8_t *body, size_t len,
+		   uint16_t local_port, uint16_t src_port, int64_t now);
+/* The client's SA is up: XAUTH, then pushed Mode Config, as configured. */
+void ike_cfg_start(struct ike_client *cl, int64_t now);
+void ike_tx_free(struct ike_tx *tx);
 
 /* ike_info.c */
 void ike_info_input(struct ike_sa *sa, const struct ike_hdr *h, uint8_t *body, size_t len,

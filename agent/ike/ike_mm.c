@@ -42,6 +42,18 @@ policy_xform(const struct ike_policy_conf *p, struct ike_xf_spec *xf)
 	xf->nattrs = n;
 }
 
+/* XAUTH is for remote-access clients: the responder accepts it when a
+ * dynamic crypto map entry asks for it. */
+static int
+xauth_served(const struct ike *ike)
+{
+	for (size_t i = 0; i < ike->conf.ndynmaps; i++) {
+		if (ike->conf.dynmaps[i].xauth)
+			return 1;
+	}
+	return 0;
+}
+
 /* The policy a received transform matches, or -1. */
 static int
 policy_match(const struct ike *ike, const struct ike_transform *t)
@@ -50,7 +62,9 @@ policy_match(const struct ike *ike, const struct ike_transform *t)
 	uint32_t hash = ike_attr_get(t, IKE_ATTR_HASH), auth = ike_attr_get(t, IKE_ATTR_AUTH);
 	uint32_t group = ike_attr_get(t, IKE_ATTR_GROUP);
 
-	if (t->id != IKE_XFORM_KEY_IKE || enc != IKE_ENC_AES_CBC || auth != IKE_AUTH_PSK)
+	if (t->id != IKE_XFORM_KEY_IKE || enc != IKE_ENC_AES_CBC)
+		return -1;
+	if (auth != IKE_AUTH_PSK && !(auth == IKE_AUTH_XAUTH_INIT_PSK && xauth_served(ike)))
 		return -1;
 	for (size_t i = 0; i < ike->conf.npolicies; i++) {
 		const struct ike_policy_conf *p = &ike->conf.policies[i];
@@ -69,6 +83,7 @@ sa_take_policy(struct ike_sa *sa, int idx, const struct ike_transform *t)
 	uint32_t life = ike_attr_get(t, IKE_ATTR_LIFE_DURATION);
 
 	sa->policy = idx;
+	sa->xauth = ike_attr_get(t, IKE_ATTR_AUTH) == IKE_AUTH_XAUTH_INIT_PSK;
 	sa->hash = (enum ike_hash)p->hash;
 	sa->group = p->group;
 	sa->enc_key_len = p->enc_key_len;
@@ -101,6 +116,18 @@ put_vendor_ids(struct ike_builder *b, int natt)
 	ike_pl_bytes(b, IKE_PL_VENDOR, ike_vid_dpd, sizeof(ike_vid_dpd));
 	if (natt)
 		ike_pl_bytes(b, IKE_PL_VENDOR, ike_vid_natt_rfc3947, sizeof(ike_vid_natt_rfc3947));
+}
+
+/* A headend (dynamic crypto maps) also says it speaks XAUTH and Cisco
+ * Unity: strongSwan's unity plugin asks for the split-tunnel networks
+ * only of a peer that sent the Unity ID. */
+static void
+put_headend_ids(const struct ike *ike, struct ike_builder *b)
+{
+	if (ike->conf.ndynmaps == 0)
+		return;
+	ike_pl_bytes(b, IKE_PL_VENDOR, ike_vid_xauth, sizeof(ike_vid_xauth));
+	ike_pl_bytes(b, IKE_PL_VENDOR, ike_vid_unity, sizeof(ike_vid_unity));
 }
 
 static void
@@ -271,6 +298,7 @@ mm_r1_answer(struct ike_sa *sa, const struct ike_transform *chosen, int64_t now)
 	ike_build_begin(&b, &w, &h);
 	ike_pl_sa(&b, IKE_PROTO_ISAKMP, NULL, 0, &xf, 1);
 	put_vendor_ids(&b, sa->peer_natt);
+	put_headend_ids(sa->ike, &b);
 	if (ike_build_finish(&b) != 0)
 		ike_send(sa, &sa->out, &w, IKE_REPLY, now);
 	wbuf_free(&w);
@@ -510,6 +538,9 @@ verify_auth(struct ike_sa *sa, const struct ike_chain *c)
 						       want);
 	if (rc == -1 || CRYPTO_memcmp(want, hp->body, sa->keys.hlen) != 0)
 		return -1;
+	ike_msg_hash(id->body, id->len, want);
+	memcpy(sa->peer_id, want, sizeof(sa->peer_id));
+	sa->peer_id_set = 1;
 	return 0;
 }
 
@@ -537,6 +568,8 @@ established(struct ike *ike, struct ike_sa *sa, int64_t now)
 		if (t != NULL && t->sa == NULL) {
 			t->sa = sa;
 			sa->tunnel = t;
+		} else if (t == NULL && !sa->initiator) {
+			ike_client_attach(sa, now);	/* no crypto map names it */
 		}
 	}
 	log_info("ISAKMP: SA established with %s:%u (%s, %s, aes-%u, group %d, DPD %s%s)",
@@ -593,19 +626,19 @@ initial_contact(struct ike *ike, struct ike_sa *fresh, int64_t now)
 	char ip[16];
 
 	while (sa != NULL) {
-		if (sa == fresh) {
+		if (sa == fresh || sa->state != SA_ESTABLISHED || !ike_sa_same_peer(sa, fresh)) {
 			sa = ike_sa_next_of_peer(sa);
 			continue;
 		}
 		log_info("ISAKMP: INITIAL-CONTACT from %s: deleting its older SA",
 			 ipv4_str(sa->peer_be, ip));
-		if (sa->tunnel != NULL && sa->tunnel->sa == sa) {
+		if (sa->tunnel != NULL && sa->tunnel->sa == sa && sa->tunnel->client == NULL) {
 			struct ike_tunnel *t = sa->tunnel;
 
 			ike_tunnel_down(ike, t, IKE_DOWN_ENDED, now);
 			t->retry_ms = 0;	/* the peer is initiating already */
 			ike_tunnel_retry_arm(t);
-		} else {
+		} else {		/* a client's goes with it */
 			ike_sa_delete(sa, IKE_QUIET, now);
 		}
 		sa = ike_sa_of_peer(ike, fresh->peer_be);	/* the table changed */

@@ -184,18 +184,34 @@ keymat_len(const struct ike_xform_conf *x)
 
 /* ---- building ------------------------------------------------------------------ */
 
+/* One identity: a host (ID_IPV4_ADDR) when the peer sent one for it and
+ * it is still a /32, else a subnet. */
 static void
-put_ids(struct ike_builder *b, const struct ike_selector *sel, int initiator)
+put_id(struct ike_builder *b, uint32_t addr_be, uint32_t mask_be, uint8_t type)
 {
-	uint8_t a[8], c[8];
+	uint8_t d[8];
+
+	memcpy(d, &addr_be, 4);
+	memcpy(d + 4, &mask_be, 4);
+	if (type == IKE_ID_IPV4_ADDR && mask_be == 0xffffffffu)
+		ike_pl_id(b, IKE_ID_IPV4_ADDR, 0, 0, d, 4);
+	else
+		ike_pl_id(b, IKE_ID_IPV4_ADDR_SUBNET, 0, 0, d, sizeof(d));
+}
+
+static void
+put_ids(struct ike_builder *b, const struct ike_qm *qm)
+{
+	const struct ike_selector *sel = &qm->sel;
 
 	/* IDci is the initiator's side: our src when we initiate. */
-	memcpy(a, initiator ? &sel->src_be : &sel->dst_be, 4);
-	memcpy(a + 4, initiator ? &sel->src_mask_be : &sel->dst_mask_be, 4);
-	memcpy(c, initiator ? &sel->dst_be : &sel->src_be, 4);
-	memcpy(c + 4, initiator ? &sel->dst_mask_be : &sel->src_mask_be, 4);
-	ike_pl_id(b, IKE_ID_IPV4_ADDR_SUBNET, 0, 0, a, sizeof(a));
-	ike_pl_id(b, IKE_ID_IPV4_ADDR_SUBNET, 0, 0, c, sizeof(c));
+	if (qm->initiator) {
+		put_id(b, sel->src_be, sel->src_mask_be, IKE_ID_IPV4_ADDR_SUBNET);
+		put_id(b, sel->dst_be, sel->dst_mask_be, IKE_ID_IPV4_ADDR_SUBNET);
+	} else {
+		put_id(b, sel->dst_be, sel->dst_mask_be, qm->id_type[0]);
+		put_id(b, sel->src_be, sel->src_mask_be, qm->id_type[1]);
+	}
 }
 
 /* Builds and sends QM1 (initiator) or QM2 (responder). */
@@ -244,7 +260,7 @@ qm_send(struct ike_sa *sa, struct ike_qm *qm, const struct ike_map_conf *m, int6
 			goto done;
 		ike_pl_bytes(&b, IKE_PL_KE, gx, glen);
 	}
-	put_ids(&b, &qm->sel, qm->initiator);
+	put_ids(&b, qm);
 	ike_fill_hash1(sa, &w, hash_off, qm->msgid, qm->initiator ? NULL : qm->k->ni,
 		       qm->initiator ? 0 : qm->k->ni_len);
 	if (ike_encrypt_msg(sa, &b, qm->iv) == 0)
@@ -315,6 +331,7 @@ child_describe(struct ike_sa *sa, const struct ike_qm *qm, const struct ike_tunn
 	child->spi_out = qm->spi_out;
 	child->peer_be = sa->peer_be;
 	child->peer_port = sa->peer_port;
+	child->client_port = t->client != NULL ? t->client->port : 0;
 	child->udp_encap = udp_encap(sa);
 	child->sel = qm->sel;
 	child->cipher = x->cipher;
@@ -468,28 +485,43 @@ verify_hash12(struct ike_sa *sa, const struct ike_chain *c, const uint8_t *body,
 	return CRYPTO_memcmp(want, c->pl[0].body, sa->keys.hlen) == 0 ? 0 : -1;
 }
 
-/* IDci/IDcr as a selector from our side (src = ours). */
+/* IDci/IDcr as a selector from our side (src = ours): subnets, or hosts
+ * (ID_IPV4_ADDR, as a remote-access client names its address). Their
+ * types go to types[] (IDci first) when asked. */
 static int
-take_ids(const struct ike_chain *c, int we_initiated, struct ike_selector *sel)
+take_ids(const struct ike_chain *c, int we_initiated, struct ike_selector *sel,
+	 uint8_t types[2])
 {
+	static const uint32_t host = 0xffffffffu;
 	struct ike_id_pl ids[2];
+	uint32_t addr[2], mask[2];
 	size_t n = 0;
 
 	for (size_t i = 0; i < c->n && n < 2; i++) {
 		if (c->pl[i].type != IKE_PL_ID)
 			continue;
-		if (ike_id_parse(c->pl[i].body, c->pl[i].len, &ids[n]) == -1 ||
-		    ids[n].type != IKE_ID_IPV4_ADDR_SUBNET || ids[n].len != 8)
+		if (ike_id_parse(c->pl[i].body, c->pl[i].len, &ids[n]) == -1)
 			return -1;
+		if (ids[n].type == IKE_ID_IPV4_ADDR_SUBNET && ids[n].len == 8) {
+			memcpy(&addr[n], ids[n].data, 4);
+			memcpy(&mask[n], ids[n].data + 4, 4);
+		} else if (ids[n].type == IKE_ID_IPV4_ADDR && ids[n].len == 4) {
+			memcpy(&addr[n], ids[n].data, 4);
+			memcpy(&mask[n], &host, 4);
+		} else {
+			return -1;
+		}
+		if (types != NULL)
+			types[n] = ids[n].type;
 		n++;
 	}
 	if (n != 2)
 		return -1;
 	/* ids[0] is the initiator's side. */
-	memcpy(&sel->src_be, ids[we_initiated ? 0 : 1].data, 4);
-	memcpy(&sel->src_mask_be, ids[we_initiated ? 0 : 1].data + 4, 4);
-	memcpy(&sel->dst_be, ids[we_initiated ? 1 : 0].data, 4);
-	memcpy(&sel->dst_mask_be, ids[we_initiated ? 1 : 0].data + 4, 4);
+	sel->src_be = addr[we_initiated ? 0 : 1];
+	sel->src_mask_be = mask[we_initiated ? 0 : 1];
+	sel->dst_be = addr[we_initiated ? 1 : 0];
+	sel->dst_mask_be = mask[we_initiated ? 1 : 0];
 	return 0;
 }
 
@@ -566,9 +598,11 @@ qm_respond(struct ike_sa *sa, const struct ike_hdr *h, const struct ike_chain *c
 	   uint16_t local_port, uint16_t src_port, int64_t now)
 {
 	struct ike *ike = sa->ike;
+	struct ike_client *cl = sa->tunnel != NULL ? sa->tunnel->client : NULL;
 	struct ike_selector sel;
-	struct ike_tunnel *t;
+	struct ike_tunnel *t = NULL;
 	struct ike_qm *qm;
+	uint8_t types[2];
 	char ip[16];
 
 	if (verify_hash12(sa, c, body, h->msgid, NULL, 0) == -1) {
@@ -579,8 +613,20 @@ qm_respond(struct ike_sa *sa, const struct ike_hdr *h, const struct ike_chain *c
 	 * old QM1 whose ID left our memory looks the same): the answer goes
 	 * where it came from, the SA's ports stay. */
 	ike_msgid_note(&sa->seen_in, h->msgid);
-	if (take_ids(c, 0, &sel) == -1 ||
-	    (t = ike_tunnel_for_selector(ike, sa->peer_be, &sel)) == NULL) {
+	if (cl != NULL && !ike_client_ready(cl)) {
+		log_warnx("IPSEC: Quick Mode from client %s:%u before %s", ipv4_str(sa->peer_be, ip),
+			  cl->port, cl->xauth_ok ? "its address was given" : "XAUTH");
+		ike_drop(ike, IKE_DROP_UNEXPECTED, sa->peer_be, "Quick Mode before XAUTH/Mode Config");
+		return;
+	}
+	if (take_ids(c, 0, &sel, types) == 0) {
+		/* a client's tunnel is its own, within its entry's selectors */
+		if (cl != NULL)
+			t = ike_client_selector(cl, &sel) == 0 ? sa->tunnel : NULL;
+		else
+			t = ike_tunnel_for_selector(ike, sa->peer_be, &sel);
+	}
+	if (t == NULL) {
 		log_warnx("IPSEC: proposal from %s: no crypto map matches its identities",
 			  ipv4_str(sa->peer_be, ip));
 		ike_drop(ike, IKE_DROP_NO_CRYPTO_MAP, sa->peer_be, "Quick Mode identities");
@@ -596,6 +642,7 @@ qm_respond(struct ike_sa *sa, const struct ike_hdr *h, const struct ike_chain *c
 	qm->local_port = local_port;
 	qm->peer_port = src_port;
 	qm->sel = sel;
+	memcpy(qm->id_type, types, sizeof(types));
 	if (take_sa_nonce_ke(sa, qm, c, t->conf) == -1) {
 		log_warnx("IPSEC: proposal from %s not acceptable (transform set or PFS)",
 			  ipv4_str(sa->peer_be, ip));
@@ -659,7 +706,7 @@ ike_qm_input(struct ike_sa *sa, const struct ike_hdr *h, uint8_t *body, size_t l
 		memcpy(qm->last_in_hash, hash_in, sizeof(hash_in));
 		ike_sa_peer_moved(sa, local_port, src_port);
 		ike_sa_alive(sa, now);	/* bound to our nonce: new */
-		if (take_sa_nonce_ke(sa, qm, &c, t->conf) == -1 || take_ids(&c, 1, &sel) == -1 ||
+		if (take_sa_nonce_ke(sa, qm, &c, t->conf) == -1 || take_ids(&c, 1, &sel, NULL) == -1 ||
 		    memcmp(&sel, &qm->sel, sizeof(sel)) != 0) {
 			log_warnx("IPSEC: answer from %s does not match our proposal",
 				  ipv4_str(sa->peer_be, ip));

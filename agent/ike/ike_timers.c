@@ -100,7 +100,8 @@ traffic_sync(struct ike_sa *sa)
 	int64_t in, first_out;
 
 	if (ike->dp.traffic == NULL ||
-	    ike->dp.traffic(ike->dp.ctx, sa->peer_be, &in, &first_out) == -1)
+	    ike->dp.traffic(ike->dp.ctx, sa->peer_be, ike_sa_client_port(sa), &in,
+				 &first_out) == -1)
 		return;
 	if (in > sa->dpd.last_rx_ms)
 		dpd_liveness(&sa->dpd, in);
@@ -115,7 +116,8 @@ ike_sa_last_rx(const struct ike_sa *sa)
 	int64_t in, first_out;
 
 	if (ike->dp.traffic != NULL &&
-	    ike->dp.traffic(ike->dp.ctx, sa->peer_be, &in, &first_out) == 0 &&
+	    ike->dp.traffic(ike->dp.ctx, sa->peer_be, ike_sa_client_port(sa), &in,
+				 &first_out) == 0 &&
 	    in > sa->dpd.last_rx_ms)
 		return in;
 	return sa->dpd.last_rx_ms;
@@ -134,7 +136,7 @@ ike_sa_dpd_arm(struct ike_sa *sa)
 		/* On-demand with no traffic since the last proof: the next
 		 * packet out wakes us. One that left before the watch was set
 		 * is in the record: look again. */
-		ike->dp.watch(ike->dp.ctx, sa->peer_be);
+		ike->dp.watch(ike->dp.ctx, sa->peer_be, ike_sa_client_port(sa));
 		traffic_sync(sa);
 	}
 	ike_arm(ike, &sa->t_dpd, sa->dpd.next_ms);
@@ -403,6 +405,12 @@ ike_expired_retry(struct wheel_timer *tm, int64_t now)
 {
 	struct ike_tunnel *t = wheel_owner(tm, struct ike_tunnel, t_retry);
 
+	if (t->client != NULL) {	/* a client's: its SA is up, start with it */
+		t->retry_ms = 0;
+		if (t->sa != NULL && t->sa->state == SA_ESTABLISHED)
+			ike_cfg_start(t->client, now);
+		return;
+	}
 	if (t->sa != NULL)
 		return;		/* armed again when that SA goes */
 	t->retry_ms = 0;

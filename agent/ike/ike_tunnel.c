@@ -108,8 +108,27 @@ ike_conf_free(struct ike_conf *c)
 		free(c->psks);
 	}
 	free(c->maps);
+	free(c->pools);
+	free(c->dynmaps);
+	if (c->users != NULL) {
+		OPENSSL_cleanse(c->users, c->nusers * sizeof(*c->users));
+		free(c->users);
+	}
 	c->psks = NULL;
 	c->maps = NULL;
+	c->pools = NULL;
+	c->dynmaps = NULL;
+	c->users = NULL;
+}
+
+static void *
+array_copy(const void *src, size_t n, size_t size)
+{
+	void *dst = xcalloc(n ? n : 1, size);
+
+	if (n > 0)
+		memcpy(dst, src, n * size);
+	return dst;
 }
 
 static int
@@ -180,6 +199,9 @@ ike_configure(struct ike *ike, const struct ike_conf *conf, int64_t now)
 	ike->conf.maps = xcalloc(conf->nmaps ? conf->nmaps : 1, sizeof(*conf->maps));
 	if (conf->nmaps > 0)
 		memcpy(ike->conf.maps, conf->maps, conf->nmaps * sizeof(*conf->maps));
+	ike->conf.pools = array_copy(conf->pools, conf->npools, sizeof(*conf->pools));
+	ike->conf.dynmaps = array_copy(conf->dynmaps, conf->ndynmaps, sizeof(*conf->dynmaps));
+	ike->conf.users = array_copy(conf->users, conf->nusers, sizeof(*conf->users));
 	ike_guard_configure(ike);
 
 	/* Tunnels whose map (name, sequence, peers) survives keep their state;
@@ -234,6 +256,7 @@ ike_configure(struct ike *ike, const struct ike_conf *conf, int64_t now)
 			ike_sa_established_timers(sa, now);
 		}
 	}
+	ike_clients_configure(ike, now);
 }
 
 /* ---- lookups ------------------------------------------------------------------ */
@@ -375,6 +398,11 @@ ike_tunnel_down(struct ike *ike, struct ike_tunnel *t, enum ike_down why, int64_
 	};
 	char ip[16], next[16];
 
+	if (t->client != NULL) {
+		if (t->client->going)
+			return;
+		t->client->going = 1;	/* its SA's deletion must not come back here */
+	}
 	ipv4_str(t->conf->peers_be[t->active], ip);
 	while (t->nchildren > 0)
 		ike_child_remove(ike, t, t->nchildren - 1, IKE_QUIET, now);
@@ -394,6 +422,10 @@ ike_tunnel_down(struct ike *ike, struct ike_tunnel *t, enum ike_down why, int64_
 		log_info("crypto map %s %u: failing over (%s) from peer %s to peer %s", t->conf->name,
 			 t->conf->seq, ike_failover_reason_names[failover[why]], ip,
 			 ipv4_str(t->conf->peers_be[t->active], next));
+	}
+	if (t->client != NULL) {	/* a client does not come back: it reconnects */
+		ike_client_free(t->client);
+		return;
 	}
 	t->retry_ms = t->conf->initiate ? now : 0;
 	ike_tunnel_retry_arm(t);

@@ -30,6 +30,7 @@ static const char *const ike_payload_names[] = {
 	[IKE_PL_HASH] = "HASH",		[IKE_PL_SIG] = "SIG",
 	[IKE_PL_NONCE] = "NONCE",	[IKE_PL_NOTIFY] = "NOTIFY",
 	[IKE_PL_DELETE] = "DELETE",	[IKE_PL_VENDOR] = "VID",
+	[IKE_PL_ATTR] = "ATTR",
 	[IKE_PL_NATD] = "NAT-D",	[IKE_PL_NATOA] = "NAT-OA",
 };
 /* The highest payload type must have the last slot (gaps read "unknown"). */
@@ -43,6 +44,18 @@ const uint8_t ike_vid_dpd[16] = {
 const uint8_t ike_vid_natt_rfc3947[16] = {
 	0x4a, 0x13, 0x1c, 0x81, 0x07, 0x03, 0x58, 0x45,
 	0x5c, 0x57, 0x28, 0xf2, 0x0e, 0x95, 0x45, 0x2f,
+};
+
+/* The first 8 bytes of MD5("draft-ietf-ipsra-isakmp-xauth-06.txt"), as
+ * every XAUTH implementation sends them. */
+const uint8_t ike_vid_xauth[8] = {
+	0x09, 0x00, 0x26, 0x89, 0xdf, 0xd6, 0xb7, 0x12,
+};
+/* MD5("CISCO-UNITY") with its last two bytes the version, 1.0: a peer that
+ * sends it reads the Unity attributes (split tunnel). */
+const uint8_t ike_vid_unity[16] = {
+	0x12, 0xf5, 0xf2, 0x8c, 0x45, 0x71, 0x68, 0xa9,
+	0x70, 0x2d, 0x9f, 0xe2, 0x74, 0xcc, 0x01, 0x00,
 };
 
 const char *
@@ -522,4 +535,52 @@ int
 ike_natd_check(size_t len)
 {
 	return ike_hash_check(len);
+}
+
+/*
+ * draft-dukes-ike-mode-cfg 3.2, attribute payload:
+ *
+ * +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
+ * ! Next Payload  !   RESERVED    !         Payload Length        !
+ * +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
+ * !     Type      !   RESERVED    !           Identifier          !
+ * +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
+ * ~                           Attributes                          ~
+ * +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
+ *
+ * Attributes are RFC 2408 data attributes; they fill the payload exactly.
+ */
+int
+ike_cfg_parse(const uint8_t *body, size_t len, struct ike_cfg_pl *out)
+{
+	struct buf b;
+	uint8_t reserved;
+	int rv = -1;
+
+	memset(out, 0, sizeof(*out));
+	buf_init(&b, body, len);
+	buf_get_u8(&b, &out->type);
+	buf_get_u8(&b, &reserved);
+	buf_get_u16(&b, &out->id);
+	if (b.err || out->type < IKE_CFG_REQUEST || out->type > IKE_CFG_ACK)
+		goto done;
+	while (buf_left(&b) > 0) {
+		if (out->nattrs == IKE_CFG_ATTRS_MAX ||
+		    attr_get(&b, &out->attrs[out->nattrs]) == -1)
+			goto done;
+		out->nattrs++;
+	}
+	rv = 0;
+done:
+	return rv;
+}
+
+const struct ike_attr *
+ike_cfg_attr(const struct ike_cfg_pl *c, uint16_t type)
+{
+	for (size_t i = 0; i < c->nattrs; i++) {
+		if (c->attrs[i].type == type)
+			return &c->attrs[i];
+	}
+	return NULL;
 }

@@ -28,6 +28,7 @@ enum ike_exchange {
 	IKE_XCHG_ID_PROT = 2,		/* Main Mode */
 	IKE_XCHG_AGGRESSIVE = 4,
 	IKE_XCHG_INFORMATIONAL = 5,
+	IKE_XCHG_TRANSACTION = 6,	/* Mode Config and XAUTH (draft-dukes-ike-mode-cfg) */
 	IKE_XCHG_QUICK = 32,
 };
 
@@ -41,7 +42,7 @@ enum ike_payload_type {
 	IKE_PL_NONE = 0, IKE_PL_SA = 1, IKE_PL_PROPOSAL = 2, IKE_PL_TRANSFORM = 3,
 	IKE_PL_KE = 4, IKE_PL_ID = 5, IKE_PL_CERT = 6, IKE_PL_CERTREQ = 7, IKE_PL_HASH = 8,
 	IKE_PL_SIG = 9, IKE_PL_NONCE = 10, IKE_PL_NOTIFY = 11, IKE_PL_DELETE = 12,
-	IKE_PL_VENDOR = 13, IKE_PL_NATD = 20, IKE_PL_NATOA = 21,
+	IKE_PL_VENDOR = 13, IKE_PL_ATTR = 14, IKE_PL_NATD = 20, IKE_PL_NATOA = 21,
 };
 const char *ike_payload_name(uint8_t type);	/* "SA", "KE", ... or "unknown" */
 
@@ -66,6 +67,8 @@ enum {
 #define IKE_HASH_SHA1_ID  2
 #define IKE_HASH_SHA256_ID 4
 #define IKE_AUTH_PSK      1
+#define IKE_AUTH_XAUTH_INIT_PSK 65001	/* PSK, then XAUTH of the initiator
+					 * (draft-beaulieu-ike-xauth 7.2) */
 #define IKE_LIFE_SECONDS  1
 #define IKE_LIFE_KILOBYTES 2
 
@@ -87,6 +90,32 @@ enum {
 #define IKE_ID_IPV4_ADDR        1
 #define IKE_ID_FQDN             2
 #define IKE_ID_IPV4_ADDR_SUBNET 4
+
+/* Attribute payload (draft-dukes-ike-mode-cfg 3.2): message types. */
+#define IKE_CFG_REQUEST 1
+#define IKE_CFG_REPLY   2
+#define IKE_CFG_SET     3
+#define IKE_CFG_ACK     4
+/* Its attributes: Mode Config, XAUTH (draft-beaulieu-ike-xauth 6) and
+ * Cisco Unity's split tunnel, which strongSwan's unity plugin reads. */
+#define IKE_CFG_IP4_ADDRESS   1
+#define IKE_CFG_IP4_NETMASK   2
+#define IKE_CFG_IP4_DNS       3
+#define IKE_CFG_IP4_NBNS      4
+#define IKE_CFG_ADDRESS_EXPIRY 5
+#define IKE_CFG_APP_VERSION   7
+#define IKE_CFG_SUPPORTED     14
+#define IKE_XAUTH_TYPE        16520
+#define IKE_XAUTH_USER_NAME   16521
+#define IKE_XAUTH_USER_PASSWORD 16522
+#define IKE_XAUTH_MESSAGE     16524
+#define IKE_XAUTH_STATUS      16527
+#define IKE_UNITY_BANNER      28672
+#define IKE_UNITY_DEF_DOMAIN  28674
+#define IKE_UNITY_SPLITDNS_NAME 28675
+#define IKE_UNITY_SPLIT_INCLUDE 28676	/* 14 bytes a network: address, mask, 6 zero */
+#define IKE_UNITY_LOCAL_LAN   28678
+#define IKE_CFG_ATTRS_MAX     32	/* attributes in one payload */
 
 /* Notify types. */
 #define IKE_N_INVALID_PAYLOAD_TYPE 1
@@ -208,6 +237,15 @@ struct ike_notify_pl {
 	size_t         data_len;
 };
 
+/* Attribute payload: type, identifier and its attributes (TV or TLV; a
+ * TLV may be empty, as a REQUEST's are). */
+struct ike_cfg_pl {
+	uint8_t         type;		/* IKE_CFG_REQUEST ... IKE_CFG_ACK */
+	uint16_t        id;
+	struct ike_attr attrs[IKE_CFG_ATTRS_MAX];
+	size_t          nattrs;
+};
+
 struct ike_delete_pl {
 	uint32_t       doi;
 	uint8_t        proto, spi_size;
@@ -221,6 +259,9 @@ int ike_sa_parse(const uint8_t *body, size_t len, struct ike_sa_pl *out);
 int ike_id_parse(const uint8_t *body, size_t len, struct ike_id_pl *out);
 int ike_notify_parse(const uint8_t *body, size_t len, struct ike_notify_pl *out);
 int ike_delete_parse(const uint8_t *body, size_t len, struct ike_delete_pl *out);
+int ike_cfg_parse(const uint8_t *body, size_t len, struct ike_cfg_pl *out);
+/* The first attribute of a type in a Mode Config payload, or NULL. */
+const struct ike_attr *ike_cfg_attr(const struct ike_cfg_pl *c, uint16_t type);
 /* KE, nonce, hash, vendor id, NAT-D: the body is the data; these check
  * sizes (KE 1..1024, nonce 8..256 per RFC 2409 5, hash 1..64, NAT-D 1..64). */
 int ike_ke_check(size_t len);
@@ -266,6 +307,10 @@ void ike_pl_id(struct ike_builder *b, uint8_t type, uint8_t proto, uint16_t port
 	       const void *data, size_t len);
 void ike_pl_notify(struct ike_builder *b, uint8_t proto, uint16_t type, const void *spi,
 		   uint8_t spi_size, const void *data, size_t len);
+/* An attribute payload: ike_pl_cfg_begin, then attributes written with
+ * ike_attr_put_tv / ike_cfg_put (TLV bytes), then ike_pl_end. */
+void ike_pl_cfg_begin(struct ike_builder *b, uint8_t type, uint16_t id);
+void ike_cfg_put(struct wbuf *w, uint16_t type, const void *data, size_t len);
 void ike_pl_delete(struct ike_builder *b, uint8_t proto, const void *spis, uint8_t spi_size,
 		   uint16_t nspis);
 /* Sets the header's length field; returns the message length, or 0 if the
@@ -275,6 +320,8 @@ size_t ike_build_finish(struct ike_builder *b);
 /* Vendor IDs we send and recognise. */
 extern const uint8_t ike_vid_dpd[16];		/* RFC 3706 */
 extern const uint8_t ike_vid_natt_rfc3947[16];	/* MD5("RFC 3947") */
+extern const uint8_t ike_vid_xauth[8];		/* draft-beaulieu-ike-xauth */
+extern const uint8_t ike_vid_unity[16];		/* Cisco Unity 1.0 */
 /* 1 when a vendor ID payload body is exactly vid. */
 int ike_vid_match(const uint8_t *body, size_t len, const uint8_t vid[static 16]);
 

@@ -248,3 +248,24 @@ ike_pl_delete(struct ike_builder *b, uint8_t proto, const void *spis, uint8_t sp
 	wbuf_put_bytes(w, spis, (size_t)nspis * spi_size);
 	ike_pl_end(b);
 }
+
+void
+ike_pl_cfg_begin(struct ike_builder *b, uint8_t type, uint16_t id)
+{
+	ike_pl_begin(b, IKE_PL_ATTR);
+	wbuf_put_u8(b->w, type);
+	wbuf_put_u8(b->w, 0);
+	wbuf_put_u16(b->w, id);
+}
+
+void
+ike_cfg_put(struct wbuf *w, uint16_t type, const void *data, size_t len)
+{
+	if ((type & IKE_ATTR_AF) || len > UINT16_MAX) {
+		w->err = 1;
+		return;
+	}
+	wbuf_put_u16(w, type);
+	wbuf_put_u16(w, (uint16_t)len);
+	wbuf_put_bytes(w, data, len);
+}

@@ -96,7 +96,7 @@ static void
 tunnel_rows(void *arg, const struct ike_tunnel_view *v)
 {
 	struct vpn_walk *w = arg;
-	char map[160], peer[16];
+	char map[160], peer[PEER_STR_LEN];
 	int listed = 0;
 
 	snprintf(map, sizeof(map), "%s %u", v->map, v->seq);
@@ -110,7 +110,7 @@ tunnel_rows(void *arg, const struct ike_tunnel_view *v)
 			continue;
 		}
 		sums_add(&one, p);
-		peer_rows(w->snap, ipv4_str(p->peer_be, peer), map, &one, p);
+		peer_rows(w->snap, peer_str(p->peer_be, v->client_port, peer), map, &one, p);
 		w->listed++;
 		listed = 1;
 	}
@@ -204,7 +204,7 @@ static void
 ipsec_rows(void *arg, const struct esp_dp_peer_view *v)
 {
 	struct ipsec_walk *w = arg;
-	char peer[16];
+	char peer[PEER_STR_LEN];
 
 	if (w->cap != 0 && w->listed == w->cap) {
 		esp_counters_add(&w->others.out, &v->out);
@@ -213,7 +213,7 @@ ipsec_rows(void *arg, const struct esp_dp_peer_view *v)
 		w->nothers++;
 		return;
 	}
-	ipsec_peer_rows(w->snap, ipv4_str(v->peer_be, peer), v->map, v);
+	ipsec_peer_rows(w->snap, peer_str(v->peer_be, v->client_port, peer), v->map, v);
 	w->listed++;
 }
 

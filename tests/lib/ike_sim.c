@@ -91,7 +91,7 @@ dp_remove(void *ctx, uint32_t spi_in, uint32_t spi_out)
 }
 
 static int
-dp_traffic(void *ctx, uint32_t peer_be, int64_t *last_in, int64_t *first_out)
+dp_traffic(void *ctx, uint32_t peer_be, uint16_t client_port, int64_t *last_in, int64_t *first_out)
 {
 	struct peer *p = ctx;
 	int j = peer_of(peer_be);
@@ -104,7 +104,7 @@ dp_traffic(void *ctx, uint32_t peer_be, int64_t *last_in, int64_t *first_out)
 }
 
 static void
-dp_alive(void *ctx, uint32_t peer_be, int64_t at)
+dp_alive(void *ctx, uint32_t peer_be, uint16_t client_port, int64_t at)
 {
 	struct peer *p = ctx;
 	int j = peer_of(peer_be);
@@ -114,7 +114,7 @@ dp_alive(void *ctx, uint32_t peer_be, int64_t at)
 }
 
 static void
-dp_watch(void *ctx, uint32_t peer_be)
+dp_watch(void *ctx, uint32_t peer_be, uint16_t client_port)
 {
 	struct peer *p = ctx;
 	int j = peer_of(peer_be);
@@ -141,7 +141,7 @@ esp_to(int i, int j)
 	if (r->watch) {
 		r->watch = 0;
 		peers[i].outbound_calls++;
-		ike_peer_outbound(peers[i].ike, peers[j].addr_be, now_ms);
+		ike_peer_outbound(peers[i].ike, peers[j].addr_be, 0, now_ms);
 	}
 }
 

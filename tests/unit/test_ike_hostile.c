@@ -626,10 +626,10 @@ test_sequence_limit_rekeys_from_either_side(void **state)
 	tb = &peers[1].ike->tunnels[0];
 	assert_false(tb->children[0].initiator);	/* B answered its Quick Mode */
 	old_in = tb->children[0].sa.spi_in;
-	ike_child_volume(peers[1].ike, peers[0].addr_be, old_in, IKE_CHILD_SOFT, now_ms);
+	ike_child_volume(peers[1].ike, peers[0].addr_be, 0, old_in, IKE_CHILD_SOFT, now_ms);
 	run_until(now_ms + 100);
 	assert_int_equal(tb->children[0].sa.spi_in, old_in);	/* volume: not B's to renew */
-	ike_child_volume(peers[1].ike, peers[0].addr_be, old_in, IKE_CHILD_SEQ, now_ms);
+	ike_child_volume(peers[1].ike, peers[0].addr_be, 0, old_in, IKE_CHILD_SEQ, now_ms);
 	run_until(now_ms + 100);
 	assert_int_equal(tb->nchildren, 2);	/* the old pair overlaps the new one... */
 	run_until(now_ms + IKE_REKEY_OVERLAP_MS);

@@ -125,7 +125,7 @@ test_on_demand_needs_traffic(void **state)
 	assert_int_equal(a->dpd.c.r_u_there_sent, 0);
 	last_rx = a->dpd.last_rx_ms;
 	/* Outbound traffic, silent peer: probing starts, then death. */
-	ike_peer_outbound(peers[0].ike, peers[1].addr_be, now_ms);
+	ike_peer_outbound(peers[0].ike, peers[1].addr_be, 0, now_ms);
 	run_until(now_ms + 1);
 	a = established_sa(0);
 	assert_non_null(a);

@@ -1072,7 +1072,8 @@ test_payload_names(void **state)
 	assert_string_equal(ike_payload_name(IKE_PL_VENDOR), "VID");
 	assert_string_equal(ike_payload_name(IKE_PL_NATD), "NAT-D");
 	assert_string_equal(ike_payload_name(IKE_PL_NATOA), "NAT-OA");
-	assert_string_equal(ike_payload_name(14), "unknown");	/* a gap */
+	assert_string_equal(ike_payload_name(IKE_PL_ATTR), "ATTR");
+	assert_string_equal(ike_payload_name(15), "unknown");	/* a gap */
 	assert_string_equal(ike_payload_name(22), "unknown");
 	assert_string_equal(ike_payload_name(255), "unknown");
 	for (unsigned t = IKE_PL_SA; t <= IKE_PL_VENDOR; t++)

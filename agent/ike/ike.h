@@ -142,6 +142,8 @@ struct ike_conf {
 	unsigned               reply_rate_source;	/* per second and unknown source; default 10 */
 	unsigned               notify_rate;		/* error notifies per second; default 10 */
 	int                    no_child_rekey;	/* test setting: let IPsec SAs expire */
+	int                    xauth_client;	/* test setting: propose XAUTHInitPreShared
+						 * as a remote-access client does */
 	int                    esp_udp_only;	/* the dataplane has no plain ESP: install
 						 * UDP-encapsulated pairs only */
 };

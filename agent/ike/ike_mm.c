@@ -24,7 +24,7 @@ hash_id(int h)
 }
 
 static void
-policy_xform(const struct ike_policy_conf *p, struct ike_xf_spec *xf)
+policy_xform(const struct ike *ike, const struct ike_policy_conf *p, struct ike_xf_spec *xf)
 {
 	size_t n = 0;
 
@@ -34,7 +34,7 @@ policy_xform(const struct ike_policy_conf *p, struct ike_xf_spec *xf)
 	ATTR(IKE_ATTR_ENCRYPTION, IKE_ENC_AES_CBC);
 	ATTR(IKE_ATTR_KEY_LENGTH, p->enc_key_len * 8);
 	ATTR(IKE_ATTR_HASH, (uint32_t)hash_id(p->hash));
-	ATTR(IKE_ATTR_AUTH, IKE_AUTH_PSK);
+	ATTR(IKE_ATTR_AUTH, ike->conf.xauth_client ? IKE_AUTH_XAUTH_INIT_PSK : IKE_AUTH_PSK);
 	ATTR(IKE_ATTR_GROUP, (uint32_t)p->group);
 	ATTR(IKE_ATTR_LIFE_TYPE, IKE_LIFE_SECONDS);
 	ATTR(IKE_ATTR_LIFE_DURATION, p->lifetime_s);
@@ -64,7 +64,8 @@ policy_match(const struct ike *ike, const struct ike_transform *t)
 
 	if (t->id != IKE_XFORM_KEY_IKE || enc != IKE_ENC_AES_CBC)
 		return -1;
-	if (auth != IKE_AUTH_PSK && !(auth == IKE_AUTH_XAUTH_INIT_PSK && xauth_served(ike)))
+	if (auth != IKE_AUTH_PSK && !(auth == IKE_AUTH_XAUTH_INIT_PSK &&
+				      (xauth_served(ike) || ike->conf.xauth_client)))
 		return -1;
 	for (size_t i = 0; i < ike->conf.npolicies; i++) {
 		const struct ike_policy_conf *p = &ike->conf.policies[i];
@@ -230,7 +231,7 @@ ike_mm_initiate(struct ike *ike, struct ike_tunnel *t, int64_t now)
 			order[j - 1] = tmp;
 		}
 	for (size_t i = 0; i < n; i++)
-		policy_xform(&ike->conf.policies[order[i]], &xf[i]);
+		policy_xform(ike, &ike->conf.policies[order[i]], &xf[i]);
 
 	sa = ike_sa_new(ike, 1, peer, IKE_PORT, NULL, now);
 	sa->tunnel = t;

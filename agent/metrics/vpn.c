@@ -140,6 +140,23 @@ engine_rows(struct metrics_snapshot *snap, const struct ike *ike)
 		metrics_add(snap, M_IKE_ERROR_NOTIFIES, (double)st.err_notifies[e],
 			    (const char *[]){ ike_err_notify_names[e] });
 	metrics_add(snap, M_IKE_HALFOPEN_SAS, (double)st.halfopen, NULL);
+	metrics_add(snap, M_RA_CLIENTS, (double)st.clients, NULL);
+	metrics_add(snap, M_RA_XAUTH, (double)st.xauth_ok, (const char *[]){ "ok" });
+	metrics_add(snap, M_RA_XAUTH, (double)st.xauth_failed, (const char *[]){ "failed" });
+	metrics_add(snap, M_RA_XAUTH, (double)st.xauth_rate_limited,
+		    (const char *[]){ "rate_limited" });
+}
+
+/* Address pools: size, leases, clients refused. */
+static void
+pool_rows(void *arg, const struct ike_pool_view *v)
+{
+	struct metrics_snapshot *snap = arg;
+	const char *pool[] = { v->name };
+
+	metrics_add(snap, M_RA_POOL_ADDRESSES, (double)v->size, pool);
+	metrics_add(snap, M_RA_POOL_IN_USE, (double)v->in_use, pool);
+	metrics_add(snap, M_RA_POOL_EXHAUSTED, (double)v->exhausted, pool);
 }
 
 void
@@ -162,6 +179,7 @@ vpn_metrics_source(void *ctx, struct metrics_snapshot *snap)
 				    (const char *[]){ o, ike_failover_reason_names[r] });
 	}
 	engine_rows(snap, vm->ike);
+	ike_pools_view(vm->ike, pool_rows, snap);
 }
 
 static const struct metric_field out_fields[] = {

@@ -8,12 +8,14 @@ libgrpc-dev libprotobuf-c-dev protobuf-c-compiler libssl-dev libcurl4-openssl-de
 libevent-dev libjansson-dev libcmocka-dev prometheus systemd man-db
 strongswan-charon strongswan-swanctl libcharon-extra-plugins libcharon-extauth-plugins
 libstrongswan-standard-plugins
-tshark iputils-ping iperf3"
+tshark iputils-ping iperf3 nftables"
 # strongSwan interop peer (tests/lib/strongswan.py): strongswan-charon ships
 # /usr/lib/ipsec/charon (it pulls strongswan-starter, which the tests do not
 # use), libcharon-extra-plugins the kernel-libipsec plugin (userspace ESP, the
 # kernel has no esp4), libstrongswan-standard-plugins the openssl plugin (ECP
-# groups). tshark brings dumpcap (wireshark-common); ping is iputils-ping.
+# groups), libcharon-extauth-plugins xauth-generic (the remote-access clients' XAUTH).
+# tshark brings dumpcap (wireshark-common); ping is iputils-ping. nftables: the
+# NAT in front of remote-access clients (masquerade).
 # test_install.py: systemd-analyze (package systemd; container images lack
 # it) and man (man-db, which pulls groff-base).
 

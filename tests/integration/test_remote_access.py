@@ -1,0 +1,279 @@
+#!/usr/bin/env python3
+"""The agent as a remote-access headend (issue 11, SPEC R-15) for strongSwan
+IKEv1 clients (Debian's charon: kernel-libipsec, xauth-generic, unity) behind
+a real NAT (an nftables masquerade namespace; NAT-T is detected, never
+forced): the wild-card group key, a dynamic crypto map, Mode Config pulled
+and pushed from an address pool, XAUTH against local users. Each client gets
+its address, pings a host on the LAN behind the headend and back, and
+charon's CHILD SA counters equal the agent's for that client; a client that
+goes away (Delete, DPD death) gives its address back; an exhausted pool
+refuses the client, which is told (a REPLY without an address, then a
+Delete), and the refusal is counted.
+
+    clients c1..cN (192.168.N.2)  ->  nat (masquerade)  198.51.100.2
+                                         |
+                                  hq 198.51.100.1 (vpn-agent, vpn0)
+                                         |
+                                  lan 10.2.2.10 (via hq 10.2.2.1)
+"""
+
+import os
+import re
+import sys
+import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+import harness  # noqa: E402
+import netns  # noqa: E402
+import strongswan  # noqa: E402
+from harness import check, info, run, test, wait_for  # noqa: E402
+from nsagent import NsAgent  # noqa: E402
+
+PSK = "remote-access-group-key-42"
+HQ, NAT_OUT = "198.51.100.1", "198.51.100.2"
+LAN_GW, LAN_HOST, LAN_NET = "10.2.2.1", "10.2.2.10", "10.2.2.0/24"
+POOL = ("10.2.1.1", "10.2.1.254")
+CONN, CHILD = "ra", "ra-child"
+USERS = {"alice": "alice-secret-1", "bob": "bob-secret-2", "carol": "carol-secret-3"}
+CLIENT_PLUGINS = strongswan.CHARON_PLUGINS + " xauth-generic unity attr"
+
+
+def ref(obj):
+    return {"id": obj["id"], "name": obj["name"], "type": obj["type"]}
+
+
+def topology(env, nclients):
+    """hq (the agent) with a LAN behind it; nclients behind one NAT."""
+    check(os.geteuid() == 0, "needs root (ip netns)")
+    missing = strongswan.missing_tools()
+    check(not missing, "missing %s: run tests/lib/install-deps.sh" % ", ".join(missing))
+    topo = netns.NetTopo(env)
+    hq, nat, lan = topo.add_ns("hq"), topo.add_ns("nat"), topo.add_ns("lan")
+    _, nat_out = topo.link(hq, HQ + "/24", nat, NAT_OUT + "/24")
+    topo.link(hq, LAN_GW + "/24", lan, LAN_HOST + "/24")
+    topo.add_route(lan, "default", "via", LAN_GW)
+    topo.sysctl(hq, "net.ipv4.ip_forward", "1")
+    topo.sysctl(nat, "net.ipv4.ip_forward", "1")
+    clients = []
+    for i in range(1, nclients + 1):
+        c = topo.add_ns("c%d" % i)
+        topo.link(nat, "192.168.%d.1/24" % i, c, "192.168.%d.2/24" % i)
+        topo.add_route(c, "default", "via", "192.168.%d.1" % i)
+        clients.append(c)
+    # Everything the clients send out to the headend leaves from one address.
+    rules = ("add table ip nat\n"
+             "add chain ip nat post { type nat hook postrouting priority 100 ; }\n"
+             "add rule ip nat post oifname \"%s\" masquerade\n" % nat_out)
+    topo.run(nat, ["nft", "-f", "-"], input=rules)
+    return topo, hq, lan, clients
+
+
+def headend(env, topo, hq, pool=POOL, push=False, pull=True, xauth=False, split=(LAN_NET,),
+            dns=("10.2.2.53",), keepalive=10):
+    """The agent, configured through its API as the reference router is:
+    wild-card key, a pool, a dynamic crypto map entry, users."""
+    agent = NsAgent(env, topo, hq, HQ)
+    env.add(agent)
+    agent.ok("POST", "/object/ikepolicies",
+             {"name": "p10", "priority": 10, "encryption": "aes", "hash": "sha256",
+              "authentication": "pre-share", "group": 14})
+    agent.ok("POST", "/object/presharedkeys",
+             {"name": "wildcard", "key": PSK, "address": "0.0.0.0", "mask": "0.0.0.0"})
+    ts = agent.ok("POST", "/object/transformsets",
+                  {"name": "trans1", "esp": "esp-aes", "auth": "esp-sha256-hmac"})
+    p = agent.ok("POST", "/object/ippools", {"name": "ourpool", "start": pool[0], "end": pool[1]})
+    for name, pw in USERS.items():
+        agent.ok("POST", "/object/localusers", {"name": name, "password": pw})
+    dpd = agent.ok("GET", "/devicesettings/default/dpd")
+    agent.ok("PUT", "/devicesettings/default/dpd",
+             dict(dpd, keepaliveSeconds=keepalive, retrySeconds=2, retries=5, mode="PERIODIC"))
+    agent.ok("POST", "/object/dynamiccryptomaps",
+             {"name": "dynmap-10", "sequence": 10, "transformSets": [ref(ts)],
+              "matchAddress": [{"source": LAN_NET, "destination": "10.2.1.0/24"}],
+              "addressPool": ref(p), "clientConfiguration": {"initiate": push, "respond": pull},
+              "dnsServers": list(dns), "splitTunnel": list(split), "xauth": xauth})
+    return agent
+
+
+def client(env, topo, ns, name, user=None, pull=True, dpd_delay=None):
+    """A strongSwan IKEv1 client: group key, XAUTH when user is given, a
+    virtual IP by Mode Config (pull or wait for the push), the LAN as its
+    remote traffic selector."""
+    conn = {
+        "version": 1,
+        "remote_addrs": HQ,
+        "vips": "0.0.0.0",
+        "pull": pull,
+        "proposals": "aes128-sha256-modp2048",
+        "dpd_delay": "%ds" % dpd_delay if dpd_delay else None,
+        "local-1": {"auth": "psk"},
+        "remote-1": {"auth": "psk", "id": "%any"},
+        "children": {CHILD: {"remote_ts": LAN_NET, "esp_proposals": "aes128-sha256",
+                             "start_action": "none"}},
+    }
+    secrets = {"ike-1": {"secret": '"%s"' % PSK}}
+    if user is not None:
+        conn["local-2"] = {"auth": "xauth", "xauth_id": user}
+        secrets["xauth-1"] = {"id": user, "secret": '"%s"' % USERS.get(user, "wrong")}
+    return strongswan.Charon(env, topo, ns, name, {"connections": {CONN: conn},
+                                                   "secrets": secrets},
+                             charon_extra={"load": CLIENT_PLUGINS, "install_virtual_ip": True})
+
+
+def vip(charon):
+    """The virtual IP charon got, from its IKE SA (local-vips)."""
+    sa = charon.ike_sa(CONN)
+    vips = (sa or {}).get("local-vips") or []
+    return vips[0] if vips else None
+
+
+def connect(charon, timeout=20):
+    charon.initiate(child=CHILD, ike=CONN, timeout=timeout)
+    sa = wait_for(lambda: strongswan.child_ready(charon.ike_sa(CONN)) and charon.ike_sa(CONN),
+                  timeout, "%s: CHILD SA installed" % charon.name)
+    return sa
+
+
+def client_rows(agent):
+    return [t for t in agent.tunnels() if t.get("dynamic")]
+
+
+def pool_in_use(agent):
+    m = re.search(r'^vpnagent_ip_pool_addresses_in_use\{pool="ourpool"\} (\S+)$',
+                  agent.metrics_text(), re.M)
+    return int(float(m.group(1))) if m else None
+
+
+def metric(agent, name, labels):
+    m = re.search(r"^%s\{%s\} (\S+)$" % (re.escape(name), re.escape(labels)),
+                  agent.metrics_text(), re.M)
+    return float(m.group(1)) if m else None
+
+
+def ping_lan(topo, ns):
+    p = topo.run(ns, ["ping", "-c", "3", "-i", "0.2", "-W", "2", LAN_HOST], check=False)
+    m = re.search(r"(\d+) received", p.stdout)
+    return int(m.group(1)) if m else 0
+
+
+def counters_match(agent, charon):
+    """charon's CHILD SA counters (packets and bytes both ways) equal the
+    agent's for the pair with the same SPIs."""
+    sa = charon.ike_sa(CONN)
+    ch = sa["children"][0]
+    ours = [s for s in agent.ok("GET", "/operational/ipsecsas")["items"]
+            if s["inboundSpi"] == "0x" + ch["spi-out"] and s["outboundSpi"] == "0x" + ch["spi-in"]]
+    check(len(ours) == 1, "the agent has no pair with charon's SPIs %s/%s" % (
+        ch["spi-in"], ch["spi-out"]))
+    o = ours[0]
+    got = (ch["packets-out"], ch["bytes-out"], ch["packets-in"], ch["bytes-in"])
+    want = (o["pktsDecaps"], o["bytesDecaps"], o["pktsEncaps"], o["bytesEncaps"])
+    return got, want, o
+
+
+def bring_up(env, topo, agent, clients, users=None, pull=True):
+    charons, out = [], []
+    for i, ns in enumerate(clients):
+        user = users[i] if users else None
+        charons.append(client(env, topo, ns, "c%d" % (i + 1), user=user, pull=pull))
+    for ch in charons:
+        connect(ch)
+    for i, ch in enumerate(charons):
+        addr = vip(ch)
+        check(addr is not None and addr.startswith("10.2.1."), "%s got no pool address: %r" % (
+            ch.name, addr))
+        got = ping_lan(topo, clients[i])
+        # ESP counters settle once the replies are in.
+        time.sleep(0.3)
+        c, w, o = counters_match(agent, ch)
+        info("%s: address %s, ping %s -> %s: %d/3 replies; charon out/in %s, agent in/out %s "
+             "(peer %s:%s)" % (ch.name, addr, addr, LAN_HOST, got, c, w, o["peer"],
+                               o.get("peerPort")))
+        check(got == 3, "%s: %d of 3 pings answered" % (ch.name, got))
+        check(c == w, "%s: counters differ: charon %s, agent %s" % (ch.name, c, w))
+        out.append(addr)
+    check(len(set(out)) == len(out), "addresses given twice: %r" % out)
+    return charons, out
+
+
+@test
+def three_clients_pull_behind_one_nat(env):
+    topo, hq, lan, clients = topology(env, 3)
+    agent = headend(env, topo, hq)
+    charons, addrs = bring_up(env, topo, agent, clients)
+    rows = client_rows(agent)
+    peers = sorted("%s:%s" % (r["peer"], r["peerPort"]) for r in rows)
+    info("agent's clients: %s, addresses %s; pool in use %s" % (
+        peers, sorted(r["assignedAddress"] for r in rows), pool_in_use(agent)))
+    check(len(rows) == 3 and all(r["peer"] == NAT_OUT for r in rows),
+          "clients not all at the NAT's address: %r" % rows)
+    check(len({r["peerPort"] for r in rows}) == 3, "the clients share a port: %r" % peers)
+    check(sorted(r["assignedAddress"] for r in rows) == sorted(addrs), "addresses differ")
+    check(pool_in_use(agent) == 3, "pool in use: %s" % pool_in_use(agent))
+    sa = charons[0].ike_sa(CONN)
+    check(sa.get("nat-remote") != "yes" and sa.get("nat-local") == "yes",
+          "charon did not detect its NAT: %r" % {k: v for k, v in sa.items() if "nat" in k})
+
+
+@test
+def push_mode_config(env):
+    topo, hq, lan, clients = topology(env, 1)
+    agent = headend(env, topo, hq, push=True, pull=False)
+    bring_up(env, topo, agent, clients, pull=False)
+
+
+@test
+def xauth_clients_and_wrong_password(env):
+    topo, hq, lan, clients = topology(env, 3)
+    agent = headend(env, topo, hq, xauth=True)
+    charons, addrs = bring_up(env, topo, agent, clients[:2], users=["alice", "bob"])
+    rows = client_rows(agent)
+    check(sorted(r["user"] for r in rows) == ["alice", "bob"], "users: %r" % rows)
+    mallory = client(env, topo, clients[2], "c3", user="mallory")
+    mallory.initiate(child=CHILD, ike=CONN, timeout=15, check=False)
+    wait_for(lambda: metric(agent, "vpnagent_xauth_attempts_total", 'result="failed"') == 1, 15,
+             "the failed XAUTH counted")
+    log = mallory.log()
+    info("wrong user: xauth ok %s, failed %s; charon: %s" % (
+        metric(agent, "vpnagent_xauth_attempts_total", 'result="ok"'),
+        metric(agent, "vpnagent_xauth_attempts_total", 'result="failed"'),
+        [l for l in log.splitlines() if "XAuth" in l or "xauth" in l.lower()][-2:]))
+    check(vip(mallory) is None, "the refused client got an address")
+    check(len(client_rows(agent)) == 2, "the refused client stays: %r" % client_rows(agent))
+
+
+@test
+def lease_released_on_delete_and_dpd_death(env):
+    topo, hq, lan, clients = topology(env, 3)
+    agent = headend(env, topo, hq)
+    charons, addrs = bring_up(env, topo, agent, clients)
+    charons[0].terminate(ike=CONN)
+    wait_for(lambda: pool_in_use(agent) == 2, 10, "the Delete to release the address")
+    info("after %s's Delete: pool in use %d, clients %d" % (
+        charons[0].name, pool_in_use(agent), len(client_rows(agent))))
+    charons[1].freeze()
+    t0 = time.monotonic()
+    try:
+        wait_for(lambda: pool_in_use(agent) == 1, 40, "DPD death to release the address")
+    finally:
+        charons[1].thaw()
+    info("frozen %s: address released %.1f s later; the third client still up: %s" % (
+        charons[1].name, time.monotonic() - t0, strongswan.child_ready(charons[2].ike_sa(CONN))))
+    check(ping_lan(topo, clients[2]) == 3, "the third client lost its tunnel")
+
+
+@test
+def pool_exhausted_client_told(env):
+    topo, hq, lan, clients = topology(env, 2)
+    agent = headend(env, topo, hq, pool=("10.2.1.1", "10.2.1.1"))
+    bring_up(env, topo, agent, clients[:1])
+    second = client(env, topo, clients[1], "c2")
+    second.initiate(child=CHILD, ike=CONN, timeout=15, check=False)
+    wait_for(lambda: metric(agent, "vpnagent_ip_pool_exhausted_total", 'pool="ourpool"') == 1,
+             15, "the refusal counted")
+    log = second.log()
+    told = [l for l in log.splitlines() if "virtual IP" in l or "deleting IKE_SA" in l or
+            "received DELETE" in l]
+    info("second client: %s" % told[-3:])
+    check(vip(second) is None, "the second client got an address from a full pool")
+    check(told, "the second client was not told")

@@ -41,6 +41,9 @@
 #define API_PATH_PSKS         "/object/presharedkeys"
 #define API_PATH_XFORM_SETS   "/object/transformsets"
 #define API_PATH_CRYPTO_MAPS  "/object/cryptomaps"
+#define API_PATH_IP_POOLS     "/object/ippools"
+#define API_PATH_DYN_MAPS     "/object/dynamiccryptomaps"
+#define API_PATH_LOCAL_USERS  "/object/localusers"
 #define API_PATH_DPD          "/devicesettings/default/dpd"
 #define API_PATH_IKE_SETTINGS "/devicesettings/default/ike"
 #define API_PATH_IKE_SAS      "/operational/ikesas"
@@ -71,6 +74,9 @@ enum api_obj {
 	API_OBJ_PSK,
 	API_OBJ_TRANSFORM_SET,
 	API_OBJ_CRYPTO_MAP,
+	API_OBJ_IP_POOL,
+	API_OBJ_DYNAMIC_MAP,
+	API_OBJ_LOCAL_USER,
 	API_OBJ_DPD,
 	API_OBJ_IKE_SETTINGS,
 	API_OBJ__COUNT

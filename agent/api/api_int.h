@@ -41,6 +41,9 @@
 #define API_PATH_PSKS         "/object/presharedkeys"
 #define API_PATH_XFORM_SETS   "/object/transformsets"
 #define API_PATH_CRYPTO_MAPS  "/object/cryptomaps"
+#define API_PATH_IP_POOLS     "/object/ippools"
+#define API_PATH_DYN_MAPS     "/object/dynamiccryptomaps"
+#define API_PATH_LOCAL_USERS  "/object/localusers"
 #define API_PATH_DPD          "/devicesettings/default/dpd"
 #define API_PATH_IKE_SETTINGS "/devicesettings/default/ike"
 #define API_PATH_IKE_SAS      "/operational/ikesas"
@@ -71,6 +74,9 @@ enum api_obj {
 	API_OBJ_PSK,
 	API_OBJ_TRANSFORM_SET,
 	API_OBJ_CRYPTO_MAP,
+	API_OBJ_IP_POOL,
+	API_OBJ_DYNAMIC_MAP,
+	API_OBJ_LOCAL_USER,
 	API_OBJ_DPD,
 	API_OBJ_IKE_SETTINGS,
 	API_OBJ__COUNT
@@ -84,15 +90,28 @@ enum api_fkind {
 	API_F_UINT,	/* unsigned integer, size 2 or 4 bytes */
 	API_F_ENUM,	/* int-sized enum; names[] are the JSON strings */
 	API_F_CONST,	/* no storage; the only accepted value is names[0] */
-	API_F_REF,	/* struct cfg_ref to an object of type ref */
+	API_F_REF,	/* struct cfg_ref to an object of type ref; id "" (JSON null) is
+			 * none, when the field is not API_REQUIRED */
 	API_F_BOOL,	/* bool */
 	API_F_IPV4,	/* uint32_t, host order; JSON "10.1.1.1" */
 	API_F_PREFIX,	/* struct cfg_prefix; JSON "10.1.0.0/16" ("10.1.1.1" is /32) */
 	API_F_LIST,	/* array[max] of sub[0], size bytes apart; size_t count at count_off */
-	API_F_OBJECT,	/* a nested JSON object: the n_sub fields in sub */
+	API_F_OBJECT,	/* a nested JSON object: the n_sub fields in sub (their
+			 * defaults when it is left out) */
+	API_F_PASSWORD,	/* write-only: hashed (core/passwd.h) into the char[size] of
+			 * the API_F_PWHASH field at the same offset */
+	API_F_PWHASH,	/* char[size], a core/passwd.h hash string: in config.json
+			 * and the journal, never in the API view */
 };
 /* List elements and nested objects hold no heap memory (no TEXT, PEM,
  * SECRET inside): clearing an object only walks its top-level fields. */
+
+/* What the API view never shows, not even masked. */
+static inline int
+api_field_secret(enum api_fkind kind)
+{
+	return kind == API_F_SECRET || kind == API_F_PASSWORD || kind == API_F_PWHASH;
+}
 
 #define API_REQUIRED 0x01	/* absent or null: 400 */
 #define API_NUMSTR   0x02	/* an integer may come as a numeric string */
@@ -125,6 +144,9 @@ struct api_field {
 	const struct api_field *sub;	/* API_F_LIST: the element; API_F_OBJECT: its fields */
 	size_t              n_sub;
 	size_t              count_off;	/* API_F_LIST: offset of its size_t count */
+	/* Another field filling the same storage (password, passwordHash):
+	 * a body gives at most one of the two, and either one will do. */
+	const char         *either;
 };
 
 #define API_SINGLE ((size_t)-1)	/* count_off: the config holds one pointer */
@@ -163,6 +185,9 @@ void  *api_coll_find(const struct api_type *t, const struct config *cfg, const c
 void   api_coll_add(const struct api_type *t, struct config *cfg, void *obj);
 void   api_coll_remove(const struct api_type *t, struct config *cfg, size_t i);
 void   api_obj_clear(const struct api_type *t, void *obj);
+/* Frees the memory an object was moved out of (api_coll_add, a replace):
+ * wiped first, because a password hash is held in place, not on the heap. */
+void   api_husk_free(const struct api_type *t, void *obj);
 static inline struct cfg_meta *api_meta(void *obj) { return obj; }
 static inline const struct cfg_meta *api_cmeta(const void *obj) { return obj; }
 

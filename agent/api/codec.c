@@ -7,6 +7,7 @@
  */
 #include "api/api_int.h"
 #include "core/log.h"
+#include "core/passwd.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -276,7 +277,17 @@ api_obj_clear(const struct api_type *t, void *obj)
 
 		if (f->kind == API_F_TEXT || f->kind == API_F_PEM || f->kind == API_F_SECRET)
 			heap_set(f, obj, NULL);
+		else if (f->kind == API_F_PWHASH)
+			OPENSSL_cleanse((char *)obj + f->offset, f->size);
 	}
+}
+
+void
+api_husk_free(const struct api_type *t, void *obj)
+{
+	if (obj != NULL)
+		OPENSSL_cleanse(obj, t->size);
+	free(obj);
 }
 
 /* ---- decoding ----------------------------------------------------------- */
@@ -512,6 +523,44 @@ dec_prefix(json_t *v, const char *path, struct cfg_prefix *out, struct api_err *
 	return 0;
 }
 
+/* A password is hashed as it arrives: nothing keeps it. config.json and
+ * the journal hold hashes only, so a password there is refused. */
+static int
+dec_password(const struct api_field *f, json_t *v, const char *path, const struct api_dec *d,
+	     void *obj, struct api_err *err)
+{
+	const char *s;
+
+	if (d->mode == API_DEC_STORE)
+		return api_errf(err, 400, path, "%s: the stored configuration holds password "
+				"hashes only (%s), never a password", path, f->either);
+	if (dec_string(v, path, f->min, f->max, 0, &s, err) == -1)
+		return -1;
+	if (passwd_hash(s, (char *)obj + f->offset) == -1)
+		return api_errf(err, 500, path, "%s: cannot hash the password (random "
+				"generator or scrypt failed)", path);
+	return 0;
+}
+
+/* The hash itself is never echoed, not even in a refusal. */
+static int
+dec_pwhash(const struct api_field *f, json_t *v, const char *path, void *obj,
+	   struct api_err *err)
+{
+	const char *s;
+
+	if (dec_string(v, path, 1, (long long)f->size - 1, 0, &s, err) == -1)
+		return -1;
+	if (passwd_stored_check(s) == -1)
+		return api_errf(err, 400, path, "%s is not a password hash this agent takes: "
+				"$scrypt$ln=%d..%d,r=1..%d,p=1..%d$ then a %d-byte salt and a "
+				"%d-byte hash in base64 without padding", path, PASSWD_LN_MIN,
+				PASSWD_LN_MAX, PASSWD_R_MAX, PASSWD_P_MAX, PASSWD_SALT_LEN,
+				PASSWD_HASH_LEN);
+	str_copy((char *)obj + f->offset, f->size, s);
+	return 0;
+}
+
 static int dec_field(const struct api_field *f, json_t *v, const char *path,
 		     const struct api_dec *d, void *obj, struct api_err *err);
 static int dec_unknown(const struct api_field *fields, size_t n, json_t *in, const char *prefix,
@@ -605,6 +654,10 @@ dec_field(const struct api_field *f, json_t *v, const char *path, const struct a
 			return -1;
 		return dec_fields(f->sub, f->n_sub, v, path, d, NULL, (char *)obj + f->offset,
 				  err);
+	case API_F_PASSWORD:
+		return dec_password(f, v, path, d, obj, err);
+	case API_F_PWHASH:
+		return dec_pwhash(f, v, path, obj, err);
 	}
 	return api_errf(err, 500, path, "%s: unknown field kind", path);
 }
@@ -615,8 +668,10 @@ static int
 dec_absent(const struct api_field *f, const char *path, const struct api_dec *d,
 	   const void *old, void *obj, struct api_err *err)
 {
+	char sub[API_FIELD_MAX];
+
 	if ((f->flags & API_KEEP) && d->mode == API_DEC_UPDATE && old != NULL) {
-		if (f->kind == API_F_STR) {
+		if (f->kind == API_F_STR || f->kind == API_F_PASSWORD || f->kind == API_F_PWHASH) {
 			str_copy((char *)obj + f->offset, f->size, (const char *)old + f->offset);
 		} else {
 			char *const *p = field_cptr(f, old);
@@ -625,9 +680,21 @@ dec_absent(const struct api_field *f, const char *path, const struct api_dec *d,
 		}
 		return 0;
 	}
+	if ((f->flags & API_REQUIRED) && f->either != NULL)
+		return api_errf(err, 400, path, "%s (or %s) is required", path, f->either);
 	if (f->flags & API_REQUIRED)
 		return api_errf(err, 400, path, "%s is required", path);
-	if (f->kind == API_F_UINT)
+	if (f->kind == API_F_OBJECT) {
+		for (size_t i = 0; i < f->n_sub; i++) {
+			path_join(sub, sizeof(sub), path, f->sub[i].json);
+			if (dec_absent(&f->sub[i], sub, d, NULL, (char *)obj + f->offset, err) == -1)
+				return -1;
+		}
+		return 0;
+	}
+	if (f->kind == API_F_REF)
+		((struct cfg_ref *)(void *)((char *)obj + f->offset))->id[0] = '\0';
+	else if (f->kind == API_F_UINT)
 		uint_store(f, obj, (unsigned long long)f->def);
 	else if (f->kind == API_F_ENUM)
 		enum_store(f, obj, (int)f->def);
@@ -667,7 +734,16 @@ dec_unknown(const struct api_field *fields, size_t n, json_t *in, const char *pr
 	return 0;
 }
 
-/* Each field of a table from in: present, or absent (null) and defaulted. */
+static int
+given(json_t *in, const char *key)
+{
+	json_t *v = key != NULL ? json_object_get(in, key) : NULL;
+
+	return v != NULL && !json_is_null(v);
+}
+
+/* Each field of a table from in: present, or absent (null) and defaulted.
+ * Of a pair that fills one storage (either), the one given decides. */
 static int
 dec_fields(const struct api_field *fields, size_t n, json_t *in, const char *prefix,
 	   const struct api_dec *d, const void *old, void *obj, struct api_err *err)
@@ -679,6 +755,12 @@ dec_fields(const struct api_field *fields, size_t n, json_t *in, const char *pre
 		const struct api_field *f = &fields[i];
 
 		path_join(path, sizeof(path), prefix, f->json);
+		if (given(in, f->either)) {
+			if (given(in, f->json))
+				return api_errf(err, 400, path, "give %s or %s, not both", path,
+						f->either);
+			continue;
+		}
 		v = json_object_get(in, f->json);
 		if (v == NULL || json_is_null(v)) {
 			if (dec_absent(f, path, d, old, obj, err) == -1)
@@ -807,6 +889,7 @@ enc_field(const struct api_field *f, const void *obj, const struct config *cfg, 
 
 	switch (f->kind) {
 	case API_F_STR:
+	case API_F_PWHASH:
 		return json_string(p);
 	case API_F_TEXT:
 	case API_F_PEM:
@@ -822,6 +905,8 @@ enc_field(const struct api_field *f, const void *obj, const struct config *cfg, 
 	case API_F_CONST:
 		return json_string(f->names[0]);
 	case API_F_REF:
+		if (((const struct cfg_ref *)(const void *)p)->id[0] == '\0')
+			return json_null();	/* an optional reference left out */
 		return enc_ref(f, (const struct cfg_ref *)(const void *)p, cfg, api);
 	case API_F_BOOL:
 		return json_boolean(bool_load(f, obj));
@@ -840,6 +925,8 @@ enc_field(const struct api_field *f, const void *obj, const struct config *cfg, 
 		list = json_object();
 		enc_fields(list, f->sub, f->n_sub, p, cfg, api);
 		return list;
+	case API_F_PASSWORD:
+		break;	/* never kept: enc_fields leaves it out */
 	}
 	return json_null();
 }
@@ -849,7 +936,8 @@ enc_fields(json_t *j, const struct api_field *fields, size_t n, const void *obj,
 	   const struct config *cfg, int api)
 {
 	for (size_t i = 0; i < n; i++) {
-		if (api && fields[i].kind == API_F_SECRET)
+		if (fields[i].kind == API_F_PASSWORD ||
+		    (api && api_field_secret(fields[i].kind)))
 			continue;	/* never returned, not even masked */
 		json_object_set_new(j, fields[i].json, enc_field(&fields[i], obj, cfg, api));
 	}

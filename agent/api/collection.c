@@ -254,7 +254,7 @@ api_h_create(struct api_call *c)
 	changed(c, cur, slot, "created", api_cmeta(slot)->name);
 	rc = 0;
 done:
-	free(obj);
+	api_husk_free(c->t, obj);
 	json_decref(in);
 	return rc;
 }
@@ -324,7 +324,7 @@ api_h_update(struct api_call *c)
 	changed(c, cur, slot, "updated", api_cmeta(slot)->name);
 	rc = 0;
 done:
-	free(obj);
+	api_husk_free(c->t, obj);
 	json_decref(in);
 	return rc;
 }

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/crypto.h>
 #include <openssl/rand.h>
 
 static_assert(API_VERSION_CHARS < CFG_VERSION_LEN, "versions fit cfg_meta");
@@ -134,6 +135,7 @@ api_coll_remove(const struct api_type *t, struct config *cfg, size_t i)
 		return;
 	}
 	memmove(items + i * t->size, items + (i + 1) * t->size, (n - i - 1) * t->size);
+	OPENSSL_cleanse(items + (n - 1) * t->size, t->size);	/* the last one's copy */
 	count_set(t, cfg, n - 1);
 	if (n - 1 == 0) {
 		free(items);
@@ -158,7 +160,8 @@ api_name_find(const struct api_type *t, const struct config *cfg, const char *na
 }
 
 /* The references field f of obj holds: a REF, or a LIST of REF. *n of
- * them, stride bytes apart; NULL when f holds none. */
+ * them, stride bytes apart; NULL when f holds none (an optional REF left
+ * out holds none). */
 static const char *
 field_refs(const struct api_field *f, const char *obj, size_t *n, size_t *stride,
 	   enum api_obj *target)
@@ -166,7 +169,7 @@ field_refs(const struct api_field *f, const char *obj, size_t *n, size_t *stride
 	*n = 0;
 	*stride = 0;
 	if (f->kind == API_F_REF) {
-		*n = 1;
+		*n = ((const struct cfg_ref *)(const void *)(obj + f->offset))->id[0] != '\0';
 		*target = f->ref;
 		return obj + f->offset;
 	}

@@ -1,8 +1,9 @@
 /*
- * The object types of the API (R-7.2, R-7.3, R-12): one field table per
- * cfg_* struct plus the checks a table cannot express (a HOST value is an
- * IPv4 address, a certificate parses, a private key matches its
- * certificate, GCM takes no auth, IKE policy priorities are unique).
+ * The object types of the API (R-7.2, R-7.3, R-12, R-15): one field table
+ * per cfg_* struct plus the checks a table cannot express (a HOST value is
+ * an IPv4 address, a certificate parses, a private key matches its
+ * certificate, GCM takes no auth, IKE policy priorities are unique, address
+ * pools do not overlap, Mode Config settings need a pool).
  * Adding an object type is a struct in core/config.h and a table here.
  */
 #include "api/api_int.h"
@@ -239,6 +240,24 @@ peer_check(const char *peer, size_t i, struct api_err *err)
 	return 0;
 }
 
+/* A crypto map's (static or dynamic) transform sets: no one twice. */
+static int
+xforms_check(const struct cfg_ref *xs, size_t n, struct api_err *err)
+{
+	char field[40];
+
+	for (size_t i = 0; i < n && i < CFG_MAP_XFORMS_MAX; i++) {
+		for (size_t j = 0; j < i; j++) {
+			if (strcmp(xs[j].id, xs[i].id) != 0)
+				continue;
+			snprintf(field, sizeof(field), "transformSets[%zu]", i);
+			return api_errf(err, 400, field, "%s: transformset %s is listed already "
+					"(transformSets[%zu])", field, xs[i].id, j);
+		}
+	}
+	return 0;
+}
+
 static int
 crypto_map_check(const void *obj, struct api_err *err)
 {
@@ -262,15 +281,168 @@ crypto_map_check(const void *obj, struct api_err *err)
 					field, m->peers[i], j);
 		}
 	}
-	for (size_t i = 0; i < m->n_transform_sets && i < CFG_MAP_XFORMS_MAX; i++) {
+	return xforms_check(m->transform_sets, m->n_transform_sets, err);
+}
+
+/* ---- remote access checks (R-15) --------------------------------------- */
+
+/* What a pool may hand out: no "this network", loopback, multicast or
+ * reserved address (the size cap keeps a range from spanning 127/8). */
+static int
+pool_addr_check(uint32_t a, const char *field, struct api_err *err)
+{
+	char text[16];
+
+	ipv4_text(a, text);
+	if ((a >> 24) == 0 || (a >> 24) == 127 || a >= 0xe0000000)
+		return api_errf(err, 400, field, "%s %s cannot be given to a client (in "
+				"0.0.0.0/8, 127.0.0.0/8 or 224.0.0.0 and above)", field, text);
+	return 0;
+}
+
+static int
+ip_pool_check(const void *obj, struct api_err *err)
+{
+	const struct cfg_ip_pool *p = obj;
+	char a[16], b[16];
+
+	if (pool_addr_check(p->start, "start", err) == -1 ||
+	    pool_addr_check(p->end, "end", err) == -1)
+		return -1;
+	ipv4_text(p->start, a);
+	ipv4_text(p->end, b);
+	if (p->end < p->start)
+		return api_errf(err, 400, "end", "end %s is below start %s", b, a);
+	if (p->end - p->start >= CFG_POOL_SIZE_MAX)
+		return api_errf(err, 400, "end", "end: %s - %s holds %llu addresses, more than "
+				"%d", a, b, (unsigned long long)(p->end - p->start) + 1,
+				CFG_POOL_SIZE_MAX);
+	ipv4_text(p->netmask, a);
+	if (ipv4_mask_len(p->netmask) < 1)
+		return api_errf(err, 400, "netmask", "netmask %s is not a netmask (contiguous, "
+				"such as 255.255.255.0; 0.0.0.0 is not one)", a);
+	return 0;
+}
+
+/* One address could go to two clients: a pool's range is its own. */
+static int
+ip_pool_conflict(const struct config *cfg, const void *obj, struct api_err *err)
+{
+	const struct cfg_ip_pool *p = obj;
+	char a[16], b[16];
+
+	for (size_t i = 0; i < cfg->n_ip_pools; i++) {
+		const struct cfg_ip_pool *o = &cfg->ip_pools[i];
+
+		if (strcmp(o->meta.id, p->meta.id) == 0 || o->end < p->start || p->end < o->start)
+			continue;
+		ipv4_text(o->start, a);
+		ipv4_text(o->end, b);
+		return api_errf(err, 409, "start", "start: the addresses overlap ippool \"%s\" "
+				"(%s - %s)", o->meta.name, a, b);
+	}
+	return 0;
+}
+
+/* A DNS server pushed to clients: a unicast address, once. */
+static int
+dns_check(const struct cfg_dynamic_map *m, struct api_err *err)
+{
+	char field[32], text[16];
+
+	for (size_t i = 0; i < m->n_dns && i < CFG_DNS_MAX; i++) {
+		snprintf(field, sizeof(field), "dnsServers[%zu]", i);
+		ipv4_text(m->dns[i], text);
+		if (m->dns[i] == 0 || m->dns[i] == UINT32_MAX || (m->dns[i] >> 28) == 0xe)
+			return api_errf(err, 400, field, "%s %s is not a unicast address", field,
+					text);
+		for (size_t j = 0; j < i; j++)
+			if (m->dns[j] == m->dns[i])
+				return api_errf(err, 400, field, "%s %s is listed already "
+						"(dnsServers[%zu])", field, text, j);
+	}
+	return 0;
+}
+
+static int
+split_check(const struct cfg_dynamic_map *m, struct api_err *err)
+{
+	char field[32];
+
+	for (size_t i = 0; i < m->n_split && i < CFG_SPLIT_MAX; i++) {
 		for (size_t j = 0; j < i; j++) {
-			if (strcmp(m->transform_sets[j].id, m->transform_sets[i].id) != 0)
+			if (m->split[j].addr != m->split[i].addr || m->split[j].len != m->split[i].len)
 				continue;
-			snprintf(field, sizeof(field), "transformSets[%zu]", i);
-			return api_errf(err, 400, field, "%s: transformset %s is listed already "
-					"(transformSets[%zu])", field, m->transform_sets[i].id, j);
+			snprintf(field, sizeof(field), "splitTunnel[%zu]", i);
+			return api_errf(err, 400, field, "%s is listed already (splitTunnel[%zu])",
+					field, j);
 		}
 	}
+	return 0;
+}
+
+/* Mode Config (address, DNS, split tunnel) hands out an address from the
+ * pool: without one there is nothing to push or answer. */
+static int
+mode_config_check(const struct cfg_dynamic_map *m, struct api_err *err)
+{
+	static const char why[] = "is Mode Config, which needs an addressPool";
+
+	if (m->address_pool.id[0] != '\0') {
+		if (!m->config_initiate && !m->config_respond)
+			return api_errf(err, 400, "clientConfiguration", "clientConfiguration: "
+					"with an addressPool, initiate or respond (or both) must be "
+					"true, or no client gets an address");
+		return 0;
+	}
+	if (m->config_initiate)
+		return api_errf(err, 400, "clientConfiguration.initiate",
+				"clientConfiguration.initiate %s", why);
+	if (!m->config_respond)
+		return api_errf(err, 400, "clientConfiguration.respond",
+				"clientConfiguration.respond false %s (leave clientConfiguration "
+				"out without a pool)", why);
+	if (m->n_dns > 0)
+		return api_errf(err, 400, "dnsServers", "dnsServers %s", why);
+	if (m->n_split > 0)
+		return api_errf(err, 400, "splitTunnel", "splitTunnel %s", why);
+	return 0;
+}
+
+static int
+dynamic_map_check(const void *obj, struct api_err *err)
+{
+	const struct cfg_dynamic_map *m = obj;
+
+	if (xforms_check(m->transform_sets, m->n_transform_sets, err) == -1 ||
+	    dns_check(m, err) == -1 || split_check(m, err) == -1)
+		return -1;
+	return mode_config_check(m, err);
+}
+
+/* Dynamic entries are tried in sequence order: one sequence, one entry. */
+static int
+dynamic_map_conflict(const struct config *cfg, const void *obj, struct api_err *err)
+{
+	const struct cfg_dynamic_map *m = obj;
+
+	for (size_t i = 0; i < cfg->n_dynamic_maps; i++) {
+		const struct cfg_dynamic_map *o = &cfg->dynamic_maps[i];
+
+		if (strcmp(o->meta.id, m->meta.id) != 0 && o->sequence == m->sequence)
+			return api_errf(err, 409, "sequence", "sequence %u is taken by "
+					"dynamiccryptomap \"%s\"", m->sequence, o->meta.name);
+	}
+	return 0;
+}
+
+static int
+local_user_check(const void *obj, struct api_err *err)
+{
+	const struct cfg_local_user *u = obj;
+
+	if (u->password_hash[0] == '\0')
+		return api_errf(err, 400, "password", "password is required");
 	return 0;
 }
 
@@ -481,6 +653,72 @@ static const struct api_field crypto_map_fields[] = {
 	F_BOOL(struct cfg_crypto_map, initiate, "initiate", 1),
 };
 
+/* ---- remote access tables (R-15) --------------------------------------- */
+
+static const struct api_field ip_pool_fields[] = {
+	F_NAME(struct cfg_ip_pool),
+	F_DESCRIPTION(struct cfg_ip_pool),
+	{ .json = "start", .kind = API_F_IPV4, .flags = API_REQUIRED,
+	  .offset = offsetof(struct cfg_ip_pool, start) },
+	{ .json = "end", .kind = API_F_IPV4, .flags = API_REQUIRED,
+	  .offset = offsetof(struct cfg_ip_pool, end) },
+	{ .json = "netmask", .kind = API_F_IPV4, .offset = offsetof(struct cfg_ip_pool, netmask),
+	  .def = 0xffffffffLL },
+};
+
+/* clientConfiguration: offsets within the whole entry (the object is at 0). */
+static const struct api_field client_config_fields[] = {
+	F_BOOL(struct cfg_dynamic_map, config_initiate, "initiate", 0),
+	F_BOOL(struct cfg_dynamic_map, config_respond, "respond", 1),
+};
+
+static const struct api_field dns_elem = { .json = "dnsServers", .kind = API_F_IPV4 };
+static const struct api_field split_elem = { .json = "splitTunnel", .kind = API_F_PREFIX };
+
+/* A list that may be left out or empty: [] by default. */
+#define F_LIST_OPT(T, m, c, j, elem, hi) { .json = j, .kind = API_F_LIST, \
+	.offset = offsetof(T, m), .count_off = offsetof(T, c), .size = sizeof(((T *)0)->m[0]), \
+	.min = 0, .max = hi, .sub = &elem }
+
+static const struct api_field dynamic_map_fields[] = {
+	F_NAME(struct cfg_dynamic_map),
+	F_DESCRIPTION(struct cfg_dynamic_map),
+	F_UINT(struct cfg_dynamic_map, sequence, "sequence", API_REQUIRED, 1, 65535, 0),
+	F_LIST(struct cfg_dynamic_map, transform_sets, n_transform_sets, "transformSets",
+	       xform_elem, CFG_MAP_XFORMS_MAX),
+	F_LIST_OPT(struct cfg_dynamic_map, match, n_match, "matchAddress", match_elem,
+		   CFG_MATCH_MAX),
+	{ .json = "pfs", .kind = API_F_ENUM, .offset = offsetof(struct cfg_dynamic_map, pfs),
+	  .names = cfg_pfs_names, .n_names = CFG_PFS__COUNT, .def = CFG_PFS_NONE,
+	  LEGACY(pfs_legacy) },
+	F_UINT(struct cfg_dynamic_map, lifetime_s, "lifetimeSeconds", 0, 120, 86400, 3600),
+	F_UINT(struct cfg_dynamic_map, lifetime_kb, "lifetimeKilobytes", 0, 2560, UINT32_MAX,
+	       4608000),
+	{ .json = "addressPool", .kind = API_F_REF,
+	  .offset = offsetof(struct cfg_dynamic_map, address_pool), .ref = API_OBJ_IP_POOL },
+	{ .json = "clientConfiguration", .kind = API_F_OBJECT, .offset = 0,
+	  .sub = client_config_fields, .n_sub = ARRAY_LEN(client_config_fields) },
+	F_LIST_OPT(struct cfg_dynamic_map, dns, n_dns, "dnsServers", dns_elem, CFG_DNS_MAX),
+	F_LIST_OPT(struct cfg_dynamic_map, split, n_split, "splitTunnel", split_elem,
+		   CFG_SPLIT_MAX),
+	F_BOOL(struct cfg_dynamic_map, xauth, "xauth", 0),
+};
+
+/* The password is hashed on arrival; only the hash is kept, and neither is
+ * ever returned. A hash may be given instead (provisioning without the
+ * password); config.json and the journal hold the hash. */
+static const struct api_field local_user_fields[] = {
+	F_NAME(struct cfg_local_user),
+	F_DESCRIPTION(struct cfg_local_user),
+	{ .json = "password", .kind = API_F_PASSWORD, .flags = API_REQUIRED | API_KEEP,
+	  .offset = offsetof(struct cfg_local_user, password_hash),
+	  .size = sizeof(((struct cfg_local_user *)0)->password_hash), .min = 1,
+	  .max = CFG_PASSWORD_MAX, .either = "passwordHash" },
+	{ .json = "passwordHash", .kind = API_F_PWHASH, .flags = API_REQUIRED | API_KEEP,
+	  .offset = offsetof(struct cfg_local_user, password_hash),
+	  .size = sizeof(((struct cfg_local_user *)0)->password_hash), .either = "password" },
+};
+
 static const struct api_field dpd_fields[] = {
 	F_SINGLE_NAME(struct cfg_dpd),
 	F_DESCRIPTION(struct cfg_dpd),
@@ -504,6 +742,13 @@ static_assert(ARRAY_LEN(((struct cfg_crypto_map *)0)->peers) == CFG_PEERS_MAX &&
 	      ARRAY_LEN(((struct cfg_crypto_map *)0)->transform_sets) == CFG_MAP_XFORMS_MAX &&
 	      ARRAY_LEN(((struct cfg_crypto_map *)0)->match) == CFG_MATCH_MAX,
 	      "list caps are the array sizes");
+static_assert(ARRAY_LEN(((struct cfg_dynamic_map *)0)->transform_sets) == CFG_MAP_XFORMS_MAX &&
+	      ARRAY_LEN(((struct cfg_dynamic_map *)0)->match) == CFG_MATCH_MAX &&
+	      ARRAY_LEN(((struct cfg_dynamic_map *)0)->dns) == CFG_DNS_MAX &&
+	      ARRAY_LEN(((struct cfg_dynamic_map *)0)->split) == CFG_SPLIT_MAX,
+	      "dynamic map list caps are the array sizes");
+static_assert(sizeof(((struct cfg_local_user *)0)->password_hash) == CFG_PWHASH_MAX,
+	      "passwd_hash writes CFG_PWHASH_MAX bytes");
 static_assert(sizeof(((struct cfg_psk *)0)->addr) == 4, "IPv4 fields are 32 bits");
 static_assert(sizeof(enum cfg_pfs) == sizeof(int) && sizeof(enum cfg_esp_auth) == sizeof(int) &&
 	      sizeof(enum cfg_dpd_mode) == sizeof(int) &&
@@ -562,6 +807,26 @@ const struct api_type api_types[API_OBJ__COUNT] = {
 		.max_items = API_OBJECTS_MANY, .fields = crypto_map_fields,
 		.n_fields = ARRAY_LEN(crypto_map_fields), .check = crypto_map_check,
 	},
+	[API_OBJ_IP_POOL] = {
+		.obj = API_OBJ_IP_POOL, .type = "ippool", .path = API_PATH_IP_POOLS,
+		.size = sizeof(struct cfg_ip_pool), LIST(ip_pools, n_ip_pools),
+		.max_items = API_OBJECTS_MANY, .fields = ip_pool_fields,
+		.n_fields = ARRAY_LEN(ip_pool_fields), .check = ip_pool_check,
+		.conflict = ip_pool_conflict,
+	},
+	[API_OBJ_DYNAMIC_MAP] = {
+		.obj = API_OBJ_DYNAMIC_MAP, .type = "dynamiccryptomap", .path = API_PATH_DYN_MAPS,
+		.size = sizeof(struct cfg_dynamic_map), LIST(dynamic_maps, n_dynamic_maps),
+		.max_items = API_OBJECTS_MANY, .fields = dynamic_map_fields,
+		.n_fields = ARRAY_LEN(dynamic_map_fields), .check = dynamic_map_check,
+		.conflict = dynamic_map_conflict,
+	},
+	[API_OBJ_LOCAL_USER] = {
+		.obj = API_OBJ_LOCAL_USER, .type = "localuser", .path = API_PATH_LOCAL_USERS,
+		.size = sizeof(struct cfg_local_user), LIST(local_users, n_local_users),
+		.max_items = API_OBJECTS_MANY, .fields = local_user_fields,
+		.n_fields = ARRAY_LEN(local_user_fields), .check = local_user_check,
+	},
 	[API_OBJ_DPD] = {
 		.obj = API_OBJ_DPD, .type = "dpdsettings", .path = API_PATH_DPD,
 		.size = sizeof(struct cfg_dpd), .list_off = offsetof(struct config, dpd),
@@ -580,6 +845,8 @@ static_assert(offsetof(struct cfg_network, meta) == 0 && offsetof(struct cfg_int
 	      && offsetof(struct cfg_ca_cert, meta) == 0 && offsetof(struct cfg_telemetry, meta) == 0
 	      && offsetof(struct cfg_ike_policy, meta) == 0 && offsetof(struct cfg_psk, meta) == 0
 	      && offsetof(struct cfg_transform_set, meta) == 0
-	      && offsetof(struct cfg_crypto_map, meta) == 0 && offsetof(struct cfg_dpd, meta) == 0
+	      && offsetof(struct cfg_crypto_map, meta) == 0 && offsetof(struct cfg_ip_pool, meta) == 0
+	      && offsetof(struct cfg_dynamic_map, meta) == 0
+	      && offsetof(struct cfg_local_user, meta) == 0 && offsetof(struct cfg_dpd, meta) == 0
 	      && offsetof(struct cfg_ike_settings, meta) == 0,
 	      "every object starts with its meta");

@@ -88,13 +88,13 @@ decode_items(const struct api_type *t, json_t *items, struct config *cfg, struct
 		void *obj = xcalloc(1, t->size);
 
 		if (api_obj_decode(t, v, &d, obj, err) == -1) {
-			free(obj);
+			api_husk_free(t, obj);
 			snprintf(where, sizeof(where), "%s[%zu]", key, i);
 			api_err_within(err, where);
 			return -1;
 		}
 		api_coll_add(t, cfg, obj);
-		free(obj);
+		api_husk_free(t, obj);
 	}
 	return 0;
 }
@@ -306,7 +306,7 @@ replay_line(struct config *cfg, const char *line, size_t len, struct api_err *er
 	}
 	obj = xcalloc(1, t->size);
 	if (api_obj_decode(t, json_object_get(j, "object"), &d, obj, err) == -1) {
-		free(obj);
+		api_husk_free(t, obj);
 		goto done;
 	}
 	if (api_coll_find(t, cfg, api_meta(obj)->id, &idx) != NULL) {
@@ -317,7 +317,7 @@ replay_line(struct config *cfg, const char *line, size_t len, struct api_err *er
 	} else {
 		api_coll_add(t, cfg, obj);
 	}
-	free(obj);
+	api_husk_free(t, obj);
 	rc = 0;
 done:
 	json_decref(j);

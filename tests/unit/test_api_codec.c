@@ -1,8 +1,8 @@
 /*
  * The API's generic codec and object tables (agent/api/codec.c, model.c,
  * objects.c) without HTTP: decode/encode round trips for every type, each
- * validation error naming its field, secrets never in the API view, the
- * whole-config invariants and the syntax checks.
+ * validation error naming its field, secrets (keys, password hashes) never
+ * in the API view, the whole-config invariants and the syntax checks.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -19,6 +19,7 @@
 #include <openssl/x509.h>
 
 #include "api/api_int.h"
+#include "core/passwd.h"
 #include "test_pki.h"
 
 /* The telemetry module is not linked into this test. */
@@ -32,6 +33,12 @@ const char *const tel_err_type_names[TEL_ERR__COUNT] = {
 #define INT_ID "d874dfa3-7423-41ef-b3a0-09429aedc3d3"
 #define CA_ID  "c3d925b4-7423-41ef-b3a0-bf815c0136ac"
 #define XS_ID  "5a1e3c7d-0b2f-4e8a-9c61-7d3e2f1a0b4c"
+#define POOL_ID "3e9c1d85-6f40-41a2-9dc3-4e5f60718293"
+#define DYN_ID  "4fad2e96-7051-42b3-8ed4-5f60718293a4"
+#define USER_ID "50be3fa7-8162-43c4-9fe5-60718293a4b5"
+/* hashlib.scrypt(b"alice-pass", salt=bytes(range(16)), n=1024, r=8, p=1) */
+#define ALICE_HASH "$scrypt$ln=10,r=8,p=1$AAECAwQFBgcICQoLDA0ODw$" \
+	"QmWI9+o0UFWa+B7ddcICILieN2s7MCfg3m8oee51bAA"
 
 static char *cert_a, *key_a, *cert_b, *key_b;
 
@@ -90,6 +97,36 @@ base_config_vpn(struct config *c)
 	api_coll_add(&api_types[API_OBJ_CRYPTO_MAP], c, &map);
 }
 
+/* One pool, dynamic map and user: a remote-access setup. */
+static void
+base_config_ra(struct config *c)
+{
+	struct cfg_ip_pool pool = { .start = 0x0a020101, .end = 0x0a0201fe,
+				    .netmask = 0xffffffff };
+	struct cfg_dynamic_map dyn = { .sequence = 10, .n_transform_sets = 1, .lifetime_s = 3600,
+				       .lifetime_kb = 4608000, .config_initiate = true,
+				       .config_respond = true, .dns = { 0x0a020201 }, .n_dns = 1,
+				       .split = { { 0x0a020200, 24 } }, .n_split = 1,
+				       .xauth = true };
+	struct cfg_local_user user = { 0 };
+
+	str_copy(pool.meta.id, sizeof(pool.meta.id), POOL_ID);
+	str_copy(pool.meta.name, sizeof(pool.meta.name), "ourpool");
+	str_copy(pool.meta.version, sizeof(pool.meta.version), "e1b2c3d4e5f6");
+	api_coll_add(&api_types[API_OBJ_IP_POOL], c, &pool);
+	str_copy(dyn.meta.id, sizeof(dyn.meta.id), DYN_ID);
+	str_copy(dyn.meta.name, sizeof(dyn.meta.name), "dynmap-10");
+	str_copy(dyn.meta.version, sizeof(dyn.meta.version), "f1b2c3d4e5f6");
+	str_copy(dyn.transform_sets[0].id, UUID_STR_LEN, XS_ID);
+	str_copy(dyn.address_pool.id, UUID_STR_LEN, POOL_ID);
+	api_coll_add(&api_types[API_OBJ_DYNAMIC_MAP], c, &dyn);
+	str_copy(user.meta.id, sizeof(user.meta.id), USER_ID);
+	str_copy(user.meta.name, sizeof(user.meta.name), "alice");
+	str_copy(user.meta.version, sizeof(user.meta.version), "g1b2c3d4e5f6");
+	str_copy(user.password_hash, sizeof(user.password_hash), ALICE_HASH);
+	api_coll_add(&api_types[API_OBJ_LOCAL_USER], c, &user);
+}
+
 /* A config holding one object of each referable type, with fixed ids. */
 static struct config *
 base_config(void)
@@ -116,6 +153,7 @@ base_config(void)
 	ca.cert_pem = xstrdup(cert_b);
 	api_coll_add(&api_types[API_OBJ_CA_CERT], c, &ca);
 	base_config_vpn(c);
+	base_config_ra(c);
 	return c;
 }
 
@@ -146,6 +184,16 @@ valid_body(enum api_obj type)
 				 "sequence", 20, "peers", "vpn.example.com", "transformSets",
 				 "id", XS_ID, "matchAddress", "source", "10.0.0.0/24",
 				 "destination", "10.0.2.0/24");
+	case API_OBJ_IP_POOL:
+		return json_pack("{s:s, s:s, s:s}", "name", "pool2", "start", "10.3.0.1", "end",
+				 "10.3.0.254");
+	case API_OBJ_DYNAMIC_MAP:
+		return json_pack("{s:s, s:i, s:[{s:s}], s:{s:s}, s:{s:b}, s:[s], s:[s], s:b}",
+				 "name", "dyn20", "sequence", 20, "transformSets", "id", XS_ID,
+				 "addressPool", "id", POOL_ID, "clientConfiguration", "initiate", 1,
+				 "dnsServers", "10.2.2.1", "splitTunnel", "10.2.2.0/24", "xauth", 1);
+	case API_OBJ_LOCAL_USER:
+		return json_pack("{s:s, s:s}", "name", "bob", "password", "bob-pass");
 	case API_OBJ_DPD:
 		return json_pack("{s:s, s:i}", "name", "dpd", "keepaliveSeconds", 10);
 	case API_OBJ_IKE_SETTINGS:
@@ -251,6 +299,71 @@ static const struct bad_case bad_cases[] = {
 	{ API_OBJ_TELEMETRY, "retryIntervalSeconds", "0", "retryIntervalSeconds" },
 	{ API_OBJ_TELEMETRY, "minIntervalSeconds", "86401", "minIntervalSeconds" },
 	{ API_OBJ_TELEMETRY, "minIntervalSeconds", "\"x\"", "minIntervalSeconds" },
+	{ API_OBJ_IP_POOL, "start", NULL, "start" },
+	{ API_OBJ_IP_POOL, "start", "\"10.3.0\"", "start" },
+	{ API_OBJ_IP_POOL, "start", "\"0.1.2.3\"", "start" },
+	{ API_OBJ_IP_POOL, "start", "\"127.0.0.1\"", "start" },
+	{ API_OBJ_IP_POOL, "end", NULL, "end" },
+	{ API_OBJ_IP_POOL, "end", "\"10.2.255.255\"", "end" },	/* below start */
+	{ API_OBJ_IP_POOL, "end", "\"10.4.0.1\"", "end" },		/* 65537 addresses */
+	{ API_OBJ_IP_POOL, "end", "\"224.0.0.1\"", "end" },
+	{ API_OBJ_IP_POOL, "netmask", "\"255.0.255.0\"", "netmask" },
+	{ API_OBJ_IP_POOL, "netmask", "\"0.0.0.0\"", "netmask" },
+	{ API_OBJ_IP_POOL, "netmask", "24", "netmask" },
+	{ API_OBJ_IP_POOL, "size", "10", "size" },
+	{ API_OBJ_DYNAMIC_MAP, "sequence", "0", "sequence" },
+	{ API_OBJ_DYNAMIC_MAP, "sequence", NULL, "sequence" },
+	{ API_OBJ_DYNAMIC_MAP, "transformSets", NULL, "transformSets" },
+	{ API_OBJ_DYNAMIC_MAP, "transformSets", "[]", "transformSets" },
+	{ API_OBJ_DYNAMIC_MAP, "transformSets", "[{\"id\": \"" XS_ID "\"}, {\"id\": \"" XS_ID
+	  "\"}]", "transformSets[1]" },
+	{ API_OBJ_DYNAMIC_MAP, "transformSets", "[{\"id\": \"" POOL_ID "\"}]",
+	  "transformSets[0].id" },
+	{ API_OBJ_DYNAMIC_MAP, "matchAddress", "[{\"source\": \"10.2.2.0/24\"}]",
+	  "matchAddress[0].destination" },
+	{ API_OBJ_DYNAMIC_MAP, "matchAddress", "{}", "matchAddress" },
+	{ API_OBJ_DYNAMIC_MAP, "pfs", "\"group2\"", "pfs" },
+	{ API_OBJ_DYNAMIC_MAP, "lifetimeSeconds", "119", "lifetimeSeconds" },
+	{ API_OBJ_DYNAMIC_MAP, "lifetimeKilobytes", "2559", "lifetimeKilobytes" },
+	{ API_OBJ_DYNAMIC_MAP, "addressPool", "\"" POOL_ID "\"", "addressPool" },
+	{ API_OBJ_DYNAMIC_MAP, "addressPool", "{}", "addressPool.id" },
+	{ API_OBJ_DYNAMIC_MAP, "addressPool", "{\"id\": \"\"}", "addressPool.id" },
+	{ API_OBJ_DYNAMIC_MAP, "addressPool", "{\"id\": \"" XS_ID "\"}", "addressPool.id" },
+	{ API_OBJ_DYNAMIC_MAP, "addressPool", "{\"id\": \"" POOL_ID "\", \"type\": "
+	  "\"transformset\"}", "addressPool.type" },
+	{ API_OBJ_DYNAMIC_MAP, "clientConfiguration", "true", "clientConfiguration" },
+	{ API_OBJ_DYNAMIC_MAP, "clientConfiguration", "{\"initiate\": 1}",
+	  "clientConfiguration.initiate" },
+	{ API_OBJ_DYNAMIC_MAP, "clientConfiguration", "{\"respond\": \"yes\"}",
+	  "clientConfiguration.respond" },
+	{ API_OBJ_DYNAMIC_MAP, "clientConfiguration", "{\"push\": true}",
+	  "clientConfiguration.push" },
+	{ API_OBJ_DYNAMIC_MAP, "clientConfiguration", "{\"respond\": false}",
+	  "clientConfiguration" },	/* a pool, and neither way to hand it out */
+	{ API_OBJ_DYNAMIC_MAP, "dnsServers", "\"10.2.2.1\"", "dnsServers" },
+	{ API_OBJ_DYNAMIC_MAP, "dnsServers", "[\"10.2.2.1\", \"10.2.2.2\", \"10.2.2.3\"]",
+	  "dnsServers" },
+	{ API_OBJ_DYNAMIC_MAP, "dnsServers", "[\"10.2.2\"]", "dnsServers[0]" },
+	{ API_OBJ_DYNAMIC_MAP, "dnsServers", "[\"0.0.0.0\"]", "dnsServers[0]" },
+	{ API_OBJ_DYNAMIC_MAP, "dnsServers", "[\"10.2.2.1\", \"224.0.0.251\"]",
+	  "dnsServers[1]" },
+	{ API_OBJ_DYNAMIC_MAP, "dnsServers", "[\"10.2.2.1\", \"10.2.2.1\"]", "dnsServers[1]" },
+	{ API_OBJ_DYNAMIC_MAP, "dnsServers", "[\"10.2.2.1\", null]", "dnsServers[1]" },
+	{ API_OBJ_DYNAMIC_MAP, "splitTunnel", "[\"10.2.2.1/24\"]", "splitTunnel[0]" },
+	{ API_OBJ_DYNAMIC_MAP, "splitTunnel", "[\"10.2.2.0/33\"]", "splitTunnel[0]" },
+	{ API_OBJ_DYNAMIC_MAP, "splitTunnel", "[\"10.2.2.0/24\", \"10.2.2.0/24\"]",
+	  "splitTunnel[1]" },
+	{ API_OBJ_DYNAMIC_MAP, "splitTunnel", "[\"10.0.0.0/8\", 8]", "splitTunnel[1]" },
+	{ API_OBJ_DYNAMIC_MAP, "xauth", "\"yes\"", "xauth" },
+	{ API_OBJ_DYNAMIC_MAP, "peers", "[\"192.0.2.1\"]", "peers" },
+	{ API_OBJ_LOCAL_USER, "password", NULL, "password" },
+	{ API_OBJ_LOCAL_USER, "password", "\"\"", "password" },
+	{ API_OBJ_LOCAL_USER, "password", "\"two\\nlines\"", "password" },
+	{ API_OBJ_LOCAL_USER, "password", "\"tab\\there\"", "password" },
+	{ API_OBJ_LOCAL_USER, "password", "\"a\\u0000b\"", "password" },
+	{ API_OBJ_LOCAL_USER, "password", "42", "password" },
+	{ API_OBJ_LOCAL_USER, "passwordHash", "\"" ALICE_HASH "\"", "password" },	/* both */
+	{ API_OBJ_LOCAL_USER, "name", "\"\"", "name" },
 };
 
 static const char *
@@ -517,6 +630,86 @@ test_put_keeps_private_key(void **state)
 	config_free(cfg);
 }
 
+/* A password is hashed as it arrives; the hash is in the stored view only,
+ * and neither is ever in the API view. */
+static void
+test_local_user_password(void **state)
+{
+	struct config *cfg = base_config();
+	const struct api_type *t = &api_types[API_OBJ_LOCAL_USER];
+	struct api_dec d = { .mode = API_DEC_CREATE, .cfg = cfg };
+	struct cfg_local_user u = { 0 };
+	struct api_err err = { 0 };
+	json_t *api = api_obj_encode(t, &cfg->local_users[0], cfg, "http://h/api/v1");
+	json_t *stored = api_obj_encode(t, &cfg->local_users[0], cfg, NULL), *in;
+	char *text = api_json_text(api);
+
+	assert_null(json_object_get(api, "password"));
+	assert_null(json_object_get(api, "passwordHash"));
+	assert_null(strstr(text, "$scrypt$"));
+	assert_null(strstr(text, "assword"));
+	assert_string_equal(json_string_value(json_object_get(stored, "passwordHash")),
+			    ALICE_HASH);
+	assert_null(json_object_get(stored, "password"));
+	free(text);
+
+	/* POST: the password becomes a fresh hash of it */
+	in = json_pack("{s:s, s:s}", "name", "bob", "password", "bob-pass");
+	assert_int_equal(api_obj_decode(t, in, &d, &u, &err), 0);
+	assert_int_equal(passwd_verify("bob-pass", u.password_hash), 1);
+	assert_int_equal(passwd_verify("bob-pasS", u.password_hash), 0);
+	api_obj_clear(t, &u);
+	assert_int_equal(u.password_hash[0], '\0');	/* wiped */
+	json_decref(in);
+	/* ...or a hash made elsewhere, taken as it is */
+	in = json_pack("{s:s, s:s}", "name", "bob", "passwordHash", ALICE_HASH);
+	assert_int_equal(api_obj_decode(t, in, &d, &u, &err), 0);
+	assert_string_equal(u.password_hash, ALICE_HASH);
+	api_obj_clear(t, &u);
+	json_object_set_new(in, "passwordHash", json_string("$scrypt$ln=9,r=8,p=1$"
+							    "AAECAwQFBgcICQoLDA0ODw$x"));
+	assert_int_equal(api_obj_decode(t, in, &d, &u, &err), -1);
+	assert_string_equal(err.field, "passwordHash");
+	assert_null(strstr(err.message, "AAECAwQFBgcICQoLDA0ODw"));	/* not echoed */
+	json_decref(in);
+
+	/* PUT: left out keeps the stored hash; a new password replaces it */
+	d.mode = API_DEC_UPDATE;
+	d.old = &cfg->local_users[0];
+	in = json_pack("{s:s, s:s}", "name", "alice", "version", "g1b2c3d4e5f6");
+	assert_int_equal(api_obj_decode(t, in, &d, &u, &err), 0);
+	assert_string_equal(u.password_hash, ALICE_HASH);
+	api_obj_clear(t, &u);
+	json_object_set_new(in, "password", json_null());
+	assert_int_equal(api_obj_decode(t, in, &d, &u, &err), 0);
+	assert_string_equal(u.password_hash, ALICE_HASH);
+	api_obj_clear(t, &u);
+	json_object_set_new(in, "password", json_string("new-pass"));
+	assert_int_equal(api_obj_decode(t, in, &d, &u, &err), 0);
+	assert_string_not_equal(u.password_hash, ALICE_HASH);
+	assert_int_equal(passwd_verify("new-pass", u.password_hash), 1);
+	api_obj_clear(t, &u);
+	json_decref(in);
+
+	/* config.json holds hashes only: a password there is refused */
+	d.mode = API_DEC_STORE;
+	d.old = NULL;
+	in = json_pack("{s:s, s:s, s:s, s:s}", "id", USER_ID, "version", "v1", "name", "carol",
+		       "password", "carol-pass");
+	assert_int_equal(api_obj_decode(t, in, &d, &u, &err), -1);
+	assert_string_equal(err.field, "password");
+	assert_non_null(strstr(err.message, "passwordHash"));
+	json_object_del(in, "password");
+	assert_int_equal(api_obj_decode(t, in, &d, &u, &err), -1);
+	assert_string_equal(err.field, "password");
+	assert_non_null(strstr(err.message, "passwordHash"));
+	json_decref(in);
+
+	json_decref(api);
+	json_decref(stored);
+	config_free(cfg);
+}
+
 static void
 test_key_in_ca_cert_refused(void **state)
 {
@@ -639,6 +832,7 @@ main(void)
 		cmocka_unit_test(test_store_round_trip),
 		cmocka_unit_test(test_store_needs_id_and_version),
 		cmocka_unit_test(test_put_keeps_private_key),
+		cmocka_unit_test(test_local_user_password),
 		cmocka_unit_test(test_key_in_ca_cert_refused),
 		cmocka_unit_test(test_config_validate),
 		cmocka_unit_test(test_ipv4_and_hostnames),

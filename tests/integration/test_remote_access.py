@@ -162,7 +162,8 @@ def counters_match(agent, charon):
     sa = charon.ike_sa(CONN)
     ch = sa["children"][0]
     ours = [s for s in agent.ok("GET", "/operational/ipsecsas")["items"]
-            if s["inboundSpi"] == "0x" + ch["spi-out"] and s["outboundSpi"] == "0x" + ch["spi-in"]]
+            if int(s["inboundSpi"], 16) == int(ch["spi-out"], 16) and
+            int(s["outboundSpi"], 16) == int(ch["spi-in"], 16)]
     check(len(ours) == 1, "the agent has no pair with charon's SPIs %s/%s" % (
         ch["spi-in"], ch["spi-out"]))
     o = ours[0]
@@ -277,3 +278,7 @@ def pool_exhausted_client_told(env):
     info("second client: %s" % told[-3:])
     check(vip(second) is None, "the second client got an address from a full pool")
     check(told, "the second client was not told")
+
+
+if __name__ == "__main__":
+    run()

@@ -290,10 +290,10 @@ static void
 peer_dead(struct ike_sa *sa, int64_t now)
 {
 	struct ike_tunnel *t = sa->tunnel;
-	char ip[16];
+	char peer[PEER_STR_LEN];
 
 	log_info("ISAKMP: peer %s not responding! (%u DPD probes unanswered)",
-		 ipv4_str(sa->peer_be, ip), sa->dpd.s.retries);
+		 peer_str(sa->peer_be, ike_sa_client_port(sa), peer), sa->dpd.s.retries);
 	if (t != NULL) {
 		int p = ike_tunnel_peer(t, sa->peer_be);
 

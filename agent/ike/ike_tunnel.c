@@ -386,7 +386,7 @@ ike_tunnel_up(struct ike_tunnel *t, int64_t now)
 	t->ps[t->active].up++;
 	ipv4_str(t->conf->peers_be[t->active], ip);
 	log_info("%%CRYPTO-5-SESSION_STATUS: Crypto tunnel is UP. Peer %s:%d Id: %s (map %s %u)",
-		 ip, IKE_PORT, ip, t->conf->name, t->conf->seq);
+		 ip, t->client != NULL ? t->client->port : IKE_PORT, ip, t->conf->name, t->conf->seq);
 }
 
 void
@@ -414,7 +414,7 @@ ike_tunnel_down(struct ike *ike, struct ike_tunnel *t, enum ike_down why, int64_
 		t->transitions_down++;
 		t->ps[t->active].down++;
 		log_info("%%CRYPTO-5-SESSION_STATUS: Crypto tunnel is DOWN. Peer %s:%d Id: %s",
-			 ip, IKE_PORT, ip);
+			 ip, t->client != NULL ? t->client->port : IKE_PORT, ip);
 	}
 	if ((why == IKE_DOWN_DPD || why == IKE_DOWN_NEGOTIATION) && t->conf->npeers > 1) {
 		t->active = (t->active + 1) % t->conf->npeers;

@@ -19,6 +19,7 @@ Delete), and the refusal is counted.
 
 import os
 import re
+import subprocess
 import sys
 import time
 
@@ -252,14 +253,25 @@ def lease_released_on_delete_and_dpd_death(env):
     wait_for(lambda: pool_in_use(agent) == 2, 10, "the Delete to release the address")
     info("after %s's Delete: pool in use %d, clients %d" % (
         charons[0].name, pool_in_use(agent), len(client_rows(agent))))
+    # The third client, behind the same NAT address, keeps sending while
+    # the second is frozen: its ESP must not count as the second's liveness.
+    pinger = topo.ns_exec(clients[2], ["ping", "-q", "-i", "0.5", "-w", "45", LAN_HOST],
+                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     charons[1].freeze()
     t0 = time.monotonic()
     try:
         wait_for(lambda: pool_in_use(agent) == 1, 40, "DPD death to release the address")
     finally:
         charons[1].thaw()
-    info("frozen %s: address released %.1f s later; the third client still up: %s" % (
-        charons[1].name, time.monotonic() - t0, strongswan.child_ready(charons[2].ike_sa(CONN))))
+        pinger.terminate()
+        pinger.wait()
+    took = time.monotonic() - t0
+    dead = [l for l in agent.proc.output().splitlines() if "not responding" in l]
+    info("frozen %s while %s pinged through the same NAT address: address released %.1f s "
+         "later (periodic DPD 10 s + 5 x 2 s); agent: %s; %s still up: %s" % (
+             charons[1].name, charons[2].name, took, dead[-1:],
+             charons[2].name, bool(strongswan.child_ready(charons[2].ike_sa(CONN)))))
+    check(18 <= took <= 23, "declared dead after %.1f s, not about 20" % took)
     check(ping_lan(topo, clients[2]) == 3, "the third client lost its tunnel")
 
 

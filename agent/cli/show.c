@@ -134,9 +134,10 @@ cmd_show_telemetry_status(struct vpnctl *v, char **args, int nargs)
 #define PATH_TUNNELS    "/operational/tunnels"
 #define PATH_IKESTATS   "/operational/ikestatistics"
 #define PATH_CRYPTOMAPS "/object/cryptomaps"
+#define PATH_DYNMAPS    "/object/dynamiccryptomaps"
 #define PATH_DPD        "/devicesettings/default/dpd"
 #define PATH_CLEAR      "/operational/clearsessions"
-#define FETCH_MAX       4
+#define FETCH_MAX       5
 
 static int
 usage_error(const char *usage, const char *why, const char *arg)
@@ -286,7 +287,7 @@ int
 cmd_show_crypto_session(struct vpnctl *v, char **args, int nargs)
 {
 	static const char *const paths[FETCH_MAX] = {
-		PATH_TUNNELS, PATH_IKESAS, PATH_IPSECSAS, PATH_CRYPTOMAPS,
+		PATH_TUNNELS, PATH_IKESAS, PATH_IPSECSAS, PATH_CRYPTOMAPS, PATH_DYNMAPS,
 	};
 	json_t *roots[FETCH_MAX];
 	int rc;
@@ -296,7 +297,7 @@ cmd_show_crypto_session(struct vpnctl *v, char **args, int nargs)
 	if (v->json)
 		json_out_all(paths, FETCH_MAX, roots);
 	else
-		show_crypto_session(stdout, roots[0], roots[1], roots[2], roots[3]);
+		show_crypto_session(stdout, roots[0], roots[1], roots[2], roots[3], roots[4]);
 	decref_all(roots, FETCH_MAX);
 	return VPNCTL_OK;
 }

@@ -72,12 +72,29 @@ items_of(json_t *root)
 	return json_object_get(root, "items");	/* NULL iterates as empty */
 }
 
-/* {peer: [items...]} over the items of one view, by the key naming the
- * peer ("dst" for IKE SAs, "peer" elsewhere); the caller decrefs. */
-static json_t *
-by_peer(json_t *root, const char *key)
+static void
+index_add(json_t *index, const char *key, json_t *item)
 {
-	json_t *index = json_object(), *item, *list;
+	json_t *list = json_object_get(index, key);
+
+	if (list == NULL) {
+		list = json_array();
+		json_object_set_new(index, key, list);
+	}
+	json_array_append(list, item);
+}
+
+/* {peer: [items...]} over the items of one view, by the key naming the
+ * peer ("dst" for IKE SAs, "peer" elsewhere), and each item also under
+ * "peer:port" with port_key ("dstPort", "peerPort"; NULL: none): the
+ * remote-access clients behind one NAT share the address. The caller
+ * decrefs. */
+static json_t *
+by_peer(json_t *root, const char *key, const char *port_key)
+{
+	json_t *index = json_object(), *item;
+	char both[40];
+	long long port;
 	size_t i;
 
 	json_array_foreach(items_of(root), i, item) {
@@ -85,11 +102,11 @@ by_peer(json_t *root, const char *key)
 
 		if (peer == NULL)
 			continue;
-		if ((list = json_object_get(index, peer)) == NULL) {
-			list = json_array();
-			json_object_set_new(index, peer, list);
+		index_add(index, peer, item);
+		if (port_key != NULL && num(item, port_key, &port)) {
+			snprintf(both, sizeof(both), "%s:%lld", peer, port);
+			index_add(index, both, item);
 		}
-		json_array_append(list, item);
 	}
 	return index;
 }
@@ -301,7 +318,7 @@ local_addr(json_t *ike_index, const char *peer)
 int
 show_ipsec_sa(FILE *out, json_t *ipsecsas, json_t *ikesas, const char *peer)
 {
-	json_t *ike_index = by_peer(ikesas, "dst"), *sa;
+	json_t *ike_index = by_peer(ikesas, "dst", NULL), *sa;
 	const char *last_if = NULL;
 	size_t i;
 	int n = 0;
@@ -419,18 +436,31 @@ session_status(json_t *ike, json_t *ipsec)
 }
 
 static void
-session_print(FILE *out, const char *peer, json_t *map, json_t *ike, json_t *ipsec,
-	      const char *ifname)
+session_print(FILE *out, const char *peer, json_t *tunnel, json_t *map, json_t *ike,
+	      json_t *ipsec, const char *ifname)
 {
-	json_t *flows = session_flows(map, ipsec), *sa, *f;
+	int client = json_is_true(json_object_get(tunnel, "dynamic"));
+	/* a client's flows are its pairs', not every line its entry allows */
+	json_t *flows = session_flows(client ? NULL : map, ipsec), *sa, *f;
 	char b[2][24];
 	long long port = IKE_START_PORT;
 	size_t i, k;
 
 	if (!num(json_array_get(ike, 0), "dstPort", &port))
 		num(json_array_get(ipsec, 0), "peerPort", &port);
-	fprintf(out, "Interface: %s\nSession status: %s\nPeer: %s port %lld\n", ifname,
-		session_status(ike, ipsec), peer, port);
+	fprintf(out, "Interface: %s\n", ifname);
+	if (client) {
+		/* a remote-access client, as IOS shows an Easy VPN session */
+		if (str(tunnel, "user")[0] != '\0')
+			fprintf(out, "Username: %s\n", str(tunnel, "user"));
+		fprintf(out, "Dynamic map: %s %lld\n", str(tunnel, "cryptoMap"),
+			num_or0(tunnel, "sequence"));
+		if (strcmp(str(tunnel, "assignedAddress"), "0.0.0.0") != 0)
+			fprintf(out, "Assigned address: %s\n", str(tunnel, "assignedAddress"));
+		num(tunnel, "peerPort", &port);
+	}
+	fprintf(out, "Session status: %s\nPeer: %s port %lld\n", session_status(ike, ipsec), peer,
+		port);
 	json_array_foreach(ike, i, sa) {
 		int st = ike_state_index(json_string_value(json_object_get(sa, "state")));
 
@@ -447,7 +477,8 @@ session_print(FILE *out, const char *peer, json_t *map, json_t *ike, json_t *ips
 			n += strcmp(str(sa, "localIdent"), l) == 0 &&
 			     strcmp(str(sa, "remoteIdent"), r) == 0;
 		fprintf(out, "  IPSEC FLOW: permit ip %s %s\n", l, r);
-		fprintf(out, "        Active SAs: %d, origin: crypto map\n", 2 * n);
+		fprintf(out, "        Active SAs: %d, origin: %s\n", 2 * n,
+			client ? "dynamic crypto map" : "crypto map");
 	}
 	fputc('\n', out);
 	json_decref(flows);
@@ -465,31 +496,46 @@ session_if(json_t *ipsec, json_t *ipsecsas)
 }
 
 /* One session per peer: every peer of every crypto map entry (DOWN when
- * it has no SA, as IOS lists crypto map peers), then peers that have SAs
- * without being configured (a responder's wild card). */
+ * it has no SA, as IOS lists crypto map peers), each remote-access client
+ * (its address and port: several share a NAT's address), then peers that
+ * have SAs without either (a responder's wild card). */
 void
 show_crypto_session(FILE *out, json_t *tunnels, json_t *ikesas, json_t *ipsecsas,
-		    json_t *cryptomaps)
+		    json_t *cryptomaps, json_t *dynmaps)
 {
-	json_t *ike = by_peer(ikesas, "dst"), *ipsec = by_peer(ipsecsas, "peer");
+	json_t *ike = by_peer(ikesas, "dst", "dstPort"), *ipsec = by_peer(ipsecsas, "peer", "peerPort");
 	json_t *seen = json_object(), *t;
 	json_t *lists[] = { items_of(tunnels), items_of(ikesas), items_of(ipsecsas) };
-	const char *keys[] = { "peer", "dst", "peer" };
+	const char *keys[] = { "peer", "dst", "peer" }, *ports[] = { "peerPort", "dstPort", "peerPort" };
+	char both[40];
+	long long port;
 	size_t i;
 
 	fprintf(out, "Crypto session current status\n\n");
 	for (size_t l = 0; l < ARRAY_LEN(lists); l++) {
 		json_array_foreach(lists[l], i, t) {
 			const char *peer = json_string_value(json_object_get(t, keys[l]));
-			json_t *mine;
+			int client = l == 0 && json_is_true(json_object_get(t, "dynamic"));
+			const char *key = peer;
+			json_t *mine, *map;
 
-			if (peer == NULL || json_object_get(seen, peer) != NULL)
+			if (peer == NULL)
 				continue;
-			json_object_set_new(seen, peer, json_true());
-			mine = json_object_get(ipsec, peer);
-			session_print(out, peer, crypto_map(cryptomaps, str(t, "cryptoMap"),
-				      num_or0(t, "sequence")), json_object_get(ike, peer), mine,
-				      session_if(mine, ipsecsas));
+			if (num(t, ports[l], &port)) {
+				snprintf(both, sizeof(both), "%s:%lld", peer, port);
+				if (json_object_get(seen, both) != NULL)
+					continue;	/* a client's SA, shown with it */
+				if (client)
+					key = both;
+			}
+			if (json_object_get(seen, key) != NULL)
+				continue;
+			json_object_set_new(seen, key, json_true());
+			mine = json_object_get(ipsec, key);
+			map = crypto_map(client ? dynmaps : cryptomaps, str(t, "cryptoMap"),
+					 num_or0(t, "sequence"));
+			session_print(out, peer, l == 0 ? t : NULL, map, json_object_get(ike, key),
+				      mine, session_if(mine, ipsecsas));
 		}
 	}
 	json_decref(seen);
@@ -538,18 +584,23 @@ show_isakmp_keepalive(FILE *out, json_t *dpd, json_t *tunnels)
 	};
 	static const int widths[] = { 8, 8, 8, 8, 7, 4 };
 	static_assert(ARRAY_LEN(widths) == ARRAY_LEN(counters), "one width per counter");
-	char map[160], b[24];
+	char map[160], b[24], peer[48];
 	long long rtt;
 	json_t *t;
 	size_t i;
 
 	dpd_settings(out, dpd);
-	fprintf(out, "\n%-15s %-12s %-6s %-6s %8s %8s %8s %8s %7s %4s %7s\n", "Peer", "Crypto map",
+	fprintf(out, "\n%-21s %-12s %-6s %-6s %8s %8s %8s %8s %7s %4s %7s\n", "Peer", "Crypto map",
 		"Active", "Status", "RUT-Sent", "RUT-Rcvd", "ACK-Sent", "ACK-Rcvd", "Retrans",
 		"Dead", "RTT(ms)");
 	json_array_foreach(items_of(tunnels), i, t) {
 		snprintf(map, sizeof(map), "%s %s", str(t, "cryptoMap"), num_str(t, "sequence", b));
-		fprintf(out, "%-15s %-12s %-6s %-6s", str(t, "peer"), map,
+		/* a remote-access client is its address and port */
+		if (json_is_true(json_object_get(t, "dynamic")))
+			snprintf(peer, sizeof(peer), "%s:%s", str(t, "peer"), num_str(t, "peerPort", b));
+		else
+			snprintf(peer, sizeof(peer), "%s", str(t, "peer"));
+		fprintf(out, "%-21s %-12s %-6s %-6s", peer, map,
 			json_is_boolean(json_object_get(t, "active")) ?
 			(json_is_true(json_object_get(t, "active")) ? "yes" : "no") : "-",
 			str(t, "status"));

@@ -72,7 +72,8 @@ void show_isakmp_sa(FILE *out, struct json_t *ikesas, int detail);
 /* peer NULL: every SA pair. Returns the pairs shown. */
 int  show_ipsec_sa(FILE *out, struct json_t *ipsecsas, struct json_t *ikesas, const char *peer);
 void show_crypto_session(FILE *out, struct json_t *tunnels, struct json_t *ikesas,
-			 struct json_t *ipsecsas, struct json_t *cryptomaps);
+			 struct json_t *ipsecsas, struct json_t *cryptomaps,
+			 struct json_t *dynmaps);
 void show_isakmp_keepalive(FILE *out, struct json_t *dpd, struct json_t *tunnels);
 void show_isakmp_stats(FILE *out, struct json_t *stats);
 void show_cleared(FILE *out, struct json_t *answer, const char *remote);

@@ -251,7 +251,7 @@ crypto_session(void **state)
 	struct capture c;
 
 	show_crypto_session(capture_begin(&c), view("tunnels"), view("ikesas"), view("ipsecsas"),
-			    view("cryptomaps"));
+			    view("cryptomaps"), view("dynamiccryptomaps"));
 	assert_golden("session", capture_end(&c));
 	free(c.text);
 }
@@ -293,7 +293,7 @@ crypto_session_states(void **state)
 	struct capture c;
 	char *text, s[1024];
 
-	show_crypto_session(capture_begin(&c), tunnels, ike, ipsec, maps);
+	show_crypto_session(capture_begin(&c), tunnels, ike, ipsec, maps, NULL);
 	text = capture_end(&c);
 	assert_string_equal(session_of(text, "192.0.2.7", s, sizeof(s)),
 			    "Interface: vpn0\nSession status: DOWN-NEGOTIATING\n"
@@ -320,7 +320,7 @@ crypto_session_empty(void **state)
 	struct capture c;
 	char *text;
 
-	show_crypto_session(capture_begin(&c), none, none, none, none);
+	show_crypto_session(capture_begin(&c), none, none, none, none, none);
 	text = capture_end(&c);
 	assert_string_equal(text, "Crypto session current status\n\n");
 	free(text);

@@ -225,6 +225,19 @@ def push_mode_config(env):
 
 
 @test
+def both_directions_as_the_reference_has_them(env):
+    # `client configuration address initiate` and `... respond` together:
+    # the headend pushes, a pulling client asks as well; one address each.
+    topo, hq, lan, clients = topology(env, 2)
+    agent = headend(env, topo, hq, push=True, pull=True)
+    charons, addrs = bring_up(env, topo, agent, clients[:1], pull=True)
+    pushed = client(env, topo, clients[1], "c2", pull=False)
+    connect(pushed)
+    check(vip(pushed) not in (None, addrs[0]), "the waiting client: %r" % vip(pushed))
+    check(pool_in_use(agent) == 2, "pool in use: %s" % pool_in_use(agent))
+
+
+@test
 def xauth_clients_and_wrong_password(env):
     topo, hq, lan, clients = topology(env, 3)
     agent = headend(env, topo, hq, xauth=True)

@@ -3,7 +3,9 @@
 configured by `vpnctl import-ios` from deploy/demo/*.cfg, telemetry over
 mTLS to a collector-stub, a ping through the tunnel between the protected
 LANs. `DEMO=dpd` then freezes the primary site B gateway and shows site A
-detecting it (DPD) and failing over to the backup.
+detecting it (DPD) and failing over to the backup. `DEMO=remote-access` is
+another network: a headend with remote clients behind a NAT
+(tools/demo_remote.py).
 
     namespace          what                                    addresses
     <prefix>a          site A gateway, vpn-agent, LAN host     outside 203.0.113.2, LAN 10.10.1.1
@@ -24,7 +26,8 @@ Every agent serves its API on 127.0.0.1:9276 inside its own namespace and
 /metrics on its management address (10.99.N.2:9273). Nothing listens outside
 the namespaces the demo creates.
 
-Environment: BIN (binaries, default build), DEMO ("" or "dpd"), DEMO_DIR
+Environment: BIN (binaries, default build), DEMO ("", "dpd" or
+"remote-access"), DEMO_DIR
 (logs, state and certificates, default build/demo), DEMO_SECONDS (stop by
 itself that many seconds after everything is up and the DPD scenario, if
 any, has run; default: until Ctrl-C), DEMO_NS_PREFIX (namespace prefix,
@@ -281,7 +284,8 @@ class Demo:
             wait_for(ready, 30, "the API of the vpn-agent of " + site.title)
             with open(os.path.join(site.state, "device-uuid")) as f:
                 site.uuid = f.read().strip()
-        self.step("3 vpn-agents started: " + ", ".join(
+        n = len(self.sites)
+        self.step("%d vpn-agent%s started: " % (n, "" if n == 1 else "s") + ", ".join(
             "%s pid %d (device %s)" % (s.key, s.proc.pid, s.uuid) for s in self.sites.values()))
 
     def start_collector(self):
@@ -562,9 +566,9 @@ ENV_KEYS = ("BIN", "DEMO", "DEMO_DIR", "DEMO_SECONDS", "DEMO_NS_PREFIX", "INTERV
 
 def main():
     scenario = os.environ.get("DEMO", "")
-    if scenario not in ("", "dpd"):
-        print("demo: DEMO=%s: unknown scenario (DEMO=dpd, or nothing)" % scenario,
-              file=sys.stderr)
+    if scenario not in ("", "dpd", "remote-access"):
+        print("demo: DEMO=%s: unknown scenario (DEMO=dpd, DEMO=remote-access, or nothing)"
+              % scenario, file=sys.stderr)
         return 2
     seconds = os.environ.get("DEMO_SECONDS")
     try:
@@ -580,10 +584,14 @@ def main():
         os.execvp("sudo", ["sudo"] + (["--preserve-env=" + ",".join(keep)] if keep else [])
                   + [sys.executable, os.path.abspath(__file__)])
     os.chdir(ROOT)
-    demo = Demo(bin_dir=os.environ.get("BIN", "build"),
+    kind, interval = Demo, "60"
+    if scenario == "remote-access":
+        import demo_remote  # noqa: E402  (tools/, beside this file)
+        kind, interval = demo_remote.RemoteAccessDemo, str(demo_remote.INTERVAL_S)
+    demo = kind(bin_dir=os.environ.get("BIN", "build"),
                 out_dir=os.environ.get("DEMO_DIR", "build/demo"),
                 prefix=os.environ.get("DEMO_NS_PREFIX", "vpndemo-"),
-                interval=int(os.environ.get("INTERVAL", "60")))
+                interval=int(os.environ.get("INTERVAL", interval)))
 
     def on_signal(signum, _frame):
         raise Stop(signal.Signals(signum).name)

@@ -36,7 +36,6 @@ LAN_GW, LAN_HOST, LAN_NET = "10.2.2.1", "10.2.2.10", "10.2.2.0/24"
 POOL = ("10.2.1.1", "10.2.1.254")
 CONN, CHILD = "ra", "ra-child"
 USERS = {"alice": "alice-secret-1", "bob": "bob-secret-2", "carol": "carol-secret-3"}
-CLIENT_PLUGINS = strongswan.CHARON_PLUGINS + " xauth-generic unity attr"
 
 
 def ref(obj):
@@ -96,29 +95,14 @@ def headend(env, topo, hq, pool=POOL, push=False, pull=True, xauth=False, split=
     return agent
 
 
-def client(env, topo, ns, name, user=None, pull=True, dpd_delay=None):
+def client(env, topo, ns, name, user=None, pull=True):
     """A strongSwan IKEv1 client: group key, XAUTH when user is given, a
     virtual IP by Mode Config (pull or wait for the push), the LAN as its
     remote traffic selector."""
-    conn = {
-        "version": 1,
-        "remote_addrs": HQ,
-        "vips": "0.0.0.0",
-        "pull": pull,
-        "proposals": "aes128-sha256-modp2048",
-        "dpd_delay": "%ds" % dpd_delay if dpd_delay else None,
-        "local-1": {"auth": "psk"},
-        "remote-1": {"auth": "psk", "id": "%any"},
-        "children": {CHILD: {"remote_ts": LAN_NET, "esp_proposals": "aes128-sha256",
-                             "start_action": "none"}},
-    }
-    secrets = {"ike-1": {"secret": '"%s"' % PSK}}
-    if user is not None:
-        conn["local-2"] = {"auth": "xauth", "xauth_id": user}
-        secrets["xauth-1"] = {"id": user, "secret": '"%s"' % USERS.get(user, "wrong")}
-    return strongswan.Charon(env, topo, ns, name, {"connections": {CONN: conn},
-                                                   "secrets": secrets},
-                             charon_extra={"load": CLIENT_PLUGINS, "install_virtual_ip": True})
+    conf = strongswan.ikev1_remote_access(CONN, HQ, PSK, LAN_NET, child=CHILD, user=user,
+                                          password=USERS.get(user, "wrong"), pull=pull)
+    return strongswan.Charon(env, topo, ns, name, conf,
+                             charon_extra=strongswan.REMOTE_ACCESS_CHARON)
 
 
 def vip(charon):

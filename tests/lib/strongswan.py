@@ -132,6 +132,41 @@ def ikev1_psk(name, local_addr, remote_addr, local_ts, remote_ts, psk,
     return {"connections": {name: conn}, "secrets": {"ike-" + name: secret}}
 
 
+def ikev1_remote_access(name, server, psk, remote_ts, child=None, user=None, password=None,
+                        pull=True, proposals="aes128-sha256-modp2048",
+                        esp_proposals="aes128-sha256", dpd_delay=None):
+    """A swanctl config dict for an IKEv1 remote-access client of `server`:
+    the group key (psk), XAUTH as `user` when given, a virtual IP by Mode
+    Config (pull: ask for it; else wait for the server's push), remote_ts
+    through the tunnel. NAT-T is left to detection (no encap = yes): the
+    client sits behind a real NAT. Needs the xauth-generic, unity and attr
+    plugins loaded (REMOTE_ACCESS_PLUGINS)."""
+    child = child or name + "-child"
+    conn = {
+        "version": 1,
+        "remote_addrs": server,
+        "vips": "0.0.0.0",
+        "pull": pull,
+        "proposals": proposals,
+        "dpd_delay": _time(dpd_delay),
+        "local-1": {"auth": "psk"},
+        "remote-1": {"auth": "psk", "id": "%any"},
+        "children": {child: {"remote_ts": remote_ts, "esp_proposals": esp_proposals,
+                             "start_action": "none"}},
+    }
+    secrets = {"ike-1": {"secret": _quote(psk)}}
+    if user is not None:
+        conn["local-2"] = {"auth": "xauth", "xauth_id": user}
+        secrets["xauth-1"] = {"id": user, "secret": _quote(password or "")}
+    return {"connections": {name: conn}, "secrets": secrets}
+
+
+# A remote-access client's charon: XAUTH, Cisco Unity (split tunnel) and the
+# Mode Config attributes, with the virtual IP installed.
+REMOTE_ACCESS_PLUGINS = CHARON_PLUGINS + " xauth-generic unity attr"
+REMOTE_ACCESS_CHARON = {"load": REMOTE_ACCESS_PLUGINS, "install_virtual_ip": True}
+
+
 def _time(v):
     if v is None:
         return None

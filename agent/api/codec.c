@@ -687,7 +687,8 @@ dec_absent(const struct api_field *f, const char *path, const struct api_dec *d,
 	if (f->kind == API_F_OBJECT) {
 		for (size_t i = 0; i < f->n_sub; i++) {
 			path_join(sub, sizeof(sub), path, f->sub[i].json);
-			if (dec_absent(&f->sub[i], sub, d, NULL, (char *)obj + f->offset, err) == -1)
+			if (dec_absent(&f->sub[i], sub, d, NULL, (char *)obj + f->offset,
+				       err) == -1)
 				return -1;
 		}
 		return 0;

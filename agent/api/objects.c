@@ -371,7 +371,8 @@ split_check(const struct cfg_dynamic_map *m, struct api_err *err)
 
 	for (size_t i = 0; i < m->n_split && i < CFG_SPLIT_MAX; i++) {
 		for (size_t j = 0; j < i; j++) {
-			if (m->split[j].addr != m->split[i].addr || m->split[j].len != m->split[i].len)
+			if (m->split[j].addr != m->split[i].addr ||
+			    m->split[j].len != m->split[i].len)
 				continue;
 			snprintf(field, sizeof(field), "splitTunnel[%zu]", i);
 			return api_errf(err, 400, field, "%s is listed already (splitTunnel[%zu])",
@@ -386,26 +387,27 @@ split_check(const struct cfg_dynamic_map *m, struct api_err *err)
 static int
 mode_config_check(const struct cfg_dynamic_map *m, struct api_err *err)
 {
-	static const char why[] = "is Mode Config, which needs an addressPool";
-
 	if (m->address_pool.id[0] != '\0') {
 		if (!m->config_initiate && !m->config_respond)
 			return api_errf(err, 400, "clientConfiguration", "clientConfiguration: "
-					"with an addressPool, initiate or respond (or both) must be "
-					"true, or no client gets an address");
+					"with an addressPool, initiate or respond (or both) "
+					"must be true, or no client gets an address");
 		return 0;
 	}
 	if (m->config_initiate)
 		return api_errf(err, 400, "clientConfiguration.initiate",
-				"clientConfiguration.initiate %s", why);
+				"clientConfiguration.initiate needs an addressPool (Mode Config "
+				"hands out its addresses)");
 	if (!m->config_respond)
 		return api_errf(err, 400, "clientConfiguration.respond",
-				"clientConfiguration.respond false %s (leave clientConfiguration "
-				"out without a pool)", why);
+				"clientConfiguration.respond false needs an addressPool (without "
+				"one there is no Mode Config: leave clientConfiguration out)");
 	if (m->n_dns > 0)
-		return api_errf(err, 400, "dnsServers", "dnsServers %s", why);
+		return api_errf(err, 400, "dnsServers", "dnsServers need an addressPool (Mode "
+				"Config sends them with an address from it)");
 	if (m->n_split > 0)
-		return api_errf(err, 400, "splitTunnel", "splitTunnel %s", why);
+		return api_errf(err, 400, "splitTunnel", "splitTunnel needs an addressPool (Mode "
+				"Config sends it with an address from it)");
 	return 0;
 }
 
@@ -845,7 +847,8 @@ static_assert(offsetof(struct cfg_network, meta) == 0 && offsetof(struct cfg_int
 	      && offsetof(struct cfg_ca_cert, meta) == 0 && offsetof(struct cfg_telemetry, meta) == 0
 	      && offsetof(struct cfg_ike_policy, meta) == 0 && offsetof(struct cfg_psk, meta) == 0
 	      && offsetof(struct cfg_transform_set, meta) == 0
-	      && offsetof(struct cfg_crypto_map, meta) == 0 && offsetof(struct cfg_ip_pool, meta) == 0
+	      && offsetof(struct cfg_crypto_map, meta) == 0
+	      && offsetof(struct cfg_ip_pool, meta) == 0
 	      && offsetof(struct cfg_dynamic_map, meta) == 0
 	      && offsetof(struct cfg_local_user, meta) == 0 && offsetof(struct cfg_dpd, meta) == 0
 	      && offsetof(struct cfg_ike_settings, meta) == 0,

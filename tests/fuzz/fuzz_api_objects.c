@@ -4,9 +4,11 @@
  * method, and whether the rest is the whole body or (byte 1 picks a key)
  * one JSON value put into a valid body, to get past the first field from an
  * empty corpus. Every type is covered, the VPN ones (lists, nested match
- * lines, prefixes, legacy refusals, singletons) included. What is accepted
- * must survive the stored view unchanged; the API view never shows a
- * secret.
+ * lines, prefixes, legacy refusals, singletons) and the remote-access ones
+ * (pools, dynamic maps with their optional pool reference and nested
+ * clientConfiguration, users with a password or a password hash) included.
+ * What is accepted must survive the stored view unchanged; the API view
+ * never shows a secret (key, password, password hash).
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -28,6 +30,11 @@
 #define PSK_ID "1c7a9b63-4d2e-4f80-9ba1-2c3d4e5f6071"
 #define XS_ID  "5a1e3c7d-0b2f-4e8a-9c61-7d3e2f1a0b4c"
 #define MAP_ID "2d8b0c74-5e3f-4091-8cb2-3d4e5f607182"
+#define POOL_ID "3e9c1d85-6f40-41a2-9dc3-4e5f60718293"
+#define DYN_ID  "4fad2e96-7051-42b3-8ed4-5f60718293a4"
+#define USER_ID "50be3fa7-8162-43c4-9fe5-60718293a4b5"
+#define USER_HASH "$scrypt$ln=10,r=8,p=1$AAECAwQFBgcICQoLDA0ODw$" \
+	"QmWI9+o0UFWa+B7ddcICILieN2s7MCfg3m8oee51bAA"
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -69,6 +76,17 @@ templates_init(void)
 	    "source", "10.0.0.0/24", "destination", "10.1.0.0/16", "pfs", "group14",
 	    "lifetimeSeconds", 3600, "lifetimeKilobytes", 4608000, "forceEncapsulation", 1,
 	    "initiate", 1);
+	templates[API_OBJ_IP_POOL] = json_pack("{s:s, s:s, s:s, s:s}", "name", "pool", "start",
+					       "10.2.1.1", "end", "10.2.1.254", "netmask",
+					       "255.255.255.0");
+	templates[API_OBJ_DYNAMIC_MAP] = json_pack(
+	    "{s:s, s:i, s:[{s:s}], s:[{s:s, s:s}], s:s, s:{s:s}, s:{s:b, s:b}, s:[s, s], s:[s], "
+	    "s:b}", "name", "dyn", "sequence", 20, "transformSets", "id", XS_ID, "matchAddress",
+	    "source", "10.2.2.0/24", "destination", "10.2.1.0/24", "pfs", "group19",
+	    "addressPool", "id", POOL_ID, "clientConfiguration", "initiate", 1, "respond", 1,
+	    "dnsServers", "10.2.2.53", "10.2.2.54", "splitTunnel", "10.2.2.0/24", "xauth", 1);
+	templates[API_OBJ_LOCAL_USER] = json_pack("{s:s, s:s}", "name", "alice", "password",
+						  "alice-pass");
 	templates[API_OBJ_DPD] = json_pack("{s:s, s:i, s:i, s:i, s:s}", "name", "dpd",
 					   "keepaliveSeconds", 10, "retrySeconds", 2, "retries",
 					   5, "mode", "PERIODIC");
@@ -115,6 +133,27 @@ vpn_init(void)
 	api_coll_add(&api_types[API_OBJ_CRYPTO_MAP], cfg, &map);
 }
 
+/* One pool, dynamic map and user: PUT has an old one, references resolve. */
+static void
+ra_init(void)
+{
+	struct cfg_ip_pool pool = { .start = 0x0a020101, .end = 0x0a0201fe,
+				    .netmask = 0xffffffff };
+	struct cfg_dynamic_map dyn = { .sequence = 10, .n_transform_sets = 1, .lifetime_s = 3600,
+				       .lifetime_kb = 4608000, .config_respond = true };
+	struct cfg_local_user user = { 0 };
+
+	meta(&pool.meta, POOL_ID, "ourpool");
+	api_coll_add(&api_types[API_OBJ_IP_POOL], cfg, &pool);
+	meta(&dyn.meta, DYN_ID, "dynmap-10");
+	str_copy(dyn.transform_sets[0].id, UUID_STR_LEN, XS_ID);
+	str_copy(dyn.address_pool.id, UUID_STR_LEN, POOL_ID);
+	api_coll_add(&api_types[API_OBJ_DYNAMIC_MAP], cfg, &dyn);
+	meta(&user.meta, USER_ID, "bob");
+	str_copy(user.password_hash, sizeof(user.password_hash), USER_HASH);
+	api_coll_add(&api_types[API_OBJ_LOCAL_USER], cfg, &user);
+}
+
 /* One object of each type, so references resolve and PUT has an old one. */
 int
 LLVMFuzzerInitialize(int *argc, char ***argv)
@@ -143,6 +182,7 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	str_copy(tel.ca_cert.id, sizeof(tel.ca_cert.id), CA_ID);
 	api_coll_add(&api_types[API_OBJ_TELEMETRY], cfg, &tel);
 	vpn_init();
+	ra_init();
 	templates_init();
 	return 0;
 }
@@ -187,7 +227,7 @@ round_trip(const struct api_type *t, void *obj)
 		abort();
 	view = api_obj_encode(t, obj, cfg, "http://h/api/v1");
 	for (size_t i = 0; i < t->n_fields; i++)
-		if (t->fields[i].kind == API_F_SECRET &&
+		if (api_field_secret(t->fields[i].kind) &&
 		    json_object_get(view, t->fields[i].json) != NULL)
 			abort();	/* a secret in the API view */
 	api_obj_clear(t, copy);

@@ -18,7 +18,7 @@
 #define B64_SALT_CHARS 22	/* 16 bytes, no padding */
 #define B64_HASH_CHARS 43	/* 32 bytes, no padding */
 
-static_assert(sizeof("$scrypt$ln=20,r=16,p=4$$") - 1 + B64_SALT_CHARS + B64_HASH_CHARS <
+static_assert(sizeof("$scrypt$ln=16,r=8,p=2$$") - 1 + B64_SALT_CHARS + B64_HASH_CHARS <
 	      CFG_PWHASH_MAX, "the longest hash string fits the config");
 
 struct passwd_params {

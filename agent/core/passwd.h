@@ -19,9 +19,10 @@
 #define PASSWD_R        8
 #define PASSWD_P        1
 #define PASSWD_LN_MIN   10
-#define PASSWD_LN_MAX   20
-#define PASSWD_R_MAX    16
-#define PASSWD_P_MAX    4
+#define PASSWD_LN_MAX   16	/* the bounds keep one check under 64 MiB and ~0.3 s:
+				 * the IKE engine runs it on its loop */
+#define PASSWD_R_MAX    8
+#define PASSWD_P_MAX    2
 #define PASSWD_SALT_LEN 16
 #define PASSWD_HASH_LEN 32
 

@@ -84,11 +84,11 @@ test_malformed_refused(void **state)
 		" $scrypt$ln=10,r=8,p=1$" SALT0 "$" HASH10,
 		"$SCRYPT$ln=10,r=8,p=1$" SALT0 "$" HASH10,
 		"$scrypt$ln=9,r=8,p=1$" SALT0 "$" HASH10,		/* below the bounds */
-		"$scrypt$ln=21,r=8,p=1$" SALT0 "$" HASH10,		/* above them */
+		"$scrypt$ln=17,r=8,p=1$" SALT0 "$" HASH10,		/* above them */
 		"$scrypt$ln=10,r=0,p=1$" SALT0 "$" HASH10,
-		"$scrypt$ln=10,r=17,p=1$" SALT0 "$" HASH10,
+		"$scrypt$ln=10,r=9,p=1$" SALT0 "$" HASH10,
 		"$scrypt$ln=10,r=8,p=0$" SALT0 "$" HASH10,
-		"$scrypt$ln=10,r=8,p=5$" SALT0 "$" HASH10,
+		"$scrypt$ln=10,r=8,p=3$" SALT0 "$" HASH10,
 		"$scrypt$ln=010,r=8,p=1$" SALT0 "$" HASH10,	/* one spelling per number */
 		"$scrypt$ln=+10,r=8,p=1$" SALT0 "$" HASH10,
 		"$scrypt$ln=-10,r=8,p=1$" SALT0 "$" HASH10,

@@ -227,6 +227,28 @@ ike_stats_rows(struct ike *ike, struct api_rows *rows)
 	}
 	api_rows_uint(rows, "notifiedTotal", notified);
 	api_rows_uint(rows, "notifiesSuppressed", st.err_notifies_suppressed);
+	api_rows_uint(rows, "remoteAccessClients", st.clients);
+	api_rows_uint(rows, "remoteAccessConnections", st.clients_connected);
+	api_rows_uint(rows, "xauthOk", st.xauth_ok);
+	api_rows_uint(rows, "xauthFailed", st.xauth_failed);
+	api_rows_uint(rows, "xauthRateLimited", st.xauth_rate_limited);
+	api_rows_end_item(rows);
+}
+
+/* `show ip local pool`: one item per pool. */
+static void
+pool_row(void *arg, const struct ike_pool_view *v)
+{
+	struct api_rows *rows = arg;
+
+	api_rows_begin_item(rows);
+	api_rows_str(rows, "name", v->name);
+	ip_row(rows, "start", v->start_be);
+	ip_row(rows, "end", v->end_be);
+	api_rows_uint(rows, "size", v->size);
+	api_rows_uint(rows, "inUse", v->in_use);
+	api_rows_uint(rows, "free", v->size - v->in_use);
+	api_rows_uint(rows, "exhausted", v->exhausted);
 	api_rows_end_item(rows);
 }
 
@@ -250,6 +272,9 @@ views_rows(struct ike *ike, struct esp_dp *dp, enum api_vpn_view which, struct a
 		break;
 	case API_VIEW_IKE_STATS:
 		ike_stats_rows(ike, rows);
+		break;
+	case API_VIEW_IP_POOLS:
+		ike_pools_view(ike, pool_row, rows);
 		break;
 	case API_VIEW__COUNT:
 		break;

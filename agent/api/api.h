@@ -29,6 +29,7 @@ enum api_vpn_view {
 	API_VIEW_IPSEC_SAS,	/* GET /operational/ipsecsas, "ipsecsa" */
 	API_VIEW_TUNNELS,	/* GET /operational/tunnels, "tunnel" */
 	API_VIEW_IKE_STATS,	/* GET /operational/ikestatistics, one "ikestatistics" */
+	API_VIEW_IP_POOLS,	/* GET /operational/ippools, "ippoolstatus" */
 	API_VIEW__COUNT
 };
 

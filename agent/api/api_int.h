@@ -50,6 +50,7 @@
 #define API_PATH_IPSEC_SAS    "/operational/ipsecsas"
 #define API_PATH_TUNNELS      "/operational/tunnels"
 #define API_PATH_IKE_STATS    "/operational/ikestatistics"
+#define API_PATH_POOL_STATUS  "/operational/ippools"
 #define API_PATH_CLEAR        "/operational/clearsessions"
 
 /* A 4xx/5xx answer: {"error": {"status", "message", "field"}}. */
@@ -297,6 +298,7 @@ int api_h_ike_sas(struct api_call *c);
 int api_h_ipsec_sas(struct api_call *c);
 int api_h_tunnels(struct api_call *c);
 int api_h_ike_stats(struct api_call *c);
+int api_h_ip_pools(struct api_call *c);
 int api_h_clear_sessions(struct api_call *c);
 
 /* No token, no socket: what tests and the fuzzers drive. */

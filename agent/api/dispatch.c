@@ -61,6 +61,8 @@ static const struct api_route routes[] = {
 	  "tunnels per crypto map entry, with the active peer" },
 	{ "GET", API_PATH_IKE_STATS, API_OBJ__COUNT, api_h_ike_stats,
 	  "IKE engine counters: messages, drops by reason, half-open SAs" },
+	{ "GET", API_PATH_POOL_STATUS, API_OBJ__COUNT, api_h_ip_pools,
+	  "address pools: size, addresses leased, clients refused (show ip local pool)" },
 	{ "POST", API_PATH_CLEAR, API_OBJ__COUNT, api_h_clear_sessions,
 	  "clear crypto session: {\"remote\": \"A.B.C.D\"}, or {} for all; answers {\"cleared\": N}" },
 };

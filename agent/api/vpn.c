@@ -28,6 +28,7 @@ static const char *const view_types[API_VIEW__COUNT] = {
 	[API_VIEW_IPSEC_SAS] = "ipsecsa",
 	[API_VIEW_TUNNELS] = "tunnel",
 	[API_VIEW_IKE_STATS] = "ikestatistics",
+	[API_VIEW_IP_POOLS] = "ippoolstatus",
 };
 static_assert(ARRAY_LEN(view_types) == API_VIEW__COUNT, "one item type per view");
 
@@ -145,6 +146,12 @@ int
 api_h_ike_stats(struct api_call *c)
 {
 	return view(c, API_VIEW_IKE_STATS);
+}
+
+int
+api_h_ip_pools(struct api_call *c)
+{
+	return view(c, API_VIEW_IP_POOLS);
 }
 
 /* ---- singleton settings ------------------------------------------------- */

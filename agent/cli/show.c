@@ -133,6 +133,7 @@ cmd_show_telemetry_status(struct vpnctl *v, char **args, int nargs)
 #define PATH_IPSECSAS   "/operational/ipsecsas"
 #define PATH_TUNNELS    "/operational/tunnels"
 #define PATH_IKESTATS   "/operational/ikestatistics"
+#define PATH_POOLS      "/operational/ippools"
 #define PATH_CRYPTOMAPS "/object/cryptomaps"
 #define PATH_DYNMAPS    "/object/dynamiccryptomaps"
 #define PATH_DPD        "/devicesettings/default/dpd"
@@ -332,6 +333,23 @@ cmd_show_isakmp_stats(struct vpnctl *v, char **args, int nargs)
 		json_out(root);
 	else
 		show_isakmp_stats(stdout, root);
+	json_decref(root);
+	return VPNCTL_OK;
+}
+
+int
+cmd_show_ip_local_pool(struct vpnctl *v, char **args, int nargs)
+{
+	static const char *const paths[] = { PATH_POOLS };
+	json_t *root;
+	int rc;
+
+	if ((rc = fetch(v, paths, 1, &root)) != VPNCTL_OK)
+		return rc;
+	if (v->json)
+		json_out(root);
+	else
+		show_ip_local_pool(stdout, root);
 	json_decref(root);
 	return VPNCTL_OK;
 }

@@ -699,3 +699,25 @@ show_cleared(FILE *out, json_t *answer, const char *remote)
 	fprintf(out, "%lld crypto session%s cleared%s%s\n", n, n == 1 ? "" : "s",
 		remote ? " with " : "", remote ? remote : "");
 }
+
+/* ---- show ip local pool --------------------------------------------------- */
+
+/* IOS's columns, then the clients each pool refused for want of an
+ * address (R-15.2), which IOS only logs. */
+void
+show_ip_local_pool(FILE *out, json_t *pools)
+{
+	json_t *p;
+	size_t i;
+	char a[24], b[24];
+
+	fprintf(out, " %-24s %-15s %-15s %5s %7s\n", "Pool", "Begin", "End", "Free", "In use");
+	json_array_foreach(items_of(pools), i, p)
+		fprintf(out, " %-24s %-15s %-15s %5s %7s\n", str(p, "name"), str(p, "start"),
+			str(p, "end"), num_str(p, "free", a), num_str(p, "inUse", b));
+	json_array_foreach(items_of(pools), i, p) {
+		if (num_or0(p, "exhausted") > 0)
+			fprintf(out, "%s: %s client%s refused, no free address\n", str(p, "name"),
+				num_str(p, "exhausted", a), num_or0(p, "exhausted") == 1 ? "" : "s");
+	}
+}

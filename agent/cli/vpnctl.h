@@ -63,6 +63,7 @@ int  cmd_show_isakmp_keepalive(struct vpnctl *v, char **args, int nargs);
 int  cmd_show_isakmp_stats(struct vpnctl *v, char **args, int nargs);
 int  cmd_show_ipsec_sa(struct vpnctl *v, char **args, int nargs);
 int  cmd_show_crypto_session(struct vpnctl *v, char **args, int nargs);
+int  cmd_show_ip_local_pool(struct vpnctl *v, char **args, int nargs);
 int  cmd_clear_crypto_session(struct vpnctl *v, char **args, int nargs);
 
 /* Pure renderers (show_crypto.c): the API's parsed answers in, IOS-style
@@ -76,6 +77,7 @@ void show_crypto_session(FILE *out, struct json_t *tunnels, struct json_t *ikesa
 			 struct json_t *dynmaps);
 void show_isakmp_keepalive(FILE *out, struct json_t *dpd, struct json_t *tunnels);
 void show_isakmp_stats(FILE *out, struct json_t *stats);
+void show_ip_local_pool(FILE *out, struct json_t *pools);
 void show_cleared(FILE *out, struct json_t *answer, const char *remote);
 
 #endif

@@ -339,6 +339,18 @@ keepalive(void **state)
 	free(c.text);
 }
 
+/* ---- show ip local pool -------------------------------------------------- */
+
+static void
+ip_local_pool(void **state)
+{
+	struct capture c;
+
+	show_ip_local_pool(capture_begin(&c), view("ippools"));
+	assert_golden("ip-local-pool", capture_end(&c));
+	free(c.text);
+}
+
 /* ---- show crypto isakmp stats ------------------------------------------- */
 
 static void
@@ -443,6 +455,7 @@ main(void)
 		cmocka_unit_test(crypto_session_states),
 		cmocka_unit_test(crypto_session_empty),
 		cmocka_unit_test(keepalive),
+		cmocka_unit_test(ip_local_pool),
 		cmocka_unit_test(keepalive_modes),
 		cmocka_unit_test(isakmp_stats),
 		cmocka_unit_test(cleared),

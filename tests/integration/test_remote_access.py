@@ -196,6 +196,14 @@ def three_clients_pull_behind_one_nat(env):
     check(len({r["peerPort"] for r in rows}) == 3, "the clients share a port: %r" % peers)
     check(sorted(r["assignedAddress"] for r in rows) == sorted(addrs), "addresses differ")
     check(pool_in_use(agent) == 3, "pool in use: %s" % pool_in_use(agent))
+    session, pools = agent.vpnctl("show", "crypto", "session"), agent.vpnctl("show", "ip", "local",
+                                                                            "pool")
+    info("vpnctl show crypto session:\n%s\nvpnctl show ip local pool:\n%s" % (
+        harness.tail(session.stdout, 30), pools.stdout))
+    check(session.returncode == 0 and session.stdout.count("Dynamic map: dynmap-10 10") == 3,
+          "show crypto session lists %d clients" % session.stdout.count("Dynamic map:"))
+    check(re.search(r"^ ourpool\s+10\.2\.1\.1\s+10\.2\.1\.254\s+251\s+3$", pools.stdout,
+                    re.M), "show ip local pool: %r" % pools.stdout)
     sa = charons[0].ike_sa(CONN)
     check(sa.get("nat-remote") != "yes" and sa.get("nat-local") == "yes",
           "charon did not detect its NAT: %r" % {k: v for k, v in sa.items() if "nat" in k})

@@ -48,11 +48,7 @@ def pair(env):
 
 def vpnctl(topo, agent, *args):
     """vpnctl run inside the agent's namespace; the CompletedProcess."""
-    argv = [os.path.join(BIN_DIR, "vpnctl"), "--api", "http://127.0.0.1:%d" % agent.api_port,
-            "--token-file", os.path.join(agent.state, "api-token")] + list(args)
-    p = topo.run(agent.ns, argv, check=False, timeout=30)
-    check("runtime error:" not in p.stderr and "Sanitizer" not in p.stderr,
-          "vpnctl %s: sanitizer report:\n%s" % (" ".join(args), p.stderr))
+    p = agent.vpnctl(*args)
     if VERBOSE:
         info("$ vpnctl %s  (exit %d)\n%s%s" % (" ".join(args), p.returncode, p.stdout, p.stderr))
     return p

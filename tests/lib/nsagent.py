@@ -53,6 +53,16 @@ class NsAgent(harness.Agent):
         except (OSError, ValueError):
             return False
 
+    def vpnctl(self, *args):
+        """vpnctl ARGS run inside the agent's namespace against its API; the
+        CompletedProcess (a sanitizer report fails the test)."""
+        argv = [os.path.join(BIN_DIR, "vpnctl"), "--api", "http://127.0.0.1:%d" % self.api_port,
+                "--token-file", os.path.join(self.state, "api-token")] + list(args)
+        p = self.topo.run(self.ns, argv, check=False, timeout=30)
+        check("runtime error:" not in p.stderr and "Sanitizer" not in p.stderr,
+              "vpnctl %s: sanitizer report:\n%s" % (" ".join(args), p.stderr))
+        return p
+
     def metrics_text(self):
         st, body = self._curl("GET", "http://127.0.0.1:%d/metrics" % self.metrics_port)
         check(st == 200, "agent /metrics: %s" % st)

@@ -124,7 +124,7 @@ def client_rows(agent):
 
 
 def pool_in_use(agent):
-    m = re.search(r'^vpnagent_ip_pool_addresses_in_use\{pool="ourpool"\} (\S+)$',
+    m = re.search(r'^vpnagent_remote_access_pool_addresses_in_use\{pool="ourpool"\} (\S+)$',
                   agent.metrics_text(), re.M)
     return int(float(m.group(1))) if m else None
 
@@ -238,12 +238,12 @@ def xauth_clients_and_wrong_password(env):
     check(sorted(r["user"] for r in rows) == ["alice", "bob"], "users: %r" % rows)
     mallory = client(env, topo, clients[2], "c3", user="mallory")
     mallory.initiate(child=CHILD, ike=CONN, timeout=15, check=False)
-    wait_for(lambda: metric(agent, "vpnagent_xauth_attempts_total", 'result="failed"') == 1, 15,
+    wait_for(lambda: metric(agent, "vpnagent_remote_access_xauth_attempts_total", 'result="failed"') == 1, 15,
              "the failed XAUTH counted")
     log = mallory.log()
     info("wrong user: xauth ok %s, failed %s; charon: %s" % (
-        metric(agent, "vpnagent_xauth_attempts_total", 'result="ok"'),
-        metric(agent, "vpnagent_xauth_attempts_total", 'result="failed"'),
+        metric(agent, "vpnagent_remote_access_xauth_attempts_total", 'result="ok"'),
+        metric(agent, "vpnagent_remote_access_xauth_attempts_total", 'result="failed"'),
         [l for l in log.splitlines() if "XAuth" in l or "xauth" in l.lower()][-2:]))
     check(vip(mallory) is None, "the refused client got an address")
     check(len(client_rows(agent)) == 2, "the refused client stays: %r" % client_rows(agent))
@@ -287,7 +287,7 @@ def pool_exhausted_client_told(env):
     bring_up(env, topo, agent, clients[:1])
     second = client(env, topo, clients[1], "c2")
     second.initiate(child=CHILD, ike=CONN, timeout=15, check=False)
-    wait_for(lambda: metric(agent, "vpnagent_ip_pool_exhausted_total", 'pool="ourpool"') == 1,
+    wait_for(lambda: metric(agent, "vpnagent_remote_access_pool_exhausted_total", 'pool="ourpool"') == 1,
              15, "the refusal counted")
     log = second.log()
     told = [l for l in log.splitlines() if "virtual IP" in l or "deleting IKE_SA" in l or

@@ -27,6 +27,11 @@
 #define XAUTH_TYPE_GENERIC 0
 #define XAUTH_BURST        5
 
+static const char *const cfg_type_names[] = {
+	[IKE_CFG_REQUEST] = "REQUEST", [IKE_CFG_REPLY] = "REPLY", [IKE_CFG_SET] = "SET",
+	[IKE_CFG_ACK] = "ACK",
+};
+
 void
 ike_tx_free(struct ike_tx *tx)
 {
@@ -96,6 +101,7 @@ tx_send(struct ike_client *cl, struct ike_tx *tx, enum tx_what what, int status,
 	struct ike_hdr h;
 	struct wbuf w;
 	size_t hash_off;
+	char ip[16];
 	int rc = -1;
 
 	memset(&h, 0, sizeof(h));
@@ -135,11 +141,16 @@ tx_send(struct ike_client *cl, struct ike_tx *tx, enum tx_what what, int status,
 		break;
 	}
 	ike_pl_end(&b);
-	if (w.err)
+	if (w.err) {
+		log_warnx("ISAKMP: transaction message 0x%08x for %s:%u could not be built",
+			  tx->msgid, ipv4_str(cl->peer_be, ip), cl->port);
 		goto done;
+	}
 	ike_fill_hash1(sa, &w, hash_off, tx->msgid, NULL, 0);
 	if (ike_encrypt_msg(sa, &b, tx->iv) == 0)
 		goto done;
+	log_debug("ISAKMP: sending %s %s 0x%08x to %s:%u", tx->xauth ? "XAUTH" : "Mode Config",
+		  cfg_type_names[tx->type], tx->msgid, ipv4_str(cl->peer_be, ip), cl->port);
 	if (kind == IKE_REQUEST)
 		ike_send(sa, &tx->out, &w, kind, now);
 	else			/* to where the request came from */

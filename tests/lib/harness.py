@@ -353,7 +353,7 @@ class Env:
                 thing.stop() if hasattr(thing, "stop") else thing.proc.stop()
             except TestFailure as e:
                 errors.append(str(e))
-        if ok and not errors:
+        if ok and not errors and not os.environ.get("KEEP_TEST_LOGS"):
             shutil.rmtree(self.dir, ignore_errors=True)
         return errors
 

@@ -194,7 +194,7 @@ config_start(struct ike_client *cl, int64_t now)
 
 	if (dm->pool < 0 || !dm->cfg_push)
 		return;
-	if (ike_client_lease(cl, 0) == 0) {
+	if (ike_client_lease(cl, 0, now) == 0) {
 		refuse(cl, now);
 		return;
 	}
@@ -322,7 +322,7 @@ config_request(struct ike_client *cl, struct ike_tx *tx, const struct ike_cfg_pl
 		memcpy(&want, a->data, 4);
 		want = ntohl(want);
 	}
-	ike_client_lease(cl, want);
+	ike_client_lease(cl, want, now);
 	ike_tx_free(cl->tx_in);
 	cl->tx_in = tx;
 	tx_send(cl, tx, TX_CONFIG_REPLY, 0, p, IKE_REPLY, now);

@@ -140,12 +140,57 @@ lease_usable(const struct ike_pool_conf *pc, uint32_t a)
 	return (a & ~mask) != 0 && (a & ~mask) != ~mask;
 }
 
+/* An older connection of the same peer (its address and identity) on the
+ * same entry, holding a lease: the client reauthenticates with a new
+ * ISAKMP SA (as strongSwan does in IKEv1, and IOS clients after a
+ * lifetime), or reconnects before DPD noticed the old one. NULL if none. */
+static struct ike_client *
+older_self(struct ike_client *cl)
+{
+	for (struct ike_client *o = ike_client_of_peer(cl->t.ike, cl->peer_be); o != NULL;
+	     o = ike_client_next_of_peer(o)) {
+		if (o != cl && o->lease != 0 && o->dynmap == cl->dynmap && o->t.sa != NULL &&
+		    cl->t.sa != NULL && ike_sa_same_peer(o->t.sa, cl->t.sa))
+			return o;
+	}
+	return NULL;
+}
+
+/* The new connection takes over the old one's address and its IPsec SA
+ * pairs, which the client keeps using (IPsec SAs outlive the ISAKMP SA
+ * that made them); the old one keeps its ISAKMP SA alone until that goes. */
+static uint32_t
+take_over(struct ike_client *cl, struct ike_client *old, int64_t now)
+{
+	struct ike_tunnel *t = &cl->t, *o = &old->t;
+	char ip[16], a[16];
+
+	while (o->nchildren > 0) {
+		if (t->nchildren == t->children_cap) {
+			t->children_cap = t->children_cap ? 2 * t->children_cap : 1;
+			t->children = xreallocarray(t->children, t->children_cap, sizeof(*t->children));
+		}
+		t->children[t->nchildren++] = o->children[--o->nchildren];
+	}
+	ike_tunnel_children_arm(o);
+	ike_tunnel_children_arm(t);
+	if (t->nchildren > 0)
+		ike_tunnel_up(t, now);
+	cl->lease = old->lease;
+	old->lease = 0;
+	log_info("ISAKMP: client %s:%u authenticated again: its new SA takes address %s and "
+		 "its %zu SA pair(s)", ipv4_str(cl->peer_be, ip), cl->port,
+		 ipv4_str(htonl(cl->lease), a), t->nchildren);
+	return cl->lease;
+}
+
 uint32_t
-ike_client_lease(struct ike_client *cl, uint32_t want)
+ike_client_lease(struct ike_client *cl, uint32_t want, int64_t now)
 {
 	struct ike *ike = cl->t.ike;
 	const struct ike_dynmap_conf *dm = ike_client_dynmap(cl);
 	const struct ike_pool_conf *pc;
+	struct ike_client *old;
 	struct ike_pool *p;
 	size_t n;
 	char ip[16];
@@ -155,10 +200,13 @@ ike_client_lease(struct ike_client *cl, uint32_t want)
 	pc = &ike->conf.pools[dm->pool];
 	p = &ike->pools[dm->pool];
 	n = pool_size(pc);
-	/* The address the client asks for (its last one, on reconnection)
-	 * when it is free, else the next free one after the last given. */
-	if (want >= pc->start && want <= pc->end && !lease_taken(p, want - pc->start) &&
-	    lease_usable(pc, want)) {
+	/* Its own older connection's address (asked for again, or pushed),
+	 * else the address it asks for when that one is free, else the next
+	 * free one after the last given. */
+	if ((old = older_self(cl)) != NULL && (want == 0 || want == old->lease))
+		return take_over(cl, old, now);
+	if (want >= pc->start && want <= pc->end && lease_usable(pc, want) &&
+	    !lease_taken(p, want - pc->start)) {
 		lease_mark(p, want - pc->start, 1);
 		return cl->lease = want;
 	}

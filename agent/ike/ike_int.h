@@ -530,9 +530,11 @@ const struct ike_dynmap_conf *ike_client_dynmap(const struct ike_client *cl);
 int  ike_client_selector(struct ike_client *cl, struct ike_selector *sel);
 /* May the client negotiate IPsec SAs yet (XAUTH passed, address given)? */
 int  ike_client_ready(const struct ike_client *cl);
-/* Leases: an address of the client's pool (the one asked for when free),
- * host order; 0 when the pool is exhausted (counted). */
-uint32_t ike_client_lease(struct ike_client *cl, uint32_t want);
+/* Leases: an address of the client's pool, host order: its own older
+ * connection's (which hands over its pairs too), else the one asked for
+ * when free, else the next free one; 0 when the pool is exhausted
+ * (counted). */
+uint32_t ike_client_lease(struct ike_client *cl, uint32_t want, int64_t now);
 void ike_clients_configure(struct ike *ike, int64_t now);
 void ike_clients_free(struct ike *ike);
 /* The clients at one address: the first, then each next. */

@@ -95,12 +95,13 @@ def headend(env, topo, hq, pool=POOL, push=False, pull=True, xauth=False, split=
     return agent
 
 
-def client(env, topo, ns, name, user=None, pull=True):
+def client(env, topo, ns, name, user=None, pull=True, rekey_time=None):
     """A strongSwan IKEv1 client: group key, XAUTH when user is given, a
     virtual IP by Mode Config (pull or wait for the push), the LAN as its
     remote traffic selector."""
     conf = strongswan.ikev1_remote_access(CONN, HQ, PSK, LAN_NET, child=CHILD, user=user,
-                                          password=USERS.get(user, "wrong"), pull=pull)
+                                          password=USERS.get(user, "wrong"), pull=pull,
+                                          rekey_time=rekey_time)
     return strongswan.Charon(env, topo, ns, name, conf,
                              charon_extra=strongswan.REMOTE_ACCESS_CHARON)
 
@@ -278,6 +279,28 @@ def lease_released_on_delete_and_dpd_death(env):
              charons[2].name, bool(strongswan.child_ready(charons[2].ike_sa(CONN)))))
     check(18 <= took <= 23, "declared dead after %.1f s, not about 20" % took)
     check(ping_lan(topo, clients[2]) == 3, "the third client lost its tunnel")
+
+
+@test
+def reauthentication_keeps_the_address(env):
+    # strongSwan renews an IKEv1 SA by authenticating anew: a second Main
+    # Mode, XAUTH and Mode Config asking for the address it has, while the
+    # first SA lives on. The address moves to the new connection.
+    topo, hq, lan, clients = topology(env, 1)
+    agent = headend(env, topo, hq, xauth=True)
+    c = client(env, topo, clients[0], "c1", user="alice", rekey_time=12)
+    connect(c)
+    first, spi0 = vip(c), c.ike_sa(CONN)["initiator-spi"]
+    wait_for(lambda: (c.ike_sa(CONN) or {}).get("initiator-spi", spi0) != spi0 and
+             strongswan.child_ready(c.ike_sa(CONN)), 40, "charon's reauthentication")
+    time.sleep(1)
+    rows = client_rows(agent)
+    info("reauthenticated: address %s -> %s; the agent's clients %s; pool in use %s; "
+         "ping %d/3" % (first, vip(c), [(r["peerPort"], r["assignedAddress"]) for r in rows],
+                        pool_in_use(agent), ping_lan(topo, clients[0])))
+    check(vip(c) == first, "the address changed: %s -> %s" % (first, vip(c)))
+    check(pool_in_use(agent) == 1 and len(rows) == 1, "leftovers: %r" % rows)
+    check(ping_lan(topo, clients[0]) == 3, "no ping after the reauthentication")
 
 
 @test

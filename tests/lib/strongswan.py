@@ -134,7 +134,7 @@ def ikev1_psk(name, local_addr, remote_addr, local_ts, remote_ts, psk,
 
 def ikev1_remote_access(name, server, psk, remote_ts, child=None, user=None, password=None,
                         pull=True, proposals="aes128-sha256-modp2048",
-                        esp_proposals="aes128-sha256", dpd_delay=None):
+                        esp_proposals="aes128-sha256", dpd_delay=None, rekey_time=None):
     """A swanctl config dict for an IKEv1 remote-access client of `server`:
     the group key (psk), XAUTH as `user` when given, a virtual IP by Mode
     Config (pull: ask for it; else wait for the server's push), remote_ts
@@ -149,6 +149,7 @@ def ikev1_remote_access(name, server, psk, remote_ts, child=None, user=None, pas
         "pull": pull,
         "proposals": proposals,
         "dpd_delay": _time(dpd_delay),
+        "rekey_time": _time(rekey_time),	# IKEv1: a reauthentication
         "local-1": {"auth": "psk"},
         "remote-1": {"auth": "psk", "id": "%any"},
         "children": {child: {"remote_ts": remote_ts, "esp_proposals": esp_proposals,

@@ -49,7 +49,7 @@ call(struct vpnctl *v, const char *method, const char *path, const json_t *body,
 	json_t *answer = NULL;
 
 	*rc = vpnctl_call(v, method, path, text, &resp);
-	free_secret(text);	/* it may carry a pre-shared key */
+	free_secret(text);	/* it may carry a pre-shared key or a password */
 	if (*rc != VPNCTL_OK)
 		return NULL;
 	if (resp.status < 200 || resp.status > 299) {
@@ -95,29 +95,35 @@ apply_put(struct vpnctl *v, const struct ios_object *o, const char *what, struct
 	return VPNCTL_OK;
 }
 
-/* A crypto map's transform sets get the ids the agent gave them. */
+/* A crypto map's transform sets and address pool get the ids the agent
+ * gave them. */
 static int
 apply_post(struct vpnctl *v, const struct ios_result *res, const struct ios_object *o,
 	   const char *what, const struct change *done, size_t n_done, struct change *c)
 {
-	json_t *body = json_deep_copy(o->body), *answer, *refs = json_object_get(body,
-										"transformSets");
+	json_t *body = json_deep_copy(o->body), *answer;
 	const char *id;
 	int rc;
 
 	for (size_t i = 0; i < o->n_refs; i++) {
+		const struct ios_objref *ref = &o->refs[i];
+		const struct ios_object *target = &res->objs[ref->obj];
+		json_t *field = json_object_get(body, ref->field);
+		json_t *slot = ref->index < 0 ? field : json_array_get(field, (size_t)ref->index);
 		const char *ref_id = NULL;
 
 		for (size_t k = 0; k < n_done; k++)
-			if (done[k].obj == &res->objs[o->refs[i]])
+			if (done[k].obj == target)
 				ref_id = done[k].id;
-		if (ref_id == NULL) {	/* the translator orders objects: a bug */
-			fprintf(stderr, "vpnctl: import-ios: a transform set of %s was not "
-				"created first\n", name_of(o->body, "?"));
+		/* the translator orders objects and builds the slots: a bug */
+		if (ref_id == NULL || !json_is_object(slot)) {
+			fprintf(stderr, "vpnctl: import-ios: %s \"%s\" of %s was not created "
+				"first\n", ios_kind_names[target->kind], name_of(target->body, "?"),
+				name_of(o->body, "?"));
 			json_decref(body);
 			return VPNCTL_EAPI;
 		}
-		json_object_set_new(json_array_get(refs, i), "id", json_string(ref_id));
+		json_object_set_new(slot, "id", json_string(ref_id));
 	}
 	answer = call(v, "POST", o->path, body, what, &rc);
 	json_decref(body);

@@ -1,7 +1,8 @@
 /*
  * IOS translator, end of file: IOS's defaults for what a policy leaves out,
- * references (transform sets, access lists) resolved, then the API objects
- * in dependency order: settings, policies, keys, transform sets, maps.
+ * references (transform sets, access lists, dynamic maps, pools, users)
+ * resolved, then the API objects in dependency order: settings, policies,
+ * keys, transform sets, pools, users, crypto maps, dynamic crypto maps.
  */
 #include "cli/ios_int.h"
 
@@ -12,7 +13,9 @@
 const char *const ios_kind_names[IOS_KIND__COUNT] = {
 	[IOS_IKE_SETTINGS] = "ikesettings", [IOS_DPD] = "dpdsettings",
 	[IOS_IKE_POLICY] = "ikepolicy", [IOS_PSK] = "presharedkey",
-	[IOS_TRANSFORM_SET] = "transformset", [IOS_CRYPTO_MAP] = "cryptomap",
+	[IOS_TRANSFORM_SET] = "transformset", [IOS_IP_POOL] = "ippool",
+	[IOS_LOCAL_USER] = "localuser", [IOS_CRYPTO_MAP] = "cryptomap",
+	[IOS_DYNAMIC_MAP] = "dynamiccryptomap",
 };
 static_assert(ARRAY_LEN(ios_kind_names) == IOS_KIND__COUNT, "one name per kind");
 
@@ -20,10 +23,13 @@ const char *const ios_kind_paths[IOS_KIND__COUNT] = {
 	[IOS_IKE_SETTINGS] = "/devicesettings/default/ike",
 	[IOS_DPD] = "/devicesettings/default/dpd",
 	[IOS_IKE_POLICY] = "/object/ikepolicies", [IOS_PSK] = "/object/presharedkeys",
-	[IOS_TRANSFORM_SET] = "/object/transformsets", [IOS_CRYPTO_MAP] = "/object/cryptomaps",
+	[IOS_TRANSFORM_SET] = "/object/transformsets", [IOS_IP_POOL] = "/object/ippools",
+	[IOS_LOCAL_USER] = "/object/localusers", [IOS_CRYPTO_MAP] = "/object/cryptomaps",
+	[IOS_DYNAMIC_MAP] = "/object/dynamiccryptomaps",
 };
 static_assert(ARRAY_LEN(ios_kind_paths) == IOS_KIND__COUNT, "one path per kind");
-static_assert(IOS_REFS_MAX == CFG_MAP_XFORMS_MAX, "a map's refs are its transform sets");
+static_assert(IOS_REFS_MAX == CFG_MAP_XFORMS_MAX + 1,
+	      "a map's refs are its transform sets and its address pool");
 
 /* ---- end of file: references, then the objects ------------------------ */
 
@@ -87,6 +93,33 @@ map_acl(struct ios_parser *p, struct ios_map *m, char *why, size_t size)
 	return (a->n_entries == 0 || a->n_entries > CFG_MATCH_MAX) ? NULL : a;
 }
 
+/* An entry's transform sets and access list; what was refused goes in why.
+ * *acl: NULL without match address. */
+static void
+map_refs(struct ios_parser *p, struct ios_map *m, struct ios_acl **acl, char *why, size_t size)
+{
+	for (size_t i = 0; i < m->n_xf; i++) {
+		struct ios_xform *x = xform_find(p, m->xf[i].name);
+
+		if (x == NULL) {
+			ERR_AT(p, m->xf[i].line, "set transform-set: transform set %s is "
+			       "not defined in this file", m->xf[i].name);
+			m->bad = 1;
+		} else if (x->bad) {
+			why_add(why, size, "transform set", x->name);
+		}
+	}
+	*acl = NULL;
+	if (m->acl.name[0] && (*acl = map_acl(p, m, why, size)) == NULL)
+		m->bad = 1;
+	if (why[0] && !m->bad)
+		NOTE_AT(p, m->line, "%s %s %u is not translated: it uses what was refused (%s)",
+			m->kind == MAP_DYNAMIC ? "crypto dynamic-map" : "crypto map", m->name,
+			m->seq, why);
+	if (why[0])
+		m->bad = 1;
+}
+
 static void
 map_finish(struct ios_parser *p, struct ios_map *m, struct ios_acl **acl)
 {
@@ -102,25 +135,55 @@ map_finish(struct ios_parser *p, struct ios_map *m, struct ios_acl **acl)
 		       m->seq);
 	if (m->n_peers == 0 || m->n_xf == 0 || m->acl.name[0] == '\0')
 		m->bad = 1;
-	for (size_t i = 0; i < m->n_xf; i++) {
-		struct ios_xform *x = xform_find(p, m->xf[i].name);
+	map_refs(p, m, acl, why, sizeof(why));
+}
 
-		if (x == NULL) {
-			ERR_AT(p, m->xf[i].line, "set transform-set: transform set %s is "
-			       "not defined in this file", m->xf[i].name);
-			m->bad = 1;
-		} else if (x->bad) {
-			why_add(why, sizeof(why), "transform set", x->name);
+/* A dynamic-map entry a binding uses; match address is optional (without
+ * it, what the client proposes). */
+static void
+dyn_finish(struct ios_parser *p, struct ios_map *m, struct ios_acl **acl)
+{
+	char why[3 * CFG_NAME_MAX] = "";
+
+	if (m->n_xf == 0) {
+		ERR_AT(p, m->line, "crypto dynamic-map %s %u has no set transform-set", m->name,
+		       m->seq);
+		m->bad = 1;
+	}
+	map_refs(p, m, acl, why, sizeof(why));
+}
+
+/* A binding needs its dynamic map. The agent tries dynamic entries after
+ * every static one; IOS in sequence order, which says so when they differ. */
+static void
+bind_finish(struct ios_parser *p, struct ios_map *b)
+{
+	int found = 0;
+
+	for (size_t i = 0; i < p->n_map; i++) {
+		struct ios_map *m = &p->map[i];
+
+		if (m->kind == MAP_DYNAMIC && eq(m->name, b->dyn.name)) {
+			m->used = 1;
+			found = 1;
 		}
 	}
-	*acl = m->acl.name[0] ? map_acl(p, m, why, sizeof(why)) : NULL;
-	if (*acl == NULL)
-		m->bad = 1;
-	if (why[0] && !m->bad)
-		NOTE_AT(p, m->line, "crypto map %s %u is not translated: it uses what was "
-			"refused (%s)", m->name, m->seq, why);
-	if (why[0])
-		m->bad = 1;
+	if (!found) {
+		ERR_AT(p, b->dyn.line, "crypto map %s %u ipsec-isakmp dynamic %s: crypto "
+		       "dynamic-map %s is not defined in this file", b->name, b->seq, b->dyn.name,
+		       b->dyn.name);
+		b->bad = 1;
+	}
+	for (size_t i = 0; i < p->n_map; i++) {
+		const struct ios_map *m = &p->map[i];
+
+		if (m->kind == MAP_STATIC && m->seq > b->seq && eq(m->name, b->name)) {
+			NOTE_AT(p, b->line, "crypto map %s %u (dynamic) comes before the static "
+				"entry %s %u (line %u): the agent tries every static entry first",
+				b->name, b->seq, m->name, m->seq, m->line);
+			break;
+		}
+	}
 }
 
 static struct ios_object *
@@ -153,44 +216,187 @@ prefix_text(uint32_t a, unsigned len, char out[static 20])
 	snprintf(out, 20, "%s/%u", s, len);
 }
 
+/* transformSets, matchAddress, pfs and lifetimes: what static and dynamic
+ * entries share; a is NULL without match address. */
 static void
-emit_map(struct ios_parser *p, struct ios_map *m, const struct ios_acl *a, const size_t *xf_index)
+map_body(struct ios_parser *p, const struct ios_map *m, const struct ios_acl *a, json_t *b)
 {
-	json_t *b = json_object(), *peers = json_array(), *xs = json_array(), *match = json_array();
-	struct ios_object *o;
-	char name[CFG_NAME_MAX + 8], src[20], dst[20];
+	json_t *xs = json_array();
+	char src[20], dst[20];
 
-	snprintf(name, sizeof(name), "%s-%u", m->name, m->seq);
-	for (size_t i = 0; i < m->n_peers; i++)
-		json_array_append_new(peers, json_string(m->peers[i]));
 	for (size_t i = 0; i < m->n_xf; i++)
 		json_array_append_new(xs, json_pack("{s:s, s:s}", "name", m->xf[i].name, "type",
 						    ios_kind_names[IOS_TRANSFORM_SET]));
-	for (size_t i = 0; i < a->n_kept; i++) {
-		prefix_text(a->e[i].src, a->e[i].src_len, src);
-		prefix_text(a->e[i].dst, a->e[i].dst_len, dst);
-		json_array_append_new(match, json_pack("{s:s, s:s, s:s, s:s}", "action", "permit",
-						       "protocol", "ip", "source", src,
-						       "destination", dst));
-	}
-	json_object_set_new(b, "name", json_string(name));
-	json_object_set_new(b, "sequence", json_integer(m->seq));
-	json_object_set_new(b, "peers", peers);
 	json_object_set_new(b, "transformSets", xs);
-	json_object_set_new(b, "matchAddress", match);
+	if (a != NULL) {
+		json_t *match = json_array();
+
+		for (size_t i = 0; i < a->n_kept; i++) {
+			prefix_text(a->e[i].src, a->e[i].src_len, src);
+			prefix_text(a->e[i].dst, a->e[i].dst_len, dst);
+			json_array_append_new(match, json_pack("{s:s, s:s, s:s, s:s}", "action",
+							       "permit", "protocol", "ip", "source",
+							       src, "destination", dst));
+		}
+		json_object_set_new(b, "matchAddress", match);
+	}
 	json_object_set_new(b, "pfs", cfg_pfs_names[m->pfs] ? json_string(cfg_pfs_names[m->pfs])
 			    : json_null());
 	json_object_set_new(b, "lifetimeSeconds", json_integer(m->life_s ? m->life_s :
 							       p->sa_life_s ? p->sa_life_s : 3600));
 	json_object_set_new(b, "lifetimeKilobytes", json_integer(m->life_kb ? m->life_kb :
 					p->sa_life_kb ? p->sa_life_kb : 4608000));
+}
+
+/* body.transformSets[i] names objs[xf_index[i]]. */
+static void
+xform_refs(struct ios_object *o, const size_t *xf_index, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		o->refs[o->n_refs++] = (struct ios_objref){ xf_index[i], "transformSets", (int)i };
+}
+
+static void
+emit_map(struct ios_parser *p, struct ios_map *m, const struct ios_acl *a, const size_t *xf_index)
+{
+	json_t *b = json_object(), *peers = json_array();
+	struct ios_object *o;
+	char name[CFG_NAME_MAX + 8];
+
+	snprintf(name, sizeof(name), "%s-%u", m->name, m->seq);
+	for (size_t i = 0; i < m->n_peers; i++)
+		json_array_append_new(peers, json_string(m->peers[i]));
+	json_object_set_new(b, "name", json_string(name));
+	json_object_set_new(b, "sequence", json_integer(m->seq));
+	json_object_set_new(b, "peers", peers);
+	map_body(p, m, a, b);
 	if (m->description)
 		json_object_set_new(b, "description", json_string(m->description));
-	if ((o = emit(p, IOS_CRYPTO_MAP, m->line, b)) == NULL)
+	if ((o = emit(p, IOS_CRYPTO_MAP, m->line, b)) != NULL)
+		xform_refs(o, xf_index, m->n_xf);
+}
+
+/* Dynamic entry e of binding bind, with what bind's map says to clients
+ * (s: NULL when it says nothing). */
+static void
+emit_dyn(struct ios_parser *p, const struct ios_map *bind, const struct ios_map *e,
+	 const struct ios_mapset *s, const struct ios_acl *a, const size_t *xf_index,
+	 const char *name)
+{
+	json_t *b = json_object();
+	struct ios_object *o;
+
+	json_object_set_new(b, "name", json_string(name));
+	json_object_set_new(b, "sequence", json_integer(bind->seq));
+	map_body(p, e, a, b);
+	if (s != NULL && s->pool != NULL)
+		json_object_set_new(b, "addressPool", json_pack("{s:s, s:s}", "name",
+			s->pool->name, "type", ios_kind_names[IOS_IP_POOL]));
+	json_object_set_new(b, "clientConfiguration", json_pack("{s:b, s:b}", "initiate",
+		s != NULL && s->initiate, "respond", s != NULL && s->respond));
+	json_object_set_new(b, "dnsServers", json_array());	/* no IOS line without */
+	json_object_set_new(b, "splitTunnel", json_array());	/* Easy VPN groups */
+	json_object_set_new(b, "xauth", json_boolean(s != NULL && s->xauth));
+	if (e->description)
+		json_object_set_new(b, "description", json_string(e->description));
+	if ((o = emit(p, IOS_DYNAMIC_MAP, bind->line, b)) == NULL)
 		return;
-	for (size_t i = 0; i < m->n_xf; i++)
-		o->refs[i] = xf_index[i];
-	o->n_refs = m->n_xf;
+	xform_refs(o, xf_index, e->n_xf);
+	if (s != NULL && s->pool != NULL)
+		o->refs[o->n_refs++] = (struct ios_objref){ s->pool->obj, "addressPool", -1 };
+}
+
+/* The objects of an entry's transform sets; 0 when every one was sent. */
+static int
+map_xforms(struct ios_parser *p, const struct ios_map *m, const size_t *xf_obj, size_t *idx)
+{
+	for (size_t j = 0; j < m->n_xf; j++) {
+		struct ios_xform *x = xform_find(p, m->xf[j].name);
+
+		if (x == NULL || x->bad)
+			return -1;
+		idx[j] = xf_obj[x - p->xf];
+	}
+	return 0;
+}
+
+static int
+dyn_cmp(const void *a, const void *b)
+{
+	const struct ios_map *x = *(const struct ios_map *const *)a;
+	const struct ios_map *y = *(const struct ios_map *const *)b;
+	int c = strcmp(x->name, y->name);
+
+	return c ? c : (x->seq > y->seq) - (x->seq < y->seq);
+}
+
+static int
+dyn_name_taken(const struct ios_result *r, const char *name)
+{
+	for (size_t i = 0; i < r->n_objs; i++)
+		if (r->objs[i].kind == IOS_DYNAMIC_MAP &&
+		    eq(json_string_value(json_object_get(r->objs[i].body, "name")), name))
+			return 1;
+	return 0;
+}
+
+/* One dynamic entry per binding and entry of its dynamic map, in IOS's
+ * order: the binding's sequence, then the dynamic map's. Named MAP-SEQ, or
+ * MAP-SEQ-DYNSEQ when the dynamic map has several entries (zero-padded, so
+ * that name order is sequence order). */
+static void
+emit_bindings(struct ios_parser *p, struct ios_acl **acls, const size_t *xf_obj)
+{
+	struct ios_map **dyn = xcalloc(p->n_map + 1, sizeof(*dyn));
+	size_t n_dyn = 0, n_out = 0, idx[CFG_MAP_XFORMS_MAX];
+	char name[CFG_NAME_MAX + 16];
+
+	for (size_t i = 0; i < p->n_map; i++)
+		if (p->map[i].kind == MAP_DYNAMIC)
+			dyn[n_dyn++] = &p->map[i];
+	qsort(dyn, n_dyn, sizeof(*dyn), dyn_cmp);
+	for (size_t i = 0; i < p->n_map; i++) {
+		const struct ios_map *b = &p->map[i];
+		const struct ios_mapset *s = ios_mapset_find(p, b->name);
+		size_t lo = 0, hi;
+		int width;
+
+		if (b->kind != MAP_BINDING || b->bad ||
+		    (s != NULL && (s->bad || (s->pool != NULL && s->pool->err != NULL))))
+			continue;
+		while (lo < n_dyn && !eq(dyn[lo]->name, b->dyn.name))
+			lo++;
+		for (hi = lo; hi < n_dyn && eq(dyn[hi]->name, b->dyn.name); hi++)
+			;
+		width = hi > lo ? snprintf(NULL, 0, "%u", dyn[hi - 1]->seq) : 0;
+		for (size_t k = lo; k < hi; k++) {
+			const struct ios_map *e = dyn[k];
+
+			if (e->bad || map_xforms(p, e, xf_obj, idx) == -1)
+				continue;
+			if (hi - lo == 1)
+				snprintf(name, sizeof(name), "%s-%u", b->name, b->seq);
+			else
+				snprintf(name, sizeof(name), "%s-%u-%0*u", b->name, b->seq, width,
+					 e->seq);
+			if (n_out == IOS_OBJECTS_MAX) {
+				ERR_AT(p, b->dyn.line, "more than %d dynamic crypto map entries: "
+				       "import-ios takes at most %d a file (split it)",
+				       IOS_OBJECTS_MAX, IOS_OBJECTS_MAX);
+				goto done;
+			}
+			if (dyn_name_taken(p->res, name)) {
+				ERR_AT(p, b->dyn.line, "crypto map %s %u: its dynamic entry would be "
+				       "named %s, as another one is; rename a crypto map", b->name,
+				       b->seq, name);
+				continue;
+			}
+			emit_dyn(p, b, e, s, acls[e - p->map], idx, name);
+			n_out++;
+		}
+	}
+done:
+	free(dyn);
 }
 
 static void
@@ -256,19 +462,32 @@ emit_all(struct ios_parser *p, struct ios_acl **acls)
 		else
 			x->bad = 1;
 	}
+	for (size_t i = 0; i < p->n_ippool; i++) {
+		struct ios_pool *pool = &p->ippool[i];
+
+		if (!pool->used || pool->err)
+			continue;
+		ipv4_text(pool->start, a);
+		ipv4_text(pool->end, m);
+		pool->obj = p->res->n_objs;	/* ippool: no netmask line in IOS */
+		if (emit(p, IOS_IP_POOL, pool->line, json_pack("{s:s, s:s, s:s}", "name",
+			 pool->name, "start", a, "end", m)) == NULL)
+			pool->err = xstrdup("not sent");	/* its maps are not either */
+	}
+	for (size_t i = 0; p->xauth && i < p->n_user; i++) {
+		const struct ios_user *u = &p->user[i];
+
+		if (u->err == NULL)
+			emit(p, IOS_LOCAL_USER, u->line, json_pack("{s:s, s:s}", "name", u->name,
+								   "password", u->password));
+	}
 	for (size_t i = 0; i < p->n_map; i++) {
 		struct ios_map *mp = &p->map[i];
-		int ok = !mp->bad;
 
-		for (size_t j = 0; ok && j < mp->n_xf; j++) {
-			struct ios_xform *x = xform_find(p, mp->xf[j].name);
-
-			ok = x != NULL && !x->bad;
-			idx[j] = ok ? xf_obj[x - p->xf] : 0;
-		}
-		if (ok)
+		if (mp->kind == MAP_STATIC && !mp->bad && map_xforms(p, mp, xf_obj, idx) == 0)
 			emit_map(p, mp, acls[i], idx);
 	}
+	emit_bindings(p, acls, xf_obj);
 }
 
 void
@@ -278,8 +497,23 @@ ios_finish(struct ios_parser *p)
 
 	for (size_t i = 0; i < p->n_pol; i++)
 		ios_policy_finish(p, &p->pol[i]);
-	for (size_t i = 0; i < p->n_map; i++)
-		map_finish(p, &p->map[i], &acls[i]);
+	for (size_t i = 0; i < p->n_map; i++) {
+		if (p->map[i].kind == MAP_STATIC)
+			map_finish(p, &p->map[i], &acls[i]);
+		else if (p->map[i].kind == MAP_BINDING)
+			bind_finish(p, &p->map[i]);
+	}
+	for (size_t i = 0; i < p->n_map; i++) {
+		struct ios_map *m = &p->map[i];
+
+		if (m->kind == MAP_DYNAMIC && m->used)
+			dyn_finish(p, m, &acls[i]);
+		else if (m->kind == MAP_DYNAMIC)
+			NOTE_AT(p, m->line, "crypto dynamic-map %s %u is not used by a crypto map "
+				"(crypto map NAME SEQ ipsec-isakmp dynamic %s): skipped", m->name,
+				m->seq, m->name);
+	}
+	ios_client_finish(p);
 	for (size_t i = 0; i < p->n_acl; i++)
 		if (!p->acl[i].used)
 			NOTE_AT(p, p->acl[i].line, "access list %s is not used by a crypto "

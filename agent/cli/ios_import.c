@@ -2,8 +2,9 @@
  * The IOS → API translator behind `vpnctl import-ios` (see ios_import.h):
  * reads lines the way IOS reads a pasted config (a sub-mode line is
  * indented or a known sub-command of the mode; anything else goes back to
- * global config), dispatches the crypto ones and skips the rest with one
- * note per run of them.
+ * global config), dispatches the crypto ones and those crypto lines name
+ * (ip local pool, aaa authentication login, username), and skips the rest
+ * with one note per run of them.
  */
 #include "cli/ios_int.h"
 
@@ -162,10 +163,12 @@ starts_block(const struct ios_parser *p)
 	static const char *const words[] = {
 		"crypto", "access-list", "interface", "router", "line", "route-map", "class-map",
 		"policy-map", "hostname", "banner", "end", "version", "username", "control-plane",
+		"aaa",
 	};
 	const char *w0 = W(p, 0);
 
-	if (eq(w0, "ip") && eq(W(p, 1), "access-list"))
+	if (eq(w0, "ip") && (eq(W(p, 1), "access-list") ||
+			     (eq(W(p, 1), "local") && eq(W(p, 2), "pool"))))
 		return 1;
 	for (size_t i = 0; i < ARRAY_LEN(words); i++)
 		if (eq(w0, words[i]))
@@ -214,12 +217,14 @@ crypto_isakmp(struct ios_parser *p)
 		ios_nat_line(p);
 	else if (eq(w2, "enable") && p->l.nw == 3)
 		;	/* IKE is always on */
+	else if (eq(w2, "xauth") && eq(W(p, 3), "timeout") && p->l.nw == 5)
+		NOTE(p, "crypto isakmp xauth timeout: ignored; the agent has no setting for how "
+		     "long a client may take to answer XAUTH");
 	else if (eq(w2, "aggressive-mode") && eq(W(p, 3), "disable"))
 		NOTE(p, "crypto isakmp aggressive-mode disable: the agent never uses aggressive "
 		     "mode");
 	else if (eq(w2, "client"))
-		ios_unsupported(p, "%.*s: mode config (client configuration) is not supported: "
-				"site-to-site only", upto(p, 3), p->l.raw);
+		ios_client_isakmp(p);
 	else
 		ios_unsupported(p, "%.*s: not supported", upto(p, 2), p->l.raw);
 }
@@ -243,8 +248,7 @@ crypto_global(struct ios_parser *p)
 	} else if (eq(w1, "map") && p->l.nw >= 3) {
 		ios_map_global(p);
 	} else if (eq(w1, "dynamic-map")) {
-		ios_unsupported(p, "crypto dynamic-map: not supported; give each peer a crypto map "
-				"entry (crypto map NAME SEQ ipsec-isakmp with set peer)");
+		ios_dynmap_open(p);
 	} else if (eq(w1, "key")) {
 		ios_unsupported(p, "%.*s: RSA keys are not supported; the agent authenticates with "
 				"pre-shared keys (crypto isakmp key)", upto(p, 2), p->l.raw);
@@ -275,6 +279,12 @@ global_line(struct ios_parser *p)
 	} else if (eq(w0, "access-list") && ios_num(W(p, 1), 1, 99999, &(unsigned){ 0 }) == 0) {
 		skip_flush(p);
 		ios_acl_numbered(p);
+	} else if ((eq(w0, "ip") && eq(W(p, 1), "local") && eq(W(p, 2), "pool") &&
+		    ios_pool_line(p) == 0) ||
+		   (eq(w0, "aaa") && eq(W(p, 1), "authentication") && eq(W(p, 2), "login") &&
+		    ios_aaa_line(p) == 0) ||
+		   (eq(w0, "username") && ios_user_line(p) == 0)) {
+		skip_flush(p);	/* read; a note at the end if no crypto line uses it */
 	} else if (eq(w0, "ip") && eq(W(p, 1), "access-list") && p->l.nw == 4 &&
 		   (eq(W(p, 2), "extended") || eq(W(p, 2), "standard")) &&
 		   !p->l.bad_col && !p->l.too_long) {	/* else no map can name it */
@@ -447,6 +457,7 @@ parser_free(struct ios_parser *p)
 	for (size_t i = 0; i < p->n_acl; i++)
 		for (size_t j = 0; j < p->acl[i].n_kept; j++)
 			free(p->acl[i].e[j].err);
+	ios_client_free(p);
 	free(p->pol);
 	free(p->psk);
 	free(p->xf);
@@ -533,9 +544,11 @@ ios_format_objects(const struct ios_result *res, struct strbuf *out)
 		json_t *shown = NULL;
 		char *text;
 
-		if (o->kind == IOS_PSK) {	/* a terminal or a CI log is no place for it */
+		if (o->kind == IOS_PSK || o->kind == IOS_LOCAL_USER) {
+			/* a terminal or a CI log is no place for them */
 			shown = json_deep_copy(o->body);
-			json_object_set_new(shown, "key", json_string("********"));
+			json_object_set_new(shown, o->kind == IOS_PSK ? "key" : "password",
+					    json_string("********"));
 		}
 		text = json_dumps(shown ? shown : o->body, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 		strbuf_printf(out, "%s%s %s%s\n%s\n", i ? "\n" : "", o->method, o->path,

@@ -1,9 +1,11 @@
 /*
  * `vpnctl import-ios`: translates an IOS crypto configuration (crypto
  * isakmp policy/key/keepalive/identity, crypto ipsec transform-set, crypto
- * map, access-list) into the agent's API objects, in dependency order, plus
- * one diagnostic per line it cannot honour. Pure: text in, objects and
- * diagnostics out; no I/O, no HTTP, so it links alone into tests and fuzzers.
+ * map, access-list; for remote access crypto dynamic-map, client
+ * configuration, ip local pool, aaa authentication login, username) into
+ * the agent's API objects, in dependency order, plus one diagnostic per line
+ * it cannot honour. Pure: text in, objects and diagnostics out; no I/O, no
+ * HTTP, so it links alone into tests and fuzzers.
  */
 #ifndef CLI_IOS_IMPORT_H
 #define CLI_IOS_IMPORT_H
@@ -23,33 +25,45 @@
 #define IOS_MESSAGE_MAX  400	/* characters of one diagnostic */
 
 /* What an object is, in the order the objects are sent: the settings the
- * tunnels start with first, crypto maps (which refer to transform sets)
- * last. The names are the API's `type` values. */
+ * tunnels start with first, then what crypto maps refer to (transform sets,
+ * address pools) and the XAUTH users they check, crypto maps last, the
+ * dynamic ones after the static ones. The names are the API's `type`
+ * values. */
 enum ios_kind {
 	IOS_IKE_SETTINGS,	/* PUT /devicesettings/default/ike */
 	IOS_DPD,		/* PUT /devicesettings/default/dpd */
 	IOS_IKE_POLICY,
 	IOS_PSK,
 	IOS_TRANSFORM_SET,
+	IOS_IP_POOL,
+	IOS_LOCAL_USER,
 	IOS_CRYPTO_MAP,
+	IOS_DYNAMIC_MAP,
 	IOS_KIND__COUNT
 };
 extern const char *const ios_kind_names[IOS_KIND__COUNT];
 extern const char *const ios_kind_paths[IOS_KIND__COUNT];
 
-#define IOS_REFS_MAX 6	/* transform sets of one crypto map (CFG_MAP_XFORMS_MAX) */
+#define IOS_REFS_MAX 7	/* a map's transform sets (CFG_MAP_XFORMS_MAX) and its address pool */
+
+/* A reference in an object's body to an object sent before it:
+ * body.FIELD[index], or body.FIELD itself when index is -1, names
+ * objs[obj]; the caller adds the id the agent gave that object. */
+struct ios_objref {
+	size_t      obj;
+	const char *field;	/* "transformSets", "addressPool" */
+	int         index;
+};
 
 struct ios_object {
-	enum ios_kind kind;
-	const char   *method;	/* "POST", or "PUT" for the two singletons */
-	const char   *path;	/* API path, relative to /api/v1 */
-	unsigned      line;	/* where the IOS text defines it */
-	json_t       *body;	/* owned. Singletons: only the fields IOS sets; the
-				 * caller merges them into the current object */
-	/* Crypto maps: body.transformSets[i] names objs[refs[i]], whose id the
-	 * caller fills in once the agent has created it. */
-	size_t        refs[IOS_REFS_MAX];
-	size_t        n_refs;
+	enum ios_kind     kind;
+	const char       *method;	/* "POST", or "PUT" for the two singletons */
+	const char       *path;		/* API path, relative to /api/v1 */
+	unsigned          line;		/* where the IOS text defines it */
+	json_t           *body;		/* owned. Singletons: only the fields IOS sets;
+					 * the caller merges them into the current object */
+	struct ios_objref refs[IOS_REFS_MAX];	/* crypto maps, static and dynamic */
+	size_t            n_refs;
 };
 
 enum ios_severity { IOS_NOTE, IOS_ERROR };
@@ -77,7 +91,8 @@ void ios_result_free(struct ios_result *res);
 /* "FILE:LINE: error: ..." / "FILE:LINE: note: ..." lines. */
 void ios_format_diags(const struct ios_result *res, struct strbuf *out);
 /* "METHOD PATH" and the indented JSON body of each object, a blank line
- * between them; pre-shared keys are masked. What --dry-run prints. */
+ * between them; pre-shared keys and passwords are masked. What --dry-run
+ * prints. */
 void ios_format_objects(const struct ios_result *res, struct strbuf *out);
 
 #endif

@@ -1,7 +1,8 @@
 /*
  * Private to the IOS translator (ios_import.c reads and dispatches lines,
- * ios_isakmp.c and ios_map.c read the crypto commands, ios_emit.c resolves
- * references and builds the API objects): the parser state they share.
+ * ios_isakmp.c and ios_map.c read the crypto commands, ios_client.c the
+ * remote-access ones, ios_emit.c resolves references and builds the API
+ * objects): the parser state they share.
  */
 #ifndef CLI_IOS_INT_H
 #define CLI_IOS_INT_H
@@ -48,6 +49,7 @@ struct ios_psk {
 	unsigned line;
 	char    *key;			/* wiped when freed */
 	uint32_t addr, mask;
+	int      no_xauth;
 };
 
 struct ios_ref {
@@ -55,17 +57,24 @@ struct ios_ref {
 	unsigned line;
 };
 
-/* One crypto map entry, `crypto map NAME SEQ`. */
+/* `crypto map NAME SEQ [ipsec-isakmp]` (static), `crypto map NAME SEQ
+ * ipsec-isakmp dynamic DYN` (a binding) or `crypto dynamic-map NAME SEQ`. */
+enum ios_map_kind { MAP_STATIC, MAP_BINDING, MAP_DYNAMIC };
+
+/* One crypto map or dynamic-map entry; a binding has only its dyn. */
 struct ios_map {
-	unsigned       line, seq, life_s, life_kb;	/* lifetimes 0: not set */
-	char           name[CFG_NAME_MAX];
-	char          *peers[CFG_PEERS_MAX];		/* failover order */
-	size_t         n_peers;
-	struct ios_ref xf[CFG_MAP_XFORMS_MAX];
-	size_t         n_xf;
-	struct ios_ref acl;				/* name "" without match address */
-	int            pfs, bad;
-	char          *description;
+	enum ios_map_kind kind;
+	unsigned          line, seq, life_s, life_kb;	/* lifetimes 0: not set */
+	char              name[CFG_NAME_MAX];
+	struct ios_ref    dyn;				/* a binding's dynamic map */
+	char             *peers[CFG_PEERS_MAX];		/* failover order */
+	size_t            n_peers;
+	struct ios_ref    xf[CFG_MAP_XFORMS_MAX];
+	size_t            n_xf;
+	struct ios_ref    acl;				/* name "" without match address */
+	int               pfs, bad;
+	int               used;		/* a dynamic-map entry that a binding names */
+	char             *description;
 };
 
 struct ios_acl_entry {
@@ -83,6 +92,45 @@ struct ios_acl {
 	struct ios_acl_entry e[CFG_MATCH_MAX + 1];	/* one more than a map takes */
 	size_t               n_kept, n_entries;
 	int                  used, reported;
+};
+
+/* `ip local pool NAME START [END]`: checked only if a crypto map uses it. */
+struct ios_pool {
+	char     name[CFG_NAME_MAX];
+	unsigned line, err_line;
+	uint32_t start, end;
+	char    *err;			/* NULL: translated */
+	int      used;
+	size_t   obj;			/* its object, once sent */
+};
+
+/* `crypto map NAME client ...`: what every dynamic entry of map NAME gets. */
+struct ios_mapset {
+	char             name[CFG_NAME_MAX];
+	unsigned         config_line;	/* first client configuration address; 0: none */
+	int              initiate, respond;
+	struct ios_ref   auth;		/* client authentication list; line 0: none */
+	struct ios_pool *pool;		/* resolved at the end of the file */
+	int              bad, xauth;
+};
+
+/* `aaa authentication login LIST METHOD...`: checked only if a crypto map
+ * uses it. */
+struct ios_aaa {
+	char     name[CFG_NAME_MAX];
+	unsigned line;
+	int      local, used, reported;
+	char     others[96];		/* the methods besides local, for a note */
+	char    *err;
+};
+
+/* `username NAME ... password|secret [0] PASSWORD`: an XAUTH user when a
+ * crypto map asks for XAUTH, skipped otherwise (with its error). */
+struct ios_user {
+	char     name[CFG_NAME_MAX];
+	unsigned line, replaces;	/* replaces: the line of an earlier one */
+	char    *password;		/* wiped when freed; NULL with err */
+	char    *err;
 };
 
 struct ios_parser {
@@ -103,6 +151,16 @@ struct ios_parser {
 	size_t             n_map;
 	struct ios_acl    *acl;
 	size_t             n_acl;
+	struct ios_mapset *mapset;
+	size_t             n_mapset;
+	struct ios_pool   *ippool;
+	size_t             n_ippool;
+	struct ios_aaa    *aaa;
+	size_t             n_aaa;
+	struct ios_user   *user;
+	size_t             n_user;
+	struct ios_ref     addr_pool;	/* crypto isakmp client configuration address-pool */
+	int                xauth;	/* a crypto map asks for XAUTH: users are sent */
 	unsigned           dpd_line, dpd_keepalive, dpd_retry;	/* line 0: not set */
 	int                dpd_mode;
 	unsigned           id_line, nat_line, nat_keepalive, sa_life_s, sa_life_kb;
@@ -167,10 +225,22 @@ int  ios_sa_lifetime(struct ios_parser *p, int i, unsigned *life_s, unsigned *li
 
 /* ios_map.c */
 void ios_map_global(struct ios_parser *p);
+void ios_dynmap_open(struct ios_parser *p);
 void ios_map_line(struct ios_parser *p);
 struct ios_acl *ios_acl_get(struct ios_parser *p, const char *name, enum ios_acl_kind kind);
 void ios_acl_numbered(struct ios_parser *p);
 void ios_acl_named_line(struct ios_parser *p);
+
+/* ios_client.c: remote access. Lines return -1 when they are not read
+ * (the caller skips them as non-crypto configuration). */
+void ios_client_isakmp(struct ios_parser *p);
+void ios_map_client(struct ios_parser *p);
+int  ios_pool_line(struct ios_parser *p);
+int  ios_aaa_line(struct ios_parser *p);
+int  ios_user_line(struct ios_parser *p);
+struct ios_mapset *ios_mapset_find(struct ios_parser *p, const char *name);
+void ios_client_finish(struct ios_parser *p);	/* after the bindings are checked */
+void ios_client_free(struct ios_parser *p);
 
 /* ios_emit.c: end of file, references checked, then the objects. */
 void ios_finish(struct ios_parser *p);

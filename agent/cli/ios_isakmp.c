@@ -328,7 +328,7 @@ ios_xform_line(struct ios_parser *p)
 void
 ios_psk_line(struct ios_parser *p)
 {
-	int k = 3, i;
+	int k = 3, i, no_xauth;
 	const char *key;
 	uint32_t addr, mask = UINT32_MAX;
 	char a[16], m[16], want[16];
@@ -361,8 +361,8 @@ ios_psk_line(struct ios_parser *p)
 		i++;
 	else if (addr == 0)
 		mask = 0;	/* address 0.0.0.0 alone: the wild card */
-	if (i < p->l.nw && eq(W(p, i), "no-xauth"))
-		i++;	/* the agent never does XAUTH */
+	no_xauth = i < p->l.nw && eq(W(p, i), "no-xauth");
+	i += no_xauth;	/* the agent asks XAUTH on dynamic entries only */
 	ipv4_text(addr, a);
 	ipv4_text(mask, m);
 	if (i < p->l.nw) {
@@ -401,7 +401,7 @@ ios_psk_line(struct ios_parser *p)
 	}
 	free_secret(p->psk[j].key);
 	p->psk[j] = (struct ios_psk){ .line = p->lineno, .addr = addr, .mask = mask,
-				      .key = xstrdup(key) };
+				      .key = xstrdup(key), .no_xauth = no_xauth };
 }
 
 /* crypto isakmp keepalive SECONDS [RETRY] [periodic|on-demand]. */

@@ -1,8 +1,9 @@
 /*
  * IOS translator: crypto map entries (peers in failover order, transform
- * sets, PFS, lifetimes, match address) and the access lists they match,
- * numbered or named. An access list is only checked when a crypto map uses
- * it: the others are not crypto configuration.
+ * sets, PFS, lifetimes, match address), dynamic-map entries (the same
+ * without peers) and the crypto map entries that bind them, and the access
+ * lists they match, numbered or named. An access list is only checked when
+ * a crypto map uses it: the others are not crypto configuration.
  */
 #include "cli/ios_int.h"
 
@@ -12,48 +13,103 @@
 
 /* ---- crypto map -------------------------------------------------------- */
 
+/* Entry NAME SEQ of this kind, made if new (a static entry and a binding
+ * share names and sequence numbers); -1 after an error. */
+static int
+map_entry(struct ios_parser *p, const char *name, unsigned seq, enum ios_map_kind kind,
+	  size_t *out)
+{
+	int dyn = kind == MAP_DYNAMIC;
+	size_t i;
+
+	for (i = 0; i < p->n_map; i++)
+		if (p->map[i].seq == seq && (p->map[i].kind == MAP_DYNAMIC) == dyn &&
+		    eq(p->map[i].name, name))
+			break;
+	if (i < p->n_map && p->map[i].kind != kind) {
+		ios_unsupported(p, "crypto map %s %u: line %u made it %s; an entry is static or "
+				"bound to a dynamic map, not both", name, seq, p->map[i].line,
+				p->map[i].kind == MAP_STATIC ? "a static entry" :
+				"an entry bound to a dynamic map");
+		return -1;
+	}
+	if (i == p->n_map) {
+		if (p->n_map == IOS_OBJECTS_MAX) {
+			ios_unsupported(p, "more than %d crypto map entries: import-ios takes "
+					"at most %d a file (split it)", IOS_OBJECTS_MAX,
+					IOS_OBJECTS_MAX);
+			return -1;
+		}
+		p->map = grow(p->map, p->n_map, sizeof(*p->map));
+		p->map[p->n_map] = (struct ios_map){ .kind = kind, .line = p->lineno,
+						     .seq = seq, .pfs = CFG_PFS_NONE };
+		str_copy(p->map[p->n_map++].name, CFG_NAME_MAX, name);
+	}
+	*out = i;
+	return 0;
+}
+
+/* crypto map NAME SEQ [ipsec-isakmp [dynamic DYN]]. A binding's entries are
+ * named NAME-SEQ or NAME-SEQ-DYNSEQ, 13 characters more at most. */
 static void
 map_open(struct ios_parser *p)
 {
 	const char *name = W(p, 2), *type = W(p, 4);
+	int bind = p->l.nw > 5 && eq(type, "ipsec-isakmp") && eq(W(p, 5), "dynamic");
 	unsigned seq;
-	size_t i;
+	size_t i, more = bind ? 13 : 7;
+	struct ios_map *m;
 
 	if (ios_num(W(p, 3), 1, 65535, &seq) == -1) {
 		ios_unsupported(p, "crypto map %s: expected crypto map NAME SEQ ipsec-isakmp (SEQ "
 				"1-65535)", name);
 		return;
 	}
-	if (p->l.nw > 4 && eq(type, "ipsec-isakmp") && eq(W(p, 5), "dynamic")) {
-		ios_unsupported(p, "crypto map %s %u ipsec-isakmp dynamic: dynamic crypto maps "
-				"are not supported; give each peer a crypto map entry with set "
-				"peer", name, seq);
+	if (bind && (p->l.nw != 7 || strlen(W(p, 6)) >= CFG_NAME_MAX)) {
+		ios_unsupported(p, "%.*s: not supported (crypto map NAME SEQ ipsec-isakmp dynamic "
+				"DYNAMIC-MAP only)", upto(p, 7), p->l.raw);
 		return;
 	}
-	if (p->l.nw > 5 || (p->l.nw == 5 && !eq(type, "ipsec-isakmp"))) {
+	if (!bind && (p->l.nw > 5 || (p->l.nw == 5 && !eq(type, "ipsec-isakmp")))) {
 		ios_unsupported(p, "%.*s: not supported (crypto map NAME SEQ ipsec-isakmp only)",
 				upto(p, 5), p->l.raw);
 		return;
 	}
-	if (strlen(name) + 7 > CFG_NAME_MAX) {
-		ios_unsupported(p, "crypto map name is longer than %d characters",
-				CFG_NAME_MAX - 7);
+	if (strlen(name) + more > CFG_NAME_MAX) {
+		ios_unsupported(p, "crypto map name is longer than %zu characters",
+				CFG_NAME_MAX - more);
 		return;
 	}
-	for (i = 0; i < p->n_map && (p->map[i].seq != seq || !eq(p->map[i].name, name)); i++)
-		;
-	if (i == p->n_map) {
-		if (p->n_map == IOS_OBJECTS_MAX) {
-			ios_unsupported(p, "more than %d crypto map entries: import-ios takes "
-					"at most %d a file (split it)", IOS_OBJECTS_MAX,
-					IOS_OBJECTS_MAX);
-			return;
-		}
-		p->map = grow(p->map, p->n_map, sizeof(*p->map));
-		p->map[p->n_map] = (struct ios_map){ .line = p->lineno, .seq = seq,
-						     .pfs = CFG_PFS_NONE };
-		str_copy(p->map[p->n_map++].name, CFG_NAME_MAX, name);
+	if (map_entry(p, name, seq, bind ? MAP_BINDING : MAP_STATIC, &i) == -1)
+		return;
+	m = &p->map[i];
+	if (bind) {
+		if (m->dyn.name[0] && !eq(m->dyn.name, W(p, 6)))
+			NOTE(p, "crypto map %s %u binds dynamic map %s instead of %s (line %u)",
+			     name, seq, W(p, 6), m->dyn.name, m->dyn.line);
+		str_copy(m->dyn.name, CFG_NAME_MAX, W(p, 6));
+		m->dyn.line = p->lineno;
 	}
+	p->cur = i;
+	p->mode = M_MAP;
+}
+
+/* crypto dynamic-map NAME SEQ: sub-lines as a crypto map entry's. */
+void
+ios_dynmap_open(struct ios_parser *p)
+{
+	const char *name = W(p, 2);
+	unsigned seq;
+	size_t i;
+
+	if (p->l.nw != 4 || ios_num(W(p, 3), 1, 65535, &seq) == -1 ||
+	    strlen(name) >= CFG_NAME_MAX) {
+		ios_unsupported(p, "crypto dynamic-map: expected crypto dynamic-map NAME SEQ (SEQ "
+				"1-65535, NAME up to %d characters)", CFG_NAME_MAX - 1);
+		return;
+	}
+	if (map_entry(p, name, seq, MAP_DYNAMIC, &i) == -1)
+		return;
 	p->cur = i;
 	p->mode = M_MAP;
 }
@@ -67,10 +123,11 @@ ios_map_global(struct ios_parser *p)
 		NOTE(p, "crypto map %s: applying a map to an interface is ignored here; the agent "
 		     "applies every crypto map", name);
 	else if (eq(w3, "client"))
-		ios_unsupported(p, "crypto map %s client ...: mode config and XAUTH (client "
-				"configuration) are not supported: site-to-site only", name);
+		ios_map_client(p);
 	else if (eq(w3, "isakmp"))
-		ios_unsupported(p, "crypto map %s isakmp ...: not supported (no AAA)", name);
+		ios_unsupported(p, "crypto map %s isakmp ...: not supported (Easy VPN group "
+				"authorization); set the dynamic crypto map entry's dnsServers and "
+				"splitTunnel through the API", name);
 	else if (eq(w3, "local-address"))
 		NOTE(p, "crypto map %s local-address: ignored; the agent sends from its "
 		     "--ike-address", name);
@@ -85,6 +142,12 @@ map_peer(struct ios_parser *p, struct ios_map *m)
 	uint32_t a;
 	int front = p->l.nw == 4 && eq(W(p, 3), "default");
 
+	if (m->kind == MAP_DYNAMIC) {
+		ERR(p, "set peer: a dynamic crypto map answers any peer that authenticates; give "
+		    "this peer a crypto map entry of its own (crypto map NAME SEQ ipsec-isakmp)");
+		m->bad = 1;
+		return;
+	}
 	if (p->l.nw < 3 || (p->l.nw > 3 && !front)) {
 		ERR(p, "%.*s: expected set peer ADDRESS|HOSTNAME [default]", upto(p, 3), p->l.raw);
 		m->bad = 1;
@@ -179,6 +242,11 @@ ios_map_line(struct ios_parser *p)
 	}
 	if (!ios_line_ok(p)) {
 		m->bad = 1;
+	} else if (m->kind == MAP_BINDING) {
+		ERR(p, "%.*s: crypto map %s %u is bound to crypto dynamic-map %s, which holds its "
+		    "settings: set this there", upto(p, 1), p->l.raw, m->name, m->seq,
+		    m->dyn.name);
+		m->bad = 1;
 	} else if (eq(w0, "set") && eq(w1, "peer")) {
 		map_peer(p, m);
 	} else if (eq(w0, "set") && eq(w1, "transform-set")) {
@@ -209,7 +277,8 @@ ios_map_line(struct ios_parser *p)
 		NOTE(p, "reverse-route: ignored; the agent routes each crypto map's destinations "
 		     "through its tunnel device itself");
 	} else {
-		ERR(p, "%.*s: not supported in a crypto map entry", upto(p, 1), p->l.raw);
+		ERR(p, "%.*s: not supported in a %s entry", upto(p, 1), p->l.raw,
+		    m->kind == MAP_DYNAMIC ? "dynamic crypto map" : "crypto map");
 		m->bad = 1;
 	}
 }

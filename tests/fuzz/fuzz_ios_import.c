@@ -2,8 +2,9 @@
  * libFuzzer: arbitrary bytes as an IOS configuration through ios_import()
  * and both renderers, as `vpnctl import-ios --dry-run` runs them. Beyond
  * not crashing: diagnostics are sorted by line and printable, objects come
- * in dependency order, a crypto map's references name transform sets sent
- * before it, and every body encodes.
+ * in dependency order, a crypto map's (static or dynamic) references name
+ * the transform sets and the address pool sent before it, and every body
+ * encodes.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -34,6 +35,22 @@ check_diags(const struct ios_result *r)
 		abort();
 }
 
+/* ref names an object sent before o, of the kind its field holds. */
+static void
+check_ref(const struct ios_result *r, size_t i, const struct ios_objref *ref)
+{
+	const struct ios_object *o = &r->objs[i], *t = &r->objs[ref->obj];
+	json_t *field = json_object_get(o->body, ref->field);
+	int pool = strcmp(ref->field, "addressPool") == 0;
+	json_t *slot = pool ? field : json_array_get(field, (size_t)ref->index);
+
+	if (ref->obj >= i || (pool ? ref->index != -1 || t->kind != IOS_IP_POOL :
+			      strcmp(ref->field, "transformSets") != 0 ||
+			      t->kind != IOS_TRANSFORM_SET) ||
+	    !json_equal(json_object_get(t->body, "name"), json_object_get(slot, "name")))
+		abort();
+}
+
 static void
 check_objects(const struct ios_result *r)
 {
@@ -41,22 +58,25 @@ check_objects(const struct ios_result *r)
 		const struct ios_object *o = &r->objs[i];
 		json_t *xs = json_object_get(o->body, "transformSets");
 		char *text = json_dumps(o->body, JSON_COMPACT);
+		size_t n_xs = 0;
 
 		if (text == NULL || (i > 0 && r->objs[i - 1].kind > o->kind))
 			abort();
 		free(text);
-		if (o->kind != IOS_CRYPTO_MAP)
+		if (o->kind != IOS_CRYPTO_MAP && o->kind != IOS_DYNAMIC_MAP) {
+			if (o->n_refs != 0)
+				abort();
 			continue;
-		if (o->n_refs == 0 || json_array_size(xs) != o->n_refs)
-			abort();
+		}
 		for (size_t k = 0; k < o->n_refs; k++) {
-			const struct ios_object *t = &r->objs[o->refs[k]];
-
-			if (o->refs[k] >= i || t->kind != IOS_TRANSFORM_SET ||
-			    !json_equal(json_object_get(t->body, "name"),
-					json_object_get(json_array_get(xs, k), "name")))
+			check_ref(r, i, &o->refs[k]);
+			if (strcmp(o->refs[k].field, "transformSets") == 0 &&
+			    o->refs[k].index != (int)n_xs++)
 				abort();
 		}
+		if (n_xs == 0 || json_array_size(xs) != n_xs ||
+		    (json_object_get(o->body, "addressPool") != NULL) != (o->n_refs > n_xs))
+			abort();
 	}
 }
 

@@ -3,7 +3,9 @@
 IOS configuration becomes the API objects it describes; a file with a refused
 line changes nothing; --dry-run sends nothing and needs neither agent nor
 token; an API refusal midway undoes what the run created and puts the
-singletons back."""
+singletons back. R-15.6: a remote-access configuration (dynamic crypto map,
+Mode Config pool, XAUTH users) becomes address pools, local users and
+dynamic crypto maps, and is undone the same way."""
 
 import json
 import os
@@ -11,7 +13,7 @@ import subprocess
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
-from harness import BIN_DIR, ROOT, SANITIZER_MARKS, check, run, test  # noqa: E402
+from harness import BIN_DIR, ROOT, SANITIZER_MARKS, check, info, run, test  # noqa: E402
 
 GOLDEN = os.path.join(ROOT, "tests", "golden", "ios")
 SITE_A = os.path.join(GOLDEN, "site-a.cfg")
@@ -19,6 +21,8 @@ COLLECTIONS = ["/object/ikepolicies", "/object/presharedkeys", "/object/transfor
                "/object/cryptomaps"]
 DPD = "/devicesettings/default/dpd"
 IKE = "/devicesettings/default/ike"
+XAUTH = os.path.join(GOLDEN, "vpnclient-xauth.cfg")
+RA_COLLECTIONS = ["/object/ippools", "/object/localusers", "/object/dynamiccryptomaps"]
 
 
 def vpnctl(agent, *args, api=None, token_file=None):
@@ -212,6 +216,88 @@ def second_import_rolls_back(env):
     p = vpnctl(agent, "import-ios", SITE_A)
     check('named "isakmp-policy-10" exists already' in p.stderr, "stderr %r" % p.stderr)
     check_rolled_back(agent, before, p, "import twice")
+
+
+
+# ---- TEMPORARY SKIP (R-15.6) --------------------------------------------------
+# The agent serves /object/ippools, /object/localusers and
+# /object/dynamiccryptomaps once the ra-api branch is merged. Until then the
+# remote-access test below is skipped, only when GET /object/dynamiccryptomaps
+# answers 404, and says so. After the merge: delete ra_api_missing() and the
+# two lines that call it in import_remote_access().
+def ra_api_missing(agent):
+    st, resp = agent.api("GET", "/object/dynamiccryptomaps")
+    if st != 404:
+        return False
+    info("SKIPPED (temporary, R-15.6): GET /object/dynamiccryptomaps -> 404 %s: the agent "
+         "has no remote-access API yet (ra-api branch not merged)" % (resp,))
+    return True
+# ---- end of TEMPORARY SKIP ----------------------------------------------------
+
+
+def ra_snapshot(agent):
+    return {path: agent.ok("GET", path) for path in COLLECTIONS + RA_COLLECTIONS + [DPD, IKE]}
+
+
+@test
+def import_remote_access(env):
+    agent = env.agent()
+    if ra_api_missing(agent):  # TEMPORARY SKIP (R-15.6): remove after merging ra-api
+        return
+    p = vpnctl(agent, "import-ios", XAUTH)
+    check(p.returncode == 0, "import-ios: %r" % (p,))
+    created = [line.split() for line in p.stdout.splitlines() if line.startswith("created ")]
+    check([c[1] for c in created] == ["ikepolicy", "presharedkey", "transformset", "ippool",
+                                      "localuser", "localuser", "dynamiccryptomap"],
+          "stdout %r" % p.stdout)
+
+    pool = by_name(agent, "/object/ippools", "clients")
+    check((pool["start"], pool["end"], pool.get("netmask", "255.255.255.255")) ==
+          ("10.2.1.1", "10.2.1.254", "255.255.255.255"), "ippool %r" % pool)
+    users = items(agent, "/object/localusers")
+    check(sorted(u["name"] for u in users) == ["alice", "bob"], "localusers %r" % users)
+    raw = json.dumps(users)
+    check("Wonderland-42" not in raw and "the builder" not in raw and '"password"' not in raw,
+          "a password came back: %s" % raw)
+    key = by_name(agent, "/object/presharedkeys", "psk-any")
+    check((key["address"], key["mask"]) == ("0.0.0.0", "0.0.0.0"), "wild-card key %r" % key)
+    ts = by_name(agent, "/object/transformsets", "AES256-SHA256")
+    dm = by_name(agent, "/object/dynamiccryptomaps", "vpn-65535")
+    check(dm["sequence"] == 65535 and [r["id"] for r in dm["transformSets"]] == [ts["id"]],
+          "dynamic map refs %r" % dm)
+    check(dm["addressPool"]["id"] == pool["id"], "addressPool %r" % dm)
+    check(dm["clientConfiguration"] == {"initiate": False, "respond": True} and
+          dm["xauth"] is True, "client configuration / xauth %r" % dm)
+    check([(m["source"], m["destination"]) for m in dm["matchAddress"]] ==
+          [("10.2.2.0/24", "10.2.1.0/24")], "matchAddress %r" % dm)
+    check((dm["pfs"], dm["lifetimeSeconds"], dm["lifetimeKilobytes"], dm["description"]) ==
+          ("group14", 28800, 4608000, "road warriors"), "dynamic map %r" % dm)
+    check(dm.get("dnsServers", []) == [] and dm.get("splitTunnel", []) == [],
+          "dns/split %r" % dm)
+
+    # Other names everywhere but the dynamic map's, which is taken: the last
+    # POST is refused and the run's pool, users, transform set, key and policy
+    # are deleted again, DPD put back.
+    with open(XAUTH) as f:
+        text = f.read()
+    for old, new in (("policy 10", "policy 20"), ("address 0.0.0.0 0.0.0.0",
+                                                  "address 192.0.2.0 255.255.255.0"),
+                     ("AES256-SHA256", "TS2"), ("local clients", "local clients2"),
+                     ("pool clients 10.2.1.1 10.2.1.254", "pool clients2 10.3.1.1 10.3.1.254"),
+                     ("username alice", "username carol"), ("username bob", "username dave")):
+        check(old in text, "%r not in %s" % (old, XAUTH))
+        text = text.replace(old, new)
+    path = write(env, "xauth-again.cfg", text)
+    before = ra_snapshot(agent)
+    p = vpnctl(agent, "import-ios", path)
+    check(p.returncode == 1 and "POST /object/dynamiccryptomaps" in p.stderr and
+          "undoing the 7 changes made so far" in p.stderr and "nothing was changed" in p.stderr,
+          "second import: %r" % (p,))
+    after = ra_snapshot(agent)
+    for where in COLLECTIONS + RA_COLLECTIONS + [IKE]:
+        check(after[where] == before[where], "%s changed:\n%r\n%r"
+              % (where, before[where], after[where]))
+    check(without_version(after[DPD]) == without_version(before[DPD]), "dpd not put back")
 
 
 if __name__ == "__main__":

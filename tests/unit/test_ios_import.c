@@ -16,6 +16,7 @@
 #include <cmocka.h>
 
 #include "cli/ios_import.h"
+#include "core/config.h"
 #include "core/strbuf.h"
 #include "core/util.h"
 
@@ -168,10 +169,34 @@ test_golden_ipsec_gre_rsa(void **state)
 	golden("cisco-ios-ipsec-gre-rsa-zh", 7, 2);
 }
 
+/* Only the legacy algorithms stay refused; the pool is shown, the dynamic
+ * map is not translated because its transform set was refused. */
 static void
 test_golden_vpnclient(void **state)
 {
-	golden("cisco-ios-vpnclient-modeconfig-nat", 10, 1);
+	golden("cisco-ios-vpnclient-modeconfig-nat", 5, 2);
+}
+
+/* The same with modern algorithms: policy, key, transform set, pool,
+ * dynamic map. */
+static void
+test_golden_vpnclient_modern(void **state)
+{
+	golden("cisco-ios-vpnclient-modeconfig-nat-modern", 0, 5);
+}
+
+/* dpd, policy, key, transform set, pool, 2 users, dynamic map */
+static void
+test_golden_vpnclient_xauth(void **state)
+{
+	golden("vpnclient-xauth", 0, 8);
+}
+
+/* policy, key, 2 transform sets, pool, 2 dynamic entries */
+static void
+test_golden_vpnclient_push_only(void **state)
+{
+	golden("vpnclient-push-only", 0, 7);
 }
 
 /* ---- a valid configuration, field by field ------------------------------ */
@@ -253,8 +278,10 @@ test_translation_fields(void **state)
 			    "192.0.2.2");
 	/* references in the order of set transform-set, to objects sent earlier */
 	assert_int_equal(map->n_refs, 2);
-	assert_ptr_equal(&r.objs[map->refs[0]], cbc);
-	assert_ptr_equal(&r.objs[map->refs[1]], gcm);
+	assert_ptr_equal(&r.objs[map->refs[0].obj], cbc);
+	assert_ptr_equal(&r.objs[map->refs[1].obj], gcm);
+	assert_string_equal(map->refs[1].field, "transformSets");
+	assert_int_equal(map->refs[1].index, 1);
 	assert_string_equal(str(json_array_get(json_object_get(m, "transformSets"), 0), "name"),
 			    "CBC");
 	assert_null(json_object_get(json_array_get(json_object_get(m, "transformSets"), 0),
@@ -568,14 +595,6 @@ test_policy_cap(void **state)
 static void
 test_crypto_refusals(void **state)
 {
-	refused("crypto dynamic-map dynmap 10\n set transform-set T\n", 1,
-		"crypto dynamic-map: not supported");
-	refused("crypto isakmp client configuration address-pool local pool\n", 1,
-		"mode config (client configuration) is not supported");
-	refused("crypto map intmap client configuration address respond\n", 1,
-		"mode config and XAUTH (client configuration) are not supported");
-	refused("crypto map intmap 10 ipsec-isakmp dynamic dynmap\n", 1,
-		"dynamic crypto maps are not supported");
 	refused("crypto map M 10 ipsec-manual\n", 1, "not supported (crypto map NAME SEQ "
 		"ipsec-isakmp only)");
 	refused("crypto key pubkey-chain rsa\n named-key x\n", 1, "RSA keys are not supported");
@@ -638,6 +657,588 @@ test_key_never_shown(void **state)
 		strbuf_free(&sb);
 		ios_result_free(&r);
 	}
+}
+
+/* ---- remote access: dynamic maps, Mode Config, XAUTH --------------------- */
+
+static const char ra_head[] =
+	"crypto ipsec transform-set T esp-aes esp-sha256-hmac\n"		/* 1 */
+	"crypto isakmp key k address 0.0.0.0\n"					/* 2 */
+	"crypto isakmp client configuration address-pool local P\n"		/* 3 */
+	"ip local pool P 10.2.1.1 10.2.1.254\n"					/* 4 */
+	"crypto dynamic-map D 10\n"						/* 5 */
+	" set transform-set T\n";						/* 6 */
+
+/* ra_head, then tail from line 7. */
+static void
+run_ra(const char *tail, struct ios_result *r)
+{
+	char text[2048];
+
+	snprintf(text, sizeof(text), "%s%s", ra_head, tail);
+	run(text, r);
+}
+
+static json_t *
+client_config(const struct ios_object *o)
+{
+	return json_object_get(o->body, "clientConfiguration");
+}
+
+static void
+test_dynamic_map_fields(void **state)
+{
+	struct ios_result r;
+	const struct ios_object *dyn, *pool, *xf;
+	json_t *b, *line;
+
+	run_ra(" set pfs group19\n"						/* 7 */
+	       " set security-association lifetime kilobytes 100000\n"	/* 8 */
+	       " match address 130\n"						/* 9 */
+	       " description clients\n"						/* 10 */
+	       " reverse-route\n"						/* 11 */
+	       "crypto map M client configuration address initiate\n"		/* 12 */
+	       "crypto map M client configuration address respond\n"		/* 13 */
+	       "crypto map M 20 ipsec-isakmp dynamic D\n"			/* 14 */
+	       "access-list 130 permit ip 10.2.2.0 0.0.0.255 10.2.1.0 0.0.0.255\n", &r);
+	if (r.n_errors)
+		dump(&r);
+	assert_int_equal(r.n_errors, 0);
+	assert_diag(&r, 11, IOS_NOTE, "reverse-route: ignored");
+	assert_non_null(xf = find_obj(&r, IOS_TRANSFORM_SET, 0));
+	assert_non_null(pool = find_obj(&r, IOS_IP_POOL, 0));
+	assert_string_equal(pool->path, "/object/ippools");
+	assert_string_equal(str(pool->body, "name"), "P");
+	assert_string_equal(str(pool->body, "start"), "10.2.1.1");
+	assert_string_equal(str(pool->body, "end"), "10.2.1.254");
+	assert_null(json_object_get(pool->body, "netmask"));	/* IOS has none: the default */
+	assert_string_equal(str(pool->body, "type"), "ippool");
+	assert_non_null(dyn = find_obj(&r, IOS_DYNAMIC_MAP, 0));
+	assert_int_equal(dyn->line, 14);
+	b = dyn->body;
+	assert_string_equal(dyn->path, "/object/dynamiccryptomaps");
+	assert_string_equal(str(b, "name"), "M-20");	/* as a static entry M 20 would be */
+	assert_int_equal(integer(b, "sequence"), 20);	/* the binding's */
+	assert_string_equal(str(b, "pfs"), "group19");
+	assert_int_equal(integer(b, "lifetimeSeconds"), 3600);
+	assert_int_equal(integer(b, "lifetimeKilobytes"), 100000);
+	assert_string_equal(str(b, "description"), "clients");
+	assert_null(json_object_get(b, "peers"));
+	line = json_array_get(json_object_get(b, "matchAddress"), 0);
+	assert_string_equal(str(line, "source"), "10.2.2.0/24");
+	assert_string_equal(str(line, "destination"), "10.2.1.0/24");
+	assert_string_equal(str(json_object_get(b, "addressPool"), "name"), "P");
+	assert_string_equal(str(json_object_get(b, "addressPool"), "type"), "ippool");
+	assert_true(json_is_true(json_object_get(client_config(dyn), "initiate")));
+	assert_true(json_is_true(json_object_get(client_config(dyn), "respond")));
+	assert_true(json_is_false(json_object_get(b, "xauth")));
+	assert_int_equal(json_array_size(json_object_get(b, "dnsServers")), 0);
+	assert_int_equal(json_array_size(json_object_get(b, "splitTunnel")), 0);
+	assert_string_equal(str(b, "type"), "dynamiccryptomap");
+	/* references to objects sent before it: the transform set, the pool */
+	assert_int_equal(dyn->n_refs, 2);
+	assert_ptr_equal(&r.objs[dyn->refs[0].obj], xf);
+	assert_string_equal(dyn->refs[0].field, "transformSets");
+	assert_int_equal(dyn->refs[0].index, 0);
+	assert_ptr_equal(&r.objs[dyn->refs[1].obj], pool);
+	assert_string_equal(dyn->refs[1].field, "addressPool");
+	assert_int_equal(dyn->refs[1].index, -1);
+	for (size_t i = 1; i < r.n_objs; i++)
+		assert_true(r.objs[i - 1].kind <= r.objs[i].kind);
+	ios_result_free(&r);
+}
+
+/* client configuration address initiate (push) and respond (pull): one
+ * alone leaves the other false; neither: no pool, no Mode Config. */
+static void
+test_client_configuration(void **state)
+{
+	static const struct { const char *lines; int initiate, respond; } cases[] = {
+		{ "crypto map M client configuration address initiate\n", 1, 0 },
+		{ "crypto map M client configuration address respond\n", 0, 1 },
+		{ "crypto map M client configuration address respond\n"
+		  "crypto map M client configuration address initiate\n", 1, 1 },
+	};
+	char text[512];
+	struct ios_result r;
+	const struct ios_object *dyn;
+
+	for (size_t i = 0; i < ARRAY_LEN(cases); i++) {
+		snprintf(text, sizeof(text), "%scrypto map M 10 ipsec-isakmp dynamic D\n",
+			 cases[i].lines);
+		run_ra(text, &r);
+		assert_int_equal(r.n_errors, 0);
+		assert_non_null(dyn = find_obj(&r, IOS_DYNAMIC_MAP, 0));
+		assert_int_equal(json_is_true(json_object_get(client_config(dyn), "initiate")),
+				 cases[i].initiate);
+		assert_int_equal(json_is_true(json_object_get(client_config(dyn), "respond")),
+				 cases[i].respond);
+		assert_non_null(json_object_get(dyn->body, "addressPool"));
+		ios_result_free(&r);
+	}
+	/* no client configuration line: the pool is not used */
+	run_ra("crypto map M 10 ipsec-isakmp dynamic D\n", &r);
+	assert_int_equal(r.n_errors, 0);
+	assert_non_null(dyn = find_obj(&r, IOS_DYNAMIC_MAP, 0));
+	assert_null(json_object_get(dyn->body, "addressPool"));
+	assert_null(json_object_get(dyn->body, "matchAddress"));	/* what the client proposes */
+	assert_true(json_is_false(json_object_get(client_config(dyn), "initiate")));
+	assert_true(json_is_false(json_object_get(client_config(dyn), "respond")));
+	assert_diag(&r, 3, IOS_NOTE, "address-pool local P: not used, no crypto map has client "
+		    "configuration address");
+	assert_diag(&r, 4, IOS_NOTE, "ip local pool P is not used by a crypto map");
+	assert_int_equal(count_kind(&r, IOS_IP_POOL), 0);
+	ios_result_free(&r);
+}
+
+static void
+test_client_configuration_refusals(void **state)
+{
+	struct ios_result r;
+
+	/* no crypto isakmp client configuration address-pool */
+	run("crypto ipsec transform-set T esp-gcm\ncrypto dynamic-map D 1\n set transform-set T\n"
+	    "crypto map M client configuration address respond\n"		/* 4 */
+	    "crypto map M 10 ipsec-isakmp dynamic D\n", &r);
+	assert_diag(&r, 4, IOS_ERROR, "crypto map M client configuration address: no crypto "
+		    "isakmp client configuration address-pool local POOL in this file");
+	assert_int_equal(r.n_errors, 1);
+	assert_int_equal(count_kind(&r, IOS_DYNAMIC_MAP), 0);
+	ios_result_free(&r);
+
+	/* the pool is not defined */
+	run("crypto isakmp client configuration address-pool local NOPE\n"	/* 1 */
+	    "crypto ipsec transform-set T esp-gcm\ncrypto dynamic-map D 1\n set transform-set T\n"
+	    "crypto map M client configuration address respond\n"
+	    "crypto map M 10 ipsec-isakmp dynamic D\n", &r);
+	assert_diag(&r, 1, IOS_ERROR, "address-pool local NOPE: ip local pool NOPE is not "
+		    "defined in this file");
+	assert_int_equal(r.n_errors, 1);
+	ios_result_free(&r);
+
+	/* a map without an entry bound to a dynamic map */
+	run("crypto ipsec transform-set T esp-gcm\n"
+	    "crypto map S client configuration address initiate\n"		/* 2 */
+	    "crypto map S client authentication list L\n"			/* 3 */
+	    "crypto map S 10 ipsec-isakmp\n set peer 192.0.2.1\n set transform-set T\n"
+	    " match address 101\naccess-list 101 permit ip any any\n", &r);
+	assert_diag(&r, 2, IOS_ERROR, "crypto map S has no entry bound to a dynamic map");
+	assert_diag(&r, 2, IOS_ERROR, "the agent does Mode Config on dynamic crypto maps only");
+	assert_diag(&r, 3, IOS_ERROR, "the agent does XAUTH on dynamic crypto maps only");
+	assert_int_equal(r.n_errors, 2);
+	ios_result_free(&r);
+
+	/* a map with static and dynamic entries: the static ones do no Mode Config */
+	run_ra("crypto map M client configuration address respond\n"		/* 7 */
+	       "crypto map M 5 ipsec-isakmp dynamic D\n"			/* 8 */
+	       "crypto map M 10 ipsec-isakmp\n"				/* 9 */
+	       " set peer 192.0.2.1\n set transform-set T\n match address 101\n"
+	       "access-list 101 permit ip any any\n", &r);
+	assert_int_equal(r.n_errors, 0);
+	assert_diag(&r, 7, IOS_NOTE, "for its entries bound to dynamic maps only; its static "
+		    "entry M 10 (line 9) does no Mode Config or XAUTH");
+	/* IOS tries entry 5 (dynamic) before 10; the agent static ones first */
+	assert_diag(&r, 8, IOS_NOTE, "crypto map M 5 (dynamic) comes before the static entry M 10 "
+		    "(line 9): the agent tries every static entry first");
+	assert_int_equal(count_kind(&r, IOS_CRYPTO_MAP), 1);
+	assert_int_equal(count_kind(&r, IOS_DYNAMIC_MAP), 1);
+	ios_result_free(&r);
+
+	/* an Easy VPN group is refused with its sub-lines, nothing else */
+	run("crypto isakmp client configuration group EZVPN\n key secret\n dns 10.0.0.53\n"
+	    " acl 150\n pool P\n", &r);
+	assert_diag(&r, 1, IOS_ERROR, "crypto isakmp client configuration group EZVPN: Easy VPN "
+		    "groups are not supported");
+	assert_diag(&r, 1, IOS_ERROR, "set the group's dns and acl as dnsServers and splitTunnel "
+		    "of the dynamic crypto map entry through the API");
+	assert_int_equal(r.n_diags, 1);
+	ios_result_free(&r);
+	refused("crypto isakmp client configuration browser-proxy BP\n", 1,
+		"crypto isakmp client configuration browser-proxy: not supported");
+	refused("crypto isakmp client configuration address-pool local\n", 1,
+		"not supported (crypto isakmp client configuration address-pool local POOL)");
+	refused("crypto map M client configuration address\n", 1,
+		"not supported (crypto map NAME client configuration address initiate|respond");
+	refused("crypto map M client accounting list A\n", 1, "client accounting: not supported");
+	refused("crypto map M isakmp authorization list G\n", 1, "Easy VPN group authorization");
+}
+
+/* ip local pool: one range, unicast, at most 65536 addresses; checked only
+ * when a crypto map uses it. */
+static void
+pool_refused(const char *pool, unsigned line, const char *want)
+{
+	char text[2048];
+	struct ios_result r;
+
+	snprintf(text, sizeof(text),
+		 "crypto ipsec transform-set T esp-aes esp-sha256-hmac\n"		/* 1 */
+		 "crypto isakmp client configuration address-pool local P\n"	/* 2 */
+		 "crypto dynamic-map D 10\n set transform-set T\n"		/* 3-4 */
+		 "crypto map M client configuration address respond\n"		/* 5 */
+		 "crypto map M 10 ipsec-isakmp dynamic D\n"			/* 6 */
+		 "%s", pool);							/* 7- */
+	run(text, &r);
+	assert_diag(&r, line, IOS_ERROR, want);
+	assert_int_equal(r.n_errors, 1);
+	assert_int_equal(count_kind(&r, IOS_IP_POOL), 0);
+	assert_int_equal(count_kind(&r, IOS_DYNAMIC_MAP), 0);
+	ios_result_free(&r);
+	/* the same pool, used by no crypto map: a note, not an error */
+	run(pool, &r);
+	assert_int_equal(r.n_errors, 0);
+	assert_diag(&r, 1, IOS_NOTE, "ip local pool P is not used by a crypto map");
+	ios_result_free(&r);
+}
+
+static void
+test_pool_refusals(void **state)
+{
+	pool_refused("ip local pool P 10.2.1.1 10.2.1.9\nip local pool P 10.3.1.1 10.3.1.9\n", 8,
+		     "ip local pool P: a second range (the first is on line 7)");
+	pool_refused("ip local pool P 10.2.1.9 10.2.1.1\n", 7, "10.2.1.9 is above 10.2.1.1");
+	pool_refused("ip local pool P 10.0.0.0 10.1.0.0\n", 7,
+		     "10.0.0.0-10.1.0.0 holds 65537 addresses; an address pool holds at most 65536");
+	pool_refused("ip local pool P 10.2.1.1 10.2.1.9 group G\n", 7,
+		     "pool groups are not supported");
+	pool_refused("ip local pool P 10.2.1\n", 7, "expected ip local pool NAME START [END]");
+	pool_refused("ip local pool P 10.2.1.1 10.2.1.9 extra\n", 7, "unexpected extra");
+	pool_refused("ip local pool P 224.0.0.1 224.0.0.9\n", 7, "not unicast addresses");
+	pool_refused("ip local pool P 127.0.0.1\n", 7, "not unicast addresses");
+}
+
+/* A single address, IOS's cache-size, and 65536 addresses are fine. */
+static void
+test_pool_forms(void **state)
+{
+	static const struct { const char *line, *start, *end; } cases[] = {
+		{ "ip local pool P 10.2.1.7\n", "10.2.1.7", "10.2.1.7" },
+		{ "ip local pool P 10.2.1.1 10.2.1.9 cache-size 20\n", "10.2.1.1", "10.2.1.9" },
+		{ "ip local pool P 10.0.0.0 10.0.255.255\n", "10.0.0.0", "10.0.255.255" },
+	};
+	char text[1024];
+	struct ios_result r;
+	const struct ios_object *pool;
+
+	for (size_t i = 0; i < ARRAY_LEN(cases); i++) {
+		snprintf(text, sizeof(text), "%scrypto ipsec transform-set T esp-gcm\n"
+			 "crypto isakmp client configuration address-pool local P\n"
+			 "crypto dynamic-map D 10\n set transform-set T\n"
+			 "crypto map M client configuration address respond\n"
+			 "crypto map M 10 ipsec-isakmp dynamic D\n", cases[i].line);
+		run(text, &r);
+		assert_int_equal(r.n_errors, 0);
+		assert_non_null(pool = find_obj(&r, IOS_IP_POOL, 0));
+		assert_string_equal(str(pool->body, "start"), cases[i].start);
+		assert_string_equal(str(pool->body, "end"), cases[i].end);
+		ios_result_free(&r);
+	}
+	/* a document that lost its indentation: the pool line ends the interface */
+	run("crypto ipsec transform-set T esp-gcm\ncrypto dynamic-map D 10\nset transform-set T\n"
+	    "crypto isakmp client configuration address-pool local P\n"
+	    "crypto map M client configuration address respond\n"
+	    "crypto map M 10 ipsec-isakmp dynamic D\n"
+	    "interface Serial1\n"						/* 7 */
+	    "ip address 10.2.2.1 255.255.255.0\n"
+	    "ip local pool P 10.2.1.1 10.2.1.254\n", &r);			/* 9 */
+	assert_int_equal(r.n_errors, 0);
+	assert_diag(&r, 7, IOS_NOTE, "lines 7-8 skipped, not crypto configuration: interface "
+		    "Serial1");
+	assert_int_equal(find_obj(&r, IOS_IP_POOL, 0)->line, 9);
+	ios_result_free(&r);
+}
+
+static void
+test_dynamic_map_refusals(void **state)
+{
+	struct ios_result r;
+
+	/* a binding to a dynamic map that does not exist: error at the binding */
+	run_ra("crypto map M 10 ipsec-isakmp dynamic NOPE\n", &r);	/* 7 */
+	assert_diag(&r, 7, IOS_ERROR, "crypto map M 10 ipsec-isakmp dynamic NOPE: crypto "
+		    "dynamic-map NOPE is not defined in this file");
+	assert_diag(&r, 5, IOS_NOTE, "crypto dynamic-map D 10 is not used by a crypto map "
+		    "(crypto map NAME SEQ ipsec-isakmp dynamic D): skipped");
+	assert_int_equal(r.n_errors, 1);
+	ios_result_free(&r);
+
+	/* a dynamic map no crypto map binds: skipped with its references */
+	run("crypto dynamic-map D 10\n set transform-set NOPE\n match address 199\n", &r);
+	assert_int_equal(r.n_errors, 0);
+	assert_diag(&r, 1, IOS_NOTE, "crypto dynamic-map D 10 is not used by a crypto map");
+	ios_result_free(&r);
+
+	/* what a dynamic-map entry needs, and what it refers to */
+	run("crypto dynamic-map D 10\n set pfs group14\n"			/* 1-2 */
+	    "crypto dynamic-map D 20\n set transform-set NOPE\n"		/* 3-4 */
+	    " match address 199\n"						/* 5 */
+	    "crypto map M 10 ipsec-isakmp dynamic D\n", &r);
+	assert_diag(&r, 1, IOS_ERROR, "crypto dynamic-map D 10 has no set transform-set");
+	assert_diag(&r, 4, IOS_ERROR, "set transform-set: transform set NOPE is not defined in "
+		    "this file");
+	assert_diag(&r, 5, IOS_ERROR, "match address 199: access list 199 is not defined in this "
+		    "file");
+	assert_int_equal(r.n_errors, 3);
+	assert_int_equal(count_kind(&r, IOS_DYNAMIC_MAP), 0);
+	ios_result_free(&r);
+
+	/* a refused transform set: the entry is not translated, with a note */
+	run("crypto ipsec transform-set OLD esp-3des esp-sha-hmac\ncrypto dynamic-map D 10\n"
+	    " set transform-set OLD\ncrypto map M 10 ipsec-isakmp dynamic D\n", &r);
+	assert_diag(&r, 1, IOS_ERROR, "esp-3des: 3DES is insecure");
+	assert_diag(&r, 2, IOS_NOTE, "crypto dynamic-map D 10 is not translated: it uses what "
+		    "was refused (transform set OLD)");
+	ios_result_free(&r);
+
+	refused("crypto dynamic-map D 10\n set peer 192.0.2.1\n", 2,
+		"set peer: a dynamic crypto map answers any peer that authenticates");
+	refused("crypto dynamic-map D 10\n set security-association replay disable\n", 2,
+		"not supported in a dynamic crypto map entry");
+	refused("crypto dynamic-map D\n", 1, "expected crypto dynamic-map NAME SEQ");
+	refused("crypto dynamic-map D 70000\n", 1, "expected crypto dynamic-map NAME SEQ");
+	refused("crypto map M 10 ipsec-isakmp dynamic D discover\n", 1,
+		"not supported (crypto map NAME SEQ ipsec-isakmp dynamic DYNAMIC-MAP only)");
+	refused("crypto map M 10 ipsec-isakmp dynamic\n", 1,
+		"crypto map NAME SEQ ipsec-isakmp dynamic DYNAMIC-MAP only");
+	refused("crypto dynamic-map D 1\n set transform-set T\ncrypto map M 10 ipsec-isakmp "
+		"dynamic D\n set peer 192.0.2.1\n", 4, "set peer: crypto map M 10 is bound to "
+		"crypto dynamic-map D, which holds its settings: set this there");
+	refused("crypto map M 10 ipsec-isakmp\n set peer 192.0.2.1\n"
+		"crypto map M 10 ipsec-isakmp dynamic D\n", 3, "crypto map M 10: line 1 made it a "
+		"static entry; an entry is static or bound to a dynamic map, not both");
+	refused("crypto map M 10 ipsec-isakmp dynamic D\ncrypto map M 10 ipsec-isakmp\n", 2,
+		"line 1 made it an entry bound to a dynamic map");
+}
+
+/* Several entries in a dynamic map: one dynamic entry each, in IOS's order
+ * (name order is sequence order); every binding gets its own. */
+static void
+test_dynamic_map_entries(void **state)
+{
+	struct ios_result r;
+
+	run("crypto ipsec transform-set T esp-gcm\n"
+	    "crypto dynamic-map D 100\n set transform-set T\n"		/* 2 */
+	    "crypto dynamic-map D 9\n set transform-set T\n"			/* 4 */
+	    "crypto map A 10 ipsec-isakmp dynamic D\n"			/* 6 */
+	    "crypto map B 7 ipsec-isakmp dynamic D\n"				/* 7 */
+	    "crypto map B 7 ipsec-isakmp dynamic D\n", &r);			/* 8: the same */
+	assert_int_equal(r.n_errors, 0);
+	assert_int_equal(count_kind(&r, IOS_DYNAMIC_MAP), 4);
+	assert_string_equal(str(find_obj(&r, IOS_DYNAMIC_MAP, 0)->body, "name"), "A-10-009");
+	assert_string_equal(str(find_obj(&r, IOS_DYNAMIC_MAP, 1)->body, "name"), "A-10-100");
+	assert_int_equal(integer(find_obj(&r, IOS_DYNAMIC_MAP, 1)->body, "sequence"), 10);
+	assert_string_equal(str(find_obj(&r, IOS_DYNAMIC_MAP, 2)->body, "name"), "B-7-009");
+	assert_string_equal(str(find_obj(&r, IOS_DYNAMIC_MAP, 3)->body, "name"), "B-7-100");
+	ios_result_free(&r);
+
+	/* a binding names another dynamic map: the last one counts */
+	run("crypto ipsec transform-set T esp-gcm\ncrypto dynamic-map D 1\n set transform-set T\n"
+	    "crypto dynamic-map E 1\n set transform-set T\n"
+	    "crypto map M 10 ipsec-isakmp dynamic D\n"			/* 6 */
+	    "crypto map M 10 ipsec-isakmp dynamic E\n", &r);			/* 7 */
+	assert_int_equal(r.n_errors, 0);
+	assert_diag(&r, 7, IOS_NOTE, "crypto map M 10 binds dynamic map E instead of D (line 6)");
+	assert_diag(&r, 2, IOS_NOTE, "crypto dynamic-map D 1 is not used by a crypto map");
+	assert_int_equal(count_kind(&r, IOS_DYNAMIC_MAP), 1);
+	ios_result_free(&r);
+
+	/* names stay unique: map a-1 entry 5 and map a entry 1, dynamic entry 5 */
+	run("crypto ipsec transform-set T esp-gcm\ncrypto dynamic-map D 5\n set transform-set T\n"
+	    "crypto dynamic-map D 6\n set transform-set T\ncrypto dynamic-map E 1\n"
+	    " set transform-set T\n"
+	    "crypto map a-1 5 ipsec-isakmp dynamic E\n"			/* 8: a-1-5 */
+	    "crypto map a 1 ipsec-isakmp dynamic D\n", &r);			/* 9: a-1-5, a-1-6 */
+	assert_diag(&r, 9, IOS_ERROR, "crypto map a 1: its dynamic entry would be named a-1-5, "
+		    "as another one is; rename a crypto map");
+	assert_int_equal(r.n_errors, 1);
+	ios_result_free(&r);
+}
+
+/* At most IOS_OBJECTS_MAX dynamic entries, however many bindings times
+ * entries the file asks for. */
+static void
+test_dynamic_map_cap(void **state)
+{
+	struct strbuf sb;
+	struct ios_result r;
+
+	strbuf_init(&sb, 1 << 20);
+	strbuf_puts(&sb, "crypto ipsec transform-set T esp-gcm\n");	/* 1 */
+	for (int i = 1; i <= 40; i++)					/* 2-81 */
+		strbuf_printf(&sb, "crypto dynamic-map D %d\n set transform-set T\n", i);
+	for (int i = 1; i <= 30; i++)					/* 82-111 */
+		strbuf_printf(&sb, "crypto map M%d 1 ipsec-isakmp dynamic D\n", i);
+	run(sb.data, &r);
+	/* 25 bindings of 40 entries are 1000; the 26th reaches the cap */
+	assert_diag(&r, 82 + 25, IOS_ERROR, "more than 1024 dynamic crypto map entries");
+	assert_int_equal(r.n_errors, 1);
+	assert_int_equal(count_kind(&r, IOS_DYNAMIC_MAP), IOS_OBJECTS_MAX);
+	ios_result_free(&r);
+	strbuf_free(&sb);
+}
+
+static const char xauth_head[] =
+	"aaa new-model\n"							/* 7 */
+	"aaa authentication login L local\n"					/* 8 */
+	"crypto map M client configuration address respond\n"			/* 9 */
+	"crypto map M client authentication list L\n"				/* 10 */
+	"crypto map M 10 ipsec-isakmp dynamic D\n";				/* 11 */
+
+/* ra_head, xauth_head, then tail from line 12. */
+static void
+run_xauth(const char *tail, struct ios_result *r)
+{
+	char text[2048];
+
+	snprintf(text, sizeof(text), "%s%s", xauth_head, tail);
+	run_ra(text, r);
+}
+
+static void
+test_xauth_users(void **state)
+{
+	struct ios_result r;
+	const struct ios_object *alice, *bob, *dyn;
+	struct strbuf sb;
+
+	run_xauth("username alice secret 0 Wonder-1\n"				/* 12 */
+		  "username bob privilege 15 password has  two spaces\n"	/* 13 */
+		  "username carol algorithm-type scrypt secret Carol-3\n"	/* 14 */
+		  "username alice password 0 Wonder-2\n"			/* 15 */
+		  "username bob autocommand show users\n", &r);			/* 16 */
+	if (r.n_errors)
+		dump(&r);
+	assert_int_equal(r.n_errors, 0);
+	assert_int_equal(count_kind(&r, IOS_LOCAL_USER), 3);
+	assert_diag(&r, 15, IOS_NOTE, "username alice replaces the one of line 12");
+	assert_diag(&r, 16, IOS_NOTE, "skipped, not crypto configuration: username");
+	assert_non_null(alice = find_obj(&r, IOS_LOCAL_USER, 0));
+	assert_string_equal(alice->path, "/object/localusers");
+	assert_string_equal(str(alice->body, "name"), "alice");
+	assert_string_equal(str(alice->body, "password"), "Wonder-2");
+	assert_string_equal(str(alice->body, "type"), "localuser");
+	assert_non_null(bob = find_obj(&r, IOS_LOCAL_USER, 1));
+	assert_string_equal(str(bob->body, "password"), "has  two spaces");
+	assert_string_equal(str(find_obj(&r, IOS_LOCAL_USER, 2)->body, "password"), "Carol-3");
+	assert_non_null(dyn = find_obj(&r, IOS_DYNAMIC_MAP, 0));
+	assert_true(json_is_true(json_object_get(dyn->body, "xauth")));
+	/* users before the dynamic map that checks them */
+	assert_true(alice < dyn);
+	/* never shown */
+	render(&r, &sb);
+	assert_null(strstr(sb.data, "Wonder-"));
+	assert_null(strstr(sb.data, "two spaces"));
+	assert_non_null(strstr(sb.data, "\"password\": \"********\""));
+	strbuf_free(&sb);
+	ios_result_free(&r);
+
+	/* no XAUTH: users are not crypto configuration, whatever their form */
+	run_ra("username alice secret 5 $1$v5OP$mPuiEQn8ULa8hVMYVOVlD.\n"	/* 7 */
+	       "username admin nopassword\n"					/* 8 */
+	       "aaa authentication login L local\n"				/* 9 */
+	       "crypto map M 10 ipsec-isakmp dynamic D\n", &r);
+	assert_int_equal(r.n_errors, 0);
+	assert_diag(&r, 7, IOS_NOTE, "username alice: skipped: no crypto map asks for XAUTH");
+	assert_diag(&r, 8, IOS_NOTE, "username admin: skipped");
+	assert_diag(&r, 9, IOS_NOTE, "aaa authentication login L is not used by a crypto map "
+		    "(client authentication list): skipped");
+	assert_int_equal(count_kind(&r, IOS_LOCAL_USER), 0);
+	assert_true(json_is_false(json_object_get(find_obj(&r, IOS_DYNAMIC_MAP, 0)->body,
+						  "xauth")));
+	ios_result_free(&r);
+
+	/* XAUTH without a username line: the users come through the API */
+	run_xauth("", &r);
+	assert_int_equal(r.n_errors, 0);
+	assert_diag(&r, 10, IOS_NOTE, "no username in this file; create the XAUTH users through "
+		    "the API (POST /object/localusers)");
+	ios_result_free(&r);
+}
+
+static void
+test_xauth_refusals(void **state)
+{
+	static const struct { const char *user, *want; } users[] = {
+		{ "username alice secret 5 $1$v5OP$mPuiEQn8ULa8hVMYVOVlD.\n",
+		  "username alice secret 5: an encrypted password cannot be imported" },
+		{ "username alice secret 9 $9$abc\n", "set it through the API (POST "
+		  "/object/localusers)" },
+		{ "username alice privilege 15 secret 8 $8$abc\n", "secret 8: an encrypted" },
+		{ "username alice password 7 0822455D0A16\n", "username alice password 7: an "
+		  "encrypted password cannot be imported" },
+		{ "username alice nopassword\n", "username alice has no password, which XAUTH "
+		  "needs" },
+		{ "username alice secret\n", "has no password" },
+	};
+	char pw[CFG_PASSWORD_MAX + 40];
+	struct ios_result r;
+	struct strbuf sb;
+
+	for (size_t i = 0; i < ARRAY_LEN(users); i++) {
+		run_xauth(users[i].user, &r);
+		assert_diag(&r, 12, IOS_ERROR, users[i].want);
+		assert_int_equal(r.n_errors, 1);
+		assert_int_equal(count_kind(&r, IOS_LOCAL_USER), 0);
+		render(&r, &sb);
+		assert_null(strstr(sb.data, "mPuiEQn8"));
+		assert_null(strstr(sb.data, "0822455D"));
+		strbuf_free(&sb);
+		ios_result_free(&r);
+	}
+	snprintf(pw, sizeof(pw), "username u secret 0 %0*d\n", CFG_PASSWORD_MAX + 1, 7);
+	run_xauth(pw, &r);
+	assert_diag(&r, 12, IOS_ERROR, "username u: the password is longer than 128 characters");
+	ios_result_free(&r);
+
+	/* the list: defined, and local among its methods */
+	run_ra("crypto map M client authentication list NOPE\n"		/* 7 */
+	       "crypto map M 10 ipsec-isakmp dynamic D\n", &r);
+	assert_diag(&r, 7, IOS_ERROR, "client authentication list NOPE: aaa authentication login "
+		    "NOPE is not defined in this file");
+	assert_int_equal(count_kind(&r, IOS_DYNAMIC_MAP), 0);
+	ios_result_free(&r);
+	run_ra("aaa authentication login L group radius\n"			/* 7 */
+	       "crypto map M client authentication list L\n"
+	       "crypto map M 10 ipsec-isakmp dynamic D\n", &r);
+	assert_diag(&r, 7, IOS_ERROR, "aaa authentication login L group radius: the agent checks "
+		    "XAUTH against its own users only");
+	assert_int_equal(r.n_errors, 1);
+	ios_result_free(&r);
+	run_ra("aaa authentication login L group radius local\n"		/* 7 */
+	       "crypto map M client authentication list L\n"
+	       "crypto map M 10 ipsec-isakmp dynamic D\n", &r);
+	assert_int_equal(r.n_errors, 0);
+	assert_diag(&r, 7, IOS_NOTE, "only local is honoured; the agent has no AAA server (group "
+		    "radius left out)");
+	assert_true(json_is_true(json_object_get(find_obj(&r, IOS_DYNAMIC_MAP, 0)->body,
+						 "xauth")));
+	ios_result_free(&r);
+	run_ra("aaa authentication login L\ncrypto map M client authentication list L\n"
+	       "crypto map M 10 ipsec-isakmp dynamic D\n", &r);
+	assert_diag(&r, 7, IOS_ERROR, "aaa authentication login L: no method");
+	ios_result_free(&r);
+
+	/* IOS asks no client with the wild-card key for XAUTH */
+	run("crypto isakmp key k address 0.0.0.0 0.0.0.0 no-xauth\n"		/* 1 */
+	    "crypto ipsec transform-set T esp-gcm\ncrypto dynamic-map D 1\n set transform-set T\n"
+	    "aaa authentication login L local\n"
+	    "crypto map M client authentication list L\n"			/* 6 */
+	    "crypto map M 10 ipsec-isakmp dynamic D\n", &r);
+	assert_diag(&r, 1, IOS_ERROR, "address 0.0.0.0 no-xauth: IOS asks no client with this key "
+		    "for XAUTH, but crypto map M client authentication (line 6) asks");
+	assert_int_equal(r.n_errors, 1);
+	ios_result_free(&r);
+
+	refused("crypto map M client authentication list\n", 1, "not supported (crypto map NAME "
+		"client configuration address initiate|respond, crypto map NAME client "
+		"authentication list LIST)");
+	refused("crypto isakmp xauth timeout\n", 1, "crypto isakmp xauth: not supported");
+	run("crypto isakmp xauth timeout 15\n", &r);
+	assert_int_equal(r.n_errors, 0);
+	assert_diag(&r, 1, IOS_NOTE, "crypto isakmp xauth timeout: ignored; the agent has no "
+		    "setting for how long a client may take to answer XAUTH");
+	ios_result_free(&r);
 }
 
 /* ---- reading: skipped blocks, sub-modes, CRLF ---------------------------- */
@@ -772,6 +1373,9 @@ main(void)
 		cmocka_unit_test(test_golden_dpd_periodic),
 		cmocka_unit_test(test_golden_ipsec_gre_rsa),
 		cmocka_unit_test(test_golden_vpnclient),
+		cmocka_unit_test(test_golden_vpnclient_modern),
+		cmocka_unit_test(test_golden_vpnclient_xauth),
+		cmocka_unit_test(test_golden_vpnclient_push_only),
 		cmocka_unit_test(test_translation_fields),
 		cmocka_unit_test(test_wildcard_to_cidr),
 		cmocka_unit_test(test_acl_refusals),
@@ -784,6 +1388,16 @@ main(void)
 		cmocka_unit_test(test_policy_cap),
 		cmocka_unit_test(test_crypto_refusals),
 		cmocka_unit_test(test_key_never_shown),
+		cmocka_unit_test(test_dynamic_map_fields),
+		cmocka_unit_test(test_client_configuration),
+		cmocka_unit_test(test_client_configuration_refusals),
+		cmocka_unit_test(test_pool_refusals),
+		cmocka_unit_test(test_pool_forms),
+		cmocka_unit_test(test_dynamic_map_refusals),
+		cmocka_unit_test(test_dynamic_map_entries),
+		cmocka_unit_test(test_dynamic_map_cap),
+		cmocka_unit_test(test_xauth_users),
+		cmocka_unit_test(test_xauth_refusals),
 		cmocka_unit_test(test_skipped_blocks),
 		cmocka_unit_test(test_unindented_sub_commands),
 		cmocka_unit_test(test_crlf_line_numbers),

@@ -219,22 +219,6 @@ def second_import_rolls_back(env):
 
 
 
-# ---- TEMPORARY SKIP (R-15.6) --------------------------------------------------
-# The agent serves /object/ippools, /object/localusers and
-# /object/dynamiccryptomaps once the ra-api branch is merged. Until then the
-# remote-access test below is skipped, only when GET /object/dynamiccryptomaps
-# answers 404, and says so. After the merge: delete ra_api_missing() and the
-# two lines that call it in import_remote_access().
-def ra_api_missing(agent):
-    st, resp = agent.api("GET", "/object/dynamiccryptomaps")
-    if st != 404:
-        return False
-    info("SKIPPED (temporary, R-15.6): GET /object/dynamiccryptomaps -> 404 %s: the agent "
-         "has no remote-access API yet (ra-api branch not merged)" % (resp,))
-    return True
-# ---- end of TEMPORARY SKIP ----------------------------------------------------
-
-
 def ra_snapshot(agent):
     return {path: agent.ok("GET", path) for path in COLLECTIONS + RA_COLLECTIONS + [DPD, IKE]}
 
@@ -242,8 +226,6 @@ def ra_snapshot(agent):
 @test
 def import_remote_access(env):
     agent = env.agent()
-    if ra_api_missing(agent):  # TEMPORARY SKIP: remove after merging ra-api
-        return
     p = vpnctl(agent, "import-ios", XAUTH)
     check(p.returncode == 0, "import-ios: %r" % (p,))
     created = [line.split() for line in p.stdout.splitlines() if line.startswith("created ")]

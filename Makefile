@@ -4,7 +4,8 @@
 #   make test       install missing packages, build with ASan+UBSan into
 #                   build/san/ and run unit, fuzz-smoke and integration tests
 #   make run        the demo: two sites in network namespaces, tunnel up,
-#                   metrics at a collector-stub (DEMO=dpd: DPD failover too)
+#                   metrics at a collector-stub (DEMO=dpd: DPD failover too;
+#                   DEMO=remote-access: a headend with clients behind a NAT)
 #   make bench      benchmarks          make fuzz    long libFuzzer runs
 #   make lint       include rules and banned functions
 #

@@ -348,9 +348,13 @@ class Demo:
         net = self.api(site.key, "post", "/object/networks",
                        {"name": "collector", "subType": "HOST", "value": COLLECTOR,
                         "type": "networkobject"})
+        # gen-certs.sh names the files by UUID when it makes several
+        mine = "client-%s" % site.uuid
+        if not os.path.exists(os.path.join(certs, mine + ".crt")):
+            mine = "client"
         cert = self.api(site.key, "post", "/object/internalcertificates",
-                        {"name": "agent-cert", "cert": read("client-%s.crt" % site.uuid),
-                         "privateKey": read("client-%s.key" % site.uuid),
+                        {"name": "agent-cert", "cert": read(mine + ".crt"),
+                         "privateKey": read(mine + ".key"),
                          "type": "internalcertificate"})
         ca = self.api(site.key, "post", "/object/externalcacertificates",
                       {"name": "collector-ca", "cert": read("ca.crt"),

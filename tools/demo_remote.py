@@ -34,26 +34,34 @@ INTERVAL_S = 10                          # telemetry: per-client rows at the col
 
 
 class _CharonEnv:
-    """What strongswan.Charon asks of its test environment: a directory and
-    a register of what it started (the demo stops them itself)."""
+    """What strongswan.Charon asks of its test environment: a directory (an
+    absolute one: charon runs in a mount namespace of its own) and a
+    register of what it starts, which is the demo's process list, so a
+    charon that fails to come up is stopped too."""
 
-    def __init__(self, directory):
-        self.dir = directory
+    def __init__(self, directory, procs):
+        self.dir, self.procs = os.path.abspath(directory), procs
 
-    def add(self, thing):
-        pass
+    def add(self, charon):
+        self.procs.append(_CharonProc(charon))
 
 
 class _CharonProc:
     """A charon as the demo's process list sees it: stopped by its pid."""
 
     def __init__(self, charon):
-        self.charon, self.name, self.pid = charon, charon.name, charon.pid
+        self.charon, self.name = charon, charon.name
+
+    @property
+    def pid(self):
+        return self.charon.pid if self.charon.proc is not None else 0
 
     def alive(self):
         return self.charon.alive()
 
     def stop(self):
+        if self.charon.proc is None:
+            return None
         self.charon.stop(check_clean=False)
         return self.charon.proc.p.returncode
 
@@ -100,20 +108,25 @@ class RemoteAccessDemo(Demo):
                                                      len(CLIENTS)))
 
     def start_clients(self):
-        env = _CharonEnv(self.dir)
+        env = _CharonEnv(self.dir, self.procs)
         for key, user, password in CLIENTS:
             conf = strongswan.ikev1_remote_access(CONN, HQ, GROUP_KEY, LAN_NET, child=CHILD,
                                                   user=user, password=password)
-            charon = strongswan.Charon(env, self.topo, self.ns(key), "charon-" + key, conf,
-                                       charon_extra=strongswan.REMOTE_ACCESS_CHARON)
-            self.procs.append(_CharonProc(charon))
+            try:
+                charon = strongswan.Charon(env, self.topo, self.ns(key), "charon-" + key, conf,
+                                           charon_extra=strongswan.REMOTE_ACCESS_CHARON)
+            except strongswan.TestFailure as e:
+                raise DemoError(str(e)) from e
             self.clients.append((key, user, charon))
         self.step("%d strongSwan clients (charon, IKEv1, XAUTH, Mode Config, Cisco Unity): %s"
                   % (len(self.clients), ", ".join("%s pid %d (user %s)" % (
                       k, c.pid, u) for k, u, c in self.clients)))
 
     def connect_client(self, key, user, charon):
-        charon.initiate(child=CHILD, ike=CONN, timeout=20)
+        try:
+            charon.initiate(child=CHILD, ike=CONN, timeout=20)
+        except strongswan.TestFailure as e:
+            raise DemoError(str(e)) from e
         sa = wait_for(lambda: strongswan.child_ready(charon.ike_sa(CONN)) and
                       charon.ike_sa(CONN), 20, "client %s's tunnel" % key)
         vip = (sa.get("local-vips") or [None])[0]
@@ -124,9 +137,11 @@ class RemoteAccessDemo(Demo):
         if got != 3:
             raise DemoError("client %s (%s): %d of 3 pings to %s answered" % (key, vip, got,
                                                                              LAN_HOST))
-        self.step("client %s: XAUTH user %s, address %s from ourpool, NAT %s:%s; ping %s -> "
-                  "%s: 3 sent, 3 received" % (key, user, vip, NAT_OUT, sa.get("local-port"),
-                                              vip, LAN_HOST))
+        port = [t.get("peerPort") for t in self.api("hq", "get", "/operational/tunnels")["items"]
+                if t.get("assignedAddress") == vip]
+        self.step("client %s: XAUTH user %s, address %s from ourpool, seen by the headend as "
+                  "%s:%s; ping %s -> %s: 3 sent, 3 received" % (
+                      key, user, vip, NAT_OUT, port[0] if port else "?", vip, LAN_HOST))
         return vip
 
     def collector_clients(self):

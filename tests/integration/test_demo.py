@@ -77,7 +77,7 @@ class DemoRun:
             if ns.startswith(self.prefix):
                 subprocess.run(["ip", "netns", "del", ns], check=False)
 
-    def check_nothing_left(self, out):
+    def check_nothing_left(self, out, sites=SITES):
         """Every pid the demo reported is gone, and so is every namespace
         with its prefix; every daemon exited 0 without a sanitizer report."""
         started = {int(p) for p in re.findall(r"\bpid (\d+)", out)}
@@ -91,9 +91,9 @@ class DemoRun:
         check(bad and all(rc == "0" for _, rc in bad), "daemon exit statuses: %s" % bad)
         left = [ns for ns in netns.list_netns() if ns.startswith(self.prefix)]
         check(not left, "namespaces left: %s" % left)
-        check(re.search(r"^deleted namespaces: .*%sa\b" % re.escape(self.prefix), out, re.M),
-              "the demo did not delete its namespaces:\n" + tail(out, 10))
-        for name in ["agent-%s" % s for s in SITES] + ["collector"]:
+        check(re.search(r"^deleted namespaces: .*%s%s\b" % (re.escape(self.prefix), sites[0]),
+                        out, re.M), "the demo did not delete its namespaces:\n" + tail(out, 10))
+        for name in ["agent-%s" % s for s in sites] + ["collector"]:
             path = os.path.join(self.dir, name + ".log")
             if os.path.exists(path):
                 with open(path, errors="replace") as f:
@@ -175,6 +175,33 @@ def demo_dpd_failover(env):
     pids = d.check_nothing_left(out)
     info("B1 declared dead %.1f s after its last sign of life; tunnel to B2 up %.1f s and "
          "ping through it %s s after the freeze; stopped pids %s" % (dead, up, m.group(1), pids))
+
+
+@test
+def demo_remote_access(env):
+    # DEMO=remote-access: the headend by import-ios, three strongSwan XAUTH
+    # clients behind one NAT, each with a pool address pinging the LAN,
+    # their tunnels at the collector, all within 60 s; nothing left after.
+    check(os.geteuid() == 0, "needs root (network namespaces)")
+    d = DemoRun(env, "ra", scenario="remote-access", seconds=1)
+    rc, out = d.wait(110)
+    check(rc == 0, "demo exited %d:\n%s" % (rc, tail(out, 40)))
+    clients = re.findall(r"client (c\d): XAUTH user (\w+), address (10\.2\.1\.\d+) from ourpool, "
+                         r"seen by the headend as (198\.51\.100\.2:\d+); ping \S+ -> 10\.2\.2\.10: "
+                         r"3 sent, 3 received", out)
+    check(len(clients) == 3 and len({c[2] for c in clients}) == 3 and
+          len({c[3] for c in clients}) == 3, "clients: %r\n%s" % (clients, tail(out, 40)))
+    m = re.search(r"metrics at the collector: vpnagent_tunnel_up 1 for (.*)$", out, re.M)
+    check(m and sorted(m.group(1).split(", ")) == sorted(c[3] for c in clients),
+          "the collector's tunnels: %r" % (m and m.group(1)))
+    m = re.search(r"^READY after (\d+\.\d) s", out, re.M)
+    check(m and float(m.group(1)) < 60, "not ready within 60 s:\n" + tail(out, 40))
+    check(out.count("Dynamic map: intmap-10 10") == 3, "show crypto session:\n" + tail(out, 60))
+    check(re.search(r"^\s+ourpool\s+10\.2\.1\.1\s+10\.2\.1\.254\s+251\s+3$", out, re.M),
+          "show ip local pool:\n" + tail(out, 60))
+    pids = d.check_nothing_left(out, sites=("hq",))
+    info("remote-access demo ready after %s s: %s; stopped pids %s" % (
+        m.group(1), ", ".join("%s %s %s at %s" % c for c in clients), pids))
 
 
 @test

@@ -324,6 +324,89 @@ test_xauth_unknown_user(void **state)
 	xauth_refused("mallory", "wonderland");
 }
 
+/* One XAUTH check a second: of two clients answering at once, the second
+ * is dropped unanswered; its retransmission a second later is checked. */
+static void
+test_xauth_rate_limited(void **state)
+{
+	struct ra_opts o = { .xauth = 1, .push = 1, .first = "10.9.0.1", .last = "10.9.0.3",
+			     .xauth_rate = 1 };
+	static struct ra_msg m;
+	struct ra_sent reply2;
+	struct views v;
+
+	ra_setup(&o, 1);
+	run_until(now_ms + 100);
+	assert_int_equal(ra_held(0), 1);
+	assert_int_equal(ra_held(2), 1);
+	ra_xauth(0, "alice", "wonderland", NULL);
+	ra_xauth(2, "bob", "builder", &reply2);
+	assert_int_equal(hdrop(IKE_DROP_RATE_LIMITED), 1);
+	assert_int_equal(ra_held(0), 1);		/* alice's status */
+	assert_int_equal(ra_held(2), 0);		/* bob: nothing yet */
+	views(&v);
+	assert_int_equal(v.st.xauth_ok, 1);
+	assert_int_equal(v.st.xauth_rate_limited, 1);
+	assert_int_equal(ra_xauth_status(0), 1);
+
+	run_until(now_ms + 1000);
+	assert_int_equal(ra_held(2), 0);
+	ra_send(2, &reply2);				/* bob's retransmission */
+	assert_int_equal(ra_held(2), 1);
+	assert_int_equal(ra_xauth_status(2), 1);
+	views(&v);
+	assert_int_equal(v.st.xauth_ok, 2);
+	assert_int_equal(v.st.xauth_rate_limited, 1);
+	assert_int_equal(drops(RA_HEADEND), 1);
+	ra_open(0, &m);
+	assert_int_equal(ra_address(&m), ip("10.9.0.1"));
+	ra_open(2, &m);
+	assert_int_equal(ra_address(&m), ip("10.9.0.2"));
+}
+
+/* A client repeats its answer when the request comes again: over the
+ * rate, the headend's XAUTH REQUEST stays outstanding, is sent again after
+ * retransmit_ms (the same bytes) and the answer to it is checked. */
+static void
+test_xauth_over_rate_request_repeated(void **state)
+{
+	const struct ra_attr creds[] = {
+		{ .type = IKE_XAUTH_USER_NAME, .data = "bob", .len = 3 },
+		{ .type = IKE_XAUTH_USER_PASSWORD, .data = "builder", .len = 7 },
+	};
+	struct ra_opts o = { .xauth = 1, .push = 1, .first = "10.9.0.1", .last = "10.9.0.3",
+			     .xauth_rate = 1 };
+	static struct ra_msg req, again, m;
+	struct ra_sent reply2;
+	struct views v;
+
+	ra_setup(&o, 1);
+	run_until(now_ms + 100);
+	ra_xauth(0, "alice", "wonderland", NULL);
+	ra_open(2, &req);
+	ra_answer(2, &req, IKE_CFG_REPLY, creds, 2, &reply2);
+	assert_int_equal(hdrop(IKE_DROP_RATE_LIMITED), 1);
+	assert_int_equal(ra_xauth_status(0), 1);
+	ra_open(0, &m);
+	ra_answer(0, &m, IKE_CFG_ACK, NULL, 0, NULL);	/* nothing of client 0's outstanding */
+	assert_int_equal(he()->st.retransmits, 0);
+
+	run_until(now_ms + 2000);
+	assert_int_equal(ra_held(2), 1);
+	ra_open(2, &again);
+	assert_int_equal(again.raw.len, req.raw.len);
+	assert_memory_equal(again.raw.data, req.raw.data, req.raw.len);
+	assert_int_equal(he()->st.retransmits, 1);
+	ra_send(2, &reply2);				/* its stored answer, again */
+	assert_int_equal(ra_xauth_status(2), 1);
+	views(&v);
+	assert_int_equal(v.st.xauth_ok, 2);
+	assert_int_equal(v.st.xauth_rate_limited, 1);
+	assert_int_equal(drops(RA_HEADEND), 1);
+	ra_open(2, &m);
+	assert_int_equal(ra_address(&m), ip("10.9.0.2"));
+}
+
 /* ---- R-13 for the transaction exchange --------------------------------------------------- */
 
 /* A REQUEST sent again (its REPLY lost) gets the stored REPLY, byte for
@@ -755,6 +838,8 @@ main(void)
 		cmocka_unit_test_teardown(test_xauth_ok, ra_teardown),
 		cmocka_unit_test_teardown(test_xauth_wrong_password, ra_teardown),
 		cmocka_unit_test_teardown(test_xauth_unknown_user, ra_teardown),
+		cmocka_unit_test_teardown(test_xauth_rate_limited, ra_teardown),
+		cmocka_unit_test_teardown(test_xauth_over_rate_request_repeated, ra_teardown),
 		cmocka_unit_test_teardown(test_request_retransmission_answered_again, ra_teardown),
 		cmocka_unit_test_teardown(test_forged_and_replayed_requests, ra_teardown),
 		cmocka_unit_test_teardown(test_finished_exchanges_replayed, ra_teardown),

@@ -223,6 +223,14 @@ user_find(const struct ike *ike, const char *name)
 	return NULL;
 }
 
+/* At most a second's worth of checks at once: a burst above the rate
+ * would let more through in a second than the rate says. */
+static unsigned
+xauth_burst(const struct ike *ike)
+{
+	return ike->conf.xauth_rate < XAUTH_BURST ? ike->conf.xauth_rate : XAUTH_BURST;
+}
+
 /* The client's XAUTH REPLY: one attempt per connection, checked against
  * the local users within the engine's rate (a password check costs a
  * KDF: a flood of them must not take the loop). Over the rate, the reply
@@ -239,7 +247,7 @@ xauth_reply(struct ike_client *cl, const struct ike_cfg_pl *p, int64_t now)
 		ike_drop(ike, IKE_DROP_UNEXPECTED, cl->peer_be, "XAUTH answer");
 		return;
 	}
-	if (!ike_bucket_take(&ike->xauth_bucket, ike->conf.xauth_rate, XAUTH_BURST, now)) {
+	if (!ike_bucket_take(&ike->xauth_bucket, ike->conf.xauth_rate, xauth_burst(ike), now)) {
 		ike->ra.xauth_rate_limited++;
 		ike_drop(ike, IKE_DROP_RATE_LIMITED, cl->peer_be, "XAUTH attempts over the rate");
 		return;

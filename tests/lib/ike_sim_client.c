@@ -41,6 +41,10 @@ struct ra_ours {
 	uint8_t  iv[IKE_BLOCK];
 };
 
+/* build(): an answer to the headend's message, whose exchange it began
+ * (a repeat of its request starts from the Phase 2 IV, not from ours). */
+#define RA_ANSWER 0x100
+
 static struct ra_client {
 	struct ra_held held[RA_HELD_MAX];
 	size_t         head, n;
@@ -255,7 +259,8 @@ build(int j, uint8_t exchange, uint32_t msgid, const uint8_t iv[IKE_BLOCK],
 	assert_true(len > 0 && len <= PKT_MAX);
 	memcpy(out, w.p, len);
 	wbuf_free(&w);
-	note_ours(j, msgid, chain);
+	if (!(flags & RA_ANSWER))
+		note_ours(j, msgid, chain);
 	return len;
 }
 
@@ -337,7 +342,7 @@ ra_answer(int j, const struct ra_msg *m, uint8_t type, const struct ra_attr *a, 
 
 	if (out == NULL)
 		out = &local;
-	ra_build(j, m->msgid, m->iv, type, m->cfg.id, a, n, 0, out);
+	ra_build(j, m->msgid, m->iv, type, m->cfg.id, a, n, RA_ANSWER, out);
 	ra_send(j, out);
 }
 

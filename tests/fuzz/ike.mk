@@ -1,7 +1,8 @@
 # The engine without its sockets (ike_io.c) and config translation
 # (ike_conf.c), for the targets that drive whole engines.
 IKE_ENGINE_SRC := $(filter-out agent/ike/ike_io.c agent/ike/ike_conf.c,$(wildcard agent/ike/*.c)) \
-	agent/core/buf.c agent/core/config.c agent/core/log.c agent/core/util.c agent/core/wheel.c
+	agent/core/buf.c agent/core/config.c agent/core/log.c agent/core/passwd.c agent/core/util.c \
+	agent/core/wheel.c
 
 build/fuzz/fuzz_ike_input: tests/fuzz/fuzz_ike_input.c tests/lib/ike_pair.c $(IKE_ENGINE_SRC)
 build/fuzz/fuzz_ike_input: FUZZ_LIBS = -Itests/lib -lssl -lcrypto -lpthread

@@ -9,3 +9,10 @@ build/fuzz/fuzz_ike_input: FUZZ_LIBS = -Itests/lib -lssl -lcrypto -lpthread
 
 build/fuzz/fuzz_ike_invariant: tests/fuzz/fuzz_ike_invariant.c tests/lib/ike_pair.c $(IKE_ENGINE_SRC)
 build/fuzz/fuzz_ike_invariant: FUZZ_LIBS = -Itests/lib -lssl -lcrypto -lpthread
+
+# The attribute payload (wire.c: ike_cfg_parse) and a headend's transaction
+# exchange (ike_cfg.c); seeds: tests/fuzz/corpus/ike_cfg/.
+build/fuzz/fuzz_ike_cfg: tests/fuzz/fuzz_ike_cfg.c $(IKE_ENGINE_SRC)
+build/fuzz/fuzz_ike_cfg: FUZZ_LIBS = -lssl -lcrypto -lpthread
+build/fuzz/fuzz_ike_cfg: FUZZ_CFLAGS += -Wall -Wextra -Werror -Wvla -Wshadow \
+	-Wstrict-prototypes -Wmissing-prototypes -Wno-unused-parameter

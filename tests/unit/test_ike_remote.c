@@ -707,6 +707,55 @@ test_lease_released_on_reconfiguration(void **state)
 	assert_int_equal(v.st.clients, 0);
 }
 
+/* A pool that no longer holds a connected client's address: the client
+ * keeps it until it goes (the pool does not: in_use 0, and it is not
+ * given back), and it still may claim only that address in Quick Mode. */
+static void
+test_address_kept_outside_new_pool(void **state)
+{
+	struct ra_opts o = { .first = "10.9.0.1", .last = "10.9.0.3" };
+	static struct ra_msg m;
+	struct ike_client *cl;
+	struct views v;
+	struct ra_qm q;
+
+	ra_setup(&o, 0);
+	run_until(now_ms + 100);
+	assert_int_equal(ra_pull(0, 0), ip("10.9.0.1"));
+	ra_client_qm(0, ip("10.9.0.1"));
+	cl = ra_hclient(0);
+	o.first = "10.9.0.5";
+	o.last = "10.9.0.10";
+	ra_headend(&o);
+	assert_ptr_equal(ra_hclient(0), cl);
+	assert_true(cl->t.up);
+	assert_int_equal(ra_isakmp_deletes[0], 0);
+	views(&v);
+	assert_int_equal(v.t[0].client_addr_be, ip("10.9.0.1"));
+	assert_int_equal(v.p[0].in_use, 0);
+
+	ra_hold_quick = 1;
+	ra_qm1(0, &q, IKE_ID_IPV4_ADDR, ip("10.9.0.6"), RA_HOST, ip("10.2.0.0"),
+	       ip("255.255.0.0"));
+	assert_int_equal(hdrop(IKE_DROP_NO_CRYPTO_MAP), 1);	/* not its address */
+	assert_int_equal(ra_held(0), 0);
+	ra_qm1(0, &q, IKE_ID_IPV4_ADDR, ip("10.9.0.1"), RA_HOST, ip("10.2.0.0"),
+	       ip("255.255.0.0"));
+	assert_int_equal(ra_held(0), 1);			/* its own: answered */
+	ra_qm2(0, &q, &m);
+	assert_int_equal(peers[RA_HEADEND].installed, 2);
+	assert_pair(&peers[RA_HEADEND].last_installed, ip("10.9.0.1"), 0);
+
+	assert_int_equal(ike_clear(he(), peers[0].addr_be, now_ms), 1);
+	deliver();
+	assert_null(ra_hclient(0));
+	assert_int_equal(in_use(), 0);
+	ra_client(2, 1, 0, 0);
+	run_until(now_ms + 100);
+	assert_int_equal(ra_pull(2, 0), ip("10.9.0.5"));
+	assert_int_equal(in_use(), 1);
+}
+
 /* ---- an exhausted pool ---------------------------------------------------------------------- */
 
 static void
@@ -849,6 +898,7 @@ main(void)
 		cmocka_unit_test_teardown(test_lease_released_on_dpd_death, ra_teardown),
 		cmocka_unit_test_teardown(test_lease_released_on_clear, ra_teardown),
 		cmocka_unit_test_teardown(test_lease_released_on_reconfiguration, ra_teardown),
+		cmocka_unit_test_teardown(test_address_kept_outside_new_pool, ra_teardown),
 		cmocka_unit_test_teardown(test_pool_exhausted, ra_teardown),
 		cmocka_unit_test_teardown(test_clients_behind_one_nat, ra_teardown),
 	};

@@ -234,10 +234,37 @@ user_find(const struct ike *ike, const char *name)
 	return NULL;
 }
 
-/* The client's XAUTH REPLY: one attempt per connection, checked against
- * the local users within the engine's rate (a password check costs a
- * KDF: a flood of them must not take the loop). Over the rate, the reply
- * is dropped unanswered and the client's retransmission tries again. */
+/* At most a second's worth of checks at once: a burst above the rate
+ * would let more through in a second than the rate says. */
+static unsigned
+xauth_burst(const struct ike *ike)
+{
+	return ike->conf.xauth_rate < XAUTH_BURST ? ike->conf.xauth_rate : XAUTH_BURST;
+}
+
+/* Whether an answer to our request is an XAUTH REPLY over the engine's
+ * rate (a password check costs a KDF: a flood of them must not take the
+ * loop). Such a reply is dropped before anything of the exchange moves:
+ * our REQUEST stands (its CBC chain, its retransmissions), so the
+ * client's retransmission, or its answer to our REQUEST sent again, tries
+ * again. */
+static int
+xauth_over_rate(struct ike_client *cl, const struct ike_cfg_pl *p, int64_t now)
+{
+	struct ike *ike = cl->t.ike;
+	const struct ike_tx *tx = cl->tx_out;
+
+	if (!tx->xauth || tx->type != IKE_CFG_REQUEST || p->type != IKE_CFG_REPLY ||
+	    cl->xauth_tried ||
+	    ike_bucket_take(&ike->xauth_bucket, ike->conf.xauth_rate, xauth_burst(ike), now))
+		return 0;
+	ike->ra.xauth_rate_limited++;
+	ike_drop(ike, IKE_DROP_RATE_LIMITED, cl->peer_be, "XAUTH attempts over the rate");
+	return 1;
+}
+
+/* The client's XAUTH REPLY (within the rate): one attempt per connection,
+ * checked against the local users. */
 static void
 xauth_reply(struct ike_client *cl, const struct ike_cfg_pl *p, int64_t now)
 {
@@ -248,11 +275,6 @@ xauth_reply(struct ike_client *cl, const struct ike_cfg_pl *p, int64_t now)
 
 	if (p->type != IKE_CFG_REPLY || cl->xauth_tried) {
 		ike_drop(ike, IKE_DROP_UNEXPECTED, cl->peer_be, "XAUTH answer");
-		return;
-	}
-	if (!ike_bucket_take(&ike->xauth_bucket, ike->conf.xauth_rate, XAUTH_BURST, now)) {
-		ike->ra.xauth_rate_limited++;
-		ike_drop(ike, IKE_DROP_RATE_LIMITED, cl->peer_be, "XAUTH attempts over the rate");
 		return;
 	}
 	cl->xauth_tried = 1;
@@ -382,9 +404,11 @@ ike_cfg_input(struct ike_sa *sa, const struct ike_hdr *h, uint8_t *body, size_t 
 	if (ours) {
 		/* An answer to our request under its message ID: authentic and
 		 * new, so it proves the client alive where it is now. */
-		memcpy(cl->tx_out->iv, iv, sizeof(iv));
 		ike_sa_peer_moved(sa, local_port, src_port);
 		ike_sa_alive(sa, now);
+		if (xauth_over_rate(cl, &p, now))
+			return;
+		memcpy(cl->tx_out->iv, iv, sizeof(iv));
 		answer_in(cl, &p, now);
 		return;
 	}

@@ -233,7 +233,7 @@ lease_release(struct ike_client *cl)
 	const struct ike_dynmap_conf *dm;
 	const struct ike_pool_conf *pc;
 
-	if (cl->lease == 0 || (dm = ike_client_dynmap(cl))->pool < 0)
+	if (cl->lease == 0 || cl->lease_outside || (dm = ike_client_dynmap(cl))->pool < 0)
 		return;
 	pc = &ike->conf.pools[dm->pool];
 	if (cl->lease >= pc->start && cl->lease <= pc->end &&
@@ -436,11 +436,13 @@ ike_clients_configure(struct ike *ike, int64_t now)
 			const struct ike_pool_conf *pc = &ike->conf.pools[d->pool];
 			struct ike_pool *p = &ike->pools[d->pool];
 
-			if (cl->lease >= pc->start && cl->lease <= pc->end &&
-			    !lease_taken(p, cl->lease - pc->start))
+			/* Out of the pool (or another's in it now): the client
+			 * keeps its address until it goes, the pool does not
+			 * get it back. */
+			cl->lease_outside = cl->lease < pc->start || cl->lease > pc->end ||
+			    lease_taken(p, cl->lease - pc->start);
+			if (!cl->lease_outside)
 				lease_mark(p, cl->lease - pc->start, 1);
-			else
-				cl->lease = 0;	/* kept until it goes, no longer the pool's */
 		}
 	}
 }

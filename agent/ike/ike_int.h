@@ -275,6 +275,8 @@ struct ike_client {
 						 * clients behind one NAT apart */
 	int                   dynmap;		/* index into conf.dynmaps */
 	uint32_t              lease;		/* host order, 0: none */
+	int                   lease_outside;	/* a configuration took it out of the pool:
+						 * the client keeps it, the pool never gets it */
 	int                   xauth_ok;		/* passed XAUTH, or none asked */
 	int                   xauth_tried;	/* one attempt per connection */
 	int                   cfg_done;		/* address given (and ACKed when pushed) */

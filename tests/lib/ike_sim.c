@@ -22,6 +22,7 @@ int         test_pfs, test_fqdn, test_force_encap;
 unsigned    test_ike_life = 86400, test_child_life = 3600;
 int       (*sim_tap)(const struct pkt *p);
 uint16_t    nat_port[NPEERS];
+uint32_t    nat_addr[NPEERS];
 static uint16_t nat_inner[NPEERS];	/* the port behind nat_port */
 
 int
@@ -31,6 +32,16 @@ peer_of(uint32_t be)
 		if (peers[i].addr_be == be)
 			return i;
 	return -1;
+}
+
+int
+peer_at(uint32_t be, uint16_t client_port)
+{
+	for (int i = 0; i < NPEERS; i++)
+		if (nat_addr[i] != 0 && nat_addr[i] == be &&
+		    (client_port == 0 || nat_port[i] == client_port))
+			return i;
+	return peer_of(be);
 }
 
 static int
@@ -48,16 +59,19 @@ fake_send(void *ctx, uint16_t local_port, uint32_t dst_be, uint16_t dst_port, co
 		keepalives_seen++;
 		return 0;
 	}
-	p->to = peer_of(dst_be);
+	p->to = peer_at(dst_be, dst_port);
+	p->from = (int)(from - peers);
 	p->dport = dst_port;
 	p->sport = local_port;
 	p->src_be = from->addr_be;
 	p->len = len;
 	memcpy(p->data, msg, len);
-	if (nat_port[from - peers] != 0) {
-		nat_inner[from - peers] = local_port;
-		p->sport = nat_port[from - peers];
+	if (nat_port[p->from] != 0) {
+		nat_inner[p->from] = local_port;
+		p->sport = nat_port[p->from];
 	}
+	if (nat_addr[p->from] != 0)
+		p->src_be = nat_addr[p->from];
 	if (sim_tap != NULL && sim_tap(p))
 		return 0;	/* lost on the wire */
 	qtail++;
@@ -94,7 +108,7 @@ static int
 dp_traffic(void *ctx, uint32_t peer_be, uint16_t client_port, int64_t *last_in, int64_t *first_out)
 {
 	struct peer *p = ctx;
-	int j = peer_of(peer_be);
+	int j = peer_at(peer_be, client_port);
 
 	if (j < 0)
 		return -1;
@@ -107,7 +121,7 @@ static void
 dp_alive(void *ctx, uint32_t peer_be, uint16_t client_port, int64_t at)
 {
 	struct peer *p = ctx;
-	int j = peer_of(peer_be);
+	int j = peer_at(peer_be, client_port);
 
 	if (j >= 0 && p->rec[j].last_in < at)
 		p->rec[j].last_in = at;
@@ -117,10 +131,13 @@ static void
 dp_watch(void *ctx, uint32_t peer_be, uint16_t client_port)
 {
 	struct peer *p = ctx;
-	int j = peer_of(peer_be);
+	int j = peer_at(peer_be, client_port);
 
-	if (j >= 0)
+	if (j >= 0) {
 		p->rec[j].watch = 1;
+		p->rec[j].watch_be = peer_be;
+		p->rec[j].watch_port = client_port;
+	}
 }
 
 void
@@ -141,7 +158,7 @@ esp_to(int i, int j)
 	if (r->watch) {
 		r->watch = 0;
 		peers[i].outbound_calls++;
-		ike_peer_outbound(peers[i].ike, peers[j].addr_be, 0, now_ms);
+		ike_peer_outbound(peers[i].ike, r->watch_be, r->watch_port, now_ms);
 	}
 }
 
@@ -299,6 +316,7 @@ teardown_peers(void **state)
 	test_pfs = test_fqdn = test_force_encap = 0;
 	sim_tap = NULL;
 	memset(nat_port, 0, sizeof(nat_port));
+	memset(nat_addr, 0, sizeof(nat_addr));
 	test_ike_life = 86400;
 	test_child_life = 3600;
 	for (int i = 0; i < NPEERS; i++)

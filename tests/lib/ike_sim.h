@@ -18,23 +18,27 @@
 #define PKT_MAX 2048
 
 struct pkt {
-	int      to;
+	int      to, from;		/* peers (to: -1 when nobody is there) */
 	uint16_t dport, sport;
 	uint32_t src_be;
 	size_t   len;
 	uint8_t  data[PKT_MAX];
 };
 
-/* The dataplane's traffic record of one remote address, as esp/worker.c
- * keeps it (the engine reads it through the traffic hook). */
+/* The dataplane's traffic record of one remote peer, as esp/worker.c
+ * keeps it (the engine reads it through the traffic hook): a peer is an
+ * address and, for a remote-access client, its IKE port (clients behind
+ * one NAT share the address). */
 struct sim_record {
-	int64_t last_in, first_out;
-	int     watch;
+	int64_t  last_in, first_out;
+	int      watch;
+	uint32_t watch_be;		/* what the engine asked to watch, */
+	uint16_t watch_port;		/* posted back as it was asked */
 };
 
 struct peer {
 	struct ike    *ike;
-	struct sim_record rec[NPEERS];	/* by remote peer */
+	struct sim_record rec[NPEERS];	/* by remote peer (address, client port) */
 	int            outbound_calls;	/* watched first packets posted to the engine */
 	uint32_t       addr_be;
 	int            frozen;		/* SIGSTOP: neither receives nor runs timers */
@@ -55,8 +59,12 @@ extern unsigned    test_ike_life, test_child_life;
 /* Sees every packet as it is sent; returning 1 loses it on the wire. */
 extern int       (*sim_tap)(const struct pkt *p);
 /* A NAT in front of peer i: what it sends leaves from port nat_port[i],
- * what comes back to that port reaches the port it was sent from. */
+ * what comes back to that port reaches the port it was sent from. With
+ * nat_addr[i] set it also leaves from that address, and what is sent to
+ * nat_addr[i]:nat_port[i] reaches peer i: peers behind one NAT share the
+ * address and differ by port. */
 extern uint16_t    nat_port[NPEERS];
+extern uint32_t    nat_addr[NPEERS];
 
 /* Peer 0 initiates to peer 1 (and with a_failover, then to peer 2); the
  * others answer it. Site 0 protects 10.1.0.0/16, the others 10.2.0.0/16. */
@@ -70,6 +78,9 @@ int64_t  timers(void);
 void     run_until(int64_t until);
 uint32_t ip(const char *s);
 int      peer_of(uint32_t be);
+/* The peer an engine sees at address be and, for a client, IKE port
+ * client_port (0: by address alone), or -1. */
+int      peer_at(uint32_t be, uint16_t client_port);
 /* ESP as the dataplane records it, at now_ms: peer i verified a packet
  * from peer j; peer i sent one to peer j (posted to the engine only when
  * watched, as the dataplane does). Neither calls the engine otherwise. */

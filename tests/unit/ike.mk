@@ -8,3 +8,6 @@ $(BUILD)/tests/test_ike_conf: $(call obj,$(IKE_SRC) $(CORE_SRC))
 $(BUILD)/tests/test_ike_hostile: $(call obj,tests/lib/ike_sim.c $(IKE_SRC) $(CORE_SRC))
 # The engine's tables: SAs by cookie and peer, tunnels by peer and selector (R-14.1).
 $(BUILD)/tests/test_ike_tables: $(call obj,$(IKE_SRC) $(CORE_SRC))
+# Remote access (R-15): a headend and its clients on the same fake wire,
+# the clients' side of XAUTH and Mode Config in tests/lib/ike_sim_client.c.
+$(BUILD)/tests/test_ike_remote: $(call obj,tests/lib/ike_sim.c tests/lib/ike_sim_client.c $(IKE_SRC) $(CORE_SRC))

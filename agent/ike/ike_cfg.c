@@ -273,7 +273,7 @@ xauth_reply(struct ike_client *cl, const struct ike_cfg_pl *p, int64_t now)
 	const struct ike_user_conf *u;
 	int ok;
 
-	if (p->type != IKE_CFG_REPLY || cl->xauth_tried) {
+	if (cl->xauth_tried) {
 		ike_drop(ike, IKE_DROP_UNEXPECTED, cl->peer_be, "XAUTH answer");
 		return;
 	}
@@ -307,10 +307,6 @@ answer_in(struct ike_client *cl, const struct ike_cfg_pl *p, int64_t now)
 	ike_out_done(&tx->out);
 	if (tx->xauth && tx->type == IKE_CFG_REQUEST) {
 		xauth_reply(cl, p, now);
-		return;
-	}
-	if (p->type != IKE_CFG_ACK) {
-		ike_drop(cl->t.ike, IKE_DROP_UNEXPECTED, cl->peer_be, "transaction answer not an ACK");
 		return;
 	}
 	if (tx->xauth) {		/* our status was ACKed */
@@ -406,6 +402,14 @@ ike_cfg_input(struct ike_sa *sa, const struct ike_hdr *h, uint8_t *body, size_t 
 		 * new, so it proves the client alive where it is now. */
 		ike_sa_peer_moved(sa, local_port, src_port);
 		ike_sa_alive(sa, now);
+		/* Of the wrong type, or over the XAUTH rate, it moves nothing:
+		 * the request stays outstanding, with its CBC state, and is
+		 * sent again. */
+		if (p.type != (cl->tx_out->type == IKE_CFG_REQUEST ? IKE_CFG_REPLY : IKE_CFG_ACK)) {
+			ike_drop(ike, IKE_DROP_UNEXPECTED, sa->peer_be,
+				 "transaction answer of the wrong type");
+			return;
+		}
 		if (xauth_over_rate(cl, &p, now))
 			return;
 		memcpy(cl->tx_out->iv, iv, sizeof(iv));

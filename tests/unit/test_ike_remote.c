@@ -407,6 +407,35 @@ test_xauth_over_rate_request_repeated(void **state)
 	assert_int_equal(ra_address(&m), ip("10.9.0.2"));
 }
 
+/* An authentic answer of the wrong type (an ACK to the XAUTH REQUEST) is
+ * dropped and moves nothing: the REQUEST stays outstanding with its CBC
+ * state, is sent again, and the right answer to it is taken. */
+static void
+test_wrong_answer_type_keeps_request(void **state)
+{
+	struct ra_opts o = { .xauth = 1, .push = 1, .first = "10.9.0.1", .last = "10.9.0.3" };
+	static struct ra_msg req, again;
+
+	ra_setup(&o, 0);
+	run_until(now_ms + 100);
+	ra_open(0, &req);
+	assert_int_equal(req.cfg.type, IKE_CFG_REQUEST);
+	ra_answer(0, &req, IKE_CFG_ACK, NULL, 0, NULL);
+	assert_int_equal(hdrop(IKE_DROP_UNEXPECTED), 1);
+	assert_int_equal(he()->st.retransmits, 0);
+	run_until(now_ms + 2000);
+	assert_int_equal(he()->st.retransmits, 1);
+	assert_int_equal(ra_held(0), 1);
+	ra_open(0, &again);
+	assert_int_equal(again.raw.len, req.raw.len);
+	assert_memory_equal(again.raw.data, req.raw.data, req.raw.len);
+	ra_answer(0, &again, IKE_CFG_REPLY, (const struct ra_attr[]){
+		{ .type = IKE_XAUTH_USER_NAME, .data = "alice", .len = 5 },
+		{ .type = IKE_XAUTH_USER_PASSWORD, .data = "wonderland", .len = 10 } }, 2, NULL);
+	assert_int_equal(ra_xauth_status(0), 1);
+	assert_int_equal(drops(RA_HEADEND), 1);
+}
+
 /* ---- R-13 for the transaction exchange --------------------------------------------------- */
 
 /* A REQUEST sent again (its REPLY lost) gets the stored REPLY, byte for
@@ -889,6 +918,7 @@ main(void)
 		cmocka_unit_test_teardown(test_xauth_unknown_user, ra_teardown),
 		cmocka_unit_test_teardown(test_xauth_rate_limited, ra_teardown),
 		cmocka_unit_test_teardown(test_xauth_over_rate_request_repeated, ra_teardown),
+		cmocka_unit_test_teardown(test_wrong_answer_type_keeps_request, ra_teardown),
 		cmocka_unit_test_teardown(test_request_retransmission_answered_again, ra_teardown),
 		cmocka_unit_test_teardown(test_forged_and_replayed_requests, ra_teardown),
 		cmocka_unit_test_teardown(test_finished_exchanges_replayed, ra_teardown),

@@ -145,6 +145,7 @@ struct ike_sa {
 	int64_t            created_ms, established_ms, expire_ms;
 	int                rekeying;		/* a successor is being negotiated */
 	int                xauth;		/* negotiated XAUTHInitPreShared */
+	int                refused;		/* authenticated, but nothing takes it */
 	uint8_t            peer_id[16];		/* fingerprint of its ID payload (INITIAL-CONTACT
 						 * and rekeys are per identity: clients behind
 						 * one NAT share an address) */

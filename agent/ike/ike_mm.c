@@ -569,8 +569,12 @@ established(struct ike *ike, struct ike_sa *sa, int64_t now)
 		if (t != NULL && t->sa == NULL) {
 			t->sa = sa;
 			sa->tunnel = t;
-		} else if (t == NULL && !sa->initiator) {
-			ike_client_attach(sa, now);	/* no crypto map names it */
+		} else if (t == NULL && !sa->initiator && ike_client_attach(sa, now) == -1 &&
+			   ike->conf.ndynmaps > 0) {
+			/* no crypto map names it and no dynamic entry takes it: it
+			 * goes, told, once this message is done with */
+			sa->refused = 1;
+			ike_arm(ike, &sa->t_expire, now);
 		}
 	}
 	log_info("ISAKMP: SA established with %s:%u (%s, %s, aes-%u, group %d, DPD %s%s)",

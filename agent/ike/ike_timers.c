@@ -365,7 +365,11 @@ ike_expired_lifetime(struct wheel_timer *tm, int64_t now)
 	struct ike_sa *sa = wheel_owner(tm, struct ike_sa, t_expire);
 	char ip[16];
 
-	log_info("ISAKMP: SA with %s reached its lifetime", ipv4_str(sa->peer_be, ip));
+	if (sa->refused)
+		log_info("ISAKMP: SA with %s deleted: no crypto map names the peer and no dynamic "
+			 "crypto map takes it", ipv4_str(sa->peer_be, ip));
+	else
+		log_info("ISAKMP: SA with %s reached its lifetime", ipv4_str(sa->peer_be, ip));
 	sa_gone(sa, IKE_DOWN_ENDED, IKE_TELL_PEER, now);
 }
 

@@ -436,6 +436,29 @@ test_wrong_answer_type_keeps_request(void **state)
 	assert_int_equal(drops(RA_HEADEND), 1);
 }
 
+/* A peer that authenticates but that no entry takes (it did not offer the
+ * XAUTH the only entry asks for) is told at once (a Delete), not left with
+ * an ISAKMP SA that can never carry anything. */
+static void
+test_peer_no_entry_takes_deleted(void **state)
+{
+	struct ra_opts o = { .xauth = 1, .push = 1, .first = "10.9.0.1", .last = "10.9.0.3" };
+
+	ra_setup(&o, 0);
+	ra_client(0, 1, 0, 0);				/* a plain pre-shared key client */
+	run_until(now_ms + 100);
+	/* it tries again at once each time (an initiating crypto map): stop
+	 * it, and count what the headend did with each attempt */
+	ra_client(0, 0, 0, 0);
+	run_until(now_ms + 100);
+	assert_true(he()->ra.no_dynmap >= 1);
+	assert_int_equal(ra_isakmp_deletes[0], he()->ra.no_dynmap);
+	assert_null(ra_hclient(0));
+	assert_null(he()->sas);
+	assert_null(established_sa(0));
+	assert_int_equal(ra_held(0), 0);
+}
+
 /* ---- R-13 for the transaction exchange --------------------------------------------------- */
 
 /* A REQUEST sent again (its REPLY lost) gets the stored REPLY, byte for
@@ -919,6 +942,7 @@ main(void)
 		cmocka_unit_test_teardown(test_xauth_rate_limited, ra_teardown),
 		cmocka_unit_test_teardown(test_xauth_over_rate_request_repeated, ra_teardown),
 		cmocka_unit_test_teardown(test_wrong_answer_type_keeps_request, ra_teardown),
+		cmocka_unit_test_teardown(test_peer_no_entry_takes_deleted, ra_teardown),
 		cmocka_unit_test_teardown(test_request_retransmission_answered_again, ra_teardown),
 		cmocka_unit_test_teardown(test_forged_and_replayed_requests, ra_teardown),
 		cmocka_unit_test_teardown(test_finished_exchanges_replayed, ra_teardown),

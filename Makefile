@@ -128,6 +128,12 @@ $(BUILD)/bench/bench_ike: $(call obj,bench/bench_ike.c tests/lib/ike_pair.c $(fi
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS_SSL) -lpthread
 
+# Remote-access connections: the clients' side is the tests' (ike_sim_client.c,
+# cmocka's asserts).
+$(BUILD)/bench/bench_remote: $(call obj,bench/bench_remote.c tests/lib/ike_sim.c tests/lib/ike_sim_client.c $(filter-out agent/ike/ike_io.c agent/ike/ike_conf.c,$(IKE_SRC)) $(CORE_SRC))
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS_SSL) -lcmocka -lpthread
+
 $(BUILD)/bench/bench_ike_loopback: $(call obj,bench/bench_ike_loopback.c tests/lib/ike_pair.c $(filter-out agent/ike/ike_io.c agent/ike/ike_conf.c,$(IKE_SRC)) $(CORE_SRC))
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS_SSL) -lpthread
@@ -156,6 +162,7 @@ bench-api: deps all
 	BIN_DIR=$(BUILD) python3 bench/api_scale.py $(ENTRIES)
 
 bench: deps all $(BUILD)/bench/bench_metrics $(BUILD)/bench/bench_ike $(BUILD)/bench/bench_dh \
+		$(BUILD)/bench/bench_remote \
 		$(BUILD)/bench/bench_ike_loopback $(BUILD)/bench/bench_esp \
 		$(BUILD)/bench/bench_dpd
 	BUILD=$(BUILD) bench/run.sh

@@ -13,6 +13,9 @@ echo
 echo "== IKE handshakes, both engines on one core (no I/O: the protocol cost alone)"
 "$B/bench/bench_ike" 2
 echo
+echo "== remote-access client connections (MM + XAUTH + Mode Config + QM), both ends on one core"
+"$B/bench/bench_remote" 2
+echo
 echo "== openssl speed, same run (derive only, peer set once)"
 openssl speed -seconds 2 ffdh2048 ecdhp256 2>/dev/null | grep -E '^ *[0-9]+ bits|op/s|ffdh|ecdh' | tail -4
 echo

@@ -156,11 +156,8 @@ older_self(struct ike_client *cl)
 	return NULL;
 }
 
-/* The new connection takes over the old one's address and its IPsec SA
- * pairs, which the client keeps using (IPsec SAs outlive the ISAKMP SA
- * that made them); the old one keeps its ISAKMP SA alone until that goes. */
-static uint32_t
-take_over(struct ike_client *cl, struct ike_client *old, int64_t now)
+uint32_t
+ike_client_take_over(struct ike_client *cl, struct ike_client *old, int64_t now)
 {
 	struct ike_tunnel *t = &cl->t, *o = &old->t;
 	char ip[16], a[16];
@@ -177,6 +174,7 @@ take_over(struct ike_client *cl, struct ike_client *old, int64_t now)
 	if (t->nchildren > 0)
 		ike_tunnel_up(t, now);
 	cl->lease = old->lease;
+	cl->cfg_done = 1;		/* it has its address: it is using it */
 	old->lease = 0;
 	log_info("ISAKMP: client %s:%u authenticated again: its new SA takes address %s and "
 		 "its %zu SA pair(s)", ipv4_str(cl->peer_be, ip), cl->port,
@@ -204,7 +202,7 @@ ike_client_lease(struct ike_client *cl, uint32_t want, int64_t now)
 	 * else the address it asks for when that one is free, else the next
 	 * free one after the last given. */
 	if ((old = older_self(cl)) != NULL && (want == 0 || want == old->lease))
-		return take_over(cl, old, now);
+		return ike_client_take_over(cl, old, now);
 	if (want >= pc->start && want <= pc->end && lease_usable(pc, want) &&
 	    !lease_taken(p, want - pc->start)) {
 		lease_mark(p, want - pc->start, 1);

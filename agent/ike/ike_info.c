@@ -275,7 +275,18 @@ isakmp_deleted(struct ike_sa *sa, int64_t now)
 
 	log_info("ISAKMP: %s deleted the ISAKMP SA%s", ipv4_str(sa->peer_be, ip),
 		 successor ? " (rekeyed)" : "");
-	if (t != NULL && t->sa == sa && successor != NULL) {
+	if (t != NULL && t->sa == sa && t->client != NULL) {
+		/* A client's connection is its SA. Its successor (the client
+		 * authenticated again) is another connection, which takes its
+		 * address and pairs unless it has an address already. */
+		struct ike_client *next = successor != NULL && successor->tunnel != NULL ?
+		    successor->tunnel->client : NULL;
+
+		if (next != NULL && next != t->client && next->dynmap == t->client->dynmap &&
+		    next->lease == 0 && t->client->lease != 0)
+			ike_client_take_over(next, t->client, now);
+		ike_tunnel_down(ike, t, IKE_DOWN_ENDED, now);
+	} else if (t != NULL && t->sa == sa && successor != NULL) {
 		int p = ike_tunnel_peer(t, sa->peer_be);
 
 		/* A rekey: the tunnel and its IPsec SAs carry on. */

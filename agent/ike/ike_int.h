@@ -538,6 +538,12 @@ int  ike_client_ready(const struct ike_client *cl);
  * when free, else the next free one; 0 when the pool is exhausted
  * (counted). */
 uint32_t ike_client_lease(struct ike_client *cl, uint32_t want, int64_t now);
+/* A client authenticated again (a new ISAKMP SA of the same peer, old):
+ * the new connection cl takes over the old one's address and its IPsec SA
+ * pairs, which the client keeps using (IPsec SAs outlive the ISAKMP SA
+ * that made them); the old one keeps its ISAKMP SA alone until that goes.
+ * Returns the address. */
+uint32_t ike_client_take_over(struct ike_client *cl, struct ike_client *old, int64_t now);
 void ike_clients_configure(struct ike *ike, int64_t now);
 void ike_clients_free(struct ike *ike);
 /* The clients at one address: the first, then each next. */

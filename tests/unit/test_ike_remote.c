@@ -459,6 +459,46 @@ test_peer_no_entry_takes_deleted(void **state)
 	assert_int_equal(ra_held(0), 0);
 }
 
+/* Reauthentication: a second Main Mode of the same client while the first
+ * SA lives. Here the client engine deletes its old ISAKMP SA as soon as the
+ * new one is up and renews its pair under it (strongSwan first asks for its
+ * address again: test_remote_access.py). The new connection takes the
+ * address and the pair; the old one goes; each SA stays its own client's. */
+static void
+test_reauthentication_takes_over(void **state)
+{
+	struct ra_opts o = { .first = "10.9.0.1", .last = "10.9.0.3" };
+	struct ike_client *a, *b;
+	struct ike_sa *old;
+	struct views v;
+
+	ra_setup(&o, 0);
+	run_until(now_ms + 100);
+	assert_int_equal(ra_pull(0, 0), ip("10.9.0.1"));
+	ra_client_qm(0, ip("10.9.0.1"));
+	a = ra_hclient(0);
+	assert_int_equal(a->t.nchildren, 1);
+	old = established_sa(0);
+	assert_int_equal(ike_mm_initiate(peers[0].ike, &peers[0].ike->tunnels[0], now_ms), 0);
+	run_until(now_ms + 100);
+	assert_ptr_not_equal(established_sa(0), old);
+	assert_int_equal(he()->nclients, 1);
+	b = he()->clients;
+	assert_ptr_not_equal(a, b);
+	assert_ptr_equal(b->t.sa->tunnel, &b->t);
+	assert_int_equal(b->t.sa->state, SA_ESTABLISHED);
+	assert_int_equal(b->lease, ntohl(ip("10.9.0.1")));
+	assert_true(b->cfg_done);
+	assert_true(b->t.nchildren >= 1);		/* the old pair, and its renewal */
+	assert_true(b->t.up);
+	assert_int_equal(ra_pull(0, ip("10.9.0.1")), ip("10.9.0.1"));
+	views(&v);
+	assert_int_equal(v.p[0].in_use, 1);
+	assert_int_equal(v.ntunnels, 1);
+	assert_int_equal(v.t[0].client_addr_be, ip("10.9.0.1"));
+	assert_int_equal(hdrop(IKE_DROP_UNEXPECTED), 0);
+}
+
 /* ---- R-13 for the transaction exchange --------------------------------------------------- */
 
 /* A REQUEST sent again (its REPLY lost) gets the stored REPLY, byte for
@@ -943,6 +983,7 @@ main(void)
 		cmocka_unit_test_teardown(test_xauth_over_rate_request_repeated, ra_teardown),
 		cmocka_unit_test_teardown(test_wrong_answer_type_keeps_request, ra_teardown),
 		cmocka_unit_test_teardown(test_peer_no_entry_takes_deleted, ra_teardown),
+		cmocka_unit_test_teardown(test_reauthentication_takes_over, ra_teardown),
 		cmocka_unit_test_teardown(test_request_retransmission_answered_again, ra_teardown),
 		cmocka_unit_test_teardown(test_forged_and_replayed_requests, ra_teardown),
 		cmocka_unit_test_teardown(test_finished_exchanges_replayed, ra_teardown),

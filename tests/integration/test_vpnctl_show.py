@@ -194,7 +194,7 @@ def show_commands_say_what_the_api_says(env):
     check(out == want, "show crypto session:\n%s\nwant:\n%s" % (out, want))
     json_matches_api(topo, a, ["show", "crypto", "session"],
                      ["/operational/tunnels", "/operational/ikesas", "/operational/ipsecsas",
-                      "/object/cryptomaps"])
+                      "/object/cryptomaps", "/object/dynamiccryptomaps"])
 
     # show crypto isakmp keepalive: the settings and the peer's DPD counters,
     # once the idle tunnel has been probed.

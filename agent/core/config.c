@@ -95,8 +95,16 @@ static_assert(ARRAY_LEN(cfg_dpd_mode_names) == CFG_DPD_MODE__COUNT, "DPD mode na
 const char *const cfg_ike_identity_names[CFG_IKE_ID__COUNT] = {
 	[CFG_IKE_ID_ADDRESS] = "address",
 	[CFG_IKE_ID_HOSTNAME] = "hostname",
+	[CFG_IKE_ID_DN] = "dn",
 };
 static_assert(ARRAY_LEN(cfg_ike_identity_names) == CFG_IKE_ID__COUNT, "IKE identity names");
+
+const char *const cfg_ike_auth_names[CFG_IKE_AUTH__COUNT] = {
+	[CFG_IKE_AUTH_PSK] = "pre-share",
+	[CFG_IKE_AUTH_RSA_SIG] = "rsa-sig",
+	[CFG_IKE_AUTH_ECDSA_SIG] = "ecdsa-sig",
+};
+static_assert(ARRAY_LEN(cfg_ike_auth_names) == CFG_IKE_AUTH__COUNT, "IKE authentication names");
 
 static char *
 dup_or_null(const char *s)
@@ -257,6 +265,7 @@ config_dup_vpn(struct config *c, const struct config *cfg)
 	meta_copy(&c->dpd.meta, &cfg->dpd.meta);
 	c->ike = cfg->ike;
 	meta_copy(&c->ike.meta, &cfg->ike.meta);
+	c->ike.crls_pem = dup_or_null(cfg->ike.crls_pem);
 }
 
 struct config *
@@ -344,6 +353,7 @@ config_free(struct config *cfg)
 	free(cfg->local_users);
 	meta_clear(&cfg->dpd.meta);
 	meta_clear(&cfg->ike.meta);
+	free(cfg->ike.crls_pem);
 	free(cfg);
 }
 

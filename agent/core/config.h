@@ -72,14 +72,21 @@ struct cfg_telemetry {
 #define CFG_MAP_XFORMS_MAX 6	/* transform sets of one crypto map entry */
 #define CFG_MATCH_MAX      16	/* match-address lines of one crypto map entry */
 
-/* `crypto isakmp policy N`; authentication is always pre-share. */
+/* `crypto isakmp policy N`. */
 enum cfg_ike_enc { CFG_IKE_ENC_AES, CFG_IKE_ENC_AES256, CFG_IKE_ENC__COUNT };
 extern const char *const cfg_ike_enc_names[CFG_IKE_ENC__COUNT];	/* "aes", "aes-256" */
 enum cfg_ike_hash { CFG_IKE_HASH_SHA, CFG_IKE_HASH_SHA256, CFG_IKE_HASH__COUNT };
 extern const char *const cfg_ike_hash_names[CFG_IKE_HASH__COUNT];	/* "sha", "sha256" */
 
+/* `authentication pre-share | rsa-sig`, and ECDSA P-256 signatures (RFC 4754). */
+enum cfg_ike_auth { CFG_IKE_AUTH_PSK, CFG_IKE_AUTH_RSA_SIG, CFG_IKE_AUTH_ECDSA_SIG,
+		    CFG_IKE_AUTH__COUNT };
+/* "pre-share", "rsa-sig", "ecdsa-sig" */
+extern const char *const cfg_ike_auth_names[CFG_IKE_AUTH__COUNT];
+
 struct cfg_ike_policy {
 	struct cfg_meta   meta;
+	enum cfg_ike_auth authentication;	/* default pre-share */
 	unsigned          priority;	/* 1..10000, unique; lowest is proposed first */
 	enum cfg_ike_enc  encryption;	/* AES-CBC-128 / AES-CBC-256 */
 	enum cfg_ike_hash hash;		/* HMAC-SHA1 / HMAC-SHA-256 */
@@ -222,13 +229,23 @@ struct cfg_dpd {
 	enum cfg_dpd_mode mode;		/* default ON_DEMAND */
 };
 
-enum cfg_ike_identity { CFG_IKE_ID_ADDRESS, CFG_IKE_ID_HOSTNAME, CFG_IKE_ID__COUNT };
-extern const char *const cfg_ike_identity_names[CFG_IKE_ID__COUNT];	/* "address", "hostname" */
+enum cfg_ike_identity { CFG_IKE_ID_ADDRESS, CFG_IKE_ID_HOSTNAME, CFG_IKE_ID_DN,
+			CFG_IKE_ID__COUNT };
+/* "address", "hostname", "dn" (the subject of our certificate, R-16.1) */
+extern const char *const cfg_ike_identity_names[CFG_IKE_ID__COUNT];
+
+#define CFG_IKE_CAS_MAX 16	/* trusted CAs for IKE certificates */
 
 struct cfg_ike_settings {
 	struct cfg_meta       meta;
 	enum cfg_ike_identity identity;	/* default address */
 	unsigned              nat_keepalive_s;	/* 0 = off, ..3600, default 20 */
+	/* Certificate authentication (R-16): our certificate and key, the CAs
+	 * that sign peers' certificates, and revocation lists. */
+	struct cfg_ref        certificate;	/* cfg_internal_cert; id "" = none */
+	struct cfg_ref        trusted_cas[CFG_IKE_CAS_MAX];	/* cfg_ca_cert */
+	size_t                n_trusted_cas;
+	char                 *crls_pem;	/* PEM X509 CRLs, concatenated; NULL = none */
 };
 
 struct config {

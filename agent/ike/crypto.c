@@ -180,13 +180,34 @@ done:
 	return ret;
 }
 
+/* SKEYID by the authentication method: prf(psk, Ni_b | Nr_b) for a
+ * pre-shared key (psk != NULL), prf(Ni_b | Nr_b, g^xy) for signatures. */
+static int
+skeyid(struct ike_p1_keys *k, const void *psk, size_t psk_len, const uint8_t *ni,
+       size_t ni_len, const uint8_t *nr, size_t nr_len, const uint8_t *gxy, size_t gxy_len)
+{
+	const struct ike_iov nonces[] = { { ni, ni_len }, { nr, nr_len } };
+	const struct ike_iov shared[] = { { gxy, gxy_len } };
+	uint8_t key[2 * 256];
+	int rc;
+
+	if (psk != NULL)
+		return ike_prf(k->prf, psk, psk_len, nonces, 2, k->skeyid);
+	if (ni_len + nr_len > sizeof(key))
+		return -1;
+	memcpy(key, ni, ni_len);
+	memcpy(key + ni_len, nr, nr_len);
+	rc = ike_prf(k->prf, key, ni_len + nr_len, shared, 1, k->skeyid);
+	OPENSSL_cleanse(key, sizeof(key));
+	return rc;
+}
+
 int
 ike_p1_derive(struct ike_p1_keys *k, enum ike_hash prf, size_t enc_key_len,
 	      const void *psk, size_t psk_len, const uint8_t *ni, size_t ni_len,
 	      const uint8_t *nr, size_t nr_len, const uint8_t *gxy, size_t gxy_len,
 	      const uint8_t icookie[8], const uint8_t rcookie[8])
 {
-	const struct ike_iov nonces[] = { { ni, ni_len }, { nr, nr_len } };
 	int ret = -1;
 
 	memset(k, 0, sizeof(*k));
@@ -195,7 +216,7 @@ ike_p1_derive(struct ike_p1_keys *k, enum ike_hash prf, size_t enc_key_len,
 	k->prf = prf;
 	k->hlen = md_lens[prf];
 	k->enc_key_len = enc_key_len;
-	if (ike_prf(prf, psk, psk_len, nonces, 2, k->skeyid) == -1 ||
+	if (skeyid(k, psk, psk_len, ni, ni_len, nr, nr_len, gxy, gxy_len) == -1 ||
 	    skeyid_child(k, NULL, gxy, gxy_len, icookie, rcookie, 0, k->skeyid_d) == -1 ||
 	    skeyid_child(k, k->skeyid_d, gxy, gxy_len, icookie, rcookie, 1, k->skeyid_a) == -1 ||
 	    skeyid_child(k, k->skeyid_a, gxy, gxy_len, icookie, rcookie, 2, k->skeyid_e) == -1 ||

@@ -68,7 +68,8 @@ struct ike_p1_keys {
 	size_t        enc_key_len;		/* 16 or 32 */
 };
 
-/* SKEYID = prf(psk, Ni_b | Nr_b); SKEYID_d/a/e as RFC 2409 5; the cipher
+/* SKEYID = prf(psk, Ni_b | Nr_b), or with psk NULL (signatures, RFC 2409
+ * 5.1) prf(Ni_b | Nr_b, g^xy); SKEYID_d/a/e as RFC 2409 5; the cipher
  * key from SKEYID_e (expanded with K1 = prf(SKEYID_e, 0), Kn = prf(SKEYID_e,
  * Kn-1) when SKEYID_e is shorter than the key). */
 int ike_p1_derive(struct ike_p1_keys *k, enum ike_hash prf, size_t enc_key_len,

@@ -66,6 +66,13 @@ const char *const ike_drop_names[IKE_DROP__COUNT] = {
 	[IKE_DROP_HALFOPEN_LIMIT] = "halfopen_limit",
 	[IKE_DROP_RATE_LIMITED] = "rate_limited",
 	[IKE_DROP_UNSUPPORTED] = "unsupported",
+	[IKE_DROP_CERT_EXPIRED] = "cert_expired",
+	[IKE_DROP_CERT_NOT_YET_VALID] = "cert_not_yet_valid",
+	[IKE_DROP_CERT_UNKNOWN_CA] = "cert_unknown_ca",
+	[IKE_DROP_CERT_REVOKED] = "cert_revoked",
+	[IKE_DROP_CERT_IDENTITY] = "cert_identity_mismatch",
+	[IKE_DROP_BAD_SIGNATURE] = "bad_signature",
+	[IKE_DROP_CERT_INVALID] = "cert_invalid",
 };
 static_assert(ARRAY_LEN(ike_drop_names) == IKE_DROP__COUNT, "drop names");
 
@@ -73,6 +80,9 @@ const char *const ike_err_notify_names[IKE_ERR__COUNT] = {
 	[IKE_ERR_NO_PROPOSAL_CHOSEN] = "no_proposal_chosen",
 	[IKE_ERR_INVALID_ID] = "invalid_id_information",
 	[IKE_ERR_AUTH_FAILED] = "authentication_failed",
+	[IKE_ERR_INVALID_CERT] = "invalid_certificate",
+	[IKE_ERR_INVALID_CERT_AUTHORITY] = "invalid_cert_authority",
+	[IKE_ERR_INVALID_SIGNATURE] = "invalid_signature",
 };
 static_assert(ARRAY_LEN(ike_err_notify_names) == IKE_ERR__COUNT, "error notify names");
 
@@ -132,6 +142,7 @@ ike_free(struct ike *ike)
 		free(ike->tunnels[i].ps);
 	}
 	ike_clients_free(ike);
+	ike_pki_free(ike->pki);
 	ike_timers_free(ike);
 	free(ike->tunnels);
 	ike_conf_free(&ike->conf);

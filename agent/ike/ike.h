@@ -25,8 +25,16 @@
 
 /* ---- configuration (built by main.c from the config model) ------------ */
 
+/* Phase 1 authentication of a policy (its IKE attribute value). */
+enum ike_auth_method {
+	IKE_AUTH_METHOD_PSK = 1,	/* pre-shared key */
+	IKE_AUTH_METHOD_RSA = 3,	/* RSA signatures (RFC 2409 5.1) */
+	IKE_AUTH_METHOD_ECDSA_P256 = 9,	/* ECDSA with SHA-256 on P-256 (RFC 4754) */
+};
+
 struct ike_policy_conf {		/* crypto isakmp policy N */
 	unsigned priority;
+	int      auth;			/* enum ike_auth_method */
 	unsigned enc_key_len;		/* 16 (aes) or 32 (aes-256) */
 	int      hash;			/* enum ike_hash */
 	int      group;			/* 2, 14, 19 */
@@ -108,6 +116,10 @@ struct ike_user_conf {			/* username NAME secret ... */
 struct ike_conf {
 	uint32_t               local_be;	/* our IKE address */
 	int                    identity_fqdn;	/* crypto isakmp identity hostname */
+	int                    identity_dn;	/* crypto isakmp identity dn: our certificate's subject */
+	/* Certificates (R-16), PEM, owned by the configuration (NULL: none):
+	 * ours (its chain after it) and its key, the trusted CAs, CRLs. */
+	char                  *cert_pem, *key_pem, *cas_pem, *crls_pem;
 	char                   hostname[IKE_NAME_MAX];
 	unsigned               nat_keepalive_s;
 	struct dpd_settings    dpd;
@@ -341,6 +353,14 @@ enum ike_drop {
 	IKE_DROP_HALFOPEN_LIMIT,	/* "halfopen_limit": responder bound reached */
 	IKE_DROP_RATE_LIMITED,	/* "rate_limited": answer budget of the source spent */
 	IKE_DROP_UNSUPPORTED,	/* "unsupported": an exchange we do not speak */
+	/* Main Mode with signatures: the peer's certificate or signature */
+	IKE_DROP_CERT_EXPIRED,	/* "cert_expired" */
+	IKE_DROP_CERT_NOT_YET_VALID,	/* "cert_not_yet_valid" */
+	IKE_DROP_CERT_UNKNOWN_CA,	/* "cert_unknown_ca": no chain to a trusted CA */
+	IKE_DROP_CERT_REVOKED,	/* "cert_revoked": on a CRL */
+	IKE_DROP_CERT_IDENTITY,	/* "cert_identity_mismatch": its ID is not the certificate's */
+	IKE_DROP_BAD_SIGNATURE,	/* "bad_signature": SIG does not verify */
+	IKE_DROP_CERT_INVALID,	/* "cert_invalid": none, unparsable, wrong key or usage */
 	IKE_DROP__COUNT
 };
 extern const char *const ike_drop_names[IKE_DROP__COUNT];
@@ -350,6 +370,9 @@ enum ike_err_notify {
 	IKE_ERR_NO_PROPOSAL_CHOSEN,	/* "no_proposal_chosen" */
 	IKE_ERR_INVALID_ID,		/* "invalid_id_information" */
 	IKE_ERR_AUTH_FAILED,		/* "authentication_failed" */
+	IKE_ERR_INVALID_CERT,		/* "invalid_certificate" */
+	IKE_ERR_INVALID_CERT_AUTHORITY,	/* "invalid_cert_authority" */
+	IKE_ERR_INVALID_SIGNATURE,	/* "invalid_signature" */
 	IKE_ERR__COUNT
 };
 extern const char *const ike_err_notify_names[IKE_ERR__COUNT];

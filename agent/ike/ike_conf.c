@@ -7,6 +7,7 @@
 #include "ike/ike_conf.h"
 #include "ike/crypto.h"
 #include "core/log.h"
+#include "core/strbuf.h"
 #include "core/util.h"
 
 #include <arpa/inet.h>
@@ -216,6 +217,34 @@ remote_access_from(const struct config *cfg, struct ike_conf *c)
 	}
 }
 
+/* Our certificate and key, the trusted CAs (one PEM text), the CRLs. */
+static void
+certificates_from(const struct config *cfg, struct ike_conf *c)
+{
+	const struct cfg_internal_cert *mine = cfg->ike.certificate.id[0] != '\0' ?
+	    config_internal_cert_by_id(cfg, cfg->ike.certificate.id) : NULL;
+	struct strbuf cas;
+
+	if (mine != NULL && mine->cert_pem != NULL && mine->key_pem != NULL) {
+		c->cert_pem = xstrdup(mine->cert_pem);
+		c->key_pem = xstrdup(mine->key_pem);
+	}
+	strbuf_init(&cas, (size_t)CFG_IKE_CAS_MAX * (CFG_PEM_MAX + 1) + 1);
+	for (size_t i = 0; i < cfg->ike.n_trusted_cas; i++) {
+		const struct cfg_ca_cert *ca = config_ca_cert_by_id(cfg, cfg->ike.trusted_cas[i].id);
+
+		if (ca == NULL || ca->cert_pem == NULL)
+			fatalx("IKE trusted CA %s does not exist; the API should have refused it",
+			       cfg->ike.trusted_cas[i].id);
+		strbuf_puts(&cas, ca->cert_pem);
+		strbuf_puts(&cas, "\n");
+	}
+	if (cas.len > 0 && !cas.overflow)
+		c->cas_pem = xstrdup(cas.data);
+	strbuf_free(&cas);
+	c->crls_pem = cfg->ike.crls_pem != NULL ? xstrdup(cfg->ike.crls_pem) : NULL;
+}
+
 int
 ike_conf_from_config(const struct config *cfg, uint32_t local_be, const char *hostname,
 		     struct ike_conf *c)
@@ -225,6 +254,8 @@ ike_conf_from_config(const struct config *cfg, uint32_t local_be, const char *ho
 	/* keys and crypto-map entries: as many as the API took (--max-objects) */
 	c->local_be = local_be;
 	c->identity_fqdn = cfg->ike.identity == CFG_IKE_ID_HOSTNAME;
+	c->identity_dn = cfg->ike.identity == CFG_IKE_ID_DN;
+	certificates_from(cfg, c);
 	if (str_copy(c->hostname, sizeof(c->hostname), hostname ? hostname : "") == -1)
 		fatalx("the host name has %zu characters, more than HOST_NAME_MAX",
 		       strlen(hostname));
@@ -238,6 +269,9 @@ ike_conf_from_config(const struct config *cfg, uint32_t local_be, const char *ho
 		struct ike_policy_conf *q = &c->policies[c->npolicies++];
 
 		q->priority = p->priority;
+		q->auth = p->authentication == CFG_IKE_AUTH_RSA_SIG ? IKE_AUTH_METHOD_RSA :
+		    p->authentication == CFG_IKE_AUTH_ECDSA_SIG ? IKE_AUTH_METHOD_ECDSA_P256 :
+		    IKE_AUTH_METHOD_PSK;
 		q->enc_key_len = p->encryption == CFG_IKE_ENC_AES256 ? 32 : 16;
 		q->hash = p->hash == CFG_IKE_HASH_SHA256 ? IKE_HASH_SHA256 : IKE_HASH_SHA1;
 		q->group = (int)p->group;
@@ -279,6 +313,11 @@ ike_conf_release(struct ike_conf *c)
 	if (c->users != NULL)
 		OPENSSL_cleanse(c->users, c->nusers * sizeof(*c->users));
 	free(c->users);
+	free(c->cert_pem);
+	free_secret(c->key_pem);
+	free(c->cas_pem);
+	free(c->crls_pem);
+	c->cert_pem = c->key_pem = c->cas_pem = c->crls_pem = NULL;
 	c->psks = NULL;
 	c->maps = NULL;
 	c->pools = NULL;

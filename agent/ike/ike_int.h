@@ -311,6 +311,7 @@ struct ike {
 	struct ike_client   **client_hash;	/* by address and port */
 	unsigned              client_bits;
 	size_t                nclients;
+	struct ike_pki       *pki;		/* certificates, or NULL */
 	struct ike_pool      *pools;		/* one per conf.pools entry */
 	size_t                npools;
 	struct ike_bucket     xauth_bucket;
@@ -518,6 +519,53 @@ int  ike_qm_expired(struct ike_sa *sa, struct ike_qm *qm);
 /* Frees a Quick Mode's state (and the dataplane half of an unconfirmed
  * answer); the slot is empty after. */
 void ike_qm_free(struct ike_sa *sa, struct ike_qm *qm);
+
+/* ike_cert.c: certificates for Main Mode with signatures. */
+#define IKE_SIG_MAX   512	/* RSA up to 4096 bits */
+#define IKE_CERTS_MAX 4		/* CERT payloads taken from a peer (leaf, intermediates) */
+#define IKE_DN_MAX    1024	/* a DER name */
+
+enum ike_cert_fail {
+	IKE_CERT_OK, IKE_CERT_EXPIRED, IKE_CERT_NOT_YET_VALID, IKE_CERT_UNKNOWN_CA,
+	IKE_CERT_REVOKED, IKE_CERT_IDENTITY, IKE_CERT_BAD_SIGNATURE, IKE_CERT_INVALID,
+	IKE_CERT__COUNT
+};
+extern const char *const ike_cert_fail_names[IKE_CERT__COUNT];
+
+/* What a peer's message 5/6 brought: its CERT payloads (leaf first) and SIG. */
+struct ike_cert_in {
+	const uint8_t *der[IKE_CERTS_MAX];
+	size_t         len[IKE_CERTS_MAX];
+	size_t         n;
+	const uint8_t *sig;
+	size_t         sig_len;
+};
+
+struct ike_pki;
+/* Parses the configuration's certificates (NULL when it has none). */
+struct ike_pki *ike_pki_new(const struct ike_conf *c);
+void     ike_pki_free(struct ike_pki *p);
+/* We have a certificate and key for this method (RSA, ECDSA P-256). */
+int      ike_pki_can_sign(const struct ike_pki *p, int auth);
+/* Our certificate and its chain, DER, for CERT payloads; owned[] are to be
+ * freed with OPENSSL_free. Returns how many. */
+size_t   ike_pki_certs(const struct ike_pki *p, const uint8_t **der, size_t *len, size_t max,
+		       uint8_t **owned);
+/* Our subject (ID_DER_ASN1_DN), DER; 0 when none. */
+size_t   ike_pki_subject(const struct ike_pki *p, uint8_t *out, size_t max);
+/* The trusted CAs' names, for CERTREQ. */
+size_t   ike_pki_ca_count(const struct ike_pki *p);
+size_t   ike_pki_ca_name(const struct ike_pki *p, size_t i, uint8_t *out, size_t max);
+/* SIG of a HASH_I/HASH_R; its length, 0 on failure. */
+size_t   ike_pki_sign(const struct ike_pki *p, int auth, const uint8_t *hash, size_t hlen,
+		      uint8_t *out, size_t max);
+/* A peer's certificate (chain to a trusted CA at real_s, CRLs when given,
+ * key usage), its identity against the certificate, and its signature of
+ * hash. subject/serial name the leaf for the log. */
+enum ike_cert_fail ike_pki_check_peer(const struct ike_pki *p, int auth,
+				      const struct ike_cert_in *in, const struct ike_id_pl *id,
+				      const uint8_t *hash, size_t hlen, int64_t real_s,
+				      char *subject, size_t ssize, char *serial, size_t nsize);
 
 /* ike_client.c: remote-access clients, their pools and selectors. */
 /* An SA that authenticated as a responder and whose peer no crypto map

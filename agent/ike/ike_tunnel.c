@@ -114,11 +114,16 @@ ike_conf_free(struct ike_conf *c)
 		OPENSSL_cleanse(c->users, c->nusers * sizeof(*c->users));
 		free(c->users);
 	}
+	free(c->cert_pem);
+	free_secret(c->key_pem);
+	free(c->cas_pem);
+	free(c->crls_pem);
 	c->psks = NULL;
 	c->maps = NULL;
 	c->pools = NULL;
 	c->dynmaps = NULL;
 	c->users = NULL;
+	c->cert_pem = c->key_pem = c->cas_pem = c->crls_pem = NULL;
 }
 
 static void *
@@ -202,6 +207,12 @@ ike_configure(struct ike *ike, const struct ike_conf *conf, int64_t now)
 	ike->conf.pools = array_copy(conf->pools, conf->npools, sizeof(*conf->pools));
 	ike->conf.dynmaps = array_copy(conf->dynmaps, conf->ndynmaps, sizeof(*conf->dynmaps));
 	ike->conf.users = array_copy(conf->users, conf->nusers, sizeof(*conf->users));
+	ike->conf.cert_pem = conf->cert_pem ? xstrdup(conf->cert_pem) : NULL;
+	ike->conf.key_pem = conf->key_pem ? xstrdup(conf->key_pem) : NULL;
+	ike->conf.cas_pem = conf->cas_pem ? xstrdup(conf->cas_pem) : NULL;
+	ike->conf.crls_pem = conf->crls_pem ? xstrdup(conf->crls_pem) : NULL;
+	ike_pki_free(ike->pki);		/* parsed once per configuration */
+	ike->pki = ike_pki_new(&ike->conf);
 	ike_guard_configure(ike);
 
 	/* Tunnels whose map (name, sequence, peers) survives keep their state;

@@ -90,6 +90,11 @@ enum {
 #define IKE_ID_IPV4_ADDR        1
 #define IKE_ID_FQDN             2
 #define IKE_ID_IPV4_ADDR_SUBNET 4
+#define IKE_ID_DER_ASN1_DN      9
+
+/* Certificate encodings (RFC 2408 3.9): CERT and CERTREQ payloads carry one
+ * byte of encoding, then the certificate (DER) or the CA's name (DER). */
+#define IKE_CERT_X509_SIG       4
 
 /* Attribute payload (draft-dukes-ike-mode-cfg 3.2): message types. */
 #define IKE_CFG_REQUEST 1
@@ -127,6 +132,9 @@ enum {
 #define IKE_N_INVALID_KEY_INFO    17
 #define IKE_N_INVALID_ID_INFO     18
 #define IKE_N_AUTH_FAILED         24
+#define IKE_N_INVALID_CERTIFICATE 20
+#define IKE_N_INVALID_CERT_AUTHORITY 22
+#define IKE_N_INVALID_SIGNATURE   25
 #define IKE_N_INVALID_HASH_INFO   23
 #define IKE_N_INITIAL_CONTACT     24578
 #define IKE_N_R_U_THERE           36136

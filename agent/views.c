@@ -52,7 +52,7 @@ ikesa_row(void *arg, const struct ike_sa_view *v)
 	api_rows_str(rows, "responderCookie", ck);
 	api_rows_str(rows, "encryption", v->encryption);
 	api_rows_str(rows, "hash", v->hash);
-	api_rows_str(rows, "authentication", "psk");
+	api_rows_str(rows, "authentication", v->auth);
 	api_rows_int(rows, "group", v->group);
 	api_rows_int(rows, "lifetimeLeftSeconds", v->lifetime_left_s);
 	if (v->dpd)

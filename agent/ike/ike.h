@@ -320,6 +320,7 @@ struct ike_sa_view {
 	int         initiator;
 	const char *encryption;		/* "aes" / "aes-256" */
 	const char *hash;		/* "sha" / "sha256" */
+	const char *auth;		/* "psk", "rsig" (RSA), "ecdsa" (IOS's Auth column) */
 	int         group;
 	int64_t     lifetime_left_s;	/* -1 while negotiating */
 	int         dpd;		/* capability D */

@@ -144,6 +144,7 @@ struct ike_sa {
 	struct dpd         dpd;
 	int64_t            created_ms, established_ms, expire_ms;
 	int                rekeying;		/* a successor is being negotiated */
+	int                auth;		/* enum ike_auth_method negotiated */
 	int                xauth;		/* negotiated XAUTHInitPreShared */
 	int                refused;		/* authenticated, but nothing takes it */
 	uint8_t            peer_id[16];		/* fingerprint of its ID payload (INITIAL-CONTACT

@@ -12,6 +12,7 @@
 #include <arpa/inet.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <openssl/crypto.h>
 
@@ -21,6 +22,19 @@ static int
 hash_id(int h)
 {
 	return h == IKE_HASH_SHA256 ? IKE_HASH_SHA256_ID : IKE_HASH_SHA1_ID;
+}
+
+/* A policy's authentication method (a policy built without one is PSK). */
+static int
+policy_auth(const struct ike_policy_conf *p)
+{
+	return p->auth != 0 ? p->auth : IKE_AUTH_METHOD_PSK;
+}
+
+static int
+is_sig(int auth)
+{
+	return auth == IKE_AUTH_METHOD_RSA || auth == IKE_AUTH_METHOD_ECDSA_P256;
 }
 
 static void
@@ -34,7 +48,8 @@ policy_xform(const struct ike *ike, const struct ike_policy_conf *p, struct ike_
 	ATTR(IKE_ATTR_ENCRYPTION, IKE_ENC_AES_CBC);
 	ATTR(IKE_ATTR_KEY_LENGTH, p->enc_key_len * 8);
 	ATTR(IKE_ATTR_HASH, (uint32_t)hash_id(p->hash));
-	ATTR(IKE_ATTR_AUTH, ike->conf.xauth_client ? IKE_AUTH_XAUTH_INIT_PSK : IKE_AUTH_PSK);
+	ATTR(IKE_ATTR_AUTH, is_sig(policy_auth(p)) ? (uint32_t)policy_auth(p) :
+	     ike->conf.xauth_client ? IKE_AUTH_XAUTH_INIT_PSK : IKE_AUTH_PSK);
 	ATTR(IKE_ATTR_GROUP, (uint32_t)p->group);
 	ATTR(IKE_ATTR_LIFE_TYPE, IKE_LIFE_SECONDS);
 	ATTR(IKE_ATTR_LIFE_DURATION, p->lifetime_s);
@@ -64,14 +79,17 @@ policy_match(const struct ike *ike, const struct ike_transform *t)
 
 	if (t->id != IKE_XFORM_KEY_IKE || enc != IKE_ENC_AES_CBC)
 		return -1;
-	if (auth != IKE_AUTH_PSK && !(auth == IKE_AUTH_XAUTH_INIT_PSK &&
-				      (xauth_served(ike) || ike->conf.xauth_client)))
+	if (auth == IKE_AUTH_XAUTH_INIT_PSK && !(xauth_served(ike) || ike->conf.xauth_client))
 		return -1;
+	if (auth == IKE_AUTH_XAUTH_INIT_PSK)
+		auth = IKE_AUTH_PSK;
 	for (size_t i = 0; i < ike->conf.npolicies; i++) {
 		const struct ike_policy_conf *p = &ike->conf.policies[i];
 
+		/* a signature method only with a certificate and key of its kind */
 		if (klen == p->enc_key_len * 8 && hash == (uint32_t)hash_id(p->hash) &&
-		    group == (uint32_t)p->group)
+		    group == (uint32_t)p->group && auth == (uint32_t)policy_auth(p) &&
+		    (!is_sig(policy_auth(p)) || ike_pki_can_sign(ike->pki, policy_auth(p))))
 			return (int)i;
 	}
 	return -1;
@@ -84,6 +102,7 @@ sa_take_policy(struct ike_sa *sa, int idx, const struct ike_transform *t)
 	uint32_t life = ike_attr_get(t, IKE_ATTR_LIFE_DURATION);
 
 	sa->policy = idx;
+	sa->auth = policy_auth(p);
 	sa->xauth = ike_attr_get(t, IKE_ATTR_AUTH) == IKE_AUTH_XAUTH_INIT_PSK;
 	sa->hash = (enum ike_hash)p->hash;
 	sa->group = p->group;
@@ -207,21 +226,28 @@ ike_mm_initiate(struct ike *ike, struct ike_tunnel *t, int64_t now)
 	uint32_t peer = t->conf->peers_be[t->active];
 	const struct ike_psk_conf *psk = ike_psk_for(ike, peer);
 	struct ike_xf_spec xf[IKE_POLICIES_MAX];
-	size_t order[IKE_POLICIES_MAX], n = ike->conf.npolicies, sa_off;
+	size_t order[IKE_POLICIES_MAX], n = 0, sa_off;
 	struct ike_builder b;
 	struct ike_hdr h;
 	struct ike_sa *sa;
 	struct wbuf w;
 	char ip[16];
 
-	if (psk == NULL || n == 0) {
+	/* The policies we can authenticate with: a pre-shared key for this
+	 * peer, a certificate and key of the policy's kind. */
+	for (size_t i = 0; i < ike->conf.npolicies; i++) {
+		int auth = policy_auth(&ike->conf.policies[i]);
+
+		if (is_sig(auth) ? ike_pki_can_sign(ike->pki, auth) : psk != NULL)
+			order[n++] = i;
+	}
+	if (n == 0) {
 		log_warnx("ISAKMP: cannot initiate to %s: %s", ipv4_str(peer, ip),
-			  psk == NULL ? "no pre-shared key for this peer" : "no IKE policy");
+			  ike->conf.npolicies == 0 ? "no IKE policy" :
+			  "no pre-shared key for this peer, and no certificate for a signature policy");
 		return -1;
 	}
 	/* Policies in priority order, each one transform of one proposal. */
-	for (size_t i = 0; i < n; i++)
-		order[i] = i;
 	for (size_t i = 1; i < n; i++)
 		for (size_t j = i; j > 0 && ike->conf.policies[order[j]].priority <
 		     ike->conf.policies[order[j - 1]].priority; j--) {
@@ -235,7 +261,7 @@ ike_mm_initiate(struct ike *ike, struct ike_tunnel *t, int64_t now)
 
 	sa = ike_sa_new(ike, 1, peer, IKE_PORT, NULL, now);
 	sa->tunnel = t;
-	sa->psk = psk;
+	sa->psk = psk;			/* NULL is fine for signatures */
 	t->sa = sa;
 	hdr_for(sa, &h, IKE_XCHG_ID_PROT, 0);
 	wbuf_init(&w, IKE_MSG_MAX);
@@ -334,7 +360,8 @@ ike_mm_respond(struct ike *ike, const struct ike_hdr *h, const uint8_t *msg, siz
 				     IKE_ERR_NO_PROPOSAL_CHOSEN, now);
 		return;
 	}
-	if ((psk = ike_psk_for(ike, src_be)) == NULL) {
+	psk = ike_psk_for(ike, src_be);
+	if (!is_sig(policy_auth(&ike->conf.policies[idx])) && psk == NULL) {
 		ike_drop(ike, IKE_DROP_NO_PSK, src_be, "no pre-shared key for this peer");
 		return;
 	}
@@ -379,6 +406,26 @@ mm_i2(struct ike *ike, struct ike_sa *sa, const struct ike_hdr *hdr, const struc
 
 /* ---- messages 3 and 4: key exchange ------------------------------------------ */
 
+/* CERTREQ: a certificate signed by one of the CAs we trust, each named
+ * (strongSwan sends its certificate only when asked). */
+static void
+put_certreqs(const struct ike *ike, struct ike_builder *b)
+{
+	uint8_t body[1 + IKE_DN_MAX];
+	size_t n = ike_pki_ca_count(ike->pki), len;
+
+	for (size_t i = 0; i < n; i++) {
+		if ((len = ike_pki_ca_name(ike->pki, i, body + 1, IKE_DN_MAX)) == 0)
+			continue;
+		body[0] = IKE_CERT_X509_SIG;
+		ike_pl_bytes(b, IKE_PL_CERTREQ, body, 1 + len);
+	}
+	if (n == 0) {		/* any CA */
+		body[0] = IKE_CERT_X509_SIG;
+		ike_pl_bytes(b, IKE_PL_CERTREQ, body, 1);
+	}
+}
+
 static int
 send_ke(struct ike_sa *sa, enum ike_msg_kind kind, int64_t now)
 {
@@ -405,6 +452,8 @@ send_ke(struct ike_sa *sa, enum ike_msg_kind kind, int64_t now)
 	ike_build_begin(&b, &w, &h);
 	ike_pl_bytes(&b, IKE_PL_KE, gx, glen);
 	ike_pl_bytes(&b, IKE_PL_NONCE, nonce, IKE_NONCE_LEN);
+	if (is_sig(sa->auth))
+		put_certreqs(sa->ike, &b);
 	if (sa->peer_natt)
 		put_natd(sa, &b);
 	if (ike_build_finish(&b) != 0) {
@@ -446,7 +495,11 @@ derive_keys(struct ike_sa *sa)
 {
 	const struct ike_p1_hs *hs = sa->hs;
 
-	if (ike_p1_derive(&sa->keys, sa->hash, sa->enc_key_len, sa->psk->key, sa->psk->key_len,
+	if (!is_sig(sa->auth) && sa->psk == NULL)
+		return -1;
+	if (ike_p1_derive(&sa->keys, sa->hash, sa->enc_key_len,
+			  is_sig(sa->auth) ? NULL : sa->psk->key,
+			  is_sig(sa->auth) ? 0 : sa->psk->key_len,
 			  hs->ni, hs->ni_len, hs->nr, hs->nr_len, hs->gxy, hs->gxy_len, sa->icookie,
 			  sa->rcookie) == -1)
 		return -1;
@@ -465,13 +518,42 @@ float_ports(struct ike_sa *sa)
 
 /* ---- messages 5 and 6: authentication ------------------------------------------ */
 
+/* CERT payloads (ours, then its chain) and SIG, the signature of the hash. */
+static int
+put_cert_sig(struct ike_sa *sa, struct ike_builder *b, const uint8_t *hash)
+{
+	const uint8_t *der[IKE_CERTS_MAX];
+	uint8_t *owned[IKE_CERTS_MAX], sig[IKE_SIG_MAX], *body;
+	size_t len[IKE_CERTS_MAX], n, slen;
+
+	n = ike_pki_certs(sa->ike->pki, der, len, IKE_CERTS_MAX, owned);
+	for (size_t i = 0; i < n; i++) {
+		body = xmalloc(1 + len[i]);
+		body[0] = IKE_CERT_X509_SIG;
+		memcpy(body + 1, der[i], len[i]);
+		ike_pl_bytes(b, IKE_PL_CERT, body, 1 + len[i]);
+		free(body);
+		OPENSSL_free(owned[i]);
+	}
+	slen = ike_pki_sign(sa->ike->pki, sa->auth, hash, sa->keys.hlen, sig, sizeof(sig));
+	if (n == 0 || slen == 0)
+		return -1;
+	ike_pl_bytes(b, IKE_PL_SIG, sig, slen);
+	return 0;
+}
+
 static size_t
 put_id(struct ike_sa *sa, struct ike_builder *b, uint8_t *id_b, size_t id_max)
 {
 	struct ike *ike = sa->ike;
 	size_t off = b->w->len, len;
 
-	if (ike->conf.identity_fqdn && ike->conf.hostname[0] != '\0')
+	uint8_t dn[IKE_DN_MAX];
+	size_t dn_len;
+
+	if (ike->conf.identity_dn && (dn_len = ike_pki_subject(ike->pki, dn, sizeof(dn))) > 0)
+		ike_pl_id(b, IKE_ID_DER_ASN1_DN, 17, IKE_PORT, dn, dn_len);
+	else if (ike->conf.identity_fqdn && ike->conf.hostname[0] != '\0')
 		ike_pl_id(b, IKE_ID_FQDN, 0, 0, ike->conf.hostname, strlen(ike->conf.hostname));
 	else
 		ike_pl_id(b, IKE_ID_IPV4_ADDR, 17, IKE_PORT, &ike->conf.local_be, 4);
@@ -485,7 +567,7 @@ put_id(struct ike_sa *sa, struct ike_builder *b, uint8_t *id_b, size_t id_max)
 static int
 send_auth(struct ike_sa *sa, enum ike_msg_kind kind, int64_t now)
 {
-	uint8_t id_b[IKE_NAME_MAX + 8], hash[IKE_HASH_MAX];
+	uint8_t id_b[IKE_DN_MAX + 8], hash[IKE_HASH_MAX];
 	struct ike_builder b;
 	struct ike_hdr h;
 	struct wbuf w;
@@ -502,7 +584,12 @@ send_auth(struct ike_sa *sa, enum ike_msg_kind kind, int64_t now)
 						       sa->hs->sai_b, sa->hs->sai_len, id_b, id_len,
 						       hash) == -1)
 		goto done;
-	ike_pl_bytes(&b, IKE_PL_HASH, hash, sa->keys.hlen);
+	if (is_sig(sa->auth)) {
+		if (put_cert_sig(sa, &b, hash) == -1)
+			goto done;
+	} else {
+		ike_pl_bytes(&b, IKE_PL_HASH, hash, sa->keys.hlen);
+	}
 	if (sa->initiator && ike_sa_sibling(sa->ike, sa) == NULL) {
 		/* first contact only: a rekey must not make the peer drop the
 		 * SAs we still use */
@@ -521,28 +608,67 @@ done:
 	return rc;
 }
 
-static int
-verify_auth(struct ike_sa *sa, const struct ike_chain *c)
+/* The peer's certificates (X.509, leaf first) and signature. */
+static void
+take_cert_sig(const struct ike_chain *c, struct ike_cert_in *in)
+{
+	const struct ike_payload *sig = ike_chain_find(c, IKE_PL_SIG);
+
+	memset(in, 0, sizeof(*in));
+	for (size_t i = 0; i < c->n && in->n < IKE_CERTS_MAX; i++) {
+		const struct ike_payload *pl = &c->pl[i];
+
+		if (pl->type == IKE_PL_CERT && pl->len > 1 && pl->body[0] == IKE_CERT_X509_SIG) {
+			in->der[in->n] = pl->body + 1;
+			in->len[in->n++] = pl->len - 1;
+		}
+	}
+	if (sig != NULL) {
+		in->sig = sig->body;
+		in->sig_len = sig->len;
+	}
+}
+
+/* IKE_CERT_OK when the peer authenticated: its HASH (pre-shared key), or
+ * its certificate, identity and signature; else why not (a wrong HASH
+ * reads as a bad signature). subject/serial name its certificate. */
+static enum ike_cert_fail
+verify_auth(struct ike_sa *sa, const struct ike_chain *c, char *subject, size_t ssize,
+	    char *serial, size_t nsize)
 {
 	const struct ike_payload *id = ike_chain_find(c, IKE_PL_ID);
 	const struct ike_payload *hp = ike_chain_find(c, IKE_PL_HASH);
+	enum ike_cert_fail why;
+	struct ike_cert_in in;
 	struct ike_id_pl idp;
 	uint8_t want[IKE_HASH_MAX];
 	int rc;
 
-	if (id == NULL || hp == NULL || ike_id_parse(id->body, id->len, &idp) == -1 ||
-	    hp->len != sa->keys.hlen)
-		return -1;
+	subject[0] = serial[0] = '\0';
+	if (id == NULL || ike_id_parse(id->body, id->len, &idp) == -1)
+		return IKE_CERT_INVALID;
 	rc = (sa->initiator ? ike_hash_r : ike_hash_i)(&sa->keys, sa->hs->gxi, sa->hs->gx_len, sa->hs->gxr,
 						       sa->hs->gx_len, sa->icookie, sa->rcookie,
 						       sa->hs->sai_b, sa->hs->sai_len, id->body, id->len,
 						       want);
-	if (rc == -1 || CRYPTO_memcmp(want, hp->body, sa->keys.hlen) != 0)
-		return -1;
+	if (rc == -1)
+		return IKE_CERT_INVALID;
+	if (is_sig(sa->auth)) {
+		take_cert_sig(c, &in);
+		if (in.sig == NULL)
+			return IKE_CERT_BAD_SIGNATURE;
+		why = ike_pki_check_peer(sa->ike->pki, sa->auth, &in, &idp, want, sa->keys.hlen,
+					 (int64_t)time(NULL), subject, ssize, serial, nsize);
+		if (why != IKE_CERT_OK)
+			return why;
+	} else if (hp == NULL || hp->len != sa->keys.hlen ||
+		   CRYPTO_memcmp(want, hp->body, sa->keys.hlen) != 0) {
+		return IKE_CERT_BAD_SIGNATURE;
+	}
 	ike_msg_hash(id->body, id->len, want);
 	memcpy(sa->peer_id, want, sizeof(sa->peer_id));
 	sa->peer_id_set = 1;
-	return 0;
+	return IKE_CERT_OK;
 }
 
 static void
@@ -662,17 +788,42 @@ authenticated(struct ike_sa *sa, const uint8_t *iv, uint16_t local_port, uint16_
 }
 
 static int
-auth_failed(struct ike *ike, struct ike_sa *sa, int64_t now)
+auth_failed(struct ike *ike, struct ike_sa *sa, enum ike_cert_fail why, const char *subject,
+	    const char *serial, int64_t now)
 {
+	/* each certificate failure its own reason and notify */
+	static const struct {
+		enum ike_drop       drop;
+		enum ike_err_notify notify;
+	} cert[IKE_CERT__COUNT] = {
+		[IKE_CERT_EXPIRED] = { IKE_DROP_CERT_EXPIRED, IKE_ERR_INVALID_CERT },
+		[IKE_CERT_NOT_YET_VALID] = { IKE_DROP_CERT_NOT_YET_VALID, IKE_ERR_INVALID_CERT },
+		[IKE_CERT_UNKNOWN_CA] = { IKE_DROP_CERT_UNKNOWN_CA, IKE_ERR_INVALID_CERT_AUTHORITY },
+		[IKE_CERT_REVOKED] = { IKE_DROP_CERT_REVOKED, IKE_ERR_INVALID_CERT },
+		[IKE_CERT_IDENTITY] = { IKE_DROP_CERT_IDENTITY, IKE_ERR_AUTH_FAILED },
+		[IKE_CERT_BAD_SIGNATURE] = { IKE_DROP_BAD_SIGNATURE, IKE_ERR_INVALID_SIGNATURE },
+		[IKE_CERT_INVALID] = { IKE_DROP_CERT_INVALID, IKE_ERR_INVALID_CERT },
+	};
+	enum ike_drop drop = IKE_DROP_BAD_HASH;
+	enum ike_err_notify notify = IKE_ERR_AUTH_FAILED;
 	char ip[16];
 
-	log_warnx("ISAKMP: authentication of %s failed (pre-shared key mismatch?)",
-		  ipv4_str(sa->peer_be, ip));
 	ike_count_failure(sa, IKE_FAIL_AUTH);
-	if (!sa->initiator)
+	if (!is_sig(sa->auth)) {
+		log_warnx("ISAKMP: authentication of %s failed (pre-shared key mismatch?)",
+			  ipv4_str(sa->peer_be, ip));
+	} else {
+		drop = cert[why].drop;
+		notify = cert[why].notify;
+		log_warnx("%%CRYPTO-4-IKE_CERT: certificate authentication of %s failed: %s "
+			  "(subject %s, serial %s)", ipv4_str(sa->peer_be, ip),
+			  ike_cert_fail_names[why], subject[0] ? subject : "-",
+			  serial[0] ? serial : "-");
+	}
+	if (!sa->initiator || is_sig(sa->auth))
 		ike_send_error_plain(ike, sa->icookie, sa->rcookie, sa->local_port, sa->peer_be,
-				     sa->peer_port, IKE_ERR_AUTH_FAILED, now);
-	return ike_drop(ike, IKE_DROP_BAD_HASH, sa->peer_be, "Main Mode HASH_I/HASH_R");
+				     sa->peer_port, notify, now);
+	return ike_drop(ike, drop, sa->peer_be, "Main Mode authentication");
 }
 
 int
@@ -680,6 +831,9 @@ ike_mm_input(struct ike *ike, struct ike_sa *sa, const struct ike_hdr *h,
 	     const struct ike_chain *c, const uint8_t *iv, uint32_t src_be, uint16_t src_port,
 	     uint16_t local_port, int64_t now)
 {
+	char subject[256], serial[80];
+	enum ike_cert_fail why;
+
 	switch (sa->state) {
 	case SA_MM_R1:				/* message 3 */
 		if (take_ke(sa, c) == -1)
@@ -693,8 +847,9 @@ ike_mm_input(struct ike *ike, struct ike_sa *sa, const struct ike_hdr *h,
 	case SA_MM_R2:				/* message 5 */
 		if (iv == NULL)
 			return ike_drop(ike, IKE_DROP_UNEXPECTED, src_be, "message 5 in clear");
-		if (verify_auth(sa, c) == -1)
-			return auth_failed(ike, sa, now);
+		if ((why = verify_auth(sa, c, subject, sizeof(subject), serial,
+				       sizeof(serial))) != IKE_CERT_OK)
+			return auth_failed(ike, sa, why, subject, serial, now);
 		authenticated(sa, iv, local_port, src_port);
 		if (send_auth(sa, IKE_REPLY, now) == -1)
 			return ike_drop(ike, IKE_DROP_MALFORMED, src_be, "our message 6");
@@ -721,8 +876,9 @@ ike_mm_input(struct ike *ike, struct ike_sa *sa, const struct ike_hdr *h,
 	case SA_MM_I3:				/* message 6 */
 		if (iv == NULL)
 			return ike_drop(ike, IKE_DROP_UNEXPECTED, src_be, "message 6 in clear");
-		if (verify_auth(sa, c) == -1)
-			return auth_failed(ike, sa, now);
+		if ((why = verify_auth(sa, c, subject, sizeof(subject), serial,
+				       sizeof(serial))) != IKE_CERT_OK)
+			return auth_failed(ike, sa, why, subject, serial, now);
 		authenticated(sa, iv, local_port, src_port);
 		established(ike, sa, now);
 		retire_predecessor(ike, sa, now);

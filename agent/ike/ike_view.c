@@ -123,6 +123,8 @@ ike_sas_view(struct ike *ike, int64_t now, ike_sa_fn fn, void *ctx)
 		v.initiator = sa->initiator;
 		v.encryption = sa->enc_key_len == 32 ? "aes-256" : "aes";
 		v.hash = sa->hash == IKE_HASH_SHA256 ? "sha256" : "sha";
+		v.auth = sa->auth == IKE_AUTH_METHOD_RSA ? "rsig" :
+		    sa->auth == IKE_AUTH_METHOD_ECDSA_P256 ? "ecdsa" : "psk";
 		v.group = sa->group;
 		v.lifetime_left_s = sa->state == SA_ESTABLISHED ? (sa->expire_ms - now) / 1000 : -1;
 		v.dpd = sa->dpd.state != DPD_DISABLED;

@@ -661,6 +661,11 @@ verify_auth(struct ike_sa *sa, const struct ike_chain *c, char *subject, size_t 
 					 (int64_t)time(NULL), subject, ssize, serial, nsize);
 		if (why != IKE_CERT_OK)
 			return why;
+		/* an address identity is the address it comes from, NAT aside:
+		 * a certificate for another host does not speak for this one */
+		if (idp.type == IKE_ID_IPV4_ADDR && !sa->nat_there &&
+		    memcmp(idp.data, &sa->peer_be, 4) != 0)
+			return IKE_CERT_IDENTITY;
 	} else if (hp == NULL || hp->len != sa->keys.hlen ||
 		   CRYPTO_memcmp(want, hp->body, sa->keys.hlen) != 0) {
 		return IKE_CERT_BAD_SIGNATURE;

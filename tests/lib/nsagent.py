@@ -68,15 +68,32 @@ class NsAgent(harness.Agent):
         check(st == 200, "agent /metrics: %s" % st)
         return body
 
+    def configure_certificates(self, cert_pem, key_pem, ca_pems, crl_pems=(), identity="address"):
+        """Our IKE certificate (with its chain after it) and key, the CAs we
+        trust, CRLs, and the identity we send (address, hostname, dn)."""
+        cert = self.ok("POST", "/object/internalcertificates",
+                       {"name": "ike-cert", "cert": cert_pem, "privateKey": key_pem})
+        cas = [self.ok("POST", "/object/externalcacertificates",
+                       {"name": "ike-ca-%d" % i, "cert": pem}) for i, pem in enumerate(ca_pems)]
+        ike = self.ok("GET", "/devicesettings/default/ike")
+        ike = {k: v for k, v in ike.items() if k not in ("id", "links", "type")}
+        ike.update(identity=identity, crls=list(crl_pems),
+                   certificate={"id": cert["id"], "name": cert["name"],
+                                "type": "internalcertificate"},
+                   trustedCAs=[{"id": c["id"], "name": c["name"],
+                                "type": "externalcacertificate"} for c in cas])
+        self.ok("PUT", "/devicesettings/default/ike", ike)
+
     def configure_vpn(self, ike, esp, initiate, peers, psk, local_net, remote_net,
                       keepalive=10, mode="PERIODIC", ike_life=86400, child_life=3600, pfs=None,
-                      child_kb=4608000):
+                      child_kb=4608000, auth="pre-share"):
         enc, h, group = ike
         self.ok("POST", "/object/ikepolicies",
                 {"name": "p10", "priority": 10, "encryption": enc, "hash": h,
-                 "authentication": "pre-share", "group": group, "lifetimeSeconds": ike_life})
-        self.ok("POST", "/object/presharedkeys",
-                {"name": "any", "key": psk, "address": "0.0.0.0", "mask": "0.0.0.0"})
+                 "authentication": auth, "group": group, "lifetimeSeconds": ike_life})
+        if psk is not None:
+            self.ok("POST", "/object/presharedkeys",
+                    {"name": "any", "key": psk, "address": "0.0.0.0", "mask": "0.0.0.0"})
         ts = self.ok("POST", "/object/transformsets",
                      {"name": "ts1", "esp": esp[0], "auth": esp[1], "mode": "tunnel"})
         dpd = self.ok("GET", "/devicesettings/default/dpd")

@@ -168,6 +168,35 @@ REMOTE_ACCESS_PLUGINS = CHARON_PLUGINS + " xauth-generic unity attr"
 REMOTE_ACCESS_CHARON = {"load": REMOTE_ACCESS_PLUGINS, "install_virtual_ip": True}
 
 
+def ikev1_pubkey(name, local_addr, remote_addr, local_ts, remote_ts, cert, local_id,
+                 remote_id, child=None, proposals="aes128-sha256-modp2048",
+                 esp_proposals="aes128-sha256", dpd_delay=None, initiate=False):
+    """A swanctl config dict for an IKEv1 Main Mode connection authenticated
+    with certificates (auth = pubkey): `cert` is our certificate's file name
+    in swanctl/x509 (Charon.install_pki puts it there with its key and the
+    CAs); IDs as given (an address, an FQDN or a DN)."""
+    child = child or name + "-child"
+    conn = {
+        "version": 1,
+        "local_addrs": local_addr,
+        "remote_addrs": remote_addr,
+        "encap": True,
+        "proposals": proposals,
+        "dpd_delay": _time(dpd_delay),
+        "send_cert": "always",
+        "local": {"auth": "pubkey", "certs": cert, "id": _quote(local_id)},
+        "remote": {"auth": "pubkey", "id": _quote(remote_id)},
+        "children": {child: {"local_ts": local_ts, "remote_ts": remote_ts,
+                             "esp_proposals": esp_proposals,
+                             "start_action": "none"}},
+    }
+    return {"connections": {name: conn}}
+
+
+# charon with certificates: PKCS#8 keys, CRLs (revocation), constraints
+CERT_PLUGINS = CHARON_PLUGINS + " pkcs8 revocation constraints"
+
+
 def _time(v):
     if v is None:
         return None
@@ -330,6 +359,16 @@ class Charon:
             self.load()
 
     # -- lifecycle --------------------------------------------------------
+
+    def install_pki(self, cert=None, key=None, cas=(), crls=()):
+        """Copies a certificate (x509/), its key (private/), CAs (x509ca/)
+        and CRLs (x509crl/) into this charon's swanctl directory; call
+        load() after."""
+        import shutil
+        for src, sub in ([(cert, "x509"), (key, "private")] + [(c, "x509ca") for c in cas] +
+                         [(c, "x509crl") for c in crls]):
+            if src:
+                shutil.copy(src, os.path.join(self.swanctl_dir, sub, os.path.basename(src)))
 
     def write_swanctl(self, conf):
         text = conf if isinstance(conf, str) else render(conf) + "\n"

@@ -58,7 +58,7 @@ def subject(d, name):
 
 
 def setup(env, keytype, auth, agent_initiates, agent_id="address", sun_cert="sun",
-          crl=False, dpd_delay=None):
+          crl=False, dpd_delay=None, sun_id=None):
     check(os.geteuid() == 0, "needs root (ip netns)")
     d = pki(env, keytype)
     topo = netns.NetTopo(env)
@@ -69,7 +69,8 @@ def setup(env, keytype, auth, agent_initiates, agent_id="address", sun_cert="sun
     ids = {"address": AGENT_OUT, "hostname": agent_dns(), "dn": subject(d, "agent.crt")}
     sun_ids = {"address": SUN_OUT, "hostname": SUN_DNS, "dn": subject(d, sun_cert + ".crt")}
     conf = strongswan.ikev1_pubkey(CONN, SUN_OUT, AGENT_OUT, SUN_NET, AGENT_NET,
-                                   sun_cert + "-chain.crt", sun_ids[agent_id], ids[agent_id],
+                                   sun_cert + "-chain.crt", sun_id or sun_ids[agent_id],
+                                   ids[agent_id],
                                    child=CHILD, dpd_delay=dpd_delay)
     charon = strongswan.Charon(env, topo, s, "sun", conf, load=False,
                                charon_extra={"load": strongswan.CERT_PLUGINS})
@@ -132,9 +133,11 @@ def ecdsa_agent_initiates_identity_dn_with_dpd(env):
     info("DPD: charon's R-U-THERE answered %d time(s)" % agent.tunnel(SUN_OUT)["ackSent"])
 
 
-def refused(env, broken, reason, notify, crl=False):
-    """charon presents a broken certificate to the agent, which answers."""
-    topo, agent, charon, _ = setup(env, "p256", "ecdsa-sig", False, sun_cert=broken, crl=crl)
+def refused(env, broken, reason, notify, crl=False, sun_id=None):
+    """charon presents a broken certificate (certs/gen-ike-certs.sh's
+    sun-<broken>) to the agent, which answers."""
+    topo, agent, charon, _ = setup(env, "p256", "ecdsa-sig", False, sun_cert="sun-" + broken,
+                                   crl=crl, sun_id=sun_id)
     charon.initiate(child=CHILD, ike=CONN, timeout=10, check=False)
     stats = wait_for(lambda: (lambda s: s if s.get(reason, 0) >= 1 else None)(
         agent.ok("GET", "/operational/ikestatistics")["items"][0]), 15,
@@ -171,7 +174,9 @@ def refuses_revoked(env):
 
 @test
 def refuses_wrong_identity(env):
-    refused(env, "wrongid", "droppedCertIdentityMismatch", "notifiedAuthenticationFailed")
+    # its certificate is for 192.0.2.254 (and so is its ID), from 192.0.2.2
+    refused(env, "wrongid", "droppedCertIdentityMismatch", "notifiedAuthenticationFailed",
+            sun_id="192.0.2.254")
 
 
 if __name__ == "__main__":

@@ -429,7 +429,8 @@ emit_all(struct ios_parser *p, struct ios_acl **acls)
 		emit(p, IOS_IKE_POLICY, pol->line, json_pack(
 			"{s:s, s:i, s:s, s:s, s:s, s:i, s:i}", "name", name, "priority",
 			(int)pol->prio, "encryption", cfg_ike_enc_names[pol->enc], "hash",
-			cfg_ike_hash_names[pol->hash], "authentication", "pre-share", "group",
+			cfg_ike_hash_names[pol->hash], "authentication",
+			cfg_ike_auth_names[pol->auth], "group",
 			pol->group, "lifetimeSeconds",
 			(int)(pol->lifetime ? pol->lifetime : 86400)));
 	}
@@ -497,6 +498,7 @@ ios_finish(struct ios_parser *p)
 
 	for (size_t i = 0; i < p->n_pol; i++)
 		ios_policy_finish(p, &p->pol[i]);
+	ios_pki_finish(p);
 	for (size_t i = 0; i < p->n_map; i++) {
 		if (p->map[i].kind == MAP_STATIC)
 			map_finish(p, &p->map[i], &acls[i]);

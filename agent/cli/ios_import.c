@@ -250,11 +250,12 @@ crypto_global(struct ios_parser *p)
 	} else if (eq(w1, "dynamic-map")) {
 		ios_dynmap_open(p);
 	} else if (eq(w1, "key")) {
-		ios_unsupported(p, "%.*s: RSA keys are not supported; the agent authenticates with "
-				"pre-shared keys (crypto isakmp key)", upto(p, 2), p->l.raw);
+		ios_unsupported(p, "%.*s: RSA keys in the configuration are not supported; use "
+				"authentication rsa-sig with certificates (crypto pki trustpoint; "
+				"the certificates and the key come through the API)", upto(p, 2),
+				p->l.raw);
 	} else if (eq(w1, "pki") || eq(w1, "ca")) {
-		ios_unsupported(p, "crypto %s: certificates are not supported; the agent "
-				"authenticates with pre-shared keys (crypto isakmp key)", w1);
+		ios_pki_global(p);
 	} else if (eq(w1, "ikev2")) {
 		ios_unsupported(p, "crypto ikev2: IKEv2 is not supported yet; the agent speaks "
 				"IKEv1");
@@ -328,6 +329,8 @@ sub_command(const struct ios_parser *p)
 		return 0;
 	case M_XFORM:
 		return eq(w0, "mode") || eq(w0, "exit");
+	case M_TRUSTPOINT:
+		return ios_trustpoint_sub(w0);
 	case M_ACL:
 		return eq(w0, "permit") || eq(w0, "deny") || eq(w0, "remark") || eq(w0, "exit") ||
 		       (w0[0] >= '0' && w0[0] <= '9');
@@ -336,6 +339,7 @@ sub_command(const struct ios_parser *p)
 			return 1;
 		return p->in_submode && !starts_block(p);
 	case M_UNSUPPORTED:
+	case M_NOTED:
 		return !starts_block(p);
 	default:
 		return 0;
@@ -411,7 +415,7 @@ feed(struct ios_parser *p, const char *s, size_t n)
 	case 0:
 		return;
 	case 1:
-		if (p->mode == M_SKIP || p->mode == M_UNSUPPORTED)
+		if (p->mode == M_SKIP || p->mode == M_UNSUPPORTED || p->mode == M_NOTED)
 			p->mode = M_GLOBAL;	/* "!" closes a block we do not read */
 		return;
 	}
@@ -430,10 +434,14 @@ feed(struct ios_parser *p, const char *s, size_t n)
 	case M_ACL:
 		ios_acl_named_line(p);
 		break;
+	case M_TRUSTPOINT:
+		ios_trustpoint_line(p);
+		break;
 	case M_SKIP:
 		p->skip_last = p->lineno;
 		break;
 	case M_UNSUPPORTED:
+	case M_NOTED:
 	case M_BANNER:
 		break;
 	case M_GLOBAL:
@@ -463,6 +471,7 @@ parser_free(struct ios_parser *p)
 	free(p->xf);
 	free(p->map);
 	free(p->acl);
+	free(p->tp);
 	free(p);
 }
 

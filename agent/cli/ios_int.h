@@ -1,8 +1,8 @@
 /*
  * Private to the IOS translator (ios_import.c reads and dispatches lines,
  * ios_isakmp.c and ios_map.c read the crypto commands, ios_client.c the
- * remote-access ones, ios_emit.c resolves references and builds the API
- * objects): the parser state they share.
+ * remote-access ones, ios_pki.c the certificate ones, ios_emit.c resolves
+ * references and builds the API objects): the parser state they share.
  */
 #ifndef CLI_IOS_INT_H
 #define CLI_IOS_INT_H
@@ -19,7 +19,10 @@
 #define SKIP_HEADS_MAX  8	/* commands named in a "skipped" note */
 #define SHOW            "%.64s"	/* a word quoted in a message */
 
-enum ios_mode { M_GLOBAL, M_POLICY, M_XFORM, M_MAP, M_ACL, M_SKIP, M_UNSUPPORTED, M_BANNER };
+/* M_NOTED: a block read as a whole with a note (a certificate chain); its
+ * sub-lines go with it, as an M_UNSUPPORTED block's do. */
+enum ios_mode { M_GLOBAL, M_POLICY, M_XFORM, M_MAP, M_ACL, M_SKIP, M_UNSUPPORTED, M_BANNER,
+		M_TRUSTPOINT, M_NOTED };
 enum ios_acl_kind { ACL_EXTENDED, ACL_STANDARD, ACL_OTHER };
 
 struct ios_line {
@@ -35,7 +38,7 @@ struct ios_line {
 /* `crypto isakmp policy N`; bad: refused, not sent. */
 struct ios_policy {
 	unsigned line, prio, lifetime;
-	int      enc, hash, group;	/* -1: no line */
+	int      enc, hash, auth, group;	/* -1: no line; auth an enum cfg_ike_auth */
 	int      enc_seen, hash_seen, auth_seen, group_seen, bad;
 };
 
@@ -133,6 +136,15 @@ struct ios_user {
 	char    *err;
 };
 
+/* `crypto pki trustpoint NAME` (or crypto ca): not translated, the
+ * certificates come through the API; a note at the end of the file says
+ * which objects to make of it. */
+struct ios_trustpoint {
+	char     name[CFG_NAME_MAX];
+	unsigned line, crl_line;	/* crl_line: revocation-check; 0: none */
+	int      crl, selfsigned;	/* crl: IOS's default */
+};
+
 struct ios_parser {
 	struct ios_result *res;
 	unsigned           lineno;
@@ -159,6 +171,8 @@ struct ios_parser {
 	size_t             n_aaa;
 	struct ios_user   *user;
 	size_t             n_user;
+	struct ios_trustpoint *tp;
+	size_t             n_tp;
 	struct ios_ref     addr_pool;	/* crypto isakmp client configuration address-pool */
 	int                xauth;	/* a crypto map asks for XAUTH: users are sent */
 	unsigned           dpd_line, dpd_keepalive, dpd_retry;	/* line 0: not set */
@@ -241,6 +255,12 @@ int  ios_user_line(struct ios_parser *p);
 struct ios_mapset *ios_mapset_find(struct ios_parser *p, const char *name);
 void ios_client_finish(struct ios_parser *p);	/* after the bindings are checked */
 void ios_client_free(struct ios_parser *p);
+
+/* ios_pki.c: crypto pki trustpoint and certificate chain (crypto ca too). */
+void ios_pki_global(struct ios_parser *p);
+void ios_trustpoint_line(struct ios_parser *p);
+int  ios_trustpoint_sub(const char *w0);	/* an unindented trustpoint line */
+void ios_pki_finish(struct ios_parser *p);	/* after the policies' defaults */
 
 /* ios_emit.c: end of file, references checked, then the objects. */
 void ios_finish(struct ios_parser *p);

@@ -35,7 +35,8 @@ ios_policy_open(struct ios_parser *p)
 		}
 		p->pol = grow(p->pol, p->n_pol, sizeof(*p->pol));
 		p->pol[p->n_pol++] = (struct ios_policy){ .line = p->lineno, .prio = prio,
-							  .enc = -1, .hash = -1, .group = -1 };
+							  .enc = -1, .hash = -1, .auth = -1,
+							  .group = -1 };
 	}
 	p->cur = i;
 	p->mode = M_POLICY;
@@ -89,6 +90,33 @@ policy_hash(struct ios_parser *p, struct ios_policy *pol)
 	return -1;
 }
 
+/* pre-share, or signatures with the certificates given through the API
+ * (R-16.4). rsa-encr needs the peers' RSA keys typed in (crypto key
+ * pubkey-chain), which the agent does not take. */
+static int
+policy_auth(struct ios_parser *p, struct ios_policy *pol)
+{
+	const char *a = W(p, 1);
+
+	pol->auth_seen = 1;
+	if (p->l.nw == 2) {
+		for (int i = 0; i < CFG_IKE_AUTH__COUNT; i++)
+			if (eq(a, cfg_ike_auth_names[i])) {
+				pol->auth = i;
+				return 0;
+			}
+	}
+	if (eq(a, "rsa-encr"))
+		ERR(p, "authentication rsa-encr: RSA encrypted nonces are not supported; use "
+		    "authentication rsa-sig with certificates (crypto pki trustpoint; the "
+		    "certificates come through the API), or authentication pre-share with "
+		    "crypto isakmp key");
+	else
+		ERR(p, "%.*s: not supported; use authentication pre-share (with crypto isakmp "
+		    "key) or authentication rsa-sig (with certificates)", upto(p, 2), p->l.raw);
+	return -1;
+}
+
 static int
 policy_group(struct ios_parser *p, struct ios_policy *pol)
 {
@@ -139,12 +167,7 @@ ios_policy_line(struct ios_parser *p)
 	} else if (eq(w0, "group")) {
 		rc = policy_group(p, pol);
 	} else if (eq(w0, "authentication")) {
-		pol->auth_seen = 1;
-		if (p->l.nw != 2 || !eq(W(p, 1), "pre-share")) {
-			ERR(p, "%.*s: not supported (pre-shared keys only); use authentication "
-			    "pre-share with crypto isakmp key", upto(p, 2), p->l.raw);
-			rc = -1;
-		}
+		rc = policy_auth(p, pol);
 	} else if (eq(w0, "lifetime")) {
 		if (p->l.nw != 2 || ios_num(W(p, 1), 60, 86400, &pol->lifetime) == -1) {
 			ERR(p, "%.*s: the IKE SA lifetime is 60-86400 seconds", upto(p, 2),
@@ -159,8 +182,8 @@ ios_policy_line(struct ios_parser *p)
 		pol->bad = 1;
 }
 
-/* IOS's defaults for what the policy leaves out (hash sha, lifetime 86400
- * honoured; encryption DES, authentication rsa-sig and group 1 refused). */
+/* IOS's defaults for what the policy leaves out (hash sha, authentication
+ * rsa-sig, lifetime 86400 honoured; encryption DES and group 1 refused). */
 void
 ios_policy_finish(struct ios_parser *p, struct ios_policy *pol)
 {
@@ -168,10 +191,6 @@ ios_policy_finish(struct ios_parser *p, struct ios_policy *pol)
 		ERR_AT(p, pol->line, "crypto isakmp policy %u has no encryption line: IOS's "
 		       "default is DES, which is insecure and not supported; add encryption aes "
 		       "(or encryption aes 256)", pol->prio);
-	if (!pol->auth_seen)
-		ERR_AT(p, pol->line, "crypto isakmp policy %u has no authentication line: "
-		       "IOS's default is rsa-sig, which is not supported (pre-shared keys "
-		       "only); add authentication pre-share", pol->prio);
 	if (!pol->group_seen)
 		ERR_AT(p, pol->line, "crypto isakmp policy %u has no group line: IOS's "
 		       "default is group 1 (768-bit MODP), which is insecure and not "
@@ -181,7 +200,13 @@ ios_policy_finish(struct ios_parser *p, struct ios_policy *pol)
 			"default sha (HMAC-SHA1) is used; hash sha256 is stronger", pol->prio);
 		pol->hash = CFG_IKE_HASH_SHA;
 	}
-	if (!pol->enc_seen || !pol->auth_seen || !pol->group_seen)
+	if (!pol->auth_seen) {
+		NOTE_AT(p, pol->line, "crypto isakmp policy %u has no authentication line: "
+			"IOS's default rsa-sig (certificates) is used; the certificates come "
+			"through the API", pol->prio);
+		pol->auth = CFG_IKE_AUTH_RSA_SIG;
+	}
+	if (!pol->enc_seen || !pol->group_seen)
 		pol->bad = 1;
 }
 
@@ -447,17 +472,16 @@ ios_identity_line(struct ios_parser *p)
 {
 	const char *id = W(p, 3);
 
-	if (p->l.nw == 4 && (eq(id, "address") || eq(id, "hostname"))) {
-		if (p->id_line)
-			NOTE(p, "crypto isakmp identity replaces the one of line %u", p->id_line);
-		p->id_line = p->lineno;
-		p->identity = eq(id, "address") ? CFG_IKE_ID_ADDRESS : CFG_IKE_ID_HOSTNAME;
-	} else if (eq(id, "dn")) {
-		ERR(p, "crypto isakmp identity dn: needs certificates, which are not supported; "
-		    "use identity address or identity hostname");
-	} else {
-		ERR(p, "crypto isakmp identity: address or hostname");
-	}
+	for (int i = 0; p->l.nw == 4 && i < CFG_IKE_ID__COUNT; i++)
+		if (eq(id, cfg_ike_identity_names[i])) {
+			if (p->id_line)
+				NOTE(p, "crypto isakmp identity replaces the one of line %u",
+				     p->id_line);
+			p->id_line = p->lineno;
+			p->identity = i;	/* dn: the subject of our certificate */
+			return;
+		}
+	ERR(p, "crypto isakmp identity: address, hostname or dn");
 }
 
 void

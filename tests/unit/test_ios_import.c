@@ -1,9 +1,9 @@
 /*
  * The IOS translator behind `vpnctl import-ios` (agent/cli/ios_*.c): the
- * golden files (three reference configurations and a modern one, compared
+ * golden files (three reference configurations and modern ones, compared
  * exactly; UPDATE_GOLDEN=1 rewrites them for review), every refusal with
- * its line, wildcards to CIDR, references, IOS defaults, skipped blocks,
- * CRLF line numbers, keys never shown, bounds.
+ * its line, wildcards to CIDR, references, IOS defaults, certificates,
+ * skipped blocks, CRLF line numbers, keys never shown, bounds.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -163,10 +163,19 @@ test_golden_dpd_periodic(void **state)
 	golden("cisco-ios-dpd-periodic", 3, 3);
 }
 
+/* rsa-encr and the peers' RSA keys stay refused, pointing to rsa-sig. */
 static void
 test_golden_ipsec_gre_rsa(void **state)
 {
 	golden("cisco-ios-ipsec-gre-rsa-zh", 7, 2);
+}
+
+/* rsa-sig (and by default), trustpoints and certificate chains as notes,
+ * identity dn: ike, dpd, 2 policies, transform set, map. */
+static void
+test_golden_site_rsa_sig(void **state)
+{
+	golden("site-rsa-sig", 0, 6);
 }
 
 /* Only the legacy algorithms stay refused; the pool is shown, the dynamic
@@ -471,9 +480,11 @@ test_policy_refusals(void **state)
 	policy_refused(2, "encryption aes 192", "AES-192 is not supported");
 	policy_refused(3, "hash md5", "hash md5: MD5 is insecure and not supported; use hash "
 		       "sha256");
-	policy_refused(4, "authentication rsa-sig", "authentication rsa-sig: not supported "
-		       "(pre-shared keys only)");
-	policy_refused(4, "authentication rsa-encr", "pre-shared keys only");
+	policy_refused(4, "authentication rsa-encr", "authentication rsa-encr: RSA encrypted "
+		       "nonces are not supported; use authentication rsa-sig with certificates");
+	policy_refused(4, "authentication rsa-sig ecdsa-sig", "authentication rsa-sig "
+		       "ecdsa-sig: not supported; use authentication pre-share");
+	policy_refused(4, "authentication xauth", "authentication xauth: not supported");
 	policy_refused(5, "group 1", "group 1: DH group 1 (768-bit MODP) is insecure");
 	policy_refused(5, "group 5", "group 5: DH group 5 (1536-bit MODP) is too weak");
 	policy_refused(5, "group 24", "group 24: not supported");
@@ -492,9 +503,16 @@ test_policy_defaults(void **state)
 	run("crypto isakmp policy 3\n", &r);
 	assert_diag(&r, 1, IOS_ERROR, "no encryption line: IOS's default is DES, which is "
 		    "insecure and not supported; add encryption aes");
-	assert_diag(&r, 1, IOS_ERROR, "no authentication line: IOS's default is rsa-sig");
+	assert_diag(&r, 1, IOS_NOTE, "no authentication line: IOS's default rsa-sig "
+		    "(certificates) is used; the certificates come through the API");
 	assert_diag(&r, 1, IOS_ERROR, "no group line: IOS's default is group 1");
-	assert_int_equal(r.n_errors, 3);
+	assert_int_equal(r.n_errors, 2);
+	ios_result_free(&r);
+
+	run("crypto isakmp policy 3\n encryption aes 256\n group 14\n", &r);
+	assert_int_equal(r.n_errors, 0);
+	assert_non_null(pol = find_obj(&r, IOS_IKE_POLICY, 0));
+	assert_string_equal(str(pol->body, "authentication"), "rsa-sig");
 	ios_result_free(&r);
 
 	run("crypto isakmp policy 3\n encryption aes 256\n authentication pre-share\n group 2\n",
@@ -597,11 +615,19 @@ test_crypto_refusals(void **state)
 {
 	refused("crypto map M 10 ipsec-manual\n", 1, "not supported (crypto map NAME SEQ "
 		"ipsec-isakmp only)");
-	refused("crypto key pubkey-chain rsa\n named-key x\n", 1, "RSA keys are not supported");
-	refused("crypto pki trustpoint TP\n enrollment terminal\n", 1,
-		"certificates are not supported");
+	refused("crypto key pubkey-chain rsa\n named-key x\n", 1, "crypto key pubkey-chain: "
+		"RSA keys in the configuration are not supported; use authentication rsa-sig "
+		"with certificates");
+	refused("crypto pki server CS\n database level complete\n", 1, "crypto pki server: "
+		"not supported (crypto pki trustpoint and crypto pki certificate chain are read)");
+	refused("crypto pki trustpoint TP\n revocation-check ocsp none\n", 2,
+		"revocation-check ocsp none: OCSP is not supported; use revocation-check crl");
+	refused("crypto pki trustpoint TP\n revocation-check sometimes\n", 2,
+		"revocation-check sometimes: not a method (crl or none)");
+	refused("crypto pki trustpoint\n", 1, "crypto pki trustpoint takes a name");
 	refused("crypto ikev2 proposal P\n", 1, "IKEv2");
-	refused("crypto isakmp identity dn\n", 1, "identity dn: needs certificates");
+	refused("crypto isakmp identity fqdn\n", 1, "crypto isakmp identity: address, hostname "
+		"or dn");
 	refused("crypto isakmp keepalive 5\n", 1, "the keepalive is 10-3600 seconds");
 	refused("crypto isakmp keepalive 10 90 periodic\n", 1, "the retry interval is 2-60");
 	refused("crypto isakmp keepalive 10 2 sometimes\n", 1, "unexpected sometimes");
@@ -657,6 +683,167 @@ test_key_never_shown(void **state)
 		strbuf_free(&sb);
 		ios_result_free(&r);
 	}
+}
+
+/* ---- certificates: rsa-sig, trustpoints, identity dn (R-16.4) ------------ */
+
+static const char sig_policy[] =
+	"crypto isakmp policy 10\n"			/* 1 */
+	" encryption aes 256\n"
+	" hash sha256\n"
+	" authentication rsa-sig\n"
+	" group 19\n"
+	"crypto isakmp policy 20\n"			/* 6 */
+	" encryption aes 256\n"
+	" hash sha256\n"
+	" authentication ecdsa-sig\n"
+	" group 19\n"
+	"crypto isakmp identity dn\n";		/* 11 */
+
+/* sig_policy, then tail from line 12. */
+static void
+run_sig(const char *tail, struct ios_result *r)
+{
+	char text[2048];
+
+	snprintf(text, sizeof(text), "%s%s", sig_policy, tail);
+	run(text, r);
+}
+
+static void
+test_signature_policies(void **state)
+{
+	struct ios_result r;
+	const struct ios_object *ike;
+
+	run_sig("", &r);
+	assert_int_equal(r.n_errors, 0);
+	assert_string_equal(str(find_obj(&r, IOS_IKE_POLICY, 0)->body, "authentication"),
+			    "rsa-sig");
+	assert_string_equal(str(find_obj(&r, IOS_IKE_POLICY, 1)->body, "authentication"),
+			    "ecdsa-sig");
+	assert_non_null(ike = find_obj(&r, IOS_IKE_SETTINGS, 0));
+	assert_string_equal(str(ike->body, "identity"), "dn");
+	assert_int_equal(ike->line, 11);
+	/* no trustpoint: the note at the first signing policy says what to create */
+	assert_diag(&r, 1, IOS_NOTE, "crypto isakmp policy 10 authenticates with rsa-sig: give "
+		    "the agent its certificate through the API: POST /object/internalcertificates "
+		    "(this device's certificate and key), POST /object/externalcacertificates (the "
+		    "CA of the peers' certificates), then PUT /devicesettings/default/ike with "
+		    "certificate and trustedCAs");
+	assert_int_equal(r.n_diags, 1);
+	ios_result_free(&r);
+
+	/* pre-share stays what it was: no certificate note */
+	run("crypto isakmp policy 1\n encryption aes\n hash sha256\n authentication pre-share\n"
+	    " group 14\n", &r);
+	assert_int_equal(r.n_diags, 0);
+	assert_string_equal(str(find_obj(&r, IOS_IKE_POLICY, 0)->body, "authentication"),
+			    "pre-share");
+	ios_result_free(&r);
+}
+
+static void
+test_trustpoints(void **state)
+{
+	struct ios_result r;
+
+	run_sig("crypto pki trustpoint CA-CRL\n"		/* 12 */
+		" enrollment url http://ca.example.net:80\n"
+		" subject-name CN=gw,O=Soci\xc3\xa9t\xc3\xa9\n"	/* not read: any byte */
+		" revocation-check crl none\n"
+		" rsakeypair GW\n"
+		"crypto pki trustpoint CA-NONE\n"		/* 17 */
+		" revocation-check none\n"
+		"crypto pki trustpoint CA-DEFAULT\n"		/* 19 */
+		"enrollment terminal\n"			/* unindented sub-commands */
+		"fqdn gw.example.net\n"
+		"crypto ca trustpoint OLD\n"			/* 22: the older name */
+		" enrollment selfsigned\n"
+		" enrollment terminal\n"			/* replaces it */
+		" enrollment retry count 5\n", &r);
+	assert_int_equal(r.n_errors, 0);
+	assert_diag(&r, 12, IOS_NOTE, "crypto pki trustpoint CA-CRL: not translated; the "
+		    "certificates come through the API: POST /object/internalcertificates (this "
+		    "device's certificate and key), POST /object/externalcacertificates (its CA), "
+		    "then PUT /devicesettings/default/ike with certificate, trustedCAs and crls "
+		    "(revocation-check crl: its CA's CRLs, PEM)");
+	assert_diag(&r, 17, IOS_NOTE, "then PUT /devicesettings/default/ike with certificate, "
+		    "trustedCAs");
+	assert_null(strstr(find_diag(&r, 17, IOS_NOTE, "CA-NONE")->msg, "crls"));
+	assert_diag(&r, 19, IOS_NOTE, "trustedCAs and crls (revocation-check crl, IOS's "
+		    "default: its CA's CRLs, PEM)");
+	assert_diag(&r, 22, IOS_NOTE, "trustpoint OLD: not translated");
+	assert_null(find_diag(&r, 1, IOS_NOTE, "authenticates with"));	/* the trustpoints say it */
+	assert_int_equal(r.n_diags, 4);
+	assert_int_equal(r.n_objs, 3);	/* ike settings and the policies: no certificates */
+	ios_result_free(&r);
+
+	/* the same trustpoint again: IOS edits it */
+	run_sig("crypto pki trustpoint TP\n revocation-check crl\n"
+		"crypto pki trustpoint TP\n revocation-check none\n", &r);
+	assert_int_equal(r.n_diags, 1);
+	assert_diag(&r, 12, IOS_NOTE, "trustpoint TP: not translated");
+	assert_null(strstr(r.diags[0].msg, "crls"));
+	ios_result_free(&r);
+
+	/* the longest name a message shows, IOS's default crl: the note is whole */
+	run_sig("crypto pki trustpoint "
+		"T123456789012345678901234567890123456789012345678901234567890123456789\n", &r);
+	assert_diag(&r, 12, IOS_NOTE, "trustpoint T12345678901234567890123456789012345678901"
+		    "2345678901234567890123: not translated");	/* SHOW: 64 characters */
+	assert_diag(&r, 12, IOS_NOTE, "trustedCAs and crls (revocation-check crl, IOS's "
+		    "default: its CA's CRLs, PEM)");
+	ios_result_free(&r);
+
+	/* no policy signs: not needed; a self-signed one is IOS's own */
+	run("crypto pki trustpoint TP\n enrollment terminal\n"
+	    "crypto pki trustpoint TP-self-signed-1\n enrollment selfsigned\n", &r);
+	assert_int_equal(r.n_errors, 0);
+	assert_diag(&r, 1, IOS_NOTE, "crypto pki trustpoint TP is not used: no crypto isakmp "
+		    "policy of this file authenticates with certificates: skipped");
+	assert_diag(&r, 3, IOS_NOTE, "crypto pki trustpoint TP-self-signed-1: enrollment "
+		    "selfsigned (IOS's own certificate, as for its HTTPS server): skipped");
+	ios_result_free(&r);
+}
+
+/* A chain is skipped with its certificates and hex lines, indented or not,
+ * up to the next block. */
+static void
+test_certificate_chains(void **state)
+{
+	struct ios_result r;
+
+	run("crypto pki trustpoint TP-self-signed-7\n"	/* 1 */
+	    " enrollment selfsigned\n"
+	    "crypto pki certificate chain TP-self-signed-7\n"	/* 3 */
+	    " certificate self-signed 01\n"
+	    "  3082022B 30820194\n"
+	    "  \tquit\n"
+	    "crypto pki certificate chain CORP\n"		/* 7 */
+	    " certificate 1A\n"
+	    "30820243 308201AC A0030201\n"
+	    "quit\n"
+	    " certificate ca 01\n"
+	    "  30820243\n"
+	    "  quit\n"
+	    "crypto isakmp keepalive 10\n"			/* 14 */
+	    "crypto ca certificate chain OLD\n"		/* 15 */
+	    " certificate ca 02\n"
+	    "!\n"
+	    "interface Gi0\n", &r);				/* 18 */
+	assert_int_equal(r.n_errors, 0);
+	assert_diag(&r, 3, IOS_NOTE, "crypto pki certificate chain TP-self-signed-7: skipped "
+		    "(the self-signed certificate of trustpoint TP-self-signed-7)");
+	assert_diag(&r, 7, IOS_NOTE, "crypto pki certificate chain CORP: skipped: certificates "
+		    "are not imported from the configuration, which holds no private key; give "
+		    "them through the API (POST /object/internalcertificates, "
+		    "/object/externalcacertificates)");
+	assert_diag(&r, 15, IOS_NOTE, "crypto ca certificate chain OLD: skipped");
+	assert_diag(&r, 18, IOS_NOTE, "skipped, not crypto configuration: interface Gi0");
+	assert_int_equal(r.n_diags, 5);	/* and the self-signed trustpoint */
+	assert_int_equal(count_kind(&r, IOS_DPD), 1);
+	ios_result_free(&r);
 }
 
 /* ---- remote access: dynamic maps, Mode Config, XAUTH --------------------- */
@@ -1339,7 +1526,7 @@ test_bounds(void **state)
 	/* errors beyond the cap are counted, then reading stops */
 	strbuf_init(&sb, 1 << 20);
 	for (int i = 0; i < IOS_DIAGS_MAX + 50; i++)
-		strbuf_puts(&sb, "crypto isakmp identity dn\n");
+		strbuf_puts(&sb, "crypto isakmp identity fqdn\n");
 	run(sb.data, &r);
 	assert_int_equal(r.n_diags, IOS_DIAGS_MAX + 1);
 	assert_diag(&r, IOS_DIAGS_MAX + 1, IOS_ERROR, "the rest of the file is not read");
@@ -1372,6 +1559,7 @@ main(void)
 		cmocka_unit_test(test_golden_site_a),
 		cmocka_unit_test(test_golden_dpd_periodic),
 		cmocka_unit_test(test_golden_ipsec_gre_rsa),
+		cmocka_unit_test(test_golden_site_rsa_sig),
 		cmocka_unit_test(test_golden_vpnclient),
 		cmocka_unit_test(test_golden_vpnclient_modern),
 		cmocka_unit_test(test_golden_vpnclient_xauth),
@@ -1388,6 +1576,9 @@ main(void)
 		cmocka_unit_test(test_policy_cap),
 		cmocka_unit_test(test_crypto_refusals),
 		cmocka_unit_test(test_key_never_shown),
+		cmocka_unit_test(test_signature_policies),
+		cmocka_unit_test(test_trustpoints),
+		cmocka_unit_test(test_certificate_chains),
 		cmocka_unit_test(test_dynamic_map_fields),
 		cmocka_unit_test(test_client_configuration),
 		cmocka_unit_test(test_client_configuration_refusals),

@@ -528,7 +528,6 @@ static const struct api_field telemetry_fields[] = {
 	.flags = API_REQUIRED | API_KEEP, .offset = offsetof(T, meta.name), \
 	.size = CFG_NAME_MAX, .min = 1, .max = CFG_NAME_MAX - 1 }
 
-static const char *const pre_share[] = { "pre-share" };
 static const char *const permit[] = { "permit" };
 static const char *const proto_ip[] = { "ip" };
 static const long long dh_groups[] = { 2, 14, 19 };
@@ -536,6 +535,13 @@ static const long long dh_groups[] = { 2, 14, 19 };
 static const struct api_legacy ike_enc_legacy[] = {
 	{ "des", "DES/3DES are insecure and not supported; use aes or aes-256" },
 	{ "3des", "DES/3DES are insecure and not supported; use aes or aes-256" },
+};
+/* IOS's rsa-encr encrypts the nonces to the peer's public key, which is
+ * configured by hand (`crypto key pubkey-chain rsa`): not taken. */
+static const struct api_legacy ike_auth_legacy[] = {
+	{ "rsa-encr", "rsa-encr (RSA-encrypted nonces) needs the peers' public keys "
+	  "exchanged by hand and is not supported; use rsa-sig with certificates (the ike "
+	  "settings' certificate and trustedCAs)" },
 };
 static const struct api_legacy ike_hash_legacy[] = {
 	{ "md5", "MD5 is insecure and not supported; use sha256 (or sha)" },
@@ -579,8 +585,9 @@ static const struct api_field ike_policy_fields[] = {
 	{ .json = "hash", .kind = API_F_ENUM, .flags = API_REQUIRED,
 	  .offset = offsetof(struct cfg_ike_policy, hash), .names = cfg_ike_hash_names,
 	  .n_names = CFG_IKE_HASH__COUNT, LEGACY(ike_hash_legacy) },
-	{ .json = "authentication", .kind = API_F_CONST, .names = pre_share,
-	  .n_names = ARRAY_LEN(pre_share) },
+	{ .json = "authentication", .kind = API_F_ENUM,
+	  .offset = offsetof(struct cfg_ike_policy, authentication), .names = cfg_ike_auth_names,
+	  .n_names = CFG_IKE_AUTH__COUNT, .def = CFG_IKE_AUTH_PSK, LEGACY(ike_auth_legacy) },
 	{ .json = "group", .kind = API_F_UINT, .flags = API_REQUIRED,
 	  .offset = offsetof(struct cfg_ike_policy, group), .size = sizeof(unsigned),
 	  .min = 0, .max = 65535, .choices = dh_groups, .n_choices = ARRAY_LEN(dh_groups),
@@ -754,7 +761,8 @@ static_assert(sizeof(((struct cfg_local_user *)0)->password_hash) == CFG_PWHASH_
 static_assert(sizeof(((struct cfg_psk *)0)->addr) == 4, "IPv4 fields are 32 bits");
 static_assert(sizeof(enum cfg_pfs) == sizeof(int) && sizeof(enum cfg_esp_auth) == sizeof(int) &&
 	      sizeof(enum cfg_dpd_mode) == sizeof(int) &&
-	      sizeof(enum cfg_ike_identity) == sizeof(int), "enums are stored as int");
+	      sizeof(enum cfg_ike_identity) == sizeof(int) &&
+	      sizeof(enum cfg_ike_auth) == sizeof(int), "enums are stored as int");
 
 #define LIST(m, c) .list_off = offsetof(struct config, m), .count_off = offsetof(struct config, c)
 

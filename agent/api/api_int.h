@@ -30,6 +30,7 @@
 #define API_TOKEN_HEX       (2 * API_TOKEN_BYTES)
 #define API_TIMEOUT_S       30
 #define API_VERSION_CHARS   13
+#define API_CRLS_MAX        16			/* CRLs in the ike settings */
 
 /* Collection paths under API_BASE_PATH; the route table and links use them. */
 #define API_PATH_NETWORKS     "/object/networks"
@@ -103,6 +104,9 @@ enum api_fkind {
 			 * the API_F_PWHASH field at the same offset */
 	API_F_PWHASH,	/* char[size], a core/passwd.h hash string: in config.json
 			 * and the journal, never in the API view */
+	API_F_PEMS,	/* char *, PEM blocks one after another (NULL: none); JSON an
+			 * array of min..max strings, each one block of the label
+			 * names[0] ("X509 CRL") of up to CFG_PEM_MAX characters */
 };
 /* List elements and nested objects hold no heap memory (no TEXT, PEM,
  * SECRET inside): clearing an object only walks its top-level fields. */
@@ -168,6 +172,11 @@ struct api_type {
 	/* A clash with another object of cfg's collection (not obj's own id)
 	 * beyond the name: a 409 naming the field. NULL: none. */
 	int (*conflict)(const struct config *cfg, const void *obj, struct api_err *err);
+	/* Checks that need the objects around obj: what it refers to, or who
+	 * refers to it (the certificate the ike settings name must be able to
+	 * sign). Run after check, on a change and on a deep validation.
+	 * NULL: none. */
+	int (*check_cfg)(const struct config *cfg, const void *obj, struct api_err *err);
 };
 
 extern const struct api_type api_types[API_OBJ__COUNT];

@@ -275,7 +275,8 @@ api_obj_clear(const struct api_type *t, void *obj)
 	for (size_t i = 0; i < t->n_fields; i++) {
 		const struct api_field *f = &t->fields[i];
 
-		if (f->kind == API_F_TEXT || f->kind == API_F_PEM || f->kind == API_F_SECRET)
+		if (f->kind == API_F_TEXT || f->kind == API_F_PEM || f->kind == API_F_SECRET ||
+		    f->kind == API_F_PEMS)
 			heap_set(f, obj, NULL);
 		else if (f->kind == API_F_PWHASH)
 			OPENSSL_cleanse((char *)obj + f->offset, f->size);
@@ -561,6 +562,58 @@ dec_pwhash(const struct api_field *f, json_t *v, const char *path, void *obj,
 	return 0;
 }
 
+#define PEM_BEGIN "-----BEGIN "
+
+/* Each item one PEM block of the label names[0], kept one after another,
+ * each ending in a newline (added when it has none), so that enc_pems
+ * splits them again where each "-----BEGIN " starts. */
+static int
+dec_pems(const struct api_field *f, json_t *v, const char *path, void *obj,
+	 struct api_err *err)
+{
+	char sub[API_FIELD_MAX], begin[64];
+	const char *s;
+	size_t n, i, len = 0;
+	char *all;
+	json_t *x;
+
+	snprintf(begin, sizeof(begin), "%s%s-----", PEM_BEGIN, f->names[0]);
+	if (!json_is_array(v))
+		return api_errf(err, 400, path, "%s must be an array", path);
+	n = json_array_size(v);
+	if ((long long)n < f->min || (long long)n > f->max)
+		return api_errf(err, 400, path, "%s must hold %lld to %lld items (it holds %zu)",
+				path, f->min, f->max, n);
+	json_array_foreach(v, i, x) {
+		snprintf(sub, sizeof(sub), "%s[%zu]", path, i);
+		if (dec_string(x, sub, 1, CFG_PEM_MAX, 1, &s, err) == -1)
+			return -1;
+		if (strncmp(s, begin, strlen(begin)) != 0)
+			return api_errf(err, 400, sub, "%s must be one PEM block that starts with "
+					"%s", sub, begin);
+		if (strstr(s + 1, PEM_BEGIN) != NULL)
+			return api_errf(err, 400, sub, "%s holds more than one PEM block (give "
+					"each its own item)", sub);
+		len += strlen(s) + 1;
+	}
+	if (n == 0) {
+		heap_set(f, obj, NULL);
+		return 0;
+	}
+	all = xmalloc(len + 1);
+	len = 0;
+	json_array_foreach(v, i, x) {
+		s = json_string_value(x);
+		memcpy(all + len, s, strlen(s));
+		len += strlen(s);
+		if (all[len - 1] != '\n')
+			all[len++] = '\n';
+	}
+	all[len] = '\0';
+	heap_set(f, obj, all);
+	return 0;
+}
+
 static int dec_field(const struct api_field *f, json_t *v, const char *path,
 		     const struct api_dec *d, void *obj, struct api_err *err);
 static int dec_unknown(const struct api_field *fields, size_t n, json_t *in, const char *prefix,
@@ -658,6 +711,8 @@ dec_field(const struct api_field *f, json_t *v, const char *path, const struct a
 		return dec_password(f, v, path, d, obj, err);
 	case API_F_PWHASH:
 		return dec_pwhash(f, v, path, obj, err);
+	case API_F_PEMS:
+		return dec_pems(f, v, path, obj, err);
 	}
 	return api_errf(err, 500, path, "%s: unknown field kind", path);
 }
@@ -875,6 +930,22 @@ enc_prefix(const struct cfg_prefix *p)
 	return json_string(text);
 }
 
+/* The blocks dec_pems kept, one string each. */
+static json_t *
+enc_pems(const char *s)
+{
+	json_t *list = json_array();
+	const char *next;
+
+	while (s != NULL && *s != '\0') {
+		next = strstr(s + 1, PEM_BEGIN);
+		json_array_append_new(list, json_stringn(s, next ? (size_t)(next - s) :
+							 strlen(s)));
+		s = next;
+	}
+	return list;
+}
+
 static void enc_fields(json_t *j, const struct api_field *fields, size_t n, const void *obj,
 		       const struct config *cfg, int api);
 
@@ -926,6 +997,8 @@ enc_field(const struct api_field *f, const void *obj, const struct config *cfg, 
 		list = json_object();
 		enc_fields(list, f->sub, f->n_sub, p, cfg, api);
 		return list;
+	case API_F_PEMS:
+		return enc_pems(*field_cptr(f, obj));
 	case API_F_PASSWORD:
 		break;	/* never kept: enc_fields leaves it out */
 	}

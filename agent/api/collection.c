@@ -195,6 +195,17 @@ changed(struct api_call *c, struct config *cur, const void *slot, const char *wh
 	api->hooks.config_changed(api->hooks.ctx);
 }
 
+/* The object's own checks, then those against the objects around it. */
+static int
+obj_check(struct api_call *c, const struct config *cur, const void *obj)
+{
+	if (c->t->check != NULL && c->t->check(obj, &c->err) == -1)
+		return -1;
+	if (c->t->check_cfg != NULL)
+		return c->t->check_cfg(cur, obj, &c->err);
+	return 0;
+}
+
 /* The name, then what else the type wants unique (obj's id is its own,
  * or empty on create). */
 static int
@@ -237,8 +248,7 @@ api_h_create(struct api_call *c)
 	}
 	if (api_obj_decode(c->t, in, &d, obj, &c->err) == -1)
 		goto done;
-	if (name_conflict(c, cur, obj, NULL) == -1 ||
-	    (c->t->check != NULL && c->t->check(obj, &c->err) == -1)) {
+	if (name_conflict(c, cur, obj, NULL) == -1 || obj_check(c, cur, obj) == -1) {
 		api_obj_clear(c->t, obj);
 		goto done;
 	}
@@ -307,7 +317,7 @@ api_h_update(struct api_call *c)
 	}
 	str_copy(m->id, sizeof(m->id), api_cmeta(old)->id);
 	if (name_conflict(c, cur, obj, api_cmeta(old)->id) == -1 ||
-	    (c->t->check != NULL && c->t->check(obj, &c->err) == -1)) {
+	    obj_check(c, cur, obj) == -1) {
 		api_obj_clear(c->t, obj);
 		goto done;
 	}

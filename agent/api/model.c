@@ -311,6 +311,8 @@ validate_object(const struct api_type *t, const struct config *cfg, size_t i, in
 		goto fail;
 	if (deep && t->check != NULL && t->check(obj, err) == -1)
 		goto fail;
+	if (deep && t->check_cfg != NULL && t->check_cfg(cfg, obj, err) == -1)
+		goto fail;
 	return 0;
 fail:
 	api_err_within(err, where);

@@ -1,13 +1,15 @@
 /*
- * The object types of the API (R-7.2, R-7.3, R-12, R-15): one field table
- * per cfg_* struct plus the checks a table cannot express (a HOST value is
- * an IPv4 address, a certificate parses, a private key matches its
+ * The object types of the API (R-7.2, R-7.3, R-12, R-15, R-16): one field
+ * table per cfg_* struct plus the checks a table cannot express (a HOST
+ * value is an IPv4 address, a certificate parses, a private key matches its
  * certificate, GCM takes no auth, IKE policy priorities are unique, address
- * pools do not overlap, Mode Config settings need a pool).
+ * pools do not overlap, Mode Config settings need a pool, the IKE
+ * certificate can sign and its CAs are CAs).
  * Adding an object type is a struct in core/config.h and a table here.
  */
 #include "api/api_int.h"
 #include "core/dpd_range.h"
+#include "core/x509.h"
 
 #include <assert.h>
 #include <ctype.h>
@@ -139,6 +141,40 @@ ca_cert_check(const void *obj, struct api_err *err)
 	const struct cfg_ca_cert *c = obj;
 
 	return api_pem_certs_check(c->cert_pem, "cert", err);
+}
+
+/* A change to the certificate the ike settings sign with keeps it able to
+ * sign (the ike settings were checked against the old one). */
+static int
+internal_cert_in_use(const struct config *cfg, const void *obj, struct api_err *err)
+{
+	const struct cfg_internal_cert *c = obj;
+	char why[X509_WHY_MAX];
+
+	if (c->meta.id[0] == '\0' || strcmp(cfg->ike.certificate.id, c->meta.id) != 0 ||
+	    x509_check_cert_key(c->cert_pem, c->key_pem, why, sizeof(why)) == 0)
+		return 0;
+	return api_errf(err, 409, "cert", "cert: the ike settings (\"%s\") sign with this "
+			"certificate, and IKE could not: %s; change their certificate first",
+			cfg->ike.meta.name, why);
+}
+
+/* Likewise a CA the ike settings trust stays a CA. */
+static int
+ca_cert_in_use(const struct config *cfg, const void *obj, struct api_err *err)
+{
+	const struct cfg_ca_cert *c = obj;
+	char why[X509_WHY_MAX];
+
+	for (size_t i = 0; i < cfg->ike.n_trusted_cas && i < CFG_IKE_CAS_MAX; i++) {
+		if (c->meta.id[0] == '\0' || strcmp(cfg->ike.trusted_cas[i].id, c->meta.id) != 0 ||
+		    x509_check_ca(c->cert_pem, why, sizeof(why)) == 0)
+			continue;
+		return api_errf(err, 409, "cert", "cert: the ike settings (\"%s\") trust this "
+				"certificate as a CA (trustedCAs[%zu]), and it is not one: %s",
+				cfg->ike.meta.name, i, why);
+	}
+	return 0;
 }
 
 /* ---- VPN checks --------------------------------------------------------- */
@@ -448,6 +484,59 @@ local_user_check(const void *obj, struct api_err *err)
 	return 0;
 }
 
+/* ---- certificate authentication (R-16) --------------------------------- */
+
+static int
+ike_settings_check(const void *obj, struct api_err *err)
+{
+	const struct cfg_ike_settings *s = obj;
+	char field[40], why[X509_WHY_MAX];
+	size_t bad;
+
+	if (s->identity == CFG_IKE_ID_DN && s->certificate.id[0] == '\0')
+		return api_errf(err, 400, "identity", "identity \"dn\" is the subject of our "
+				"certificate: set certificate too");
+	for (size_t i = 0; i < s->n_trusted_cas && i < CFG_IKE_CAS_MAX; i++) {
+		for (size_t j = 0; j < i; j++) {
+			if (strcmp(s->trusted_cas[j].id, s->trusted_cas[i].id) != 0)
+				continue;
+			snprintf(field, sizeof(field), "trustedCAs[%zu]", i);
+			return api_errf(err, 400, field, "%s: externalcacertificate %s is listed "
+					"already (trustedCAs[%zu])", field, s->trusted_cas[i].id,
+					j);
+		}
+	}
+	if (x509_check_crls(s->crls_pem, &bad, why, sizeof(why)) == -1) {
+		snprintf(field, sizeof(field), "crls[%zu]", bad);
+		return api_errf(err, 400, field, "%s: %s", field, why);
+	}
+	return 0;
+}
+
+/* What the references name: a certificate and key IKE can sign with
+ * (RSA >= 2048 or EC P-256), CAs that are CAs. */
+static int
+ike_settings_certs_check(const struct config *cfg, const void *obj, struct api_err *err)
+{
+	const struct cfg_ike_settings *s = obj;
+	const struct cfg_internal_cert *c = config_internal_cert_by_id(cfg, s->certificate.id);
+	const struct cfg_ca_cert *ca;
+	char field[40], why[X509_WHY_MAX];
+
+	if (c != NULL && x509_check_cert_key(c->cert_pem, c->key_pem, why, sizeof(why)) == -1)
+		return api_errf(err, 400, "certificate", "certificate: internalcertificate \"%s\" "
+				"cannot sign for IKE: %s", c->meta.name, why);
+	for (size_t i = 0; i < s->n_trusted_cas && i < CFG_IKE_CAS_MAX; i++) {
+		if ((ca = config_ca_cert_by_id(cfg, s->trusted_cas[i].id)) == NULL ||
+		    x509_check_ca(ca->cert_pem, why, sizeof(why)) == 0)
+			continue;
+		snprintf(field, sizeof(field), "trustedCAs[%zu].id", i);
+		return api_errf(err, 400, field, "%s: externalcacertificate \"%s\" is not a CA: "
+				"%s", field, ca->meta.name, why);
+	}
+	return 0;
+}
+
 static int
 dpd_check(const void *obj, struct api_err *err)
 {
@@ -528,7 +617,6 @@ static const struct api_field telemetry_fields[] = {
 	.flags = API_REQUIRED | API_KEEP, .offset = offsetof(T, meta.name), \
 	.size = CFG_NAME_MAX, .min = 1, .max = CFG_NAME_MAX - 1 }
 
-static const char *const pre_share[] = { "pre-share" };
 static const char *const permit[] = { "permit" };
 static const char *const proto_ip[] = { "ip" };
 static const long long dh_groups[] = { 2, 14, 19 };
@@ -536,6 +624,13 @@ static const long long dh_groups[] = { 2, 14, 19 };
 static const struct api_legacy ike_enc_legacy[] = {
 	{ "des", "DES/3DES are insecure and not supported; use aes or aes-256" },
 	{ "3des", "DES/3DES are insecure and not supported; use aes or aes-256" },
+};
+/* IOS's rsa-encr encrypts the nonces to the peer's public key, which is
+ * configured by hand (`crypto key pubkey-chain rsa`): not taken. */
+static const struct api_legacy ike_auth_legacy[] = {
+	{ "rsa-encr", "rsa-encr (RSA-encrypted nonces) needs the peers' public keys "
+	  "exchanged by hand and is not supported; use rsa-sig with certificates (the ike "
+	  "settings' certificate and trustedCAs)" },
 };
 static const struct api_legacy ike_hash_legacy[] = {
 	{ "md5", "MD5 is insecure and not supported; use sha256 (or sha)" },
@@ -579,8 +674,9 @@ static const struct api_field ike_policy_fields[] = {
 	{ .json = "hash", .kind = API_F_ENUM, .flags = API_REQUIRED,
 	  .offset = offsetof(struct cfg_ike_policy, hash), .names = cfg_ike_hash_names,
 	  .n_names = CFG_IKE_HASH__COUNT, LEGACY(ike_hash_legacy) },
-	{ .json = "authentication", .kind = API_F_CONST, .names = pre_share,
-	  .n_names = ARRAY_LEN(pre_share) },
+	{ .json = "authentication", .kind = API_F_ENUM,
+	  .offset = offsetof(struct cfg_ike_policy, authentication), .names = cfg_ike_auth_names,
+	  .n_names = CFG_IKE_AUTH__COUNT, .def = CFG_IKE_AUTH_PSK, LEGACY(ike_auth_legacy) },
 	{ .json = "group", .kind = API_F_UINT, .flags = API_REQUIRED,
 	  .offset = offsetof(struct cfg_ike_policy, group), .size = sizeof(unsigned),
 	  .min = 0, .max = 65535, .choices = dh_groups, .n_choices = ARRAY_LEN(dh_groups),
@@ -732,12 +828,24 @@ static const struct api_field dpd_fields[] = {
 	       CFG_DPD_ON_DEMAND),
 };
 
+static const struct api_field ca_elem = { .json = "trustedCAs", .kind = API_F_REF,
+	.ref = API_OBJ_CA_CERT };
+static const char *const crl_label[] = { "X509 CRL" };
+
+/* A singleton PUT without certificate, trustedCAs or crls has none. */
 static const struct api_field ike_settings_fields[] = {
 	F_SINGLE_NAME(struct cfg_ike_settings),
 	F_DESCRIPTION(struct cfg_ike_settings),
 	F_ENUM(struct cfg_ike_settings, identity, "identity", 0, cfg_ike_identity_names,
 	       CFG_IKE_ID__COUNT, CFG_IKE_ID_ADDRESS),
 	F_UINT(struct cfg_ike_settings, nat_keepalive_s, "natKeepaliveSeconds", 0, 0, 3600, 20),
+	{ .json = "certificate", .kind = API_F_REF,
+	  .offset = offsetof(struct cfg_ike_settings, certificate),
+	  .ref = API_OBJ_INTERNAL_CERT },
+	F_LIST_OPT(struct cfg_ike_settings, trusted_cas, n_trusted_cas, "trustedCAs", ca_elem,
+		   CFG_IKE_CAS_MAX),
+	{ .json = "crls", .kind = API_F_PEMS, .offset = offsetof(struct cfg_ike_settings, crls_pem),
+	  .min = 0, .max = API_CRLS_MAX, .names = crl_label, .n_names = ARRAY_LEN(crl_label) },
 };
 
 static_assert(ARRAY_LEN(((struct cfg_crypto_map *)0)->peers) == CFG_PEERS_MAX &&
@@ -749,12 +857,15 @@ static_assert(ARRAY_LEN(((struct cfg_dynamic_map *)0)->transform_sets) == CFG_MA
 	      ARRAY_LEN(((struct cfg_dynamic_map *)0)->dns) == CFG_DNS_MAX &&
 	      ARRAY_LEN(((struct cfg_dynamic_map *)0)->split) == CFG_SPLIT_MAX,
 	      "dynamic map list caps are the array sizes");
+static_assert(ARRAY_LEN(((struct cfg_ike_settings *)0)->trusted_cas) == CFG_IKE_CAS_MAX,
+	      "the trusted CAs' cap is the array size");
 static_assert(sizeof(((struct cfg_local_user *)0)->password_hash) == CFG_PWHASH_MAX,
 	      "passwd_hash writes CFG_PWHASH_MAX bytes");
 static_assert(sizeof(((struct cfg_psk *)0)->addr) == 4, "IPv4 fields are 32 bits");
 static_assert(sizeof(enum cfg_pfs) == sizeof(int) && sizeof(enum cfg_esp_auth) == sizeof(int) &&
 	      sizeof(enum cfg_dpd_mode) == sizeof(int) &&
-	      sizeof(enum cfg_ike_identity) == sizeof(int), "enums are stored as int");
+	      sizeof(enum cfg_ike_identity) == sizeof(int) &&
+	      sizeof(enum cfg_ike_auth) == sizeof(int), "enums are stored as int");
 
 #define LIST(m, c) .list_off = offsetof(struct config, m), .count_off = offsetof(struct config, c)
 
@@ -770,13 +881,14 @@ const struct api_type api_types[API_OBJ__COUNT] = {
 		.path = API_PATH_INTERNAL, .size = sizeof(struct cfg_internal_cert),
 		LIST(internal_certs, n_internal_certs), .max_items = API_OBJECTS_MANY,
 		.fields = internal_cert_fields, .n_fields = ARRAY_LEN(internal_cert_fields),
-		.check = internal_cert_check,
+		.check = internal_cert_check, .check_cfg = internal_cert_in_use,
 	},
 	[API_OBJ_CA_CERT] = {
 		.obj = API_OBJ_CA_CERT, .type = "externalcacertificate", .path = API_PATH_CA,
 		.size = sizeof(struct cfg_ca_cert), LIST(ca_certs, n_ca_certs),
 		.max_items = API_OBJECTS_MANY, .fields = ca_cert_fields,
 		.n_fields = ARRAY_LEN(ca_cert_fields), .check = ca_cert_check,
+		.check_cfg = ca_cert_in_use,
 	},
 	[API_OBJ_TELEMETRY] = {
 		.obj = API_OBJ_TELEMETRY, .type = "telemetrystreamingconfig",
@@ -839,7 +951,8 @@ const struct api_type api_types[API_OBJ__COUNT] = {
 		.obj = API_OBJ_IKE_SETTINGS, .type = "ikesettings", .path = API_PATH_IKE_SETTINGS,
 		.size = sizeof(struct cfg_ike_settings), .list_off = offsetof(struct config, ike),
 		.count_off = API_FIXED, .max_items = 1, .fields = ike_settings_fields,
-		.n_fields = ARRAY_LEN(ike_settings_fields),
+		.n_fields = ARRAY_LEN(ike_settings_fields), .check = ike_settings_check,
+		.check_cfg = ike_settings_certs_check,
 	},
 };
 static_assert(ARRAY_LEN(api_types) == API_OBJ__COUNT, "one type per api_obj");

@@ -6,7 +6,9 @@
  * empty corpus. Every type is covered, the VPN ones (lists, nested match
  * lines, prefixes, legacy refusals, singletons) and the remote-access ones
  * (pools, dynamic maps with their optional pool reference and nested
- * clientConfiguration, users with a password or a password hash) included.
+ * clientConfiguration, users with a password or a password hash) and the
+ * ike settings' certificate, trusted CAs and CRLs (R-16: real certificates,
+ * so the checks against the objects around, check_cfg, parse them) included.
  * What is accepted must survive the stored view unchanged; the API view
  * never shows a secret (key, password, password hash).
  */
@@ -41,20 +43,30 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static struct config *cfg;
 static json_t *templates[API_OBJ__COUNT];
+/* The internal certificate (EC P-256, can sign for IKE) and the CA the
+ * stored objects hold, and a CRL of that CA. */
+static char *cert, *key, *ca_pem, *crl;
+
+static void
+pki_init(void)
+{
+	struct test_pki_ca *ca = test_pki_ca_new("fuzz CA");
+
+	if (ca == NULL || test_pki_leaf(ca, "fuzz", TEST_PKI_EC_P256, &cert, &key) == -1 ||
+	    (ca_pem = test_pki_ca_pem(ca)) == NULL || (crl = test_pki_crl(ca, 1000)) == NULL)
+		abort();
+	test_pki_ca_free(ca);
+}
 
 /* One valid body per object type: the fuzzer mutates one value of it. */
 static void
 templates_init(void)
 {
-	char *cert, *key;
-
-	if (test_pki_pair("fuzz", &cert, &key) == -1)
-		abort();
 	templates[API_OBJ_NETWORK] = json_pack("{s:s, s:s, s:s}", "name", "n", "subType",
 					       "HOST", "value", "10.1.1.1");
 	templates[API_OBJ_INTERNAL_CERT] = json_pack("{s:s, s:s, s:s}", "name", "c", "cert",
 						     cert, "privateKey", key);
-	templates[API_OBJ_CA_CERT] = json_pack("{s:s, s:s}", "name", "ca", "cert", cert);
+	templates[API_OBJ_CA_CERT] = json_pack("{s:s, s:s}", "name", "ca", "cert", ca_pem);
 	templates[API_OBJ_TELEMETRY] = json_pack(
 	    "{s:s, s:s, s:s, s:{s:s, s:s, s:s}, s:{s:s}, s:{s:s}, s:s}", "name", "t",
 	    "connectionMode", "DIAL_OUT", "port", "50051", "targetHost", "name",
@@ -90,13 +102,13 @@ templates_init(void)
 	templates[API_OBJ_DPD] = json_pack("{s:s, s:i, s:i, s:i, s:s}", "name", "dpd",
 					   "keepaliveSeconds", 10, "retrySeconds", 2, "retries",
 					   5, "mode", "PERIODIC");
-	templates[API_OBJ_IKE_SETTINGS] = json_pack("{s:s, s:s, s:i}", "name", "ike", "identity",
-						    "hostname", "natKeepaliveSeconds", 20);
+	templates[API_OBJ_IKE_SETTINGS] = json_pack(
+	    "{s:s, s:s, s:i, s:{s:s, s:s}, s:[{s:s}], s:[s]}", "name", "ike", "identity", "dn",
+	    "natKeepaliveSeconds", 20, "certificate", "id", INT_ID, "type",
+	    "internalcertificate", "trustedCAs", "id", CA_ID, "crls", crl);
 	for (size_t i = 0; i < API_OBJ__COUNT; i++)
 		if (templates[i] == NULL)
 			abort();	/* a type without a template */
-	free(cert);
-	free_secret(key);
 }
 
 static void
@@ -169,13 +181,19 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	meta(&n.meta, NET_ID, "TelemetryCollector");
 	str_copy(n.value, sizeof(n.value), "10.1.1.1");
 	api_coll_add(&api_types[API_OBJ_NETWORK], cfg, &n);
+	pki_init();
 	meta(&ic.meta, INT_ID, "FTD1Cert");
-	ic.cert_pem = xstrdup("-----BEGIN CERTIFICATE-----\n");
-	ic.key_pem = xstrdup("-----BEGIN PRIVATE KEY-----\n");
+	ic.cert_pem = xstrdup(cert);
+	ic.key_pem = xstrdup(key);
 	api_coll_add(&api_types[API_OBJ_INTERNAL_CERT], cfg, &ic);
 	meta(&ca.meta, CA_ID, "TelemetryCollectorCert");
-	ca.cert_pem = xstrdup("-----BEGIN CERTIFICATE-----\n");
+	ca.cert_pem = xstrdup(ca_pem);
 	api_coll_add(&api_types[API_OBJ_CA_CERT], cfg, &ca);
+	/* the ike settings use both: a PUT of either is checked against them */
+	str_copy(cfg->ike.certificate.id, UUID_STR_LEN, INT_ID);
+	str_copy(cfg->ike.trusted_cas[0].id, UUID_STR_LEN, CA_ID);
+	cfg->ike.n_trusted_cas = 1;
+	cfg->ike.crls_pem = xstrdup(crl);
 	meta(&tel.meta, TEL_ID, "YourCompanyTelemetry");
 	str_copy(tel.target_host.id, sizeof(tel.target_host.id), NET_ID);
 	str_copy(tel.client_cert.id, sizeof(tel.client_cert.id), INT_ID);
@@ -266,6 +284,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			t->check(obj, &err);	/* certificates, addresses: must not crash */
 		if (t->conflict != NULL)
 			t->conflict(cfg, obj, &err);
+		if (t->check_cfg != NULL)
+			t->check_cfg(cfg, obj, &err);	/* parses what obj refers to */
 		round_trip(t, obj);
 		api_obj_clear(t, obj);
 	} else if (err.status == 0 || err.message[0] == '\0') {

@@ -340,6 +340,22 @@ test_ike_policy_crud(void **state)
 						     60), 200));
 	assert_int_equal(e->cur->ike_policies[1].group, 2);
 	assert_int_equal(e->cur->ike_policies[1].lifetime_s, 60);
+	assert_int_equal(e->cur->ike_policies[1].authentication, CFG_IKE_AUTH_PSK);
+	assert_int_equal(e->cur->ike_policies[0].authentication, CFG_IKE_AUTH_PSK);
+
+	/* certificate authentication: RSA and ECDSA signatures */
+	put = policy_body("rsa", 30);
+	json_object_set_new(put, "authentication", json_string("rsa-sig"));
+	j = callj(e, "POST", POLS, put, 200);
+	assert_string_equal(str(j, "authentication"), "rsa-sig");
+	assert_int_equal(e->cur->ike_policies[2].authentication, CFG_IKE_AUTH_RSA_SIG);
+	json_decref(j);
+	put = policy_body("ecdsa", 40);
+	json_object_set_new(put, "authentication", json_string("ecdsa-sig"));
+	j = callj(e, "POST", POLS, put, 200);
+	assert_string_equal(str(j, "authentication"), "ecdsa-sig");
+	assert_int_equal(e->cur->ike_policies[3].authentication, CFG_IKE_AUTH_ECDSA_SIG);
+	json_decref(j);
 
 	/* priorities are unique, on POST and on PUT */
 	j = callj(e, "POST", POLS, policy_body("other", 10), 409);
@@ -363,7 +379,7 @@ test_ike_policy_crud(void **state)
 	assert_int_equal(num(j, "group"), 19);
 	json_decref(j);
 	assert_null(call(e, "DELETE", path, NULL, 204));
-	assert_int_equal(e->cur->n_ike_policies, 1);
+	assert_int_equal(e->cur->n_ike_policies, 3);
 	json_decref(callj(e, "POST", POLS, policy_body("again", 10), 200));
 	free(path);
 	json_decref(p);
@@ -393,8 +409,13 @@ test_ike_policy_refusals(void **state)
 	refused(e, "POST", POLS, with(b, "priority", "0"), 400, "priority", "1 and 10000");
 	refused(e, "POST", POLS, with(b, "priority", "10001"), 400, "priority", NULL);
 	refused(e, "POST", POLS, with(b, "priority", NULL), 400, "priority", "required");
-	refused(e, "POST", POLS, with(b, "authentication", "\"rsa-sig\""), 400,
-		"authentication", "pre-share");
+	refused(e, "POST", POLS, with(b, "authentication", "\"rsa-encr\""), 400,
+		"authentication", "authentication: rsa-encr (RSA-encrypted nonces) needs the "
+		"peers' public keys exchanged by hand and is not supported; use rsa-sig with "
+		"certificates");
+	refused(e, "POST", POLS, with(b, "authentication", "\"RSA-SIG\""), 400,
+		"authentication", "\"pre-share\", \"rsa-sig\", \"ecdsa-sig\"");
+	refused(e, "POST", POLS, with(b, "authentication", "1"), 400, "authentication", NULL);
 	refused(e, "POST", POLS, with(b, "lifetimeSeconds", "59"), 400, "lifetimeSeconds",
 		"60 and 86400");
 	refused(e, "POST", POLS, with(b, "lifetimeSeconds", "86401"), 400, "lifetimeSeconds",
@@ -899,6 +920,9 @@ test_persist_round_trip(void **state)
 	struct stat st;
 
 	json_decref(callj(e, "POST", POLS, policy_body("p10", 10), 200));
+	a = policy_body("p20", 20);
+	json_object_set_new(a, "authentication", json_string("ecdsa-sig"));
+	json_decref(callj(e, "POST", POLS, a, 200));
 	json_decref(callj(e, "POST", PSKS, psk_body("peer1", "192.0.2.1"), 200));
 	json_decref(callj(e, "POST", MAPS, map_body("MAP-10", 10, xs), 200));
 	d = call(e, "GET", DPD, NULL, 200);
@@ -915,6 +939,8 @@ test_persist_round_trip(void **state)
 	assert_int_equal(loaded->dpd.mode, CFG_DPD_PERIODIC);
 	assert_string_equal(loaded->dpd.meta.id, CFG_DPD_ID);
 	assert_string_equal(loaded->ike.meta.version, CFG_VERSION_DEFAULT);
+	assert_int_equal(loaded->ike_policies[0].authentication, CFG_IKE_AUTH_PSK);
+	assert_int_equal(loaded->ike_policies[1].authentication, CFG_IKE_AUTH_ECDSA_SIG);
 	assert_int_equal(loaded->crypto_maps[0].n_peers, 2);
 	assert_string_equal(loaded->crypto_maps[0].transform_sets[0].id, str(xs, "id"));
 

@@ -170,7 +170,7 @@ REMOTE_ACCESS_CHARON = {"load": REMOTE_ACCESS_PLUGINS, "install_virtual_ip": Tru
 
 def ikev1_pubkey(name, local_addr, remote_addr, local_ts, remote_ts, cert, local_id,
                  remote_id, child=None, proposals="aes128-sha256-modp2048",
-                 esp_proposals="aes128-sha256", dpd_delay=None, initiate=False):
+                 esp_proposals="aes128-sha256", dpd_delay=None, encap=True):
     """A swanctl config dict for an IKEv1 Main Mode connection authenticated
     with certificates (auth = pubkey): `cert` is our certificate's file name
     in swanctl/x509 (Charon.install_pki puts it there with its key and the
@@ -180,7 +180,7 @@ def ikev1_pubkey(name, local_addr, remote_addr, local_ts, remote_ts, cert, local
         "version": 1,
         "local_addrs": local_addr,
         "remote_addrs": remote_addr,
-        "encap": True,
+        "encap": encap,
         "proposals": proposals,
         "dpd_delay": _time(dpd_delay),
         "send_cert": "always",

@@ -124,7 +124,7 @@ $(BUILD)/bench/bench_metrics: $(call obj,bench/bench_metrics.c $(CORE_SRC) $(MET
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS_GRPC) $(LIBS_EVENT) $(LIBS_SSL) -lpthread -lm
 
-$(BUILD)/bench/bench_ike: $(call obj,bench/bench_ike.c tests/lib/ike_pair.c $(filter-out agent/ike/ike_io.c agent/ike/ike_conf.c,$(IKE_SRC)) $(CORE_SRC))
+$(BUILD)/bench/bench_ike: $(call obj,bench/bench_ike.c tests/lib/ike_pair.c tests/lib/test_pki.c $(filter-out agent/ike/ike_io.c agent/ike/ike_conf.c,$(IKE_SRC)) $(CORE_SRC))
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS_SSL) -lpthread
 

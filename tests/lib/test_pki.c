@@ -98,10 +98,11 @@ ext_add(X509 *x, X509 *issuer, int nid, const char *value)
 }
 
 /* A certificate for cn and key k, signed by issuer_key (issuer NULL:
- * self-signed), with basicConstraints bc and keyUsage ku. */
+ * self-signed), with basicConstraints bc, keyUsage ku and, unless NULL,
+ * subjectAltName san. */
 static X509 *
 cert_new(const char *cn, EVP_PKEY *k, long serial, X509 *issuer, EVP_PKEY *issuer_key,
-	 const char *bc, const char *ku)
+	 const char *bc, const char *ku, const char *san)
 {
 	X509 *x = X509_new();
 	X509_NAME *name;
@@ -120,6 +121,7 @@ cert_new(const char *cn, EVP_PKEY *k, long serial, X509 *issuer, EVP_PKEY *issue
 	X509_set_issuer_name(x, issuer ? X509_get_subject_name(issuer) : name);
 	if (!ext_add(x, issuer ? issuer : x, NID_basic_constraints, bc) ||
 	    !ext_add(x, issuer ? issuer : x, NID_key_usage, ku) ||
+	    (san != NULL && !ext_add(x, issuer ? issuer : x, NID_subject_alt_name, san)) ||
 	    X509_sign(x, issuer_key, EVP_PKEY_is_a(issuer_key, "ED25519") ? NULL :
 		      EVP_sha256()) <= 0) {
 		X509_free(x);
@@ -138,7 +140,7 @@ test_pki_ca_new(const char *cn)
 	ca->next_serial = 100;
 	if ((ca->key = EVP_EC_gen("P-256")) == NULL ||
 	    (ca->cert = cert_new(cn, ca->key, 1, NULL, ca->key, "critical,CA:TRUE",
-				 "critical,keyCertSign,cRLSign")) == NULL) {
+				 "critical,keyCertSign,cRLSign", NULL)) == NULL) {
 		test_pki_ca_free(ca);
 		return NULL;
 	}
@@ -172,7 +174,7 @@ test_pki_ca_no_certsign(const char *cn)
 {
 	EVP_PKEY *k = EVP_EC_gen("P-256");
 	X509 *x = k ? cert_new(cn, k, 2, NULL, k, "critical,CA:TRUE",
-			       "critical,digitalSignature") : NULL;
+			       "critical,digitalSignature", NULL) : NULL;
 	BIO *b = BIO_new(BIO_s_mem());
 	char *s = NULL;
 
@@ -188,6 +190,13 @@ int
 test_pki_leaf(const struct test_pki_ca *ca, const char *cn, enum test_pki_kind kind,
 	      char **cert, char **key)
 {
+	return test_pki_leaf_san(ca, cn, NULL, kind, cert, key);
+}
+
+int
+test_pki_leaf_san(const struct test_pki_ca *ca, const char *cn, const char *san,
+		  enum test_pki_kind kind, char **cert, char **key)
+{
 	static long serial = 1000;
 	EVP_PKEY *k = key_new(kind);
 	X509 *x = NULL;
@@ -198,7 +207,7 @@ test_pki_leaf(const struct test_pki_ca *ca, const char *cn, enum test_pki_kind k
 	if (k == NULL || cb == NULL || kb == NULL)
 		goto done;
 	x = cert_new(cn, k, serial++, ca ? ca->cert : NULL, ca ? ca->key : k, "CA:FALSE",
-		     "critical,digitalSignature");
+		     "critical,digitalSignature", san);
 	if (x == NULL || !PEM_write_bio_X509(cb, x) ||
 	    !PEM_write_bio_PrivateKey(kb, k, NULL, NULL, 0, NULL, NULL))
 		goto done;

@@ -34,6 +34,11 @@ char               *test_pki_ca_no_certsign(const char *cn);
  * 0 with *cert and *key (free() them), or -1. */
 int                 test_pki_leaf(const struct test_pki_ca *ca, const char *cn,
 				  enum test_pki_kind kind, char **cert, char **key);
+/* The same with subjectAltName san in OpenSSL's notation ("IP:192.0.2.1",
+ * "DNS:gw.example.net,IP:192.0.2.1"), the identity IKE checks. */
+int                 test_pki_leaf_san(const struct test_pki_ca *ca, const char *cn,
+				      const char *san, enum test_pki_kind kind,
+				      char **cert, char **key);
 /* A CRL signed by ca revoking serial number serial (0: none) (free()). */
 char               *test_pki_crl(const struct test_pki_ca *ca, long serial);
 

@@ -18,7 +18,9 @@ ike_pair_conf(int i, const uint32_t addr_be[2], int group, int hash, struct ike_
 	c->local_be = addr_be[i];
 	c->dpd.keepalive_s = 10;
 	c->npolicies = 1;
-	c->policies[0] = (struct ike_policy_conf){ 1, 16, hash, group, 86400 };
+	c->policies[0] = (struct ike_policy_conf){ .priority = 1, .enc_key_len = 16,
+						   .hash = hash, .group = group,
+						   .lifetime_s = 86400 };
 	c->psks = psk;
 	c->npsks = 1;
 	memset(m, 0, sizeof(*m));

@@ -303,3 +303,21 @@ tpki_free_all(void)
 		made[k] = 0;
 	}
 }
+
+char *
+tpki_self_signed(const char *key_pem, const char *cn)
+{
+	struct cert_spec spec = { ORG, cn, 1, -DAY, YEAR, 0, NULL, LEAF_KU };
+	BIO *b = BIO_new_mem_buf(key_pem, -1);
+	EVP_PKEY *k = b != NULL ? PEM_read_bio_PrivateKey(b, NULL, NULL, NULL) : NULL;
+	X509 *x;
+	char *pem;
+
+	need(k != NULL, "PEM_read_bio_PrivateKey");
+	x = make_cert(&spec, k, NULL, NULL);
+	pem = pem_certs(x, NULL);
+	X509_free(x);
+	EVP_PKEY_free(k);
+	BIO_free(b);
+	return pem;
+}

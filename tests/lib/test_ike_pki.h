@@ -52,5 +52,8 @@ struct tpki {
 const struct tpki *tpki_get(enum tpki_kind kind);
 /* Frees what tpki_get made. */
 void tpki_free_all(void);
+/* A self-signed certificate for a given key (PEM), valid now, keyUsage
+ * digitalSignature, subject O=vpn-agent test, CN=cn; malloc'd PEM. */
+char *tpki_self_signed(const char *key_pem, const char *cn);
 
 #endif

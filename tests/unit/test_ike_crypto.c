@@ -960,7 +960,7 @@ check_sig(const struct sig_pki *s, int auth, const uint8_t *hash, size_t hlen, c
 static void
 test_rsa_sig_kat(void **state)
 {
-	uint8_t hash[IKE_HASH_MAX], want[256], got[IKE_SIG_MAX];
+	uint8_t hash[IKE_HASH_MAX], want[257], got[IKE_SIG_MAX];
 	struct sig_pki s;
 	size_t hlen;
 
@@ -994,6 +994,13 @@ test_rsa_sig_kat(void **state)
 	assert_int_equal(ike_pki_sign(s.pki, IKE_AUTH_METHOD_RSA, hash, hlen, got, sizeof(got)), 256);
 	assert_memory_equal(got, want, 256);
 	assert_int_equal(check_sig(&s, IKE_AUTH_METHOD_RSA, hash, hlen, want, 256), IKE_CERT_OK);
+	/* a signature is k octets (RFC 8017 8.2.2 step 1): not without its
+	 * zero byte, nor with another */
+	assert_int_equal(check_sig(&s, IKE_AUTH_METHOD_RSA, hash, hlen, want + 1, 255),
+			 IKE_CERT_BAD_SIGNATURE);
+	memmove(want + 1, want, 256);
+	assert_int_equal(check_sig(&s, IKE_AUTH_METHOD_RSA, hash, hlen, want, 257),
+			 IKE_CERT_BAD_SIGNATURE);
 	hlen = unhex(sig_kats[1].hash_i, hash, sizeof(hash));
 	unhex(sig_digest_info, want, sizeof(want));
 	assert_int_equal(check_sig(&s, IKE_AUTH_METHOD_RSA, hash, hlen, want, 256),

@@ -367,7 +367,9 @@ base_conf(struct ike_conf *c, uint32_t local_be)
 	ike_conf_defaults(c);
 	c->local_be = local_be;
 	c->npolicies = 1;
-	c->policies[0] = (struct ike_policy_conf){ 1, 16, IKE_HASH_SHA256, 19, 86400 };
+	c->policies[0] = (struct ike_policy_conf){ .priority = 1, .enc_key_len = 16,
+						   .hash = IKE_HASH_SHA256, .group = 19,
+						   .lifetime_s = 86400 };
 }
 
 static void

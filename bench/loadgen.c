@@ -153,7 +153,9 @@ peer_start(struct peer *p, size_t i)
 	ike_conf_defaults(&c);
 	c.local_be = p->addr_be;
 	c.npolicies = 1;
-	c.policies[0] = (struct ike_policy_conf){ 1, 16, IKE_HASH_SHA256, 19, 86400 };
+	c.policies[0] = (struct ike_policy_conf){ .priority = 1, .enc_key_len = 16,
+						  .hash = IKE_HASH_SHA256, .group = 19,
+						  .lifetime_s = 86400 };
 	c.psks = &g.psk;
 	c.npsks = 1;
 	c.dpd.keepalive_s = 0;		/* it only answers */

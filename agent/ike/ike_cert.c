@@ -284,7 +284,10 @@ verify_sig(X509 *leaf, int auth, const uint8_t *hash, size_t hlen, const uint8_t
 	    EVP_PKEY_verify_init(ctx) != 1)
 		goto done;
 	if (auth == IKE_AUTH_METHOD_RSA) {
-		ok = EVP_PKEY_CTX_set_rsa_padding(ctx, RSA_PKCS1_PADDING) == 1 &&
+		/* k octets (RFC 8017 8.2.2): the raw operation would also take
+		 * the signature without its leading zero bytes */
+		ok = slen == (size_t)EVP_PKEY_get_size(key) &&
+		    EVP_PKEY_CTX_set_rsa_padding(ctx, RSA_PKCS1_PADDING) == 1 &&
 		    EVP_PKEY_verify(ctx, sig, slen, hash, hlen) == 1;
 	} else {
 		ECDSA_SIG *es;

@@ -171,7 +171,9 @@ base_conf(int i, struct ike_conf *c, struct ike_psk_conf *psk)
 	c->dpd.keepalive_s = 10;
 	c->dpd.mode = DPD_MODE_PERIODIC;
 	c->npolicies = 1;
-	c->policies[0] = (struct ike_policy_conf){ 1, 16, IKE_HASH_SHA1, 19, 86400 };
+	c->policies[0] = (struct ike_policy_conf){ .priority = 1, .enc_key_len = 16,
+						   .hash = IKE_HASH_SHA1, .group = 19,
+						   .lifetime_s = 86400 };
 	memset(psk, 0, sizeof(*psk));		/* the wild card */
 	memcpy(psk->key, "fuzz-psk", 8);
 	psk->key_len = 8;

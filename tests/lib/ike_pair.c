@@ -61,9 +61,12 @@ ike_pair_pump(struct ike_pair_wire *w, int64_t now)
 {
 	size_t i;
 
-	for (i = 0; i < w->n; i++)	/* sends while delivering append behind i */
+	for (i = 0; i < w->n; i++) {	/* sends while delivering append behind i */
+		if (w->tap != NULL && w->tap(w, i))
+			continue;
 		ike_input(w->eng[w->q[i].to], w->q[i].dport, w->addr[!w->q[i].to], w->q[i].sport,
 			  w->q[i].d, w->q[i].len, now);
+	}
 	w->n = 0;
 	return i;
 }

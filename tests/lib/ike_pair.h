@@ -7,6 +7,7 @@
 #define TESTS_IKE_PAIR_H
 
 #include "ike/ike.h"
+#include "ike/wire.h"
 
 /* Fills c (and m, psk, which c points to) for engine i of the pair;
  * engine 0 initiates. */
@@ -25,14 +26,18 @@ struct ike_pair_wire {
 		int      to;
 		uint16_t dport, sport;
 		size_t   len;
-		uint8_t  d[2048];
+		uint8_t  d[IKE_MSG_MAX];	/* messages 5/6 with an RSA chain are over 2 KB */
 	} q[IKE_PAIR_QUEUE];
+	/* Sees q[i] before it is delivered (NULL: nothing does); it may
+	 * rewrite its d and len, or return 1 to lose it. */
+	int (*tap)(struct ike_pair_wire *w, size_t i);
 };
 
 int    ike_pair_send(void *wire, uint16_t local_port, uint32_t dst_be, uint16_t dst_port,
 		     const uint8_t *msg, size_t len);
 /* Delivers what is queued, in order, and what the engines send meanwhile,
- * until the queue is empty; returns the number of messages delivered. */
+ * until the queue is empty (through the tap, when set); returns the number
+ * of messages taken off the queue. */
 size_t ike_pair_pump(struct ike_pair_wire *w, int64_t now);
 
 #endif

@@ -20,6 +20,8 @@ int64_t     now_ms;
 uint64_t    keepalives_seen;
 int         test_pfs, test_fqdn, test_force_encap;
 unsigned    test_ike_life = 86400, test_child_life = 3600;
+int         test_initiator;
+struct sim_auth test_auth[NPEERS];
 int       (*sim_tap)(const struct pkt *p);
 uint16_t    nat_port[NPEERS];
 uint32_t    nat_addr[NPEERS];
@@ -227,6 +229,27 @@ static struct ike_psk_conf psk_any;
 static struct ike_map_conf maps[NPEERS];
 
 static void
+auth_conf(const struct sim_auth *a, struct ike_conf *c)
+{
+	c->policies[0].auth = a->auth;
+	if (a->auth2 != 0) {
+		c->policies[1] = c->policies[0];
+		c->policies[1].priority = 20;
+		c->policies[1].auth = a->auth2;
+		c->npolicies = 2;
+	}
+	c->cert_pem = a->cert;
+	c->key_pem = a->key;
+	c->cas_pem = a->cas;
+	c->crls_pem = a->crls;
+	c->identity_dn = a->identity_dn;
+	if (a->fqdn != NULL) {
+		c->identity_fqdn = 1;
+		snprintf(c->hostname, sizeof(c->hostname), "%s", a->fqdn);
+	}
+}
+
+static void
 conf_for(int i, struct ike_conf *c, const uint32_t *map_peers, size_t npeers, int initiate,
 	 enum dpd_mode mode)
 {
@@ -266,6 +289,7 @@ conf_for(int i, struct ike_conf *c, const uint32_t *map_peers, size_t npeers, in
 		c->identity_fqdn = 1;
 		snprintf(c->hostname, sizeof(c->hostname), "site-a.example.net");
 	}
+	auth_conf(&test_auth[i], c);
 	m->lifetime_s = test_child_life;
 	m->lifetime_kb = 4608000;
 	m->initiate = initiate;
@@ -305,7 +329,7 @@ setup_peers(int n, enum dpd_mode mode, int a_failover)
 			list[0] = peers[0].addr_be;
 			nl = 1;
 		}
-		conf_for(i, &c, list, nl, i == 0, mode);
+		conf_for(i, &c, list, nl, i == test_initiator, mode);
 		ike_configure(peers[i].ike, &c, now_ms);
 	}
 }
@@ -314,6 +338,8 @@ int
 teardown_peers(void **state)
 {
 	test_pfs = test_fqdn = test_force_encap = 0;
+	test_initiator = 0;
+	memset(test_auth, 0, sizeof(test_auth));
 	sim_tap = NULL;
 	memset(nat_port, 0, sizeof(nat_port));
 	memset(nat_addr, 0, sizeof(nat_addr));

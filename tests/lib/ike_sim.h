@@ -15,7 +15,7 @@
 
 #define NPEERS  3
 #define QMAX    256
-#define PKT_MAX 2048
+#define PKT_MAX IKE_MSG_MAX	/* messages 5/6 with an RSA chain exceed 2 KB */
 
 struct pkt {
 	int      to, from;		/* peers (to: -1 when nobody is there) */
@@ -56,6 +56,17 @@ extern uint64_t    keepalives_seen;
 /* Per-test options of setup_peers (teardown_peers resets them). */
 extern int         test_pfs, test_fqdn, test_force_encap;
 extern unsigned    test_ike_life, test_child_life;
+extern int         test_initiator;	/* the peer that initiates: 0, or 1 (to peer 0) */
+/* Main Mode with signatures (R-16): peer i's policy method, certificates
+ * and identity; setup_peers hands them to the engine, which copies them. */
+struct sim_auth {
+	int   auth;			/* enum ike_auth_method of its policy; 0: PSK */
+	int   auth2;			/* a second policy's (priority 20); 0: none */
+	char *cert, *key, *cas, *crls;	/* PEM; NULL: none */
+	int   identity_dn;
+	char *fqdn;			/* identity hostname, with this name */
+};
+extern struct sim_auth test_auth[NPEERS];
 /* Sees every packet as it is sent; returning 1 loses it on the wire. */
 extern int       (*sim_tap)(const struct pkt *p);
 /* A NAT in front of peer i: what it sends leaves from port nat_port[i],
@@ -67,7 +78,7 @@ extern uint16_t    nat_port[NPEERS];
 extern uint32_t    nat_addr[NPEERS];
 
 /* Peer 0 initiates to peer 1 (and with a_failover, then to peer 2); the
- * others answer it. Site 0 protects 10.1.0.0/16, the others 10.2.0.0/16. */
+ * others answer it (with test_initiator 1, peer 1 initiates to peer 0). Site 0 protects 10.1.0.0/16, the others 10.2.0.0/16. */
 void     setup_peers(int n, enum dpd_mode mode, int a_failover);
 int      teardown_peers(void **state);
 /* Delivers everything in flight (packets may cause more packets). */

@@ -243,8 +243,10 @@ ike_mm_initiate(struct ike *ike, struct ike_tunnel *t, int64_t now)
 	}
 	if (n == 0) {
 		log_warnx("ISAKMP: cannot initiate to %s: %s", ipv4_str(peer, ip),
-			  ike->conf.npolicies == 0 ? "no IKE policy" :
-			  "no pre-shared key for this peer, and no certificate for a signature policy");
+			  ike->conf.npolicies == 0 ? "no IKE policy" : psk == NULL ?
+			  "no pre-shared key for this peer, and no certificate and key for a "
+			  "signature policy" : "only signature policies, and no certificate and key "
+			  "of their kind");
 		return -1;
 	}
 	/* Policies in priority order, each one transform of one proposal. */

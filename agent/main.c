@@ -26,6 +26,7 @@
 #include "ike/ike.h"
 #include "ike/ike_conf.h"
 #include "ike/ike_io.h"
+#include "metrics/cert.h"
 #include "metrics/http.h"
 #include "metrics/metrics.h"
 #include "metrics/sysstat.h"
@@ -74,6 +75,7 @@ struct agent {
 	struct ike_io           *ike_io;	/* NULL without --ike-address */
 	struct esp_dp           *dp;		/* the ESP dataplane, with ike_io */
 	struct vpn_metrics       vpn_metrics;	/* their metrics sources' context */
+	struct cert_metrics     *cert_metrics;	/* the config's certificates, read at apply */
 	int                      config_dirty;	/* changed since it was last applied */
 	int64_t                  config_applied_ms;
 	struct event            *apply_timer;
@@ -526,6 +528,7 @@ config_apply_now(struct agent *ag)
 	event_del(ag->apply_timer);
 	telemetry_apply(ag);
 	ike_apply(ag);
+	cert_metrics_update(ag->cert_metrics, ag->config);
 }
 
 static void
@@ -664,6 +667,9 @@ agent_start(struct agent *ag)
 	ag->tel = tel_new(ag->base, snapshot_for_telemetry, ag);
 	metrics_registry_add(ag->registry, sysstat_metrics_source, ag->sysstat);
 	metrics_registry_add(ag->registry, tel_metrics_source, ag->tel);
+	/* before the per-peer families: a headend's series cap never drops these */
+	ag->cert_metrics = cert_metrics_new();
+	metrics_registry_add(ag->registry, cert_metrics_source, ag->cert_metrics);
 
 	if (ag->opt.ike_address != NULL) {
 		struct in_addr a;
@@ -720,6 +726,7 @@ agent_stop(struct agent *ag)
 	tel_settings_free(&ag->tel_current);
 	metrics_http_free(ag->metrics_http);
 	metrics_registry_free(ag->registry);
+	cert_metrics_free(ag->cert_metrics);
 	sysstat_free(ag->sysstat);
 	config_free(ag->config);
 	event_free(ag->sample_timer);

@@ -230,15 +230,48 @@ done:
 
 /* ---- what the metrics show ---------------------------------------------- */
 
+static int64_t
+cert_not_after(const X509 *x)
+{
+	struct tm tm;
+
+	if (ASN1_TIME_to_tm(X509_get0_notAfter(x), &tm) != 1)
+		return -1;
+	return (int64_t)timegm(&tm);
+}
+
+/* x's subject, RFC 2253, into out[size > 0]: 0; -1 when it does not fit
+ * (out holds as much as fits) or does not print (out ""). The text is
+ * ASCII (RFC 2253 escapes bytes above 0x7f), so a cut splits no character. */
+static int
+cert_subject(X509 *x, char *out, size_t size)
+{
+	BIO *bio = BIO_new(BIO_s_mem());
+	char *text;
+	long n;
+	int rc = -1;
+
+	out[0] = '\0';
+	if (bio == NULL ||
+	    X509_NAME_print_ex(bio, X509_get_subject_name(x), 0, XN_FLAG_RFC2253) < 0 ||
+	    (n = BIO_get_mem_data(bio, &text)) < 0)
+		goto done;
+	rc = (size_t)n < size ? 0 : -1;
+	if ((size_t)n >= size)
+		n = (long)size - 1;
+	memcpy(out, text, (size_t)n);
+	out[n] = '\0';
+done:
+	BIO_free(bio);
+	return rc;
+}
+
 int64_t
 x509_not_after(const char *pem)
 {
 	X509 *x = pem ? first_cert(pem) : NULL;
-	struct tm tm;
-	int64_t t = -1;
+	int64_t t = x ? cert_not_after(x) : -1;
 
-	if (x != NULL && ASN1_TIME_to_tm(X509_get0_notAfter(x), &tm) == 1)
-		t = (int64_t)timegm(&tm);
 	ERR_clear_error();
 	X509_free(x);
 	return t;
@@ -248,23 +281,35 @@ int
 x509_subject(const char *pem, char *out, size_t size)
 {
 	X509 *x = pem ? first_cert(pem) : NULL;
-	BIO *bio = BIO_new(BIO_s_mem());
-	char *text;
-	long n;
 	int rc = -1;
 
-	if (size > 0)
-		out[0] = '\0';
-	if (x == NULL || bio == NULL ||
-	    X509_NAME_print_ex(bio, X509_get_subject_name(x), 0, XN_FLAG_RFC2253) < 0 ||
-	    (n = BIO_get_mem_data(bio, &text)) < 0 || (size_t)n >= size)
+	if (size == 0)
 		goto done;
-	memcpy(out, text, (size_t)n);
-	out[n] = '\0';
-	rc = 0;
+	out[0] = '\0';
+	if (x != NULL && (rc = cert_subject(x, out, size)) == -1)
+		out[0] = '\0';
 done:
 	ERR_clear_error();
-	BIO_free(bio);
 	X509_free(x);
 	return rc;
+}
+
+size_t
+x509_expiries(const char *pem, struct x509_expiry *out, size_t max)
+{
+	BIO *bio = pem ? BIO_new_mem_buf(pem, -1) : NULL;
+	X509 *x;
+	size_t n = 0;
+
+	while (bio != NULL && (x = PEM_read_bio_X509(bio, NULL, no_password, NULL)) != NULL) {
+		if (n < max) {
+			out[n].not_after = cert_not_after(x);
+			cert_subject(x, out[n].subject, sizeof(out[n].subject));
+		}
+		X509_free(x);
+		n++;
+	}
+	ERR_clear_error();
+	BIO_free(bio);
+	return n;
 }

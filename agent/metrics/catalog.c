@@ -172,6 +172,11 @@ const struct metric_def metric_defs[M__COUNT] = {
 	[M_ESP_WORKER_PACKETS] = { "esp", "worker_packets", "vpnagent_esp_worker_packets_total", C,
 		"Packets a dataplane worker thread carried: out = TUN to ESP, in = ESP to TUN.",
 		{ "worker", "direction" } },
+	[M_CERTIFICATE_EXPIRY] = { "certificate", "expiry_seconds",
+		"vpnagent_certificate_expiry_seconds", G,
+		"Seconds until a configured certificate's notAfter (negative once expired), by "
+		"use (ike: our certificate, its chain and the trusted CAs; telemetry: the client "
+		"certificate and the collector's CA) and subject (RFC 2253).", { "use", "subject" } },
 };
 
 #undef G

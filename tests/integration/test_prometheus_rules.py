@@ -31,6 +31,8 @@ REQUIRED_ALERTS = {
 TARGET_LABELS = {"job", "instance"}
 PEERS = ["192.0.2.2", "198.51.100.2"]
 MAP = "VPN 10"
+# The live agent's IKE certificate: 20 days left (VpnAgentCertificateExpiresSoon).
+GW_SUBJECT = "CN=gw.example.net,O=vpn-agent test,C=XX"
 
 
 def promtool(*args, cwd=PROM_DIR):
@@ -105,17 +107,37 @@ def exposition_parse(text):
 
 
 def selectors(text):
-    """[(metric, [(label, op, value)])] for every metric{...} in text."""
+    """[(metric, [(label, op, value)])] for every metric{...} in text (a word
+    before a template action, "expired{{ else }}", is not one)."""
     out = []
-    for m in re.finditer(r'\b([a-zA-Z_:][a-zA-Z0-9_:]*)\{([^}]*)\}', text):
+    for m in re.finditer(r'\b([a-zA-Z_:][a-zA-Z0-9_:]*)\{(?!\{)([^}]*)\}', text):
         out.append((m.group(1), re.findall(r'(\w+)\s*(=~|!~|!=|=)\s*"([^"]*)"', m.group(2))))
     return out
 
 
 def live_agent(env):
     """A running agent with a two-peer crypto map (no --ike-address: nothing
-    negotiates, so every tunnel is down) and its /metrics samples."""
+    negotiates, so every tunnel is down), an IKE certificate valid for 20
+    days with its intermediate after it and a trusted root (10 years), and
+    its /metrics samples."""
     agent = env.agent()
+    pki = os.path.join(env.dir, "ike-pki")
+    subprocess.run([os.path.join(ROOT, "certs", "gen-ike-certs.sh"), pki, "--gateway",
+                    "gw:192.0.2.1:gw.example.net:p256", "--days", "20"], check=True,
+                   stdout=subprocess.DEVNULL)
+    pem = {}
+    for name in ("gw-chain.crt", "gw.key", "ike-root.crt"):
+        with open(os.path.join(pki, name)) as f:
+            pem[name] = f.read()
+    cert = agent.ok("POST", "/object/internalcertificates",
+                    {"name": "gw", "cert": pem["gw-chain.crt"], "privateKey": pem["gw.key"]})
+    ca = agent.ok("POST", "/object/externalcacertificates",
+                  {"name": "ike-root", "cert": pem["ike-root.crt"]})
+    ike = agent.ok("GET", "/devicesettings/default/ike")
+    ike = {k: v for k, v in ike.items() if k not in ("id", "links", "type")}
+    ike.update(certificate={"id": cert["id"], "name": "gw", "type": "internalcertificate"},
+               trustedCAs=[{"id": ca["id"], "name": "ike-root", "type": "externalcacertificate"}])
+    agent.ok("PUT", "/devicesettings/default/ike", ike)
     ts = agent.ok("POST", "/object/transformsets",
                   {"name": "ts1", "esp": "esp-aes", "auth": "esp-sha256-hmac", "mode": "tunnel"})
     agent.ok("POST", "/object/cryptomaps",
@@ -230,6 +252,8 @@ def rules_use_exported_metrics_and_labels(env):
               % (name, sorted(labels), sorted(cat[name])))
     check("vpnagent_tunnel_up" in live and "vpnagent_dpd_peer_dead_events_total" in live,
           "the configured crypto map produced no per-peer series")
+    check(live.get("vpnagent_certificate_expiry_seconds", {}).get("subject", set()) >=
+          {GW_SUBJECT}, "the configured IKE certificate produced no certificate series")
     with open(RULES) as f:
         text = f.read()
     sources = ""
@@ -285,8 +309,10 @@ def rules_over_a_live_scrape(env):
     taken from a real scrape, held for 15 minutes. The agent has no
     --ike-address, so its crypto map cannot set its tunnel up
     (vpnagent_tunnel_initiator 0): with every peer down, nothing fires, as
-    for a standby gateway. Then the same scrape with the map initiating:
-    its active peer is down (VpnAgentTunnelDown), no peer of the map is up
+    for a standby gateway, but its IKE certificate expires in 20 days
+    (VpnAgentCertificateExpiresSoon; its CAs have years). Then the same
+    scrape with the map initiating: its active peer is down
+    (VpnAgentTunnelDown), no peer of the map is up
     (VpnAgentCryptoMapAllPeersDown), and nothing else fires: no counter
     moves and telemetry is not configured."""
     agent, samples = live_agent(env)
@@ -296,9 +322,9 @@ def rules_over_a_live_scrape(env):
           % (MAP, initiator))
     for initiating in (False, True):
         live_rules_check(env, samples, initiating)
-    info("%d live series, %d rules: nothing fires for the answer-only map; initiating, "
-         "only TunnelDown and CryptoMapAllPeersDown fire" % (len(samples) + 1,
-                                                            len(rules_parse(RULES))))
+    info("%d live series, %d rules: only CertificateExpiresSoon fires for the answer-only "
+         "map; initiating, TunnelDown and CryptoMapAllPeersDown too" % (len(samples) + 1,
+                                                                       len(rules_parse(RULES))))
 
 
 def live_rules_check(env, samples, initiating):
@@ -324,6 +350,8 @@ def live_rules_check(env, samples, initiating):
         "VpnAgentCryptoMapAllPeersDown": [{"exp_labels": {"job": "vpn-agent",
                                                           "instance": "live", "map": MAP}}],
     } if initiating else {}
+    fire["VpnAgentCertificateExpiresSoon"] = [{"exp_labels": {
+        "job": "vpn-agent", "instance": "live", "use": "ike", "subject": GW_SUBJECT}}]
     tests = {"rule_files": ["rules.json"], "evaluation_interval": "1m", "tests": [{
         "interval": "1m", "input_series": series,
         "alert_rule_test": [{"eval_time": "12m", "alertname": r["alert"],

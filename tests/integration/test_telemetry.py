@@ -4,7 +4,9 @@ streams over mTLS gRPC to a real collector-stub (issue 2 acceptance, R-4).
 Intervals are lowered through the explicit test setting minIntervalSeconds;
 the defaults are never changed."""
 
+import calendar
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -206,18 +208,30 @@ def auth_failure(env, client):
     check(agent.status()["state"] == "DISCONNECTED", "state %r" % agent.status())
     check(coll.devices() == [], "the collector saw a device: %r" % coll.devices())
     check("vpnagent_" not in coll.metrics_text(), "the collector received metrics")
-    return e
+    return e, agent
 
 
 @test
 def expired_client_cert(env):
-    e = auth_failure(env, "expired")
+    e, agent = auth_failure(env, "expired")
     check("expired" in e["errorMessage"], "message %r" % e["errorMessage"])
+    # the certificate family shows it expired (R-16.3)
+    with open(os.path.join(env.dir, "certs", "expired.crt")) as f:
+        (subject, not_after), = cert_facts(f.read())
+    got = cert_series(agent.metrics_text())
+    key = ("telemetry", subject)
+    check(key in got, "no certificate series for the expired client certificate %r: %s"
+          % (key, sorted(got)))
+    want = not_after - time.time()
+    check(got[key] < 0 and abs(got[key] - want) < 5,
+          "expired client certificate: %r, want %.0f (notAfter - now)" % (got[key], want))
+    info("vpnagent_certificate_expiry_seconds{use=\"telemetry\",subject=\"%s\"} %s"
+         % (subject, got[key]))
 
 
 @test
 def wrong_ca_client_cert(env):
-    e = auth_failure(env, "otherca-client")
+    e, _ = auth_failure(env, "otherca-client")
     check("configured CA" in e["errorMessage"], "message %r" % e["errorMessage"])
 
 
@@ -252,6 +266,130 @@ def prometheus_endpoints(env):
           "collector /metrics lacks the agent's cpu series")
 
 
+# ---- the certificate family (R-16.3) ------------------------------------------
+
+IKE_CERTS = os.path.join(ROOT, "certs", "gen-ike-certs.sh")
+
+
+def cert_facts(pem_text):
+    """[(subject, notAfter in epoch seconds)] of each certificate of a PEM text,
+    as openssl prints them (subject in RFC 2253)."""
+    out = []
+    for block in re.findall(r"-----BEGIN CERTIFICATE-----.*?-----END CERTIFICATE-----\n?",
+                            pem_text, re.S):
+        p = subprocess.run(["openssl", "x509", "-noout", "-subject", "-enddate",
+                            "-nameopt", "RFC2253"], input=block, capture_output=True,
+                           text=True, check=True)
+        subject = re.search(r"^subject=\s*(.*)$", p.stdout, re.M).group(1)
+        end = re.search(r"^notAfter=(.*)$", p.stdout, re.M).group(1)
+        out.append((subject, calendar.timegm(time.strptime(end, "%b %d %H:%M:%S %Y %Z"))))
+    check(out, "no certificate in %r" % pem_text[:80])
+    return out
+
+
+def cert_series(text, uuid=None):
+    """{(use, subject): value} of vpnagent_certificate_expiry_seconds in
+    Prometheus text (with uuid: the collector's series of that device)."""
+    out = {}
+    for line in text.splitlines():
+        m = re.match(r"vpnagent_certificate_expiry_seconds\{(.*)\} (\S+)$", line)
+        if not m:
+            continue
+        labels = dict(re.findall(r'(\w+)="((?:[^"\\]|\\.)*)"', m.group(1)))
+        check(set(labels) == ({"use", "subject", "uuid"} if uuid else {"use", "subject"}),
+              "certificate series labels: %s" % line)
+        if uuid is None or labels["uuid"] == uuid:
+            key = (labels["use"], labels["subject"])
+            check(key not in out, "two series for %r" % (key,))
+            out[key] = float(m.group(2))
+    return out
+
+
+def configure_ike_certificates(agent, cert_pem, key_pem, ca_pem):
+    cert = agent.ok("POST", "/object/internalcertificates",
+                    {"name": "ike-cert", "cert": cert_pem, "privateKey": key_pem})
+    ca = agent.ok("POST", "/object/externalcacertificates", {"name": "ike-root", "cert": ca_pem})
+    ike = agent.ok("GET", "/devicesettings/default/ike")
+    ike = {k: v for k, v in ike.items() if k not in ("id", "links", "type")}
+    ike.update(certificate={"id": cert["id"], "name": cert["name"], "type": "internalcertificate"},
+               trustedCAs=[{"id": ca["id"], "name": ca["name"], "type": "externalcacertificate"}])
+    agent.ok("PUT", "/devicesettings/default/ike", ike)
+
+
+def check_cert_values(got, want, where):
+    """got {(use, subject): seconds left}, want {(use, subject): notAfter}:
+    the same series, each value notAfter - now within a few seconds."""
+    check(set(got) == set(want), "%s: certificate series %s, want %s"
+          % (where, sorted(got), sorted(want)))
+    now = time.time()
+    for key, not_after in want.items():
+        check(abs(got[key] - (not_after - now)) < 5, "%s: %r = %r, want %.0f (notAfter - now)"
+              % (where, key, got[key], not_after - now))
+
+
+@test
+def certificate_expiry_metrics(env):
+    """The IKE certificate (a 20-day leaf with its intermediate after it), a
+    trusted root and the telemetry client certificate and CA, configured
+    through the API: one vpnagent_certificate_expiry_seconds series each,
+    use and subject as openssl reads them, the value notAfter - now; the
+    same series at the collector (protobuf), and a subscription to the
+    family alone."""
+    agent, coll, certs = streaming_pair(env, interval=2)
+    want = {}
+    for text in (certs.read("client.crt"), certs.read("ca.crt")):
+        for subject, not_after in cert_facts(text):
+            want[("telemetry", subject)] = not_after
+    check_cert_values(cert_series(agent.metrics_text()), want, "agent /metrics, telemetry only")
+    pki = os.path.join(env.dir, "ike-pki")
+    subprocess.run([IKE_CERTS, pki, "--gateway", "gw:192.0.2.1:gw.example.net:p256",
+                    "--days", "20"], check=True, stdout=subprocess.DEVNULL)
+
+    def pem(d, name):
+        with open(os.path.join(d, name)) as f:
+            return f.read()
+    chain, root = pem(pki, "gw-chain.crt"), pem(pki, "ike-root.crt")
+    configure_ike_certificates(agent, chain, pem(pki, "gw.key"), root)
+    for text in (chain, root):
+        for subject, not_after in cert_facts(text):
+            want[("ike", subject)] = not_after
+    check(len(want) == 5, "five distinct certificates expected: %s" % sorted(want))
+    gw = ("ike", "CN=gw.example.net,O=vpn-agent test,C=XX")
+    check(gw in want and 19 * 86400 < want[gw] - time.time() <= 20 * 86400,
+          "the gateway certificate as openssl reads it: %s" % sorted(want.items()))
+
+    text = agent.metrics_text()
+    check_cert_values(cert_series(text), want, "agent /metrics")
+    p = subprocess.run(["promtool", "check", "metrics"], input=text.encode(), capture_output=True)
+    check(p.returncode == 0, "promtool on the agent /metrics: %s" % (p.stdout + p.stderr))
+    for line in text.splitlines():
+        if line.startswith("vpnagent_certificate_expiry_seconds"):
+            info(line)
+
+    # the protobuf path: the collector's re-export, from a batch taken after the change
+    n = len(coll.device(agent.uuid)["batches"])
+    batches(coll, agent.uuid, n + 2, 10)
+    check_cert_values(cert_series(coll.metrics_text(), agent.uuid), want, "collector /metrics")
+    coll.set_interval(2, subscriptions=["certificate"])
+    n = len(coll.device(agent.uuid)["batches"])
+    later = batches(coll, agent.uuid, n + 2, 10)[n:]
+    for b in later:
+        check(b["families"] == ["certificate"] and b["count"] == len(want),
+              "subscribed to certificate: %s, %d metrics" % (b["families"], b["count"]))
+
+    # a change of configuration is read at once: the trusted root dropped
+    ike = agent.ok("GET", "/devicesettings/default/ike")
+    ike = {k: v for k, v in ike.items() if k not in ("id", "links", "type")}
+    ike["trustedCAs"] = []
+    agent.ok("PUT", "/devicesettings/default/ike", ike)
+    root_key = ("ike", cert_facts(root)[0][0])
+    info("%d series as openssl reads them; at the collector too; subscription 'certificate' "
+         "gets %d metrics a batch; dropping the trusted root drops its series"
+         % (len(want), len(want)))
+    del want[root_key]
+    check_cert_values(cert_series(agent.metrics_text()), want, "agent /metrics without the root")
+
+
 def metric_value(text, series):
     for line in text.splitlines():
         if line.startswith(series + " "):
@@ -261,10 +399,11 @@ def metric_value(text, series):
 
 @test
 def buffer_while_disconnected(env):
-    # 2 s batches (about 60 metrics each without a tunnel), a buffer of
-    # BUF metrics (about two batches): while the collector is away the
-    # oldest batches are dropped and counted.
-    BUF = 150
+    # 2 s batches (about 80 metrics each without a tunnel, the telemetry
+    # certificates' two included), a buffer of BUF metrics (two batches, not
+    # three): while the collector is away the oldest batches are dropped and
+    # counted, and on reconnect a buffered batch goes out before the initial one.
+    BUF = 200
     agent, coll, certs = streaming_pair(env, interval=2, retry=5,
                                         agent_extra=["--tel-buffer-max-metrics", str(BUF)])
     per_batch = batches(coll, agent.uuid, 2, 10)[0]["count"]
@@ -278,7 +417,7 @@ def buffer_while_disconnected(env):
     buffered = metric_value(m, "vpnagent_telemetry_buffered_metrics")
     info("while down: dropped %r, buffered %r (batch %d metrics)" % (dropped, buffered, per_batch))
     check(dropped and dropped >= per_batch, "dropped %r (batch is %d metrics)" % (dropped, per_batch))
-    check(per_batch < BUF < 3 * per_batch, "the buffer holds %d batches of %d metrics: "
+    check(2 * per_batch <= BUF < 3 * per_batch, "the buffer holds %d batches of %d metrics: "
           "resize BUF" % (BUF // per_batch, per_batch))
     check(buffered and 0 < buffered <= BUF + per_batch, "buffered %r" % buffered)
     coll2 = env.collector(certs.dir, interval=2, port=port, name="collector2")

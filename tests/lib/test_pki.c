@@ -5,6 +5,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <openssl/evp.h>
 #include <openssl/pem.h>
@@ -99,21 +100,29 @@ ext_add(X509 *x, X509 *issuer, int nid, const char *value)
 
 /* A certificate for cn and key k, signed by issuer_key (issuer NULL:
  * self-signed), with basicConstraints bc, keyUsage ku and, unless NULL,
- * subjectAltName san. */
+ * subjectAltName san, valid until not_after (0: for a day from now) and
+ * from a day before it or now, whichever is earlier. */
 static X509 *
 cert_new(const char *cn, EVP_PKEY *k, long serial, X509 *issuer, EVP_PKEY *issuer_key,
-	 const char *bc, const char *ku, const char *san)
+	 const char *bc, const char *ku, const char *san, int64_t not_after)
 {
 	X509 *x = X509_new();
 	X509_NAME *name;
+	time_t now = time(NULL);
 
 	if (x == NULL)
 		return NULL;
+	if (not_after == 0)
+		not_after = (int64_t)now + 86400;
 	name = X509_get_subject_name(x);
 	X509_set_version(x, 2);
 	ASN1_INTEGER_set(X509_get_serialNumber(x), serial);
-	X509_gmtime_adj(X509_getm_notBefore(x), 0);
-	X509_gmtime_adj(X509_getm_notAfter(x), 86400);
+	if (ASN1_TIME_set(X509_getm_notBefore(x), not_after - 86400 < (int64_t)now ?
+			  (time_t)(not_after - 86400) : now) == NULL ||
+	    ASN1_TIME_set(X509_getm_notAfter(x), (time_t)not_after) == NULL) {
+		X509_free(x);
+		return NULL;
+	}
 	X509_set_pubkey(x, k);
 	X509_NAME_add_entry_by_txt(name, "O", MBSTRING_ASC, (const unsigned char *)"Example",
 				   -1, -1, 0);
@@ -133,6 +142,12 @@ cert_new(const char *cn, EVP_PKEY *k, long serial, X509 *issuer, EVP_PKEY *issue
 struct test_pki_ca *
 test_pki_ca_new(const char *cn)
 {
+	return test_pki_ca_new_until(cn, 0);
+}
+
+struct test_pki_ca *
+test_pki_ca_new_until(const char *cn, int64_t not_after)
+{
 	struct test_pki_ca *ca = calloc(1, sizeof(*ca));
 
 	if (ca == NULL)
@@ -140,7 +155,7 @@ test_pki_ca_new(const char *cn)
 	ca->next_serial = 100;
 	if ((ca->key = EVP_EC_gen("P-256")) == NULL ||
 	    (ca->cert = cert_new(cn, ca->key, 1, NULL, ca->key, "critical,CA:TRUE",
-				 "critical,keyCertSign,cRLSign", NULL)) == NULL) {
+				 "critical,keyCertSign,cRLSign", NULL, not_after)) == NULL) {
 		test_pki_ca_free(ca);
 		return NULL;
 	}
@@ -174,7 +189,7 @@ test_pki_ca_no_certsign(const char *cn)
 {
 	EVP_PKEY *k = EVP_EC_gen("P-256");
 	X509 *x = k ? cert_new(cn, k, 2, NULL, k, "critical,CA:TRUE",
-			       "critical,digitalSignature", NULL) : NULL;
+			       "critical,digitalSignature", NULL, 0) : NULL;
 	BIO *b = BIO_new(BIO_s_mem());
 	char *s = NULL;
 
@@ -186,16 +201,33 @@ test_pki_ca_no_certsign(const char *cn)
 	return s;
 }
 
+static int leaf(const struct test_pki_ca *ca, const char *cn, const char *san,
+		enum test_pki_kind kind, int64_t not_after, char **cert, char **key);
+
 int
 test_pki_leaf(const struct test_pki_ca *ca, const char *cn, enum test_pki_kind kind,
 	      char **cert, char **key)
 {
-	return test_pki_leaf_san(ca, cn, NULL, kind, cert, key);
+	return leaf(ca, cn, NULL, kind, 0, cert, key);
 }
 
 int
 test_pki_leaf_san(const struct test_pki_ca *ca, const char *cn, const char *san,
 		  enum test_pki_kind kind, char **cert, char **key)
+{
+	return leaf(ca, cn, san, kind, 0, cert, key);
+}
+
+int
+test_pki_leaf_until(const struct test_pki_ca *ca, const char *cn, enum test_pki_kind kind,
+		    int64_t not_after, char **cert, char **key)
+{
+	return leaf(ca, cn, NULL, kind, not_after, cert, key);
+}
+
+static int
+leaf(const struct test_pki_ca *ca, const char *cn, const char *san, enum test_pki_kind kind,
+     int64_t not_after, char **cert, char **key)
 {
 	static long serial = 1000;
 	EVP_PKEY *k = key_new(kind);
@@ -207,7 +239,7 @@ test_pki_leaf_san(const struct test_pki_ca *ca, const char *cn, const char *san,
 	if (k == NULL || cb == NULL || kb == NULL)
 		goto done;
 	x = cert_new(cn, k, serial++, ca ? ca->cert : NULL, ca ? ca->key : k, "CA:FALSE",
-		     "critical,digitalSignature", san);
+		     "critical,digitalSignature", san, not_after);
 	if (x == NULL || !PEM_write_bio_X509(cb, x) ||
 	    !PEM_write_bio_PrivateKey(kb, k, NULL, NULL, 0, NULL, NULL))
 		goto done;

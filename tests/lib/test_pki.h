@@ -7,6 +7,8 @@
 #ifndef TESTS_TEST_PKI_H
 #define TESTS_TEST_PKI_H
 
+#include <stdint.h>
+
 /* 0 with *cert and *key (free() them), or -1. */
 int test_pki_pair(const char *cn, char **cert, char **key);
 
@@ -23,6 +25,8 @@ struct test_pki_ca;
 /* A CA: CN cn, a P-256 key, basicConstraints critical CA:TRUE, keyUsage
  * keyCertSign and cRLSign. NULL on failure. */
 struct test_pki_ca *test_pki_ca_new(const char *cn);
+/* The same, valid until not_after (seconds since the epoch). */
+struct test_pki_ca *test_pki_ca_new_until(const char *cn, int64_t not_after);
 void                test_pki_ca_free(struct test_pki_ca *ca);
 /* Its certificate (free()). */
 char               *test_pki_ca_pem(const struct test_pki_ca *ca);
@@ -39,6 +43,11 @@ int                 test_pki_leaf(const struct test_pki_ca *ca, const char *cn,
 int                 test_pki_leaf_san(const struct test_pki_ca *ca, const char *cn,
 				      const char *san, enum test_pki_kind kind,
 				      char **cert, char **key);
+/* The same, valid until not_after (seconds since the epoch; in the past:
+ * an expired certificate). */
+int                 test_pki_leaf_until(const struct test_pki_ca *ca, const char *cn,
+					enum test_pki_kind kind, int64_t not_after, char **cert,
+					char **key);
 /* A CRL signed by ca revoking serial number serial (0: none) (free()). */
 char               *test_pki_crl(const struct test_pki_ca *ca, long serial);
 

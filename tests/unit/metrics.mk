@@ -4,3 +4,5 @@ $(BUILD)/tests/test_metrics: $(call obj,$(CORE_SRC) $(METRICS_BASE_SRC) $(PROTO_
 $(BUILD)/tests/test_sysstat: $(call obj,$(CORE_SRC) $(METRICS_BASE_SRC) $(PROTO_C))
 # The VPN families from the engine's view, and the per-peer series cap (R-14.4).
 $(BUILD)/tests/test_vpn_metrics: $(call obj,agent/metrics/vpn.c $(CORE_SRC) $(METRICS_BASE_SRC) $(PROTO_C) $(IKE_SRC) $(ESP_SRC))
+# The certificate family over configs of test_pki certificates (R-16.3).
+$(BUILD)/tests/test_cert_metrics: $(call obj,$(CORE_SRC) $(METRICS_BASE_SRC) $(PROTO_C) tests/lib/test_pki.c)

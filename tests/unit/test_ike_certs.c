@@ -675,8 +675,8 @@ test_policy_needs_key_of_its_kind(void **state)
 	setup_peers(2, DPD_MODE_PERIODIC, 0);
 	run_until(now_ms + 100);
 	log = log_captured();
-	assert_non_null(strstr(log, "ISAKMP: cannot initiate to 192.0.2.2: no pre-shared key "
-			       "for this peer, and no certificate for a signature policy\n"));
+	assert_non_null(strstr(log, "ISAKMP: cannot initiate to 192.0.2.2: only signature "
+			       "policies, and no certificate and key of their kind\n"));
 	assert_int_equal(peers[0].sent, 0);
 	assert_null(peers[0].ike->sas);
 	assert_null(peers[1].ike->sas);

@@ -860,7 +860,7 @@ static const char ra_head[] =
 static void
 run_ra(const char *tail, struct ios_result *r)
 {
-	char text[2048];
+	char text[4096];
 
 	snprintf(text, sizeof(text), "%s%s", ra_head, tail);
 	run(text, r);

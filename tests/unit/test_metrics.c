@@ -25,7 +25,7 @@
 
 static const char *const families[] = {
 	"cpu", "memory", "tunnel", "ike", "ike_sa", "ipsec_sa", "dpd", "esp", "failover",
-	"telemetry", "process", "build", "remote_access",
+	"telemetry", "process", "build", "remote_access", "certificate",
 };
 
 static int

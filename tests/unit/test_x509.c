@@ -3,7 +3,8 @@
  * certificates made in the test: RSA 2048 and EC P-256 keys fit IKE, P-384,
  * RSA 1024, Ed25519 and a key of another certificate do not; CA
  * certificates and bundles, a leaf as a CA refused; CRLs block by block
- * with the bad one's index; notAfter and the subject for the metrics.
+ * with the bad one's index; notAfter and the subject for the metrics, of the
+ * first certificate and of every certificate of a chain or bundle.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -15,6 +16,10 @@
 #include <time.h>
 
 #include <cmocka.h>
+
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
 
 #include "core/x509.h"
 #include "test_pki.h"
@@ -221,6 +226,111 @@ test_not_after_and_subject(void **state)
 	assert_string_equal(out, "");
 }
 
+/* A self-signed certificate whose subject is five 60-letter OUs. */
+static char *
+long_subject_cert(void)
+{
+	EVP_PKEY *k = EVP_EC_gen("P-256");
+	X509 *x = X509_new();
+	BIO *b = BIO_new(BIO_s_mem());
+	char ou[61], *p, *s = NULL;
+	long n;
+
+	assert_true(k != NULL && x != NULL && b != NULL);
+	X509_set_version(x, 2);
+	ASN1_INTEGER_set(X509_get_serialNumber(x), 9);
+	X509_gmtime_adj(X509_getm_notBefore(x), 0);
+	X509_gmtime_adj(X509_getm_notAfter(x), 86400);
+	X509_set_pubkey(x, k);
+	for (int i = 0; i < 5; i++) {
+		memset(ou, 'a' + i, sizeof(ou) - 1);
+		ou[sizeof(ou) - 1] = '\0';
+		X509_NAME_add_entry_by_txt(X509_get_subject_name(x), "OU", MBSTRING_ASC,
+					   (const unsigned char *)ou, -1, -1, 0);
+	}
+	X509_set_issuer_name(x, X509_get_subject_name(x));
+	if (X509_sign(x, k, EVP_sha256()) > 0 && PEM_write_bio_X509(b, x) &&
+	    (n = BIO_get_mem_data(b, &p)) > 0 && (s = malloc((size_t)n + 1)) != NULL) {
+		memcpy(s, p, (size_t)n);
+		s[n] = '\0';
+	}
+	BIO_free(b);
+	X509_free(x);
+	EVP_PKEY_free(k);
+	return s;
+}
+
+/* Every certificate of a PEM text: a leaf with its chain after it, each
+ * with its own notAfter; a key block between them skipped; a cap. */
+static void
+test_expiries(void **state)
+{
+	int64_t now = (int64_t)time(NULL);
+	struct test_pki_ca *ca = test_pki_ca_new_until("Chain CA", now + 40 * 86400);
+	char *ca_pem, *leaf, *key, *chain, *with_key, *bad_tail;
+	char *long_pem, long_subject[1024];
+	struct x509_expiry x[3];
+
+	assert_non_null(ca);
+	assert_non_null(ca_pem = test_pki_ca_pem(ca));
+	assert_int_equal(test_pki_leaf_until(ca, "gw.example.net", TEST_PKI_EC_P256,
+					     now + 20 * 86400, &leaf, &key), 0);
+	chain = concat(leaf, ca_pem);
+	memset(x, 0xa5, sizeof(x));
+	assert_int_equal(x509_expiries(chain, x, 3), 2);
+	assert_int_equal(x[0].not_after, now + 20 * 86400);
+	assert_string_equal(x[0].subject, "CN=gw.example.net,O=Example");
+	assert_int_equal(x[1].not_after, now + 40 * 86400);
+	assert_string_equal(x[1].subject, "CN=Chain CA,O=Example");
+	/* the first agrees with the single-certificate facts */
+	assert_int_equal(x[0].not_after, x509_not_after(chain));
+
+	/* past max: counted, not stored */
+	memset(x, 0, sizeof(x));
+	assert_int_equal(x509_expiries(chain, x, 1), 2);
+	assert_string_equal(x[0].subject, "CN=gw.example.net,O=Example");
+	assert_string_equal(x[1].subject, "");
+	assert_int_equal(x509_expiries(chain, NULL, 0), 2);
+
+	/* a key block between two certificates is not a certificate */
+	with_key = concat(key, chain);
+	assert_int_equal(x509_expiries(with_key, x, 3), 2);
+	assert_string_equal(x[1].subject, "CN=Chain CA,O=Example");
+
+	/* the walk ends at a certificate block that does not parse */
+	bad_tail = concat(leaf, "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n");
+	assert_int_equal(x509_expiries(bad_tail, x, 3), 1);
+	assert_int_equal(x509_expiries("junk", x, 3), 0);
+	assert_int_equal(x509_expiries("", x, 3), 0);
+	assert_int_equal(x509_expiries(NULL, x, 3), 0);
+
+	/* an expired certificate: notAfter in the past, as it is */
+	free(leaf);
+	free(key);
+	assert_int_equal(test_pki_leaf_until(ca, "old", TEST_PKI_EC_P256, now - 3 * 86400,
+					     &leaf, &key), 0);
+	assert_int_equal(x509_expiries(leaf, x, 1), 1);
+	assert_int_equal(x[0].not_after, now - 3 * 86400);
+
+	/* a subject longer than X509_SUBJECT_MAX is cut to fit */
+	assert_non_null(long_pem = long_subject_cert());
+	assert_int_equal(x509_expiries(long_pem, x, 1), 1);
+	assert_int_equal(strlen(x[0].subject), X509_SUBJECT_MAX - 1);
+	assert_int_equal(strncmp(x[0].subject, "OU=", 3), 0);
+	assert_int_equal(x509_subject(long_pem, long_subject, sizeof(long_subject)), 0);
+	assert_true(strlen(long_subject) >= X509_SUBJECT_MAX);
+	assert_int_equal(strncmp(x[0].subject, long_subject, X509_SUBJECT_MAX - 1), 0);
+
+	free(long_pem);
+	free(bad_tail);
+	free(with_key);
+	free(chain);
+	free(leaf);
+	free(key);
+	free(ca_pem);
+	test_pki_ca_free(ca);
+}
+
 int
 main(void)
 {
@@ -229,6 +339,7 @@ main(void)
 		cmocka_unit_test(test_ca),
 		cmocka_unit_test(test_crls),
 		cmocka_unit_test(test_not_after_and_subject),
+		cmocka_unit_test(test_expiries),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -334,6 +334,19 @@ chain_error(int err)
 	}
 }
 
+/* With CRLs given, revocation is checked where a CA's CRL is among them:
+ * a CA without one does not make every certificate below it invalid (as
+ * IOS's `revocation-check crl none` checks when a CRL is at hand). */
+static int
+crl_where_given(int ok, X509_STORE_CTX *ctx)
+{
+	if (!ok && X509_STORE_CTX_get_error(ctx) == X509_V_ERR_UNABLE_TO_GET_CRL) {
+		X509_STORE_CTX_set_error(ctx, X509_V_OK);
+		return 1;
+	}
+	return ok;
+}
+
 /* The identity of the ID payload (RFC 2407 4.6.2) is the certificate's:
  * an address or a name among its subjectAltNames, or its subject. */
 static int
@@ -409,8 +422,10 @@ ike_pki_check_peer(const struct ike_pki *p, int auth, const struct ike_cert_in *
 	    X509_STORE_CTX_init(ctx, p->store, leaf, untrusted) != 1)
 		goto done;
 	X509_STORE_CTX_set_time(ctx, 0, (time_t)real_s);
-	if (p->crls)
+	if (p->crls) {
 		X509_STORE_CTX_set_flags(ctx, X509_V_FLAG_CRL_CHECK | X509_V_FLAG_CRL_CHECK_ALL);
+		X509_STORE_CTX_set_verify_cb(ctx, crl_where_given);
+	}
 	if (X509_verify_cert(ctx) != 1) {
 		why = chain_error(X509_STORE_CTX_get_error(ctx));
 		if (why == IKE_CERT_OK)

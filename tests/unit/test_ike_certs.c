@@ -361,6 +361,16 @@ assert_auth_msg(const struct mm_msg *m, int from, enum tpki_kind kind, enum iden
 
 /* ---- up: each method, identity and role ------------------------------------------- */
 
+/* The CRLs a test configures: none, every CA's, or the issuer's alone. */
+enum { CRLS_NONE, CRLS_ALL, CRLS_ISSUER };
+
+static char *
+crls_of(enum tpki_kind kind, int which)
+{
+	return which == CRLS_ALL ? tpki_get(kind)->crls :
+	    which == CRLS_ISSUER ? tpki_get(kind)->inter_crl : NULL;
+}
+
 /* Up with site A's certificate `leaf` (CRLs on both sides with crls),
  * peer 0 initiating, then peer 1; nothing dropped, no error said. */
 static void
@@ -370,7 +380,7 @@ up_with(enum tpki_kind kind, enum ident id, enum tpki_leaf leaf, int crls)
 		with_cert(0, kind, leaf, id);
 		with_cert(1, kind, TPKI_SITE_B, id);
 		if (crls)
-			test_auth[0].crls = test_auth[1].crls = tpki_get(kind)->crls;
+			test_auth[0].crls = test_auth[1].crls = crls_of(kind, crls);
 		test_initiator = init;
 		setup_peers(2, DPD_MODE_PERIODIC, 0);
 		watch_mm();
@@ -479,7 +489,7 @@ refused(enum tpki_kind kind, const struct refusal *r)
 			test_auth[0].cert = cred->leaf;
 		test_auth[0].fqdn = r->fqdn;
 		if (r->crls)
-			test_auth[1].crls = tpki_get(kind)->crls;
+			test_auth[1].crls = crls_of(kind, r->crls);
 		test_initiator = init;
 		setup_peers(2, DPD_MODE_PERIODIC, 0);
 		watch_mm();
@@ -568,6 +578,21 @@ test_revoked(void **state)
 		up_with(kind, ID_ADDRESS, TPKI_REVOKED, 0);
 		up_with(kind, ID_ADDRESS, TPKI_SITE_A, 1);
 	}
+}
+
+/* Only the issuing CA's CRL configured (none for the root): revocation is
+ * checked where a CRL is given, and a CA without one does not make every
+ * certificate it signed invalid. */
+static void
+test_crl_of_the_issuer_alone(void **state)
+{
+	static const struct refusal r = { TPKI_REVOKED, 0, NULL, CRLS_ISSUER,
+					  IKE_DROP_CERT_REVOKED, IKE_ERR_INVALID_CERT, 20,
+					  "revoked" };
+
+	refused_both(&r);
+	for (int kind = 0; kind < TPKI__KINDS; kind++)
+		up_with(kind, ID_ADDRESS, TPKI_SITE_A, CRLS_ISSUER);
 }
 
 /* ID_FQDN of a name the certificate does not hold. */
@@ -753,6 +778,7 @@ main(void)
 		cmocka_unit_test_teardown(test_unknown_ca_refused, teardown),
 		cmocka_unit_test_teardown(test_missing_intermediate_refused, teardown),
 		cmocka_unit_test_teardown(test_revoked, teardown),
+		cmocka_unit_test_teardown(test_crl_of_the_issuer_alone, teardown),
 		cmocka_unit_test_teardown(test_identity_fqdn_refused, teardown),
 		cmocka_unit_test_teardown(test_identity_address_refused, teardown),
 		cmocka_unit_test_teardown(test_key_usage_refused, teardown),

@@ -19,6 +19,7 @@
 #include <cmocka.h>
 
 #include "api/api_int.h"
+#include "api_env.h"
 #include "core/x509.h"
 #include "test_pki.h"
 
@@ -44,13 +45,6 @@ static struct {
 	char *rsa1k_cert, *rsa1k_key;	/* RSA 1024: refused for IKE */
 	char *crl_a, *crl_b;		/* by ca and ca2 */
 } pki;
-
-struct env {
-	char           dir[64];
-	struct config *cur;
-	int            applied;
-	struct api    *api;
-};
 
 static int
 pki_make(void **state)
@@ -89,117 +83,16 @@ pki_free(void **state)
 	return 0;
 }
 
-static struct config *
-fake_current(void *ctx)
-{
-	return ((struct env *)ctx)->cur;
-}
-
-static void
-fake_changed(void *ctx)
-{
-	((struct env *)ctx)->applied++;
-}
-
 static int
 setup(void **state)
 {
-	struct env *e = xcalloc(1, sizeof(*e));
-	struct api_hooks hooks = { .ctx = e, .config_current = fake_current,
-				   .config_changed = fake_changed };
-
-	str_copy(e->dir, sizeof(e->dir), "/tmp/test_api_certs.XXXXXX");
-	assert_non_null(mkdtemp(e->dir));
-	e->cur = config_new();
-	e->api = api_core_new(e->dir, "127.0.0.1:9276", &hooks);
-	*state = e;
-	return 0;
+	return api_env_setup(state, "test_api_certs");
 }
 
 static int
 teardown(void **state)
 {
-	struct env *e = *state;
-	char path[128];
-
-	snprintf(path, sizeof(path), "%s/%s", e->dir, API_CONFIG_FILE);
-	unlink(path);
-	snprintf(path, sizeof(path), "%s/%s", e->dir, API_JOURNAL_FILE);
-	unlink(path);
-	rmdir(e->dir);
-	api_free(e->api);
-	config_free(e->cur);
-	free(e);
-	return 0;
-}
-
-/* One request; checks the status and, for errors, the error shape. The
- * raw text goes to *text when asked (caller frees). */
-static json_t *
-call_text(struct env *e, const char *method, const char *path, const char *body, int want,
-	  char **text)
-{
-	struct api_req req = { .method = method, .path = path, .host = "agent.example:9276",
-			       .body = body, .body_len = body ? strlen(body) : 0 };
-	struct api_resp resp;
-	json_t *j = NULL, *err;
-
-	api_dispatch(e->api, &req, &resp);
-	if (resp.status != want)
-		fail_msg("%s %s: got %d, want %d: %s", method, path, resp.status, want,
-			 resp.body ? resp.body : "(no body)");
-	if (resp.body != NULL && (j = json_loads(resp.body, 0, NULL)) == NULL)
-		fail_msg("%s %s: not JSON: %s", method, path, resp.body);
-	if (want >= 400) {
-		err = json_object_get(j, "error");
-		assert_int_equal(json_integer_value(json_object_get(err, "status")), want);
-		assert_true(json_string_length(json_object_get(err, "message")) > 0);
-	}
-	if (text != NULL)
-		*text = resp.body ? xstrdup(resp.body) : NULL;
-	api_resp_free(&resp);
-	return j;
-}
-
-static json_t *
-call(struct env *e, const char *method, const char *path, const char *body, int want)
-{
-	return call_text(e, method, path, body, want, NULL);
-}
-
-/* Same, with a JSON body built by the caller (consumed). */
-static json_t *
-callj(struct env *e, const char *method, const char *path, json_t *body, int want)
-{
-	char *text = api_json_text(body);
-	json_t *j = call(e, method, path, text, want);
-
-	free_secret(text);
-	json_decref(body);
-	return j;
-}
-
-static const char *
-str(json_t *j, const char *key)
-{
-	return json_string_value(json_object_get(j, key));
-}
-
-static const char *
-err_field(json_t *j)
-{
-	const char *f = json_string_value(json_object_get(json_object_get(j, "error"), "field"));
-
-	return f ? f : "";
-}
-
-static const char *
-err_message(json_t *j)
-{
-	const char *m = json_string_value(json_object_get(json_object_get(j, "error"),
-							  "message"));
-
-	return m ? m : "";
+	return api_env_teardown(state);
 }
 
 static json_t *
@@ -349,13 +242,13 @@ test_accepted(void **state)
 	assert_string_equal(e->cur->ike.crls_pem, both);
 
 	/* a read is the same, and shows no key */
-	j = call_text(e, "GET", IKE, NULL, 200, &text);
+	j = call_text(e, "GET", IKE, NULL, NULL, 200, &text);
 	assert_string_equal(json_string_value(json_array_get(json_object_get(j, "crls"), 1)),
 			    pki.crl_b);
 	no_key_in(text, pki.rsa_key);
 	free(text);
 	json_decref(j);
-	json_decref(call_text(e, "GET", INTS, NULL, 200, &text));
+	json_decref(call_text(e, "GET", INTS, NULL, NULL, 200, &text));
 	no_key_in(text, pki.rsa_key);
 	no_key_in(text, pki.ec_key);
 	free(text);

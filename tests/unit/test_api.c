@@ -21,7 +21,7 @@
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 
-#include "api/api_int.h"
+#include "api_env.h"
 #include "test_pki.h"
 
 const char *const tel_state_names[TEL_STATE__COUNT] = { "DISCONNECTED", "CONNECTED" };
@@ -36,138 +36,41 @@ const char *const tel_err_type_names[TEL_ERR__COUNT] = {
 #define TELS "/api/v1/devicesettings/default/telemetrystreamingconfig"
 #define STAT "/api/v1/operational/telemetrystreamingstatuses"
 
-struct env {
-	char            dir[64];
-	struct config  *cur;
-	int             applied;
-	int             status_calls;
-	struct tel_status st;
-	struct api     *api;
-	char           *cert, *key, *cert2;
-};
+/* The agent's certificate and key, and another certificate: made once. */
+static struct {
+	char *cert, *key, *cert2;
+} pki;
 
-static struct config *
-fake_current(void *ctx)
+static int
+pki_make(void **state)
 {
-	return ((struct env *)ctx)->cur;
+	char *unused;
+
+	assert_int_equal(test_pki_pair("agent", &pki.cert, &pki.key), 0);
+	assert_int_equal(test_pki_pair("ca", &pki.cert2, &unused), 0);
+	free(unused);
+	return 0;
 }
 
-static void
-fake_changed(void *ctx)
+static int
+pki_free(void **state)
 {
-	((struct env *)ctx)->applied++;
-}
-
-static void
-fake_status(void *ctx, struct tel_status *out)
-{
-	struct env *e = ctx;
-
-	e->status_calls++;
-	*out = e->st;
+	free(pki.cert);
+	free(pki.key);
+	free(pki.cert2);
+	return 0;
 }
 
 static int
 setup(void **state)
 {
-	struct env *e = xcalloc(1, sizeof(*e));
-	struct api_hooks hooks = { .ctx = e, .config_current = fake_current,
-				   .config_changed = fake_changed, .telemetry_status = fake_status };
-	char *unused;
-
-	str_copy(e->dir, sizeof(e->dir), "/tmp/test_api.XXXXXX");
-	assert_non_null(mkdtemp(e->dir));
-	e->cur = config_new();
-	e->api = api_core_new(e->dir, "127.0.0.1:9276", &hooks);
-	assert_int_equal(test_pki_pair("agent", &e->cert, &e->key), 0);
-	assert_int_equal(test_pki_pair("ca", &e->cert2, &unused), 0);
-	free(unused);
-	*state = e;
-	return 0;
+	return api_env_setup(state, "test_api");
 }
 
 static int
 teardown(void **state)
 {
-	struct env *e = *state;
-	char path[128];
-
-	snprintf(path, sizeof(path), "%s/%s", e->dir, API_CONFIG_FILE);
-	unlink(path);
-	snprintf(path, sizeof(path), "%s/%s", e->dir, API_JOURNAL_FILE);
-	unlink(path);
-	rmdir(e->dir);
-	api_free(e->api);
-	config_free(e->cur);
-	free(e->cert);
-	free(e->key);
-	free(e->cert2);
-	free(e);
-	return 0;
-}
-
-/* One request; checks the status and, for errors, the error shape. */
-static json_t *
-call(struct env *e, const char *method, const char *path, const char *query, const char *body,
-     int want)
-{
-	struct api_req req = { .method = method, .path = path, .query = query,
-			       .host = "agent.example:9276", .body = body,
-			       .body_len = body ? strlen(body) : 0 };
-	struct api_resp resp;
-	json_t *j = NULL, *err;
-
-	api_dispatch(e->api, &req, &resp);
-	if (resp.status != want)
-		fail_msg("%s %s: got %d, want %d: %s", method, path, resp.status, want,
-			 resp.body ? resp.body : "(no body)");
-	if (resp.body != NULL && (j = json_loads(resp.body, 0, NULL)) == NULL)
-		fail_msg("%s %s: not JSON: %s", method, path, resp.body);
-	if (want >= 400) {
-		err = json_object_get(j, "error");
-		assert_int_equal(json_integer_value(json_object_get(err, "status")), want);
-		assert_true(json_string_length(json_object_get(err, "message")) > 0);
-	}
-	if (want == 204)
-		assert_null(resp.body);
-	api_resp_free(&resp);
-	return j;
-}
-
-/* Same, with a JSON body built by the caller (consumed). */
-static json_t *
-callj(struct env *e, const char *method, const char *path, json_t *body, int want)
-{
-	char *text = api_json_text(body);
-	json_t *j = call(e, method, path, NULL, text, want);
-
-	free(text);
-	json_decref(body);
-	return j;
-}
-
-static const char *
-err_field(json_t *j)
-{
-	const char *f = json_string_value(json_object_get(json_object_get(j, "error"), "field"));
-
-	return f ? f : "";
-}
-
-static const char *
-str(json_t *j, const char *key)
-{
-	return json_string_value(json_object_get(j, key));
-}
-
-static char *
-item_path(const char *coll, json_t *obj)
-{
-	size_t n = strlen(coll) + UUID_STR_LEN + 2;
-	char *p = xmalloc(n);
-
-	snprintf(p, n, "%s/%s", coll, str(obj, "id"));
-	return p;
+	return api_env_teardown(state);
 }
 
 static json_t *
@@ -181,7 +84,7 @@ static void
 test_routes(void **state)
 {
 	struct env *e = *state;
-	json_t *j = call(e, "GET", "/api/v1", NULL, NULL, 200), *r;
+	json_t *j = call(e, "GET", "/api/v1", NULL, 200), *r;
 	size_t i;
 	int found = 0;
 
@@ -189,16 +92,16 @@ test_routes(void **state)
 		found += strcmp(str(r, "path"), NETS "/{id}") == 0 && strcmp(str(r, "method"), "PUT") == 0;
 	assert_int_equal(found, 1);
 	json_decref(j);
-	json_decref(call(e, "GET", "/api/v1/", NULL, NULL, 200));
-	json_decref(call(e, "GET", "/", NULL, NULL, 404));
-	json_decref(call(e, "GET", "/api/v1x", NULL, NULL, 404));
-	json_decref(call(e, "GET", "/api/v1/object/nothing", NULL, NULL, 404));
-	json_decref(call(e, "GET", NETS "/a/b", NULL, NULL, 404));
-	json_decref(call(e, "PATCH", NETS, NULL, NULL, 405));
-	json_decref(call(e, "DELETE", NETS, NULL, NULL, 405));
-	json_decref(call(e, "POST", STAT, NULL, "{}", 405));
-	json_decref(call(e, "GET", NETS "/", NULL, NULL, 200));
-	json_decref(call(e, "HEAD", NETS, NULL, NULL, 200));
+	json_decref(call(e, "GET", "/api/v1/", NULL, 200));
+	json_decref(call(e, "GET", "/", NULL, 404));
+	json_decref(call(e, "GET", "/api/v1x", NULL, 404));
+	json_decref(call(e, "GET", "/api/v1/object/nothing", NULL, 404));
+	json_decref(call(e, "GET", NETS "/a/b", NULL, 404));
+	json_decref(call(e, "PATCH", NETS, NULL, 405));
+	json_decref(call(e, "DELETE", NETS, NULL, 405));
+	json_decref(call(e, "POST", STAT, "{}", 405));
+	json_decref(call(e, "GET", NETS "/", NULL, 200));
+	json_decref(call(e, "HEAD", NETS, NULL, 200));
 	assert_int_equal(e->applied, 0);
 }
 
@@ -237,35 +140,35 @@ test_network_crud(void **state)
 
 	/* list, filter, paging */
 	json_decref(new_network(e, "n 2", "10.2.2.2"));
-	j = call(e, "GET", NETS, NULL, NULL, 200);
+	j = call(e, "GET", NETS, NULL, 200);
 	assert_int_equal(json_array_size(json_object_get(j, "items")), 2);
 	json_decref(j);
-	j = call(e, "GET", NETS, "filter=name:n1", NULL, 200);
+	j = call_text(e, "GET", NETS, "filter=name:n1", NULL, 200, NULL);
 	assert_int_equal(json_array_size(json_object_get(j, "items")), 1);
 	assert_string_equal(str(json_array_get(json_object_get(j, "items"), 0), "id"), str(n, "id"));
 	json_decref(j);
-	j = call(e, "GET", NETS, "filter=name%3An%202", NULL, 200);
+	j = call_text(e, "GET", NETS, "filter=name%3An%202", NULL, 200, NULL);
 	assert_int_equal(json_array_size(json_object_get(j, "items")), 1);
 	json_decref(j);
-	j = call(e, "GET", NETS, "filter=name:n", NULL, 200);	/* exact match only */
+	j = call_text(e, "GET", NETS, "filter=name:n", NULL, 200, NULL);	/* exact match only */
 	assert_int_equal(json_array_size(json_object_get(j, "items")), 0);
 	json_decref(j);
-	j = call(e, "GET", NETS, "offset=1&limit=5", NULL, 200);
+	j = call_text(e, "GET", NETS, "offset=1&limit=5", NULL, 200, NULL);
 	assert_int_equal(json_array_size(json_object_get(j, "items")), 1);
 	json_decref(j);
-	j = call(e, "GET", NETS, "filter=value:10.1.1.1", NULL, 400);
+	j = call_text(e, "GET", NETS, "filter=value:10.1.1.1", NULL, 400, NULL);
 	assert_string_equal(err_field(j), "filter");
 	json_decref(j);
-	j = call(e, "GET", NETS, "sort=name", NULL, 400);
+	j = call_text(e, "GET", NETS, "sort=name", NULL, 400, NULL);
 	assert_string_equal(err_field(j), "sort");
 	json_decref(j);
-	json_decref(call(e, "GET", NETS, "filter=name:%zz", NULL, 400));
+	json_decref(call_text(e, "GET", NETS, "filter=name:%zz", NULL, 400, NULL));
 
 	/* read one */
-	j = call(e, "GET", path, NULL, NULL, 200);
+	j = call(e, "GET", path, NULL, 200);
 	assert_true(json_equal(j, n));
 	json_decref(j);
-	json_decref(call(e, "GET", NETS "/00000000-0000-4000-8000-000000000000", NULL, NULL, 404));
+	json_decref(call(e, "GET", NETS "/00000000-0000-4000-8000-000000000000", NULL, 404));
 
 	/* names are unique */
 	j = callj(e, "POST", NETS, json_pack("{s:s, s:s, s:s}", "name", "n1", "subType", "FQDN",
@@ -309,11 +212,11 @@ test_network_crud(void **state)
 	json_decref(callj(e, "PUT", NETS "/00000000-0000-4000-8000-000000000000", put, 404));
 
 	/* delete */
-	assert_null(call(e, "DELETE", path, NULL, NULL, 204));
+	assert_null(call(e, "DELETE", path, NULL, 204));
 	assert_int_equal(e->applied, 4);
 	assert_int_equal(e->cur->n_networks, 1);
-	json_decref(call(e, "GET", path, NULL, NULL, 404));
-	json_decref(call(e, "DELETE", path, NULL, NULL, 404));
+	json_decref(call(e, "GET", path, NULL, 404));
+	json_decref(call(e, "DELETE", path, NULL, 404));
 	free(path);
 	json_decref(n);
 }
@@ -327,15 +230,15 @@ test_bad_bodies(void **state)
 	json_t *j;
 	char *big;
 
-	json_decref(call(e, "POST", NETS, NULL, "{\"name\": ", 400));
-	json_decref(call(e, "POST", NETS, NULL, NULL, 400));
-	json_decref(call(e, "POST", NETS, NULL, "[]", 400));
-	json_decref(call(e, "POST", NETS, NULL, "{\"name\":\"a\",\"name\":\"b\"}", 400));
-	j = call(e, "POST", NETS, NULL, "{\"name\":\"a\",\"subType\":\"HOST\",\"value\":"
+	json_decref(call(e, "POST", NETS, "{\"name\": ", 400));
+	json_decref(call(e, "POST", NETS, NULL, 400));
+	json_decref(call(e, "POST", NETS, "[]", 400));
+	json_decref(call(e, "POST", NETS, "{\"name\":\"a\",\"name\":\"b\"}", 400));
+	j = call(e, "POST", NETS, "{\"name\":\"a\",\"subType\":\"HOST\",\"value\":"
 		 "\"1.2.3.4\",\"isSystemDefined\":false}", 400);
 	assert_string_equal(err_field(j), "isSystemDefined");
 	json_decref(j);
-	j = call(e, "POST", NETS, NULL, "{\"name\":\"a\",\"subType\":\"HOST\",\"value\":"
+	j = call(e, "POST", NETS, "{\"name\":\"a\",\"subType\":\"HOST\",\"value\":"
 		 "\"1.2.3\"}", 400);
 	assert_string_equal(err_field(j), "value");
 	json_decref(j);
@@ -358,9 +261,9 @@ telemetry_setup(struct env *e, json_t **net, json_t **ic, json_t **ca)
 {
 	*net = new_network(e, "TelemetryCollector", "10.1.1.1");
 	*ic = callj(e, "POST", INTS, json_pack("{s:s, s:s, s:s}", "name", "FTD1Cert", "cert",
-					       e->cert, "privateKey", e->key), 200);
+					       pki.cert, "privateKey", pki.key), 200);
 	*ca = callj(e, "POST", CAS, json_pack("{s:s, s:s}", "name", "TelemetryCollectorCert",
-					      "cert", e->cert2), 200);
+					      "cert", pki.cert2), 200);
 	return json_pack("{s:s, s:s, s:s, s:{s:s, s:s, s:s}, s:{s:s, s:s, s:s}, "
 			 "s:{s:s, s:s, s:s}, s:s}", "name", "YourCompanyTelemetry",
 			 "connectionMode", "DIAL_OUT", "port", "50051",
@@ -397,16 +300,16 @@ test_telemetry_flow(void **state)
 	j = callj(e, "POST", TELS, json_deep_copy(body), 409);
 	assert_non_null(strstr(str(json_object_get(j, "error"), "message"), str(t, "id")));
 	json_decref(j);
-	j = call(e, "GET", TELS, NULL, NULL, 200);
+	j = call(e, "GET", TELS, NULL, 200);
 	assert_int_equal(json_array_size(json_object_get(j, "items")), 1);
 	json_decref(j);
 
 	/* referenced objects cannot go */
-	j = call(e, "DELETE", npath, NULL, NULL, 409);
+	j = call(e, "DELETE", npath, NULL, 409);
 	assert_non_null(strstr(str(json_object_get(j, "error"), "message"),
 			       "YourCompanyTelemetry"));
 	json_decref(j);
-	json_decref(call(e, "DELETE", ipath, NULL, NULL, 409));
+	json_decref(call(e, "DELETE", ipath, NULL, 409));
 
 	/* a ref that names the wrong object */
 	json_object_set_new(json_object_get(body, "targetHost"), "name", json_string("Other"));
@@ -427,13 +330,13 @@ test_telemetry_flow(void **state)
 	json_decref(callj(e, "PUT", npath, json_pack("{s:s, s:s, s:s, s:s}", "name", "Renamed",
 						     "subType", "HOST", "value", "10.1.1.2",
 						     "version", str(net, "version")), 200));
-	j = call(e, "GET", tpath, NULL, NULL, 200);
+	j = call(e, "GET", tpath, NULL, 200);
 	assert_string_equal(str(json_object_get(j, "targetHost"), "name"), "Renamed");
 	json_decref(j);
 
-	assert_null(call(e, "DELETE", tpath, NULL, NULL, 204));
+	assert_null(call(e, "DELETE", tpath, NULL, 204));
 	assert_null(e->cur->telemetry);
-	assert_null(call(e, "DELETE", npath, NULL, NULL, 204));
+	assert_null(call(e, "DELETE", npath, NULL, 204));
 	free(tpath);
 	free(npath);
 	free(ipath);
@@ -462,14 +365,14 @@ test_private_key_never_returned(void **state)
 
 	/* PUT without privateKey keeps the key */
 	j = callj(e, "PUT", ipath, json_pack("{s:s, s:s, s:s}", "name", "FTD1Cert", "cert",
-					     e->cert, "version", str(ic, "version")), 200);
+					     pki.cert, "version", str(ic, "version")), 200);
 	assert_null(json_object_get(j, "privateKey"));
-	assert_string_equal(e->cur->internal_certs[0].key_pem, e->key);
+	assert_string_equal(e->cur->internal_certs[0].key_pem, pki.key);
 	json_decref(j);
 	/* a cert that does not match the kept key */
-	j = call(e, "GET", ipath, NULL, NULL, 200);
+	j = call(e, "GET", ipath, NULL, 200);
 	json_decref(callj(e, "PUT", ipath, json_pack("{s:s, s:s, s:s}", "name", "FTD1Cert", "cert",
-						     e->cert2, "version", str(j, "version")), 400));
+						     pki.cert2, "version", str(j, "version")), 400));
 	json_decref(j);
 	free(ipath);
 	json_decref(body);
@@ -489,7 +392,7 @@ test_status(void **state)
 	e->st.errors[TEL_ERR_STREAMING].code = 31;
 	str_copy(e->st.errors[TEL_ERR_STREAMING].message, TEL_ERR_MSG_MAX,
 		 "2024-09-30 19:20:33.575156378 +0000 UTC : i/o timeout");
-	j = call(e, "GET", STAT, NULL, NULL, 200);
+	j = call(e, "GET", STAT, NULL, 200);
 	item = json_array_get(json_object_get(j, "items"), 0);
 	assert_string_equal(str(item, "state"), "DISCONNECTED");
 	assert_int_equal(json_array_size(json_object_get(item, "errors")), 0);
@@ -498,7 +401,7 @@ test_status(void **state)
 	json_decref(j);
 
 	e->cur->telemetry = xcalloc(1, sizeof(*e->cur->telemetry));
-	j = call(e, "GET", STAT, NULL, NULL, 200);
+	j = call(e, "GET", STAT, NULL, 200);
 	item = json_array_get(json_object_get(j, "items"), 0);
 	assert_string_equal(str(item, "state"), "CONNECTED");
 	assert_int_equal(json_array_size(json_object_get(item, "errors")), 1);
@@ -530,7 +433,7 @@ test_persist_round_trip(void **state)
 	a = api_config_encode(e->cur);
 	b = api_config_encode(loaded);
 	assert_true(json_equal(a, b));
-	assert_string_equal(loaded->internal_certs[0].key_pem, e->key);
+	assert_string_equal(loaded->internal_certs[0].key_pem, pki.key);
 	assert_string_equal(loaded->networks[1].meta.description, "with \"quotes\"\nand lines");
 	snprintf(path, sizeof(path), "%s/%s", e->dir, API_CONFIG_FILE);
 	assert_int_equal(stat(path, &st), 0);
@@ -573,8 +476,7 @@ static void
 test_persist_failure_changes_nothing(void **state)
 {
 	struct env *e = *state;
-	struct api_hooks hooks = { .ctx = e, .config_current = fake_current,
-				   .config_changed = fake_changed };
+	struct api_hooks hooks = api_env_hooks(e);
 	struct api *broken = api_core_new("/nonexistent/state-dir", "127.0.0.1:9276", &hooks);
 	struct api *saved = e->api;
 	json_t *j;
@@ -634,5 +536,5 @@ main(void)
 		T(test_auth_check),
 	};
 
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return cmocka_run_group_tests(tests, pki_make, pki_free);
 }

@@ -116,16 +116,6 @@ ref(json_t *obj)
 			 "type", str(obj, "type"));
 }
 
-static char *
-item_path(const char *coll, json_t *obj)
-{
-	size_t n = strlen(coll) + UUID_STR_LEN + 2;
-	char *p = xmalloc(n);
-
-	snprintf(p, n, "%s/%s", coll, str(obj, "id"));
-	return p;
-}
-
 /* PUT body (consumed) to the ike settings with their current version. */
 static json_t *
 ike_put(struct env *e, json_t *body, int want)
@@ -146,13 +136,7 @@ ike_refused(struct env *e, json_t *body, int status, const char *field, const ch
 	char *shown = api_json_text(body);
 	json_t *j = ike_put(e, body, status);
 
-	if (strcmp(err_field(j), field) != 0)
-		fail_msg("%s: field \"%s\", want \"%s\" (%s)", shown, err_field(j), field,
-			 err_message(j));
-	if (strstr(err_message(j), field) == NULL)
-		fail_msg("%s: message \"%s\" does not name %s", shown, err_message(j), field);
-	if (text != NULL && strstr(err_message(j), text) == NULL)
-		fail_msg("%s: message \"%s\" lacks \"%s\"", shown, err_message(j), text);
+	refusal_is(j, shown, field, field, text);
 	assert_int_equal(e->applied, applied);
 	free_secret(shown);
 	json_decref(j);

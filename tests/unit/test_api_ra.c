@@ -49,56 +49,6 @@ teardown(void **state)
 	return api_env_teardown(state);
 }
 
-static long long
-num(json_t *j, const char *key)
-{
-	return json_integer_value(json_object_get(j, key));
-}
-
-/* A refused body: the status, the field, and the message naming it. */
-static void
-refused(struct env *e, const char *method, const char *path, json_t *body, int status,
-	const char *field, const char *text)
-{
-	char *shown = api_json_text(body);
-	json_t *j = callj(e, method, path, body, status);
-	const char *leaf = strrchr(field, '.');
-
-	if (strcmp(err_field(j), field) != 0)
-		fail_msg("%s %s %s: field \"%s\", want \"%s\" (%s)", method, path, shown,
-			 err_field(j), field, err_message(j));
-	leaf = leaf ? leaf + 1 : field;
-	if (strstr(err_message(j), leaf) == NULL)
-		fail_msg("%s: message \"%s\" does not name %s", shown, err_message(j), leaf);
-	if (text != NULL && strstr(err_message(j), text) == NULL)
-		fail_msg("%s: message \"%s\" lacks \"%s\"", shown, err_message(j), text);
-	free(shown);
-	json_decref(j);
-}
-
-static char *
-item_path(const char *coll, json_t *obj)
-{
-	size_t n = strlen(coll) + UUID_STR_LEN + 2;
-	char *p = xmalloc(n);
-
-	snprintf(p, n, "%s/%s", coll, str(obj, "id"));
-	return p;
-}
-
-/* A copy of body with key set to the JSON text value (NULL: removed). */
-static json_t *
-with(json_t *body, const char *key, const char *value)
-{
-	json_t *b = json_deep_copy(body);
-
-	if (value == NULL)
-		json_object_del(b, key);
-	else
-		json_object_set_new(b, key, json_loads(value, JSON_DECODE_ANY, NULL));
-	return b;
-}
-
 /* The body of a PUT of obj as read: its version, key set to value. */
 static json_t *
 put_of(json_t *obj, const char *key, const char *value)
@@ -107,22 +57,6 @@ put_of(json_t *obj, const char *key, const char *value)
 
 	json_object_del(b, "links");
 	return b;
-}
-
-/* The keys of j, in order, are exactly keys[]. */
-static void
-keys_are(json_t *j, const char *const *keys, size_t n)
-{
-	void *iter = json_object_iter(j);
-
-	for (size_t i = 0; i < n; i++, iter = json_object_iter_next(j, iter)) {
-		if (iter == NULL)
-			fail_msg("key %zu (%s) missing", i, keys[i]);
-		if (strcmp(json_object_iter_key(iter), keys[i]) != 0)
-			fail_msg("key %zu is %s, want %s", i, json_object_iter_key(iter), keys[i]);
-	}
-	if (iter != NULL)
-		fail_msg("extra key %s", json_object_iter_key(iter));
 }
 
 /* ---- bodies ------------------------------------------------------------- */
@@ -870,13 +804,8 @@ test_ra_persist_round_trip(void **state)
 static void
 load_text(struct env *e, const char *text, int want)
 {
-	char path[128];
-	struct config *cfg = NULL;
+	struct config *cfg = load_config_text(e, text, want);
 
-	snprintf(path, sizeof(path), "%s/%s", e->dir, API_CONFIG_FILE);
-	assert_int_equal(file_write_atomic(path, text, strlen(text), 0600), 0);
-	if (api_config_load(e->dir, &cfg) != want)
-		fail_msg("load %s: not %d", text, want);
 	if (want == 0) {
 		assert_int_equal(cfg->n_local_users, 1);
 		assert_int_equal(passwd_verify("alice-pass", cfg->local_users[0].password_hash), 1);

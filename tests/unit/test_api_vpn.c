@@ -18,7 +18,7 @@
 
 #include <cmocka.h>
 
-#include "api/api_int.h"
+#include "api_env.h"
 
 const char *const tel_state_names[TEL_STATE__COUNT] = { "DISCONNECTED", "CONNECTED" };
 const char *const tel_err_type_names[TEL_ERR__COUNT] = {
@@ -36,194 +36,16 @@ const char *const tel_err_type_names[TEL_ERR__COUNT] = {
 #define CLEAR BASE "/operational/clearsessions"
 #define SECRET "Sup3r-s3cret-PSK"
 
-struct env {
-	char           dir[64];
-	struct config *cur;
-	int            applied;
-	struct api    *api;
-	/* clear_sessions */
-	int            clear_calls;
-	int            clear_result;
-	char           clear_remote[32];	/* "" for NULL */
-	/* vpn_view */
-	int            view_calls;
-	enum api_vpn_view last_view;
-	void         (*fill)(enum api_vpn_view which, struct api_rows *rows);
-};
-
-static struct config *
-fake_current(void *ctx)
-{
-	return ((struct env *)ctx)->cur;
-}
-
-static void
-fake_changed(void *ctx)
-{
-	((struct env *)ctx)->applied++;
-}
-
-static int
-fake_clear(void *ctx, const char *remote)
-{
-	struct env *e = ctx;
-
-	e->clear_calls++;
-	str_copy(e->clear_remote, sizeof(e->clear_remote), remote ? remote : "");
-	return e->clear_result;
-}
-
-static void
-fake_view(void *ctx, enum api_vpn_view which, struct api_rows *rows)
-{
-	struct env *e = ctx;
-
-	e->view_calls++;
-	e->last_view = which;
-	if (e->fill != NULL)
-		e->fill(which, rows);
-}
-
 static int
 setup(void **state)
 {
-	struct env *e = xcalloc(1, sizeof(*e));
-	struct api_hooks hooks = { .ctx = e, .config_current = fake_current,
-				   .config_changed = fake_changed, .vpn_view = fake_view,
-				   .clear_sessions = fake_clear };
-
-	str_copy(e->dir, sizeof(e->dir), "/tmp/test_api_vpn.XXXXXX");
-	assert_non_null(mkdtemp(e->dir));
-	e->cur = config_new();
-	e->api = api_core_new(e->dir, "127.0.0.1:9276", &hooks);
-	*state = e;
-	return 0;
+	return api_env_setup(state, "test_api_vpn");
 }
 
 static int
 teardown(void **state)
 {
-	struct env *e = *state;
-	char path[128];
-
-	snprintf(path, sizeof(path), "%s/%s", e->dir, API_CONFIG_FILE);
-	unlink(path);
-	snprintf(path, sizeof(path), "%s/%s", e->dir, API_JOURNAL_FILE);
-	unlink(path);
-	rmdir(e->dir);
-	api_free(e->api);
-	config_free(e->cur);
-	free(e);
-	return 0;
-}
-
-/* One request; checks the status and, for errors, the error shape. The
- * raw text goes to *text when asked (caller frees). */
-static json_t *
-call_text(struct env *e, const char *method, const char *path, const char *query,
-	  const char *body, int want, char **text)
-{
-	struct api_req req = { .method = method, .path = path, .query = query,
-			       .host = "agent.example:9276", .body = body,
-			       .body_len = body ? strlen(body) : 0 };
-	struct api_resp resp;
-	json_t *j = NULL, *err;
-
-	api_dispatch(e->api, &req, &resp);
-	if (resp.status != want)
-		fail_msg("%s %s: got %d, want %d: %s", method, path, resp.status, want,
-			 resp.body ? resp.body : "(no body)");
-	if (resp.body != NULL && (j = json_loads(resp.body, 0, NULL)) == NULL)
-		fail_msg("%s %s: not JSON: %s", method, path, resp.body);
-	if (want >= 400) {
-		err = json_object_get(j, "error");
-		assert_int_equal(json_integer_value(json_object_get(err, "status")), want);
-		assert_true(json_string_length(json_object_get(err, "message")) > 0);
-	}
-	if (want == 204)
-		assert_null(resp.body);
-	if (text != NULL)
-		*text = resp.body ? xstrdup(resp.body) : NULL;
-	api_resp_free(&resp);
-	return j;
-}
-
-static json_t *
-call(struct env *e, const char *method, const char *path, const char *body, int want)
-{
-	return call_text(e, method, path, NULL, body, want, NULL);
-}
-
-/* Same, with a JSON body built by the caller (consumed). */
-static json_t *
-callj(struct env *e, const char *method, const char *path, json_t *body, int want)
-{
-	char *text = api_json_text(body);
-	json_t *j = call(e, method, path, text, want);
-
-	free(text);
-	json_decref(body);
-	return j;
-}
-
-static const char *
-str(json_t *j, const char *key)
-{
-	return json_string_value(json_object_get(j, key));
-}
-
-static long long
-num(json_t *j, const char *key)
-{
-	return json_integer_value(json_object_get(j, key));
-}
-
-static const char *
-err_field(json_t *j)
-{
-	const char *f = json_string_value(json_object_get(json_object_get(j, "error"), "field"));
-
-	return f ? f : "";
-}
-
-static const char *
-err_message(json_t *j)
-{
-	const char *m = json_string_value(json_object_get(json_object_get(j, "error"),
-							  "message"));
-
-	return m ? m : "";
-}
-
-/* A refused body: the status, the field, and the message naming it. */
-static void
-refused(struct env *e, const char *method, const char *path, json_t *body, int status,
-	const char *field, const char *text)
-{
-	char *shown = api_json_text(body);
-	json_t *j = callj(e, method, path, body, status);
-	const char *leaf = strrchr(field, '.');
-
-	if (strcmp(err_field(j), field) != 0)
-		fail_msg("%s %s %s: field \"%s\", want \"%s\" (%s)", method, path, shown,
-			 err_field(j), field, err_message(j));
-	leaf = leaf ? leaf + 1 : field;
-	if (strstr(err_message(j), leaf) == NULL)
-		fail_msg("%s: message \"%s\" does not name %s", shown, err_message(j), leaf);
-	if (text != NULL && strstr(err_message(j), text) == NULL)
-		fail_msg("%s: message \"%s\" lacks \"%s\"", shown, err_message(j), text);
-	free(shown);
-	json_decref(j);
-}
-
-static char *
-item_path(const char *coll, json_t *obj)
-{
-	size_t n = strlen(coll) + UUID_STR_LEN + 2;
-	char *p = xmalloc(n);
-
-	snprintf(p, n, "%s/%s", coll, str(obj, "id"));
-	return p;
+	return api_env_teardown(state);
 }
 
 /* ---- bodies ------------------------------------------------------------- */
@@ -257,19 +79,6 @@ map_body(const char *name, int seq, json_t *xs)
 			 "transformSets", "id", str(xs, "id"), "name", str(xs, "name"), "type",
 			 "transformset", "matchAddress", "action", "permit", "protocol", "ip",
 			 "source", "10.0.0.0/24", "destination", "10.0.1.0/24");
-}
-
-/* A copy of body with key set to the JSON text value (NULL: removed). */
-static json_t *
-with(json_t *body, const char *key, const char *value)
-{
-	json_t *b = json_deep_copy(body);
-
-	if (value == NULL)
-		json_object_del(b, key);
-	else
-		json_object_set_new(b, key, json_loads(value, JSON_DECODE_ANY, NULL));
-	return b;
 }
 
 /* ---- routes ------------------------------------------------------------- */
@@ -963,13 +772,8 @@ test_persist_round_trip(void **state)
 static void
 load_text(struct env *e, const char *text, int want)
 {
-	char path[128];
-	struct config *cfg = NULL;
+	struct config *cfg = load_config_text(e, text, want);
 
-	snprintf(path, sizeof(path), "%s/%s", e->dir, API_CONFIG_FILE);
-	assert_int_equal(file_write_atomic(path, text, strlen(text), 0600), 0);
-	if (api_config_load(e->dir, &cfg) != want)
-		fail_msg("load %s: not %d", text, want);
 	if (want == 0) {
 		/* a file from before the VPN objects: the singletons' defaults */
 		assert_string_equal(cfg->dpd.meta.id, CFG_DPD_ID);
@@ -1043,8 +847,7 @@ test_clear_sessions(void **state)
 {
 	struct env *e = *state;
 	struct api *saved = e->api;
-	struct api_hooks bare = { .ctx = e, .config_current = fake_current,
-				  .config_changed = fake_changed };
+	struct api_hooks bare = api_env_hooks(e);
 	json_t *j;
 
 	e->clear_result = 3;
@@ -1080,6 +883,7 @@ test_clear_sessions(void **state)
 	json_decref(call(e, "POST", CLEAR, "{}", 500));
 
 	/* no hook: nothing to clear */
+	bare.clear_sessions = NULL;
 	e->api = api_core_new(e->dir, NULL, &bare);
 	j = call(e, "POST", CLEAR, "{\"remote\": \"192.0.2.1\"}", 200);
 	assert_int_equal(num(j, "cleared"), 0);
@@ -1138,8 +942,7 @@ test_vpn_views(void **state)
 {
 	struct env *e = *state;
 	struct api *saved = e->api;
-	struct api_hooks bare = { .ctx = e, .config_current = fake_current,
-				  .config_changed = fake_changed };
+	struct api_hooks bare = api_env_hooks(e);
 	json_t *j, *items, *it;
 
 	/* a hook that adds nothing */
@@ -1190,6 +993,7 @@ test_vpn_views(void **state)
 	json_decref(j);
 
 	/* no hook: empty views */
+	bare.vpn_view = NULL;
 	e->api = api_core_new(e->dir, NULL, &bare);
 	j = call(e, "GET", BASE "/operational/ikesas", NULL, 200);
 	assert_int_equal(json_array_size(json_object_get(j, "items")), 0);

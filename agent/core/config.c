@@ -261,6 +261,11 @@ config_dup_vpn(struct config *c, const struct config *cfg)
 	for (i = 0; i < c->n_local_users; i++)
 		meta_copy(&c->local_users[i].meta, &cfg->local_users[i].meta);
 
+	c->tunnel_ifs = array_dup(cfg->tunnel_ifs, cfg->n_tunnel_ifs, sizeof(*c->tunnel_ifs));
+	c->n_tunnel_ifs = cfg->n_tunnel_ifs;
+	for (i = 0; i < c->n_tunnel_ifs; i++)
+		meta_copy(&c->tunnel_ifs[i].meta, &cfg->tunnel_ifs[i].meta);
+
 	c->dpd = cfg->dpd;
 	meta_copy(&c->dpd.meta, &cfg->dpd.meta);
 	c->ike = cfg->ike;
@@ -351,6 +356,9 @@ config_free(struct config *cfg)
 				sizeof(cfg->local_users[i].password_hash));
 	}
 	free(cfg->local_users);
+	for (i = 0; i < cfg->n_tunnel_ifs; i++)
+		meta_clear(&cfg->tunnel_ifs[i].meta);
+	free(cfg->tunnel_ifs);
 	meta_clear(&cfg->dpd.meta);
 	meta_clear(&cfg->ike.meta);
 	free(cfg->ike.crls_pem);
@@ -461,5 +469,14 @@ config_local_user_by_id(const struct config *cfg, const char *id)
 	for (size_t i = 0; i < cfg->n_local_users; i++)
 		if (strcmp(cfg->local_users[i].meta.id, id) == 0)
 			return &cfg->local_users[i];
+	return NULL;
+}
+
+const struct cfg_tunnel_if *
+config_tunnel_if_by_id(const struct config *cfg, const char *id)
+{
+	for (size_t i = 0; i < cfg->n_tunnel_ifs; i++)
+		if (strcmp(cfg->tunnel_ifs[i].meta.id, id) == 0)
+			return &cfg->tunnel_ifs[i];
 	return NULL;
 }

@@ -132,10 +132,15 @@ struct cfg_prefix {
 	unsigned len;			/* 0..32 */
 };
 
-/* One `permit ip SRC DST` line of the match-address ACL (the only kind). */
+/* One `permit PROTO SRC [eq PORT] DST [eq PORT]` line of the match-address
+ * ACL (R-17.2): `permit ip` carries everything between the networks,
+ * `permit gre host A host B` only GRE between the two gateways. */
 struct cfg_match {
 	struct cfg_prefix src;		/* local protected network */
 	struct cfg_prefix dst;		/* remote protected network */
+	uint8_t           proto;	/* IP protocol number; 0 = ip (every protocol) */
+	uint16_t          src_port;	/* tcp/udp only (`eq PORT`); 0 = any */
+	uint16_t          dst_port;
 };
 
 enum cfg_pfs { CFG_PFS_NONE, CFG_PFS_GROUP14, CFG_PFS_GROUP19, CFG_PFS__COUNT };
@@ -155,8 +160,28 @@ struct cfg_crypto_map {
 	enum cfg_pfs     pfs;		/* default none */
 	unsigned         lifetime_s;	/* 120..86400, default 3600 */
 	unsigned         lifetime_kb;	/* 2560..4294967295, default 4608000 */
-	bool             force_encap;	/* ESP-in-UDP even without NAT: must be true */
+	bool             force_encap;	/* ESP-in-UDP even without NAT; default false:
+					 * plain ESP (IP protocol 50) unless NAT-D sees NAT */
 	bool             initiate;	/* bring the tunnel up ourselves; default true */
+};
+
+/* `interface TunnelN` (R-17.3): a GRE tunnel interface (`tunnel mode gre ip`,
+ * RFC 2784, no key or checksum) the agent provides as a TUN device of that
+ * name. What the host routes into it leaves GRE-encapsulated from source to
+ * destination, which a crypto map's `permit gre host SOURCE host
+ * DESTINATION` line then protects, as on an IOS router. */
+#define CFG_TUNNEL_IF_NAME_MAX 15	/* a Linux interface name (IFNAMSIZ - 1) */
+#define CFG_TUNNEL_MTU_MIN     576
+#define CFG_TUNNEL_MTU_MAX     1476	/* 1500 less the outer IP and GRE headers */
+#define CFG_TUNNEL_MTU_DEFAULT 1400	/* room for ESP (and UDP) around it in 1500 */
+struct cfg_tunnel_if {
+	struct cfg_meta meta;		/* name: the device, [A-Za-z][A-Za-z0-9_.-]{0,14} */
+	uint32_t        addr;		/* `ip address A M`: host order, host bits kept */
+	unsigned        prefix_len;	/* 1..32 (31 and 32 allowed, as IOS) */
+	uint32_t        source;		/* `tunnel source`: one of our addresses */
+	uint32_t        destination;	/* `tunnel destination`: the peer gateway */
+	unsigned        mtu;		/* `ip mtu`; CFG_TUNNEL_MTU_MIN..MAX, default 1400 */
+	bool            shutdown;	/* `shutdown`: administratively down */
 };
 
 /* ---- remote access: address pools, dynamic crypto maps, users ---- */
@@ -271,6 +296,8 @@ struct config {
 	size_t                    n_dynamic_maps;
 	struct cfg_local_user    *local_users;
 	size_t                    n_local_users;
+	struct cfg_tunnel_if     *tunnel_ifs;
+	size_t                    n_tunnel_ifs;
 	struct cfg_dpd            dpd;		/* always there */
 	struct cfg_ike_settings   ike;		/* always there */
 };
@@ -291,6 +318,7 @@ const struct cfg_crypto_map *config_crypto_map_by_id(const struct config *cfg, c
 const struct cfg_ip_pool *config_ip_pool_by_id(const struct config *cfg, const char *id);
 const struct cfg_dynamic_map *config_dynamic_map_by_id(const struct config *cfg, const char *id);
 const struct cfg_local_user *config_local_user_by_id(const struct config *cfg, const char *id);
+const struct cfg_tunnel_if *config_tunnel_if_by_id(const struct config *cfg, const char *id);
 /* The key for a peer address (host byte order): the longest mask that
  * covers it, the wild card last; NULL when none does. */
 const struct cfg_psk *config_psk_for(const struct config *cfg, uint32_t addr);

@@ -8,7 +8,7 @@ libgrpc-dev libprotobuf-c-dev protobuf-c-compiler libssl-dev libcurl4-openssl-de
 libevent-dev libjansson-dev libcmocka-dev prometheus systemd man-db
 strongswan-charon strongswan-swanctl libcharon-extra-plugins libcharon-extauth-plugins
 libstrongswan-standard-plugins
-tshark iputils-ping iperf3 nftables"
+tshark iputils-ping iperf3 nftables bird2 python3-scapy"
 # strongSwan interop peer (tests/lib/strongswan.py): strongswan-charon ships
 # /usr/lib/ipsec/charon (it pulls strongswan-starter, which the tests do not
 # use), libcharon-extra-plugins the kernel-libipsec plugin (userspace ESP, the

@@ -326,6 +326,9 @@ sa_params(const struct ike_child_sa *c, int outbound, struct esp_sa_params *p)
 	p->transport = c->transport_mode;
 	p->local = (struct esp_net){ c->sel.src_be, c->sel.src_mask_be };
 	p->remote = (struct esp_net){ c->sel.dst_be, c->sel.dst_mask_be };
+	p->proto = c->sel.proto;
+	p->local_port = c->sel.src_port;
+	p->remote_port = c->sel.dst_port;
 }
 
 /* Test setting: one line per SA direction, "spi src dst cipher auth key
@@ -370,7 +373,7 @@ static void
 dp_install(void *ctx, const struct ike_child_sa *c)
 {
 	struct agent *ag = ctx;
-	struct esp_dp_pair pair;
+	struct esp_dp_pair pair = { .udp_encap = c->udp_encap };
 	char map[IKE_NAME_MAX + 16];
 
 	if (ag->dp == NULL)
@@ -487,6 +490,29 @@ ike_no_socket(void *ctx, uint16_t local_port, uint32_t dst_be, uint16_t dst_port
 	return -1;
 }
 
+/* The GRE tunnel interfaces (R-17.3) the configuration names. */
+static void
+tunnels_apply(struct agent *ag)
+{
+	const struct config *cfg = ag->config;
+	struct esp_dp_tunnel_if *t;
+
+	if (ag->dp == NULL)
+		return;
+	t = xcalloc(cfg->n_tunnel_ifs + 1, sizeof(*t));
+	for (size_t i = 0; i < cfg->n_tunnel_ifs; i++) {
+		const struct cfg_tunnel_if *c = &cfg->tunnel_ifs[i];
+
+		t[i] = (struct esp_dp_tunnel_if){ .name = c->meta.name, .addr_be = htonl(c->addr),
+						  .prefix_len = c->prefix_len,
+						  .source_be = htonl(c->source),
+						  .destination_be = htonl(c->destination),
+						  .mtu = c->mtu, .shutdown = c->shutdown };
+	}
+	esp_dp_tunnels(ag->dp, t, cfg->n_tunnel_ifs);
+	free(t);
+}
+
 static void
 ike_apply(struct agent *ag)
 {
@@ -494,7 +520,7 @@ ike_apply(struct agent *ag)
 
 	ike_conf_from_config(ag->config, ag->ike_addr_be, ag->hostname, &c);
 	c.no_child_rekey = ag->opt.no_ipsec_rekey;
-	c.esp_udp_only = 1;	/* our dataplane: ESP-in-UDP on 4500, no plain ESP */
+	c.esp_udp_only = ag->dp == NULL || !esp_dp_plain_esp(ag->dp);	/* no raw socket */
 	for (size_t i = 0; ag->ike_io == NULL && i < c.nmaps; i++)
 		c.maps[i].initiate = 0;	/* nothing to initiate through */
 	ike_configure(ag->ike, &c, now_mono_ms());
@@ -527,6 +553,7 @@ config_apply_now(struct agent *ag)
 	ag->config_applied_ms = now_mono_ms();
 	event_del(ag->apply_timer);
 	telemetry_apply(ag);
+	tunnels_apply(ag);
 	ike_apply(ag);
 	cert_metrics_update(ag->cert_metrics, ag->config);
 }

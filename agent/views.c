@@ -60,6 +60,7 @@ ikesa_row(void *arg, const struct ike_sa_view *v)
 	if (v->nat_t)
 		*cp++ = 'N';
 	api_rows_str(rows, "capabilities", caps);
+	api_rows_str(rows, "natDetected", v->nat_detected);
 	if (v->map) {
 		api_rows_str(rows, "cryptoMap", v->map);
 		api_rows_int(rows, "sequence", v->seq);
@@ -125,6 +126,9 @@ ipsecsa_row(void *arg, const struct ike_child_view *v)
 	api_rows_str(rows, "interface", vc->dp ? esp_dp_tun_name(vc->dp) : NULL);
 	prefix_row(rows, "localIdent", sa->sel.src_be, sa->sel.src_mask_be);
 	prefix_row(rows, "remoteIdent", sa->sel.dst_be, sa->sel.dst_mask_be);
+	api_rows_int(rows, "protocol", sa->sel.proto);
+	api_rows_int(rows, "localPort", sa->sel.src_port);
+	api_rows_int(rows, "remotePort", sa->sel.dst_port);
 	snprintf(spi, sizeof(spi), "0x%08X", sa->spi_in);
 	api_rows_str(rows, "inboundSpi", spi);
 	snprintf(spi, sizeof(spi), "0x%08X", sa->spi_out);

@@ -354,8 +354,10 @@ map_conf(struct ike_map_conf *m, uint32_t peer_be, size_t i, int agent_side)
 	m->nxforms = 1;
 	m->xforms[0] = (struct ike_xform_conf){ .cipher = ESP_CIPHER_AES_GCM16, .key_len = 16 };
 	m->nsel = 1;
-	m->sel[0] = agent_side ? (struct ike_selector){ lan, lan_mask, site, site_mask }
-			       : (struct ike_selector){ site, site_mask, lan, lan_mask };
+	m->sel[0] = agent_side ? (struct ike_selector){ .src_be = lan, .src_mask_be = lan_mask,
+							.dst_be = site, .dst_mask_be = site_mask }
+			       : (struct ike_selector){ .src_be = site, .src_mask_be = site_mask,
+							.dst_be = lan, .dst_mask_be = lan_mask };
 	m->lifetime_s = 3600;
 	m->lifetime_kb = 4608000;
 	m->initiate = !agent_side;

@@ -167,8 +167,8 @@ peer_start(struct peer *p, size_t i)
 	m.nxforms = 1;
 	m.xforms[0] = (struct ike_xform_conf){ .cipher = ESP_CIPHER_AES_GCM16, .key_len = 16 };
 	m.nsel = 1;
-	m.sel[0] = (struct ike_selector){ site, htonl(0xfffffff0), htonl(0xac100000),
-					  htonl(0xffff0000) };
+	m.sel[0] = (struct ike_selector){ .src_be = site, .src_mask_be = htonl(0xfffffff0),
+					  .dst_be = htonl(0xac100000), .dst_mask_be = htonl(0xffff0000) };
 	m.lifetime_s = 3600;
 	m.lifetime_kb = 4608000;
 	m.force_encap = 1;

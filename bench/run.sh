@@ -35,7 +35,7 @@ echo
 echo "== DPD at scale (periodic, keepalive 10 s, simulated clock)"
 "$B/bench/bench_dpd"
 echo
-echo "== (c) two agents, (d) two strongSwan kernel-libipsec charons, (e) a no-crypto"
+echo "== (c) two agents (ESP-in-UDP, and plain ESP), (d) two strongSwan kernel-libipsec charons, (e) a no-crypto"
 echo "   TUN<->UDP relay (plain, and with UDP GSO/GRO as the agent uses): the same two-site"
 echo "   topology, iperf3 through it (root)"
-BIN_DIR=$B python3 bench/throughput.py --time 5 --bin-dir "$B" relay relay-gso agent strongswan
+BIN_DIR=$B python3 bench/throughput.py --time 5 --bin-dir "$B" relay relay-gso agent agent-plain strongswan

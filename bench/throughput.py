@@ -14,8 +14,10 @@ VARIANT (run in the order given; `all` = every one below):
                shared/notes/performance.md section 5
   strongswan   two charons (Debian 5.9.8, kernel-libipsec: userspace ESP on
                TUN ipsec0), IKEv1 PSK, encap = yes, once per --esp proposal (d)
-  agent        two vpn-agent processes (c): the hook agent_gateways() below,
-               filled in by the agent's authors; until then it is skipped
+  agent        two vpn-agent processes (c): the hook agent_gateways() below;
+               ESP in UDP 4500 (forceEncapsulation, as strongSwan's encap = yes)
+  agent-plain  the same two agents with plain ESP (IP protocol 50, a raw
+               socket per worker): what they choose without NAT (R-17.1)
 
 Options:
   --time S        seconds per iperf3 test (default 10), plus --omit S
@@ -95,7 +97,7 @@ RELAY_TUN = "bt0"
 PSK = "throughput-bench-psk"
 CONN, CHILD = "bench", "bench-child"
 DEFAULT_ESP = "aes128gcm16,aes128-sha256"
-VARIANTS = ["relay", "relay-gso", "relay-offload", "strongswan", "agent"]
+VARIANTS = ["relay", "relay-gso", "relay-offload", "strongswan", "agent", "agent-plain"]
 RELAY_MODES = {  # variant -> relay flags
     "relay": [],
     "relay-gso": ["--gso"],
@@ -248,7 +250,7 @@ def _charon_version():
 # variant: agent (c) -- THE HOOK
 
 
-def agent_gateways(env, topo, a, b, args, esp):
+def agent_gateways(env, topo, a, b, args, esp, plain=False):
     """HOOK for (c), to be filled in by the vpn-agent's authors.
 
     Given (already built, see build_topology):
@@ -307,9 +309,9 @@ def agent_gateways(env, topo, a, b, args, esp):
     psk = "throughput-bench-psk-0123456789"
     ike = ("aes", "sha256", 14)
     gb.configure_vpn(ike, esp_map[esp], False, ["192.0.2.1"], psk, "10.200.2.0/24",
-                     "10.200.1.0/24", keepalive=30)
+                     "10.200.1.0/24", keepalive=30, force_encap=not plain)
     ga.configure_vpn(ike, esp_map[esp], True, ["192.0.2.2"], psk, "10.200.1.0/24",
-                     "10.200.2.0/24", keepalive=30)
+                     "10.200.2.0/24", keepalive=30, force_encap=not plain)
     wait_for(lambda: ga.tunnel("192.0.2.2")["status"] == "UP" and
                      gb.tunnel("192.0.2.1")["status"] == "UP", 20, "the agents' tunnel")
     # The agent routes the remote selector into vpn0; give it the source.
@@ -317,9 +319,12 @@ def agent_gateways(env, topo, a, b, args, esp):
         topo.run(ns, ["ip", "route", "replace", net, "dev", "vpn0", "src", src])
     return Gateways(pids=[("agent-a", ga.proc.pid), ("agent-b", gb.proc.pid)],
                     tun={a: "vpn0", b: "vpn0"},
-                    desc="vpn-agent, ESP %s in UDP 4500, a worker per CPU (%d), multi-queue TUN, "
-                    "SO_REUSEPORT steered by SPI, UDP GSO/GRO trains, TUN one read/write per packet"
-                    % (esp, int(workers or os.cpu_count() or 1)))
+                    desc=("vpn-agent, plain ESP %s (IP protocol 50), a worker per CPU (%d), "
+                          "multi-queue TUN, a raw socket per worker steered by SPI (classic BPF), "
+                          "sendmmsg/recvmmsg batches, TUN one read/write per packet" if plain else
+                          "vpn-agent, ESP %s in UDP 4500, a worker per CPU (%d), multi-queue TUN, "
+                          "SO_REUSEPORT steered by SPI, UDP GSO/GRO trains, TUN one read/write "
+                          "per packet") % (esp, int(workers or os.cpu_count() or 1)))
 
 
 class Unsupported(Exception):
@@ -444,11 +449,15 @@ def configs(variants, args):
         if v in RELAY_MODES:
             out.append((v, lambda env, t, a, b, f=RELAY_MODES[v]:
                         relay_gateways(env, t, a, b, args, f)))
-        elif v in ("strongswan", "agent"):
-            fn = strongswan_gateways if v == "strongswan" else agent_gateways
+        elif v in ("strongswan", "agent", "agent-plain"):
             for esp in esps:
-                out.append(("%s[%s]" % (v, esp),
-                            lambda env, t, a, b, fn=fn, esp=esp: fn(env, t, a, b, args, esp)))
+                if v == "strongswan":
+                    fn = (lambda env, t, a, b, esp=esp:
+                          strongswan_gateways(env, t, a, b, args, esp))
+                else:
+                    fn = (lambda env, t, a, b, esp=esp, plain=v == "agent-plain":
+                          agent_gateways(env, t, a, b, args, esp, plain))
+                out.append(("%s[%s]" % (v, esp), fn))
     return out
 
 
@@ -532,7 +541,7 @@ def print_variant(label, gw, results, args, setup_s, topo, a):
 def print_ratios(all_results, args):
     relays = [k for k in all_results if k.startswith("relay")]
     swans = [k for k in all_results if k.startswith("strongswan[")]
-    agents = [k for k in all_results if k.startswith("agent[")]
+    agents = [k for k in all_results if k.startswith("agent[") or k.startswith("agent-plain[")]
     lines = []
 
     def ratio(num, den):
@@ -548,16 +557,20 @@ def print_ratios(all_results, args):
         for rl in relays:
             ratio(ag, rl)  # c/e
     for ag in agents:
-        sw = "strongswan[" + ag[len("agent["):]
+        sw = "strongswan[" + ag[ag.index("[") + 1:]
         if sw in all_results:
             ratio(ag, sw)  # c/d, same ESP proposal
+    for ag in agents:
+        udp = "agent[" + ag[len("agent-plain["):]
+        if ag.startswith("agent-plain[") and udp in all_results:
+            ratio(ag, udp)  # plain ESP / ESP-in-UDP, same proposal
     ref = len(lines)
     for sw in swans:
         for rl in relays:
             ratio(sw, rl)  # d/e, for reference
     if lines:
         print("== ratios of goodput, same run (c/e = agent/relay, c/d = agent/strongswan "
-              "with the same ESP%s)" % ("; the rest, strongswan/relay, for reference" if ref < len(lines) else ""))
+              "with the same ESP, agent-plain/agent = plain ESP / ESP-in-UDP%s)" % ("; the rest, strongswan/relay, for reference" if ref < len(lines) else ""))
         print("\n".join(lines))
         print(flush=True)
 

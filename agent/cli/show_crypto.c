@@ -269,12 +269,12 @@ esp_sas(FILE *out, json_t *sa, const char *dir, const char *spi_key)
 	fprintf(out, "     %s ah sas:\n\n     %s pcp sas:\n\n", dir, dir);
 }
 
-/* "10.1.0.0/255.255.0.0" → "(10.1.0.0/255.255.0.0/0/0)": the selectors
- * are whole-IP (protocol 0, port 0). */
+/* "10.1.0.0/255.255.0.0", protocol 47, port 0 → "(10.1.0.0/255.255.0.0/47/0)". */
 static void
-ident(FILE *out, const char *label, json_t *sa, const char *key)
+ident(FILE *out, const char *label, json_t *sa, const char *key, const char *port_key)
 {
-	fprintf(out, "   %s ident (addr/mask/prot/port): (%s/0/0)\n", label, str(sa, key));
+	fprintf(out, "   %s ident (addr/mask/prot/port): (%s/%lld/%lld)\n", label, str(sa, key),
+		num_or0(sa, "protocol"), num_or0(sa, port_key));
 }
 
 static void
@@ -284,8 +284,8 @@ ipsec_block(FILE *out, json_t *sa, const char *local)
 
 	fprintf(out, "    Crypto map tag: %s, local addr %s\n\n", str(sa, "cryptoMap"), local);
 	fprintf(out, "   protected vrf: (none)\n");
-	ident(out, "local ", sa, "localIdent");
-	ident(out, "remote", sa, "remoteIdent");
+	ident(out, "local ", sa, "localIdent", "localPort");
+	ident(out, "remote", sa, "remoteIdent", "remotePort");
 	fprintf(out, "   current_peer %s port %s\n", str(sa, "peer"), num_str(sa, "peerPort", b[0]));
 	fprintf(out, "     PERMIT, flags={origin_is_acl,}\n");
 	fprintf(out, "    #pkts encaps: %s, #pkts encrypt: %s, #pkts digest: %s\n",

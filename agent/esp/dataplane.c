@@ -374,6 +374,7 @@ esp_dp_activate(struct esp_dp *dp, uint32_t spi_in)
 	if ((p = pair_by_spi(dp, spi_in, 0)) != NULL)
 		pair_activate(dp, p);
 	pthread_rwlock_unlock(&dp->lock);
+	dp_tunnels_carrier(dp);
 }
 
 int
@@ -384,12 +385,11 @@ esp_dp_install(struct esp_dp *dp, const struct esp_dp_pair *pr)
 	struct dp_pair *p;
 	char ip[16];
 
-	if (pr->in.transport || pr->out.transport) {
-		/* not carried yet: the API refuses it; never install one */
+	if (!pr->udp_encap && !dp->plain) {
 		esp_sa_free(in);
 		esp_sa_free(out);
-		log_warnx("ESP: transport mode SA pair 0x%08x/0x%08x refused: tunnel mode only",
-			  pr->in.spi, pr->out.spi);
+		log_warnx("ESP: SA pair 0x%08x/0x%08x refused: plain ESP needs a raw socket "
+			  "(CAP_NET_RAW)", pr->in.spi, pr->out.spi);
 		return -1;
 	}
 	if (out != NULL && pr->test_seq_start > 1)
@@ -413,17 +413,24 @@ esp_dp_install(struct esp_dp *dp, const struct esp_dp_pair *pr)
 	esp_sa_set_owner(out, p);
 	p->hard_bytes = pr->lifetime_kb * 1024;
 	p->soft_bytes = p->hard_bytes / 10 * 9;
-	p->peer_port = pr->peer_port;
+	p->peer_port = pr->udp_encap ? pr->peer_port : 0;
+	p->udp_encap = pr->udp_encap;
 	p->peer = peer;
 	p->remote = pr->out.remote;
+	/* A route takes every protocol to a network: only for such selectors.
+	 * Transport mode is between the gateways themselves, whose own IKE and
+	 * ESP must not be routed into the tunnel. */
+	p->routed = !pr->out.transport && pr->out.proto == 0;
 	pair_link(dp, p);
-	route_hold(dp, &p->remote);
+	if (p->routed)
+		route_hold(dp, &p->remote);
 	if (!pr->outbound_later)
 		pair_activate(dp, p);
 	pthread_rwlock_unlock(&dp->lock);
-	if (route(dp, &p->remote, 1) == -1)
+	if (p->routed && route(dp, &p->remote, 1) == -1)
 		log_warn("ESP: cannot route %s via %s", ipv4_str(pr->out.remote.addr_be, ip),
 			 dp->tun_name);
+	dp_tunnels_carrier(dp);
 	return 0;
 }
 
@@ -431,7 +438,7 @@ void
 esp_dp_remove(struct esp_dp *dp, uint32_t spi_in, uint32_t spi_out)
 {
 	struct dp_pair *p;
-	int routed;
+	int unroute;
 
 	pthread_rwlock_wrlock(&dp->lock);
 	if ((p = pair_by_spi(dp, spi_in, 0)) == NULL || p->spi_out != spi_out) {
@@ -449,12 +456,14 @@ esp_dp_remove(struct esp_dp *dp, uint32_t spi_in, uint32_t spi_out)
 	} else {
 		esp_sa_free(p->out);	/* never joined the SAD */
 	}
-	routed = route_release(dp, &p->remote) > 0;	/* another pair still routes there */
+	/* another pair may still route there */
+	unroute = p->routed && route_release(dp, &p->remote) == 0;
 	pthread_rwlock_unlock(&dp->lock);
-	if (!routed)
+	if (unroute)
 		route(dp, &p->remote, 0);
 	pthread_mutex_destroy(&p->out_lock);
 	free(p);
+	dp_tunnels_carrier(dp);
 }
 
 int
@@ -563,7 +572,7 @@ esp_dp_new(struct event_base *base, const char *tun_name, int udp_fd, int worker
 	/* xcalloc: each worker carries its batches (~400 KiB) */
 	dp->workers = xcalloc((size_t)dp->nworkers, sizeof(*dp->workers));
 	for (int i = 0; i < dp->nworkers; i++)
-		dp->workers[i].tun_fd = dp->workers[i].udp_fd = -1;
+		dp->workers[i].tun_fd = dp->workers[i].udp_fd = dp->workers[i].raw_fd = -1;
 	if ((dp->stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) == -1 ||
 	    dp_workers_open(dp, tun_name) == -1 || tun_up(dp) == -1) {
 		log_warn("ESP: cannot set up TUN device %s", tun_name);
@@ -574,11 +583,18 @@ esp_dp_new(struct event_base *base, const char *tun_name, int udp_fd, int worker
 		esp_dp_free(dp);
 		return NULL;
 	}
-	log_info("ESP: dataplane on %s (MTU %d), %d worker%s, ESP-in-UDP on port 4500%s%s%s",
+	log_info("ESP: dataplane on %s (MTU %d), %d worker%s, ESP-in-UDP on port 4500%s%s%s%s",
 		 dp->tun_name, ESP_DP_MTU, dp->nworkers, dp->nworkers == 1 ? "" : "s",
 		 dp->steered ? " (steered by SPI)" : " (decrypted on the main loop)",
-		 dp->workers[0].gso ? ", UDP GSO" : "", dp->workers[0].gro ? "/GRO" : "");
+		 dp->workers[0].gso ? ", UDP GSO" : "", dp->workers[0].gro ? "/GRO" : "",
+		 dp->plain ? ", plain ESP (steered by SPI)" : "");
 	return dp;
+}
+
+int
+esp_dp_plain_esp(const struct esp_dp *dp)
+{
+	return dp->plain;
 }
 
 const char *
@@ -617,6 +633,7 @@ esp_dp_free(struct esp_dp *dp)
 	if (dp->stop_fd != -1 && write(dp->stop_fd, &one, sizeof(one)) != sizeof(one))
 		log_warn("ESP: cannot stop the workers");
 	dp_workers_join(dp);
+	dp_tunnels_free(dp);
 	while (dp->pairs != NULL)
 		esp_dp_remove(dp, dp->pairs->spi_in, dp->pairs->spi_out);
 	dp_workers_close(dp);

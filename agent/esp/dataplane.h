@@ -1,14 +1,22 @@
 /*
- * The dataplane: a TUN device for the plaintext side, ESP-in-UDP (RFC 3948)
- * on port 4500 for the ciphertext side, the SA pairs the IKE engine
- * installs, and per-peer counters that outlive rekeys.
+ * The dataplane: a TUN device for the plaintext side; for the ciphertext
+ * side ESP-in-UDP (RFC 3948) on port 4500 or plain ESP (IP protocol 50, a
+ * raw socket), as each pair's NAT-T result says (R-17.1); the SA pairs the
+ * IKE engine installs, in tunnel or transport mode; per-peer counters that
+ * outlive rekeys; and GRE tunnel interfaces (IOS's `interface TunnelN`,
+ * R-17.3), each a TUN device of its own whose traffic leaves GRE-encapsulated
+ * (RFC 2784) for whatever SA covers it.
  *
  * Packet work runs on worker threads, one per core by default, each with
  * its own TUN queue (IFF_MULTI_QUEUE: the kernel keeps a flow on one queue)
  * and its own UDP socket on port 4500 (SO_REUSEPORT, steered by SPI so an
  * inbound SA is decrypted on one worker, in order). IKE keeps its own 4500
  * socket; a classic BPF program on the port group sends it everything with
- * the non-ESP marker. The loop thread installs and removes pairs and reads
+ * the non-ESP marker. Each worker also has a raw ESP socket whose own
+ * program keeps its share of SPIs (the same SPI mod n). GRE tunnel
+ * interfaces are read on the loop thread (their traffic is a routing
+ * protocol's and a site's, not a headend's bulk); what arrives for them is
+ * decapsulated on the workers. The loop thread installs and removes pairs and reads
  * counters under a write lock; workers hold the read lock per batch.
  * Packet work never calls into IKE. Liveness and traffic are a record per
  * peer address, written per packet and read by DPD when it decides
@@ -49,7 +57,8 @@ struct esp_dp_hooks {
 struct esp_dp_pair {
 	struct esp_sa_params in, out;
 	uint32_t             peer_be;
-	uint16_t             peer_port;	/* 4500 */
+	int                  udp_encap;	/* ESP-in-UDP to peer_port; else plain ESP */
+	uint16_t             peer_port;	/* 4500, or where a NAT maps it */
 	uint16_t             client_port;	/* a remote-access client's IKE port, else 0:
 						 * with the address, whose record and counters */
 	uint64_t             lifetime_kb;	/* volume lifetime, 0 = none */
@@ -111,6 +120,38 @@ void esp_dp_alive(struct esp_dp *dp, uint32_t peer_be, uint16_t client_port, int
 /* The next first packet out to the peer is posted to the outbound hook
  * (once; watch again after it). */
 void esp_dp_watch(struct esp_dp *dp, uint32_t peer_be, uint16_t client_port);
+
+/* Whether plain ESP can be sent and received (the raw sockets opened: the
+ * process has CAP_NET_RAW); without it every pair must be UDP-encapsulated. */
+int  esp_dp_plain_esp(const struct esp_dp *dp);
+
+/* GRE tunnel interfaces (R-17.3), replaced as a set (on the loop thread):
+ * a device of a name kept is updated in place, new names are created, the
+ * others removed. Returns 0, or -1 when one could not be set up (logged;
+ * the rest are applied). A device's carrier is on while an SA covers GRE
+ * from its source to its destination: it goes down, and the routes a
+ * routing protocol learnt through it go away, when the peer's SAs do. */
+struct esp_dp_tunnel_if {
+	const char *name;
+	uint32_t    addr_be;		/* its own address ... */
+	unsigned    prefix_len;		/* ... and prefix */
+	uint32_t    source_be, destination_be;	/* the GRE endpoints */
+	unsigned    mtu;
+	int         shutdown;		/* administratively down */
+};
+int  esp_dp_tunnels(struct esp_dp *dp, const struct esp_dp_tunnel_if *t, size_t n);
+
+/* A tunnel interface as the views show it. */
+struct esp_dp_tunnel_view {
+	const char *name;
+	uint32_t    addr_be, source_be, destination_be;
+	unsigned    prefix_len, mtu;
+	int         shutdown, up;	/* up: carrier on (an SA covers it) and not shut */
+	uint64_t    out_packets, out_bytes, in_packets, in_bytes;	/* inner packets */
+	uint64_t    out_no_sa, in_malformed, in_errors, out_errors;
+};
+void esp_dp_tunnels_view(struct esp_dp *dp,
+			 void (*fn)(void *ctx, const struct esp_dp_tunnel_view *v), void *ctx);
 
 /* What belongs to no peer: each worker's share and the drops before an SA
  * was known. */

@@ -84,6 +84,8 @@ struct dp_pair {
 	uint64_t        bytes[2];		/* atomic: plaintext in, out */
 	int             soft_signalled, hard_signalled, seq_signalled;	/* atomic */
 	uint16_t        peer_port;		/* atomic: follows a NAT */
+	int             udp_encap;		/* ESP-in-UDP; else plain ESP */
+	int             routed;			/* remote is routed to the TUN device */
 	int             active;			/* out is in the SAD: the pair sends */
 	struct dp_peer *peer;
 	struct esp_net  remote;
@@ -100,28 +102,34 @@ struct dp_note {
 	int64_t           now;
 };
 
-/* A run of the outgoing batch sent as one UDP GSO train. */
+/* A run of the outgoing batch sent as one UDP GSO train (or one plain
+ * ESP packet). */
 struct dp_run {
 	unsigned first, count;
+	int      raw;
 	union {			/* UDP_SEGMENT: the size of each datagram but the last */
 		char           buf[CMSG_SPACE(sizeof(uint16_t))];
 		struct cmsghdr align;
 	} cmsg;
 };
 
-/* One packet thread: its TUN queue, its socket, its batches. With UDP
+/* One packet thread: its TUN queue, its sockets, its batches. With UDP
  * GSO/GRO (gso) a run of equal-sized datagrams to one peer leaves in one
- * send, and the kernel hands trains of them back in one receive. */
+ * send, and the kernel hands trains of them back in one receive. Plain ESP
+ * leaves and arrives on raw_fd, one packet per message. The loop thread
+ * has one too (dp->loop_w, no thread, the first worker's sockets) for what
+ * GRE tunnel interfaces send. */
 struct dp_worker {
 	struct esp_dp     *dp;
 	pthread_t          thread;
 	int                running;
-	int                tun_fd, udp_fd;
+	int                tun_fd, udp_fd, raw_fd;
 	int                gso, gro;
 	uint64_t           carried_out, carried_in;	/* read under the write lock */
 	uint8_t            out[DP_BATCH][DP_SLOT];
 	struct iovec       iov[DP_BATCH];
 	struct sockaddr_in to[DP_BATCH];
+	uint8_t            raw[DP_BATCH];	/* plain ESP: leaves on raw_fd */
 	struct esp_sa     *out_sa[DP_BATCH];
 	unsigned           nout;
 	struct dp_pair    *held[DP_BATCH];	/* out_locks held for this batch */
@@ -139,6 +147,24 @@ struct dp_worker {
 		struct cmsghdr align;
 	} rcmsg[DP_BATCH];
 	uint8_t            inner[ESP_PKT_MAX];
+};
+
+/* A GRE tunnel interface (esp_dp_tunnels): its TUN device, read on the
+ * loop; found by the workers by its endpoints (dp->tun_hash). */
+#define DP_TUN_BUCKETS 256
+struct dp_tunnel {
+	struct dp_tunnel *next, *next_hash;	/* dp->tunnels; dp->tun_hash chain */
+	struct esp_dp    *dp;
+	char              name[IFNAMSIZ];
+	int               fd;
+	struct event     *ev;
+	uint32_t          addr_be, source_be, destination_be;
+	unsigned          prefix_len, mtu;
+	int               shutdown, carrier;
+	uint16_t          ip_id;		/* outer IP identification (loop only) */
+	/* atomic: the workers count what they deliver */
+	uint64_t          out_packets, out_bytes, in_packets, in_bytes;
+	uint64_t          out_no_sa, in_malformed, in_errors, out_errors;
 };
 
 struct esp_dp {
@@ -161,7 +187,12 @@ struct esp_dp {
 	struct dp_worker   *workers;
 	int                 nworkers;
 	int                 steered;	/* workers have their own 4500 sockets */
-	/* ESP that reached IKE's socket is decrypted on the loop, here */
+	int                 plain;	/* workers have raw ESP sockets */
+	struct dp_worker   *loop_w;	/* the loop's batch (GRE tunnel interfaces) */
+	struct dp_tunnel   *tunnels;
+	struct dp_tunnel   *tun_hash[DP_TUN_BUCKETS];	/* by (source, destination) */
+	/* ESP that reached IKE's socket is decrypted on the loop, here; what a
+	 * tunnel interface sends is encapsulated here */
 	uint8_t             loop_inner[ESP_PKT_MAX];
 	/* notes for the loop */
 	pthread_mutex_t     notes_lock;
@@ -177,7 +208,21 @@ int   dp_note_post(struct esp_dp *dp, enum dp_note_kind kind, uint32_t peer_be,
 		   uint16_t client_port, uint32_t spi_in,
 		   enum esp_dp_limit limit, int64_t now);
 
+/* gre.c */
+/* A decrypted packet that is GRE for one of the tunnel interfaces: written
+ * to it, decapsulated (under the read lock). 1 when it was one of theirs
+ * (delivered or dropped and counted), 0 when not. */
+int   dp_gre_input(struct esp_dp *dp, const uint8_t *pkt, size_t len);
+/* Carriers follow the SAs: after pairs came or went (loop thread). */
+void  dp_tunnels_carrier(struct esp_dp *dp);
+void  dp_tunnels_free(struct esp_dp *dp);
+
 /* worker.c */
+/* One packet to encrypt and queue on w's batch (the read lock held);
+ * 0 when queued, else the drop reason (counted). */
+int   dp_output(struct dp_worker *w, const uint8_t *pkt, size_t len, int64_t now);
+/* Sends w's batch and releases the pairs it holds. */
+void  dp_flush(struct dp_worker *w);
 /* Opens each worker's TUN queue (the first creates the device, named in
  * dp->tun_name) and socket; -1 on failure (dp_workers_close cleans up). */
 int   dp_workers_open(struct esp_dp *dp, const char *tun_name);

@@ -53,10 +53,28 @@ struct esp_sa_params {
 	size_t          key_len;	/* 16 or 32 */
 	uint8_t         auth_key[ESP_AUTH_KEY_MAX];	/* HMAC key; GCM: 4-byte salt */
 	size_t          auth_key_len;	/* 20 (SHA1), 32 (SHA-256), 4 (GCM salt) */
-	int             transport;	/* transport mode (else tunnel) */
+	int             transport;	/* transport mode (else tunnel): local and
+					 * remote are the two hosts (/32) */
 	unsigned        replay_window;	/* bits, 0 = default 64; up to ESP_REPLAY_MAX */
 	struct esp_net  local, remote;	/* selectors: local protected, remote protected */
+	uint8_t         proto;		/* selector's IP protocol, 0 = any */
+	uint16_t        local_port, remote_port;	/* TCP/UDP selector ports, host
+							 * order, 0 = any */
 };
+
+/* A packet as selectors see it (RFC 4301 4.4.1.1): addresses, protocol
+ * and, for TCP and UDP, the ports (known only in a first fragment). */
+struct esp_flow {
+	uint32_t src_be, dst_be;
+	uint8_t  proto;
+	uint16_t sport, dport;		/* host order */
+	int      ports_known;
+};
+/* The flow of the IPv4 packet pkt[0..len); -1 when it is not one. */
+int esp_flow_of(const uint8_t *pkt, size_t len, struct esp_flow *f);
+/* Whether the flow is within an SA's selectors, seen from our side
+ * (outbound: src local, dst remote; inbound the other way round). */
+int esp_sa_covers(const struct esp_sa_params *p, const struct esp_flow *f, int outbound);
 
 /* Per-SA counters as `show crypto ipsec sa` shows them. */
 struct esp_counters {
@@ -83,8 +101,8 @@ void           esp_sa_set_owner(struct esp_sa *sa, void *owner);
 void          *esp_sa_owner(const struct esp_sa *sa);
 
 /* ESP output for one inner IPv4 packet (tunnel mode: the whole packet,
- * next header 4; transport mode: its payload with the IP header kept by the
- * caller). Writes SPI | seq | IV | ciphertext (payload, padding, pad length,
+ * next header 4; transport mode: its payload, next header its protocol,
+ * the IP header left to the caller). Writes SPI | seq | IV | ciphertext (payload, padding, pad length,
  * next header) | ICV into out (cap bytes). 0, or a drop reason (EXPIRED on
  * sequence wrap: the SA must be rekeyed, it never wraps). */
 int esp_output(struct esp_sa *sa, const uint8_t *inner, size_t len, uint8_t next_header,
@@ -97,23 +115,27 @@ struct esp_sad;
 struct esp_sad *esp_sad_new(void);
 void            esp_sad_free(struct esp_sad *sad);	/* frees the SAs it holds */
 /* Takes ownership. Inbound: found by SPI. Outbound: found by policy
- * (remote selector ∋ inner destination, local ∋ inner source); the newest
- * matching outbound SA wins, so a rekeyed pair takes over at once. */
+ * (the flow within the SA's selectors: remote ∋ destination, local ∋
+ * source, protocol and ports); the newest matching outbound SA wins, so a
+ * rekeyed pair takes over at once. */
 int             esp_sad_add(struct esp_sad *sad, struct esp_sa *sa, int outbound);
 /* Removes and frees; -1 if absent. */
 int             esp_sad_remove(struct esp_sad *sad, uint32_t spi, int outbound);
 struct esp_sa  *esp_sad_inbound(const struct esp_sad *sad, uint32_t spi);
-struct esp_sa  *esp_sad_outbound(const struct esp_sad *sad, uint32_t src_be, uint32_t dst_be);
+struct esp_sa  *esp_sad_outbound(const struct esp_sad *sad, const struct esp_flow *f);
 /* Visits every SA (for counters and views). */
 void            esp_sad_foreach(const struct esp_sad *sad,
 				void (*fn)(void *ctx, const struct esp_sa *sa, int outbound), void *ctx);
 /* Drops that happened before an SA was known (bad SPI, malformed header). */
 const uint64_t *esp_sad_drops(const struct esp_sad *sad);
 
-/* ESP input in the fixed order (STYLE practice 3). On 0 the inner packet
- * (tunnel mode: an IPv4 packet checked against the SA's selectors) is in
- * out[0..*outlen) and *sa_out is the SA; otherwise a drop reason, counted
- * on the SA (or the SAD when no SA was found). */
+/* ESP input in the fixed order (STYLE practice 3). On 0 an IPv4 packet
+ * within the SA's selectors is in out[0..*outlen) and *sa_out is the SA:
+ * tunnel mode, the inner packet; transport mode, the payload behind an IP
+ * header rebuilt from the SA's two hosts (ESP_TRANSPORT_HDR bytes, remote
+ * to local, protocol the next header). Otherwise a drop reason, counted on
+ * the SA (or the SAD when no SA was found). */
+#define ESP_TRANSPORT_HDR 20
 int esp_input(struct esp_sad *sad, const uint8_t *pkt, size_t len, uint8_t *out, size_t cap,
 	      size_t *outlen, uint8_t *next_header, struct esp_sa **sa_out, int64_t now);
 

@@ -123,38 +123,69 @@ check_trailer(const uint8_t *pt, size_t pt_len, size_t *payload_len, uint8_t *ne
 }
 
 /*
- * (7) Tunnel mode (RFC 4303 3.1.2, 5): an IPv4 packet (RFC 791) whose
- * addresses the SA's selectors cover. Bytes after its total length are
- * TFC padding (RFC 4303 2.7) and are trimmed.
- *
- *  |Version|  IHL  |Type of Service|          Total Length         |
- *  |         Identification        |Flags|      Fragment Offset    |
- *  |  Time to Live |    Protocol   |         Header Checksum       |
- *  |                       Source Address                          |
- *  |                    Destination Address                        |
+ * (7) Tunnel mode (RFC 4303 3.1.2, 5): an IPv4 packet (RFC 791) within the
+ * SA's selectors. Bytes after its total length are TFC padding (RFC 4303
+ * 2.7) and are trimmed.
  */
 static int
 check_inner(const struct esp_sa *sa, const uint8_t *pt, size_t len, size_t *inner_len)
 {
+	struct esp_flow f;
 	struct buf b;
 	uint8_t vihl;
 	uint16_t total;
-	uint32_t src, dst;
 
 	buf_init(&b, pt, len);
 	buf_get_u8(&b, &vihl);
 	buf_skip(&b, 1);
 	buf_get_u16(&b, &total);
-	buf_skip(&b, 8);
-	buf_get_u32(&b, &src);
-	buf_get_u32(&b, &dst);
-	if (b.err || vihl >> 4 != 4 || (vihl & 0x0f) < 5 ||
-	    total < (vihl & 0x0f) * 4u || total > len)
+	if (b.err || total > len || esp_flow_of(pt, total, &f) == -1)
 		return ESP_DROP_MALFORMED;
-	if (!esp_net_has(&sa->p.remote, htonl(src)) || !esp_net_has(&sa->p.local, htonl(dst)))
+	if (!esp_sa_covers(&sa->p, &f, 0))
 		return ESP_DROP_POLICY;
 	*inner_len = total;
 	return 0;
+}
+
+static void
+put_u16(uint8_t *p, uint16_t v)
+{
+	p[0] = (uint8_t)(v >> 8);
+	p[1] = (uint8_t)v;
+}
+
+/*
+ * (7) Transport mode (RFC 4303 3.1.1): the payload of a packet between the
+ * SA's two hosts. Its IP header is rebuilt in front of it from those hosts
+ * (remote to local, the next header as protocol), so checksums that cover
+ * the addresses hold also where a NAT changed the outer ones (RFC 3948
+ * 3.1.2); the packet must then be within the selectors (protocol, ports).
+ */
+static int
+rebuild_header(const struct esp_sa *sa, uint8_t *out, size_t payload_len, uint8_t next_header,
+	       size_t *total)
+{
+	struct esp_flow f;
+	uint32_t sum = 0;
+
+	*total = ESP_TRANSPORT_HDR + payload_len;
+	if (*total > 0xffff)
+		return ESP_DROP_MALFORMED;
+	memset(out, 0, ESP_TRANSPORT_HDR);
+	out[0] = 0x45;
+	put_u16(out + 2, (uint16_t)*total);
+	out[8] = 64;
+	out[9] = next_header;
+	memcpy(out + 12, &sa->p.remote.addr_be, 4);
+	memcpy(out + 16, &sa->p.local.addr_be, 4);
+	for (size_t i = 0; i < ESP_TRANSPORT_HDR; i += 2)
+		sum += (uint32_t)(out[i] << 8 | out[i + 1]);
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	put_u16(out + 10, (uint16_t)~sum);
+	if (esp_flow_of(out, *total, &f) == -1)
+		return ESP_DROP_MALFORMED;
+	return esp_sa_covers(&sa->p, &f, 0) ? 0 : ESP_DROP_POLICY;
 }
 
 /* The documented pipeline, in order; one exit counts the drop. */
@@ -164,7 +195,7 @@ esp_input(struct esp_sad *sad, const uint8_t *pkt, size_t len, uint8_t *out, siz
 {
 	struct esp_wire w;
 	struct esp_sa *sa = NULL;
-	size_t payload_len = 0;
+	size_t payload_len = 0, total = 0, room;
 	int ret = ESP_DROP_NONE;
 
 	*outlen = 0;
@@ -178,29 +209,33 @@ esp_input(struct esp_sad *sad, const uint8_t *pkt, size_t len, uint8_t *out, siz
 	}
 	*sa_out = sa;
 	pthread_mutex_lock(&sa->lock);
-	if ((ret = parse_body(sa, &w, cap)) != 0)
+	room = sa->p.transport ? ESP_TRANSPORT_HDR : 0;
+	if (cap < room || (ret = parse_body(sa, &w, cap - room)) != 0) {
+		ret = ESP_DROP_MALFORMED;
 		goto done;
+	}
 	if (esp_replay_check(&sa->replay, w.seq) == -1) {
 		ret = ESP_DROP_REPLAY;
 		goto done;
 	}
-	ret = sa->p.cipher == ESP_CIPHER_AES_GCM16 ? gcm_open(sa, &w, out) : cbc_open(sa, &w, out);
+	ret = sa->p.cipher == ESP_CIPHER_AES_GCM16 ? gcm_open(sa, &w, out + room) :
+	    cbc_open(sa, &w, out + room);
 	if (ret != 0)
 		goto done;
 	esp_replay_commit(&sa->replay, w.seq);
-	if ((ret = check_trailer(out, w.ct_len, &payload_len, next_header)) != 0)
+	if ((ret = check_trailer(out + room, w.ct_len, &payload_len, next_header)) != 0)
 		goto done;
-	if (!sa->p.transport) {
-		if (*next_header != IPPROTO_IPIP) {
-			ret = ESP_DROP_MALFORMED;
-			goto done;
-		}
-		if ((ret = check_inner(sa, out, payload_len, &payload_len)) != 0)
-			goto done;
-	}
-	*outlen = payload_len;
+	if (sa->p.transport)
+		ret = rebuild_header(sa, out, payload_len, *next_header, &total);
+	else if (*next_header != IPPROTO_IPIP)
+		ret = ESP_DROP_MALFORMED;
+	else
+		ret = check_inner(sa, out, payload_len, &total);
+	if (ret != 0)
+		goto done;
+	*outlen = total;
 	sa->c.packets++;
-	sa->c.bytes += payload_len;
+	sa->c.bytes += sa->p.transport ? payload_len : total;
 	sa->c.encrypt_or_decrypt++;
 	sa->c.digest_or_verify++;
 	sa->c.last_ms = now;

@@ -74,6 +74,11 @@ params_valid(const struct esp_sa_params *p)
 	else if (ipv4_mask_len(ntohl(p->local.mask_be)) == -1 ||
 		 ipv4_mask_len(ntohl(p->remote.mask_be)) == -1)
 		why = "selector mask is not a prefix";
+	else if (p->transport && (p->local.mask_be != 0xffffffffu || p->remote.mask_be != 0xffffffffu))
+		why = "transport mode is between two hosts: selectors must be /32";
+	else if ((p->local_port != 0 || p->remote_port != 0) && p->proto != IPPROTO_TCP &&
+		 p->proto != IPPROTO_UDP)
+		why = "selector ports need protocol TCP or UDP";
 	if (why != NULL) {
 		log_warnx("esp: SA %08x: %s", p->spi, why);
 		return -1;
@@ -234,6 +239,53 @@ int
 esp_net_has(const struct esp_net *net, uint32_t addr_be)
 {
 	return (addr_be & net->mask_be) == net->addr_be;
+}
+
+/*
+ * The IPv4 header (RFC 791) and, in a first fragment of TCP or UDP, the
+ * ports that lead its payload.
+ *
+ *  |Version|  IHL  |Type of Service|          Total Length         |
+ *  |         Identification        |Flags|      Fragment Offset    |
+ *  |  Time to Live |    Protocol   |         Header Checksum       |
+ *  |                       Source Address                          |
+ *  |                    Destination Address                        |
+ */
+int
+esp_flow_of(const uint8_t *pkt, size_t len, struct esp_flow *f)
+{
+	size_t ihl;
+	uint16_t frag;
+
+	if (len < 20 || pkt[0] >> 4 != 4 || (ihl = (pkt[0] & 0x0fu) * 4u) < 20 || ihl > len)
+		return -1;
+	memset(f, 0, sizeof(*f));
+	memcpy(&f->src_be, pkt + 12, 4);
+	memcpy(&f->dst_be, pkt + 16, 4);
+	f->proto = pkt[9];
+	frag = (uint16_t)(pkt[6] << 8 | pkt[7]) & 0x1fffu;
+	if ((f->proto == IPPROTO_TCP || f->proto == IPPROTO_UDP) && frag == 0 && len >= ihl + 4) {
+		f->sport = (uint16_t)(pkt[ihl] << 8 | pkt[ihl + 1]);
+		f->dport = (uint16_t)(pkt[ihl + 2] << 8 | pkt[ihl + 3]);
+		f->ports_known = 1;
+	}
+	return 0;
+}
+
+int
+esp_sa_covers(const struct esp_sa_params *p, const struct esp_flow *f, int outbound)
+{
+	uint32_t local = outbound ? f->src_be : f->dst_be, remote = outbound ? f->dst_be : f->src_be;
+	uint16_t lport = outbound ? f->sport : f->dport, rport = outbound ? f->dport : f->sport;
+
+	if (!esp_net_has(&p->local, local) || !esp_net_has(&p->remote, remote))
+		return 0;
+	if (p->proto != 0 && p->proto != f->proto)
+		return 0;
+	if (p->local_port == 0 && p->remote_port == 0)
+		return 1;
+	return f->ports_known && (p->local_port == 0 || p->local_port == lport) &&
+	    (p->remote_port == 0 || p->remote_port == rport);
 }
 
 int

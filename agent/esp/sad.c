@@ -238,10 +238,11 @@ esp_sad_inbound(const struct esp_sad *sad, uint32_t spi)
 }
 
 /* For each remote prefix length in use, one bucket: the SAs whose remote
- * network is exactly dst's network of that length; the newest whose local
- * selector holds src wins (make-before-break rekeys). */
+ * network is exactly dst's network of that length; the newest whose other
+ * selectors (local network, protocol, ports) hold the flow wins
+ * (make-before-break rekeys). */
 struct esp_sa *
-esp_sad_outbound(const struct esp_sad *sad, uint32_t src_be, uint32_t dst_be)
+esp_sad_outbound(const struct esp_sad *sad, const struct esp_flow *f)
 {
 	const struct esp_tab *t = &sad->out_policy;
 	struct esp_sa *sa, *best = NULL;
@@ -253,11 +254,11 @@ esp_sad_outbound(const struct esp_sad *sad, uint32_t src_be, uint32_t dst_be)
 		if (sad->prefix_count[plen] == 0)
 			continue;
 		mask_be = htonl(plen == 0 ? 0 : 0xffffffffu << (32 - plen));
-		net_be = dst_be & mask_be;
+		net_be = f->dst_be & mask_be;
 		for (sa = t->bucket[tab_index(t, policy_key(net_be, mask_be))]; sa != NULL;
 		    sa = sa->next[ESP_LINK_POLICY]) {
 			if (sa->p.remote.addr_be == net_be && sa->p.remote.mask_be == mask_be &&
-			    esp_net_has(&sa->p.local, src_be) &&
+			    esp_sa_covers(&sa->p, f, 1) &&
 			    (best == NULL || sa->add_seq > best->add_seq))
 				best = sa;
 		}

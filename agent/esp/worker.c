@@ -1,9 +1,11 @@
 /*
  * The dataplane's packet threads (see dataplane.h): each worker reads its
- * TUN queue and its UDP socket on port 4500, runs ESP output and input on
- * batches under the dataplane's read lock, and sends and receives UDP GSO /
- * GRO trains. The socket group is steered by a classic BPF program so that
- * IKE keeps its messages and each inbound SA stays on one worker.
+ * TUN queue, its UDP socket on port 4500 and its raw ESP socket, runs ESP
+ * output and input on batches under the dataplane's read lock, and sends
+ * and receives UDP GSO / GRO trains. The UDP socket group is steered by a
+ * classic BPF program so that IKE keeps its messages and each inbound SA
+ * stays on one worker; each raw socket has a program that keeps its share
+ * of SPIs.
  */
 #include "esp/dp_int.h"
 #include "core/buf.h"
@@ -88,6 +90,51 @@ worker_socket(int ike_fd)
 	return fd;
 }
 
+/*
+ * A worker's raw ESP socket (plain ESP, RFC 4303 over IP protocol 50) on
+ * IKE's address. The kernel gives every raw socket a copy of each packet,
+ * so each keeps its share, run on the IP packet: the SPI after the header
+ * mod n is the worker's index, and worker 0 also takes what is too short
+ * to hold an SPI (to count it malformed).
+ */
+static int
+raw_socket(const struct esp_dp *dp, int index)
+{
+	struct sock_filter code[] = {
+		BPF_STMT(BPF_LDX | BPF_B | BPF_MSH, 0),			/* X = IP header length */
+		BPF_STMT(BPF_LD | BPF_W | BPF_LEN, 0),
+		BPF_STMT(BPF_ALU | BPF_SUB | BPF_X, 0),
+		BPF_JUMP(BPF_JMP | BPF_JGE | BPF_K, 4, 1, 0),		/* room for an SPI? */
+		BPF_STMT(BPF_RET | BPF_K, index == 0 ? 0xffffffffu : 0),
+		BPF_STMT(BPF_LD | BPF_W | BPF_IND, 0),			/* A = SPI */
+		BPF_STMT(BPF_ALU | BPF_MOD | BPF_K, (uint32_t)dp->nworkers),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (uint32_t)index, 0, 1),
+		BPF_STMT(BPF_RET | BPF_K, 0xffffffffu),
+		BPF_STMT(BPF_RET | BPF_K, 0),
+	};
+	struct sock_fprog prog = { .len = ARRAY_LEN(code), .filter = code };
+	struct sockaddr_in sin;
+	socklen_t slen = sizeof(sin);
+	int fd, size = DP_SOCKBUF;
+
+	if (getsockname(dp->ike_fd, (struct sockaddr *)&sin, &slen) == -1 ||
+	    (fd = socket(AF_INET, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_ESP)) == -1)
+		return -1;
+	sin.sin_port = 0;
+	/* Each packet is its own buffer here (no GRO trains): past rmem_max
+	 * where we may (CAP_NET_ADMIN), so a burst is not dropped unseen. */
+	if (setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &size, sizeof(size)) == -1)
+		setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &size, sizeof(size));
+	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof(size)) == -1)
+		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof(size));
+	if (setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &prog, sizeof(prog)) == -1 ||
+	    bind(fd, (struct sockaddr *)&sin, sizeof(sin)) == -1) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
 /* Each worker's TUN queue; their sockets too when the steering program is
  * on the port group (else ESP stays on IKE's socket, decrypted on the
  * loop, and workers only read TUN, sending from IKE's socket). */
@@ -128,6 +175,24 @@ dp_workers_open(struct esp_dp *dp, const char *tun_name)
 		w->nrx = w->gro ? DP_RX_TRAINS : DP_BATCH;
 		w->in = xmalloc(w->rx_slot * w->nrx);
 	}
+	dp->plain = 1;
+	for (int i = 0; i < dp->nworkers && dp->plain; i++)
+		dp->plain = (dp->workers[i].raw_fd = raw_socket(dp, i)) != -1;
+	if (!dp->plain) {
+		log_warn("ESP: no raw ESP socket; ESP travels in UDP 4500 only");
+		for (int i = 0; i < dp->nworkers; i++) {
+			if (dp->workers[i].raw_fd != -1)
+				close(dp->workers[i].raw_fd);
+			dp->workers[i].raw_fd = -1;
+		}
+	}
+	/* the loop's batch sends on the first worker's sockets */
+	dp->loop_w = xcalloc(1, sizeof(*dp->loop_w));
+	dp->loop_w->dp = dp;
+	dp->loop_w->tun_fd = -1;
+	dp->loop_w->udp_fd = dp->workers[0].udp_fd;
+	dp->loop_w->raw_fd = dp->workers[0].raw_fd;
+	dp->loop_w->gso = dp->workers[0].gso;
 	return 0;
 }
 
@@ -196,8 +261,8 @@ same_peer(const struct sockaddr_in *a, const struct sockaddr_in *b)
 }
 
 /* Cuts the batch into messages: with GSO, runs to one peer of datagrams of
- * one size (a shorter one may end a run, as UDP_SEGMENT allows); else one
- * datagram each. Returns the number of messages. */
+ * one size (a shorter one may end a run, as UDP_SEGMENT allows); else, and
+ * for plain ESP, one packet each. Returns the number of messages. */
 static unsigned
 batch_runs(struct dp_worker *w)
 {
@@ -209,8 +274,8 @@ batch_runs(struct dp_worker *w)
 		size_t seg = w->iov[k].iov_len, total = seg;
 		unsigned j = k + 1;
 
-		while (w->gso && j < w->nout && j - k < DP_GSO_SEGS &&
-		       same_peer(&w->to[j], &w->to[k]) && w->iov[j].iov_len <= seg &&
+		while (w->gso && !w->raw[k] && j < w->nout && j - k < DP_GSO_SEGS &&
+		       !w->raw[j] && same_peer(&w->to[j], &w->to[k]) && w->iov[j].iov_len <= seg &&
 		       total + w->iov[j].iov_len <= DP_GSO_BYTES) {
 			total += w->iov[j].iov_len;
 			if (w->iov[j++].iov_len < seg)
@@ -218,6 +283,7 @@ batch_runs(struct dp_worker *w)
 		}
 		r->first = k;
 		r->count = j - k;
+		r->raw = w->raw[k];
 		*h = (struct msghdr){ .msg_name = &w->to[k], .msg_namelen = sizeof(w->to[k]),
 				      .msg_iov = &w->iov[k], .msg_iovlen = r->count };
 		if (r->count > 1) {
@@ -238,14 +304,21 @@ batch_runs(struct dp_worker *w)
 }
 
 /* Sends a worker's batch with as few system calls, and trips through the
- * stack, as the kernel allows. */
-static void
-flush(struct dp_worker *w)
+ * stack, as the kernel allows: each stretch of messages for one socket in
+ * one call. */
+void
+dp_flush(struct dp_worker *w)
 {
 	unsigned nmsg = batch_runs(w), sent = 0;
 
 	while (sent < nmsg) {
-		int n = sendmmsg(w->udp_fd, w->msgs + sent, nmsg - sent, 0);
+		unsigned end = sent + 1;
+		int n;
+
+		while (end < nmsg && w->runs[end].raw == w->runs[sent].raw)
+			end++;
+		n = sendmmsg(w->runs[sent].raw ? w->raw_fd : w->udp_fd, w->msgs + sent, end - sent,
+			     0);
 
 		if (n <= 0) {
 			/* this message failed; count its datagrams, go on with the rest */
@@ -274,48 +347,59 @@ hold_pair(struct dp_worker *w, struct dp_pair *p)
 			return;
 	}
 	if (pthread_mutex_trylock(&p->out_lock) != 0) {
-		flush(w);
+		dp_flush(w);
 		pthread_mutex_lock(&p->out_lock);
 	}
 	w->held[w->nheld++] = p;
 }
 
-/* TUN → ESP → (batch) UDP. */
-static void
-tun_packet(struct dp_worker *w, const uint8_t *pkt, size_t len, int64_t now)
+/* Packet → ESP → the batch: tunnel mode carries the whole packet (next
+ * header 4), transport mode its payload (next header its protocol; the
+ * outer header is the socket's). */
+int
+dp_output(struct dp_worker *w, const uint8_t *pkt, size_t len, int64_t now)
 {
 	struct esp_dp *dp = w->dp;
+	struct esp_flow f;
 	struct esp_sa *sa;
 	struct dp_pair *p;
-	uint32_t src, dst;
-	size_t olen;
+	size_t olen, hlen;
 	unsigned k;
+	int ret;
 
-	if (len < 20 || (pkt[0] >> 4) != 4)
-		return;		/* not IPv4 (IPv6 neighbour discovery): nothing of ours */
-	memcpy(&src, pkt + 12, 4);
-	memcpy(&dst, pkt + 16, 4);
-	if ((sa = esp_sad_outbound(dp->sad, src, dst)) == NULL ||
-	    (p = esp_sa_owner(sa)) == NULL) {
+	if (esp_flow_of(pkt, len, &f) == -1)
+		return ESP_DROP_MALFORMED;	/* not IPv4 (IPv6 neighbour discovery): not ours */
+	if ((sa = esp_sad_outbound(dp->sad, &f)) == NULL || (p = esp_sa_owner(sa)) == NULL) {
 		esp_sad_count_drop(dp->sad, ESP_DROP_NO_SA);	/* routed here, no SA (yet) */
-		return;
+		return ESP_DROP_NO_SA;
+	}
+	hlen = (pkt[0] & 0x0fu) * 4u;
+	if (esp_sa_params(sa)->transport && ((pkt[6] << 8 | pkt[7]) & 0x3fff) != 0) {
+		/* a fragment: transport mode carries no fragment offset */
+		esp_sa_count_drop(sa, ESP_DROP_POLICY);
+		return ESP_DROP_POLICY;
 	}
 	record_out(dp, p->peer->host, now);
 	if (volume_check(dp, p, sa, now))
-		return;
+		return ESP_DROP_EXPIRED;
 	hold_pair(w, p);
 	k = w->nout;	/* hold_pair may have sent the batch */
-	if (esp_output(sa, pkt, len, 4, w->out[k], DP_SLOT, &olen, now) != 0)
-		return;		/* counted on the SA */
+	ret = esp_sa_params(sa)->transport ?
+	    esp_output(sa, pkt + hlen, len - hlen, f.proto, w->out[k], DP_SLOT, &olen, now) :
+	    esp_output(sa, pkt, len, IPPROTO_IPIP, w->out[k], DP_SLOT, &olen, now);
+	if (ret != 0)
+		return ret;	/* counted on the SA */
 	seq_check(dp, p, sa, ESP_SEQ_SOFT_OUT, now);
 	__atomic_fetch_add(&p->bytes[1], len, __ATOMIC_RELAXED);
+	w->raw[k] = !p->udp_encap;
 	w->to[k] = (struct sockaddr_in){ .sin_family = AF_INET,
-					 .sin_port = htons(LOAD(&p->peer_port)),
+					 .sin_port = p->udp_encap ? htons(LOAD(&p->peer_port)) : 0,
 					 .sin_addr.s_addr = p->peer->peer_be };
 	w->iov[k] = (struct iovec){ w->out[k], olen };
 	w->out_sa[k] = sa;
 	w->nout++;
 	w->carried_out++;
+	return 0;
 }
 
 /* RFC 3948 4 (R-13.3): a NAT's new port is taken from an authenticated
@@ -334,10 +418,11 @@ newest(const uint8_t *pkt, const struct esp_sa *sa)
 	return !b.err && seq == esp_sa_seq_high(sa);
 }
 
-/* UDP → ESP → TUN; inner is the caller's scratch buffer. 0 when the
- * packet reached TUN. */
+/* ESP (in UDP from src_port, or plain: port 0) → the TUN device, or a GRE
+ * tunnel interface; inner is the caller's scratch buffer. 0 when the packet
+ * was delivered. */
 static int
-udp_packet(struct esp_dp *dp, int tun_fd, uint32_t src_be, uint16_t src_port, const uint8_t *pkt,
+esp_packet(struct esp_dp *dp, int tun_fd, uint32_t src_be, uint16_t src_port, const uint8_t *pkt,
 	   size_t len, uint8_t *inner, int64_t now)
 {
 	struct esp_sa *sa;
@@ -348,8 +433,8 @@ udp_packet(struct esp_dp *dp, int tun_fd, uint32_t src_be, uint16_t src_port, co
 	if (esp_input(dp->sad, pkt, len, inner, ESP_PKT_MAX, &ilen, &nh, &sa, now) != 0)
 		return -1;	/* dropped and counted by esp_input */
 	if ((p = esp_sa_owner(sa)) != NULL) {
-		if (p->peer->peer_be == src_be && LOAD(&p->peer_port) != src_port &&
-		    newest(pkt, sa))
+		if (p->udp_encap && src_port != 0 && p->peer->peer_be == src_be &&
+		    LOAD(&p->peer_port) != src_port && newest(pkt, sa))
 			STORE(&p->peer_port, src_port);	/* follow a NAT's port change */
 		dp_record_in(&p->peer->host->rec, now);
 		seq_check(dp, p, sa, ESP_SEQ_SOFT_IN, now);
@@ -357,6 +442,8 @@ udp_packet(struct esp_dp *dp, int tun_fd, uint32_t src_be, uint16_t src_port, co
 			return -1;
 		__atomic_fetch_add(&p->bytes[0], ilen, __ATOMIC_RELAXED);
 	}
+	if (dp->tunnels != NULL && inner[9] == IPPROTO_GRE && dp_gre_input(dp, inner, ilen))
+		return 0;
 	if (write(tun_fd, inner, ilen) == -1) {
 		esp_sa_count_drop(sa, ESP_DROP_RECV_ERROR);
 		return -1;
@@ -374,9 +461,9 @@ tun_batch(struct dp_worker *w, int64_t now)
 
 		if (n <= 0)
 			break;
-		tun_packet(w, buf, (size_t)n, now);
+		(void)dp_output(w, buf, (size_t)n, now);
 	}
-	flush(w);
+	dp_flush(w);
 }
 
 /* The datagram size of a GRO train, or 0 for a single datagram. */
@@ -405,7 +492,7 @@ udp_datagram(struct dp_worker *w, const struct sockaddr_in *from, const uint8_t 
 		esp_sad_count_drop(w->dp->sad, ESP_DROP_MALFORMED);
 		return;
 	}
-	if (udp_packet(w->dp, w->tun_fd, from->sin_addr.s_addr, ntohs(from->sin_port), pkt, len,
+	if (esp_packet(w->dp, w->tun_fd, from->sin_addr.s_addr, ntohs(from->sin_port), pkt, len,
 		       w->inner, now) == 0)
 		w->carried_in++;
 }
@@ -442,22 +529,51 @@ udp_batch(struct dp_worker *w, int64_t now)
 	}
 }
 
+/* Plain ESP off a worker's raw socket: IP packets, one per message (the
+ * kernel has reassembled fragments). */
+static void
+raw_batch(struct dp_worker *w, int64_t now)
+{
+	int n;
+
+	for (unsigned i = 0; i < DP_BATCH; i++) {
+		w->riov[i] = (struct iovec){ w->in + i * DP_RX_SLOT, DP_RX_SLOT };
+		w->rmsgs[i] = (struct mmsghdr){ .msg_hdr = {
+			.msg_name = &w->from[i], .msg_namelen = sizeof(w->from[i]),
+			.msg_iov = &w->riov[i], .msg_iovlen = 1 } };
+	}
+	n = recvmmsg(w->raw_fd, w->rmsgs, DP_BATCH, MSG_DONTWAIT, NULL);
+	for (int i = 0; i < n; i++) {
+		const uint8_t *p = w->riov[i].iov_base;
+		size_t len = w->rmsgs[i].msg_len, hlen = len > 0 ? (p[0] & 0x0fu) * 4u : 0;
+
+		if ((w->rmsgs[i].msg_hdr.msg_flags & MSG_TRUNC) || hlen < 20 || len < hlen + 4) {
+			esp_sad_count_drop(w->dp->sad, ESP_DROP_MALFORMED);
+			continue;
+		}
+		if (esp_packet(w->dp, w->tun_fd, w->from[i].sin_addr.s_addr, 0, p + hlen, len - hlen,
+			       w->inner, now) == 0)
+			w->carried_in++;
+	}
+}
+
 static void *
 worker_main(void *arg)
 {
 	struct dp_worker *w = arg;
 	struct esp_dp *dp = w->dp;
-	struct pollfd pfd[3] = {
+	struct pollfd pfd[4] = {
 		{ .fd = w->tun_fd, .events = POLLIN },
 		/* without steering the socket is IKE's: send only */
 		{ .fd = dp->steered ? w->udp_fd : -1, .events = POLLIN },
 		{ .fd = dp->stop_fd, .events = POLLIN },
+		{ .fd = w->raw_fd, .events = POLLIN },
 	};
 
 	for (;;) {
 		int64_t now;
 
-		if (poll(pfd, 3, -1) == -1) {
+		if (poll(pfd, ARRAY_LEN(pfd), -1) == -1) {
 			if (errno == EINTR)
 				continue;
 			log_warn("ESP: worker poll");
@@ -471,6 +587,8 @@ worker_main(void *arg)
 			tun_batch(w, now);
 		if (pfd[1].revents & POLLIN)
 			udp_batch(w, now);
+		if (pfd[3].revents & POLLIN)
+			raw_batch(w, now);
 		pthread_rwlock_unlock(&dp->lock);
 	}
 	return NULL;
@@ -483,7 +601,7 @@ esp_dp_udp_input(struct esp_dp *dp, uint32_t src_be, uint16_t src_port, const ui
 		 size_t len)
 {
 	pthread_rwlock_rdlock(&dp->lock);
-	(void)udp_packet(dp, dp->workers[0].tun_fd, src_be, src_port, pkt, len, dp->loop_inner,
+	(void)esp_packet(dp, dp->workers[0].tun_fd, src_be, src_port, pkt, len, dp->loop_inner,
 			 now_mono_ms());
 	pthread_rwlock_unlock(&dp->lock);
 }
@@ -521,6 +639,10 @@ dp_workers_close(struct esp_dp *dp)
 			close(dp->workers[i].tun_fd);
 		if (dp->workers[i].udp_fd != -1)
 			close(dp->workers[i].udp_fd);
+		if (dp->workers[i].raw_fd != -1)
+			close(dp->workers[i].raw_fd);
 		free(dp->workers[i].in);
 	}
+	free(dp->loop_w);	/* its sockets are the first worker's */
+	dp->loop_w = NULL;
 }

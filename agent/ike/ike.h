@@ -56,10 +56,14 @@ struct ike_xform_conf {			/* crypto ipsec transform-set */
 	int                 transport;	/* mode transport */
 };
 
-struct ike_selector {			/* access-list permit ip SRC DST */
+struct ike_selector {			/* access-list permit PROTO SRC [eq P] DST [eq P] */
 	uint32_t src_be, src_mask_be;	/* local protected */
 	uint32_t dst_be, dst_mask_be;	/* remote protected */
+	uint16_t src_port, dst_port;	/* TCP/UDP, host order; 0 = any */
+	uint8_t  proto;			/* IP protocol; 0 = any (`permit ip`) */
 };
+/* Field by field (the struct has padding). */
+int ike_selector_equal(const struct ike_selector *a, const struct ike_selector *b);
 
 struct ike_map_conf {			/* crypto map NAME SEQ ipsec-isakmp */
 	char                  name[IKE_NAME_MAX];
@@ -324,7 +328,11 @@ struct ike_sa_view {
 	int         group;
 	int64_t     lifetime_left_s;	/* -1 while negotiating */
 	int         dpd;		/* capability D */
-	int         nat_t;		/* capability N */
+	int         nat_t;		/* capability N: floated to 4500, ESP in UDP */
+	/* NAT-D (RFC 3947 3.2): NULL when the peer sent none, else "none",
+	 * "local" (we are behind NAT), "peer", "both", or "forced"
+	 * (forceEncapsulation: NAT assumed) */
+	const char *nat_detected;
 	const char *map;		/* crypto map name, or NULL */
 	unsigned    seq;
 };

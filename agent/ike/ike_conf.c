@@ -97,6 +97,9 @@ map_xforms_sel(const struct config *cfg, const char *name, unsigned seq,
 		s->src_mask_be = mask_of(match[i].src.len);
 		s->dst_be = htonl(match[i].dst.addr);
 		s->dst_mask_be = mask_of(match[i].dst.len);
+		s->proto = match[i].proto;
+		s->src_port = match[i].src_port;
+		s->dst_port = match[i].dst_port;
 	}
 }
 

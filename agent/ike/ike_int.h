@@ -125,6 +125,7 @@ struct ike_sa {
 	uint32_t           peer_be;
 	uint16_t           peer_port, local_port;
 	int                peer_natt, peer_dpd, nat_here, nat_there, floated;
+	int                natd_seen;	/* the peer sent NAT-D payloads */
 	/* negotiated */
 	int                policy;		/* index into conf.policies */
 	enum ike_hash      hash;

@@ -194,6 +194,7 @@ check_natd(struct ike_sa *sa, const struct ike_chain *c, uint32_t src_be, uint16
 	uint8_t me[IKE_HASH_MAX], them[IKE_HASH_MAX];
 	size_t hlen = ike_hash_len(sa->hash), seen = 0;
 	int me_ok = 0, them_ok = 0;
+	char ip[16];
 
 	ike_natd_hash(sa->hash, sa->icookie, sa->rcookie, sa->ike->conf.local_be, htons(local_port),
 		      me);
@@ -210,12 +211,19 @@ check_natd(struct ike_sa *sa, const struct ike_chain *c, uint32_t src_be, uint16
 	}
 	if (seen < 2)
 		return;		/* no NAT-T from the peer */
+	sa->natd_seen = 1;
 	sa->nat_here = !me_ok || force_encap(sa);
 	sa->nat_there = !them_ok;
-	if (sa->nat_here || sa->nat_there)
-		log_debug("ISAKMP: NAT detected (%s%s%s)", sa->nat_here ? "we are behind NAT" : "",
-			  sa->nat_here && sa->nat_there ? ", " : "",
-			  sa->nat_there ? "peer is behind NAT" : "");
+	if (force_encap(sa))
+		log_info("ISAKMP: NAT-D with %s: %s; ESP in UDP as forceEncapsulation asks",
+			 ipv4_str(sa->peer_be, ip), !me_ok || !them_ok ? "NAT detected" : "no NAT");
+	else if (sa->nat_here || sa->nat_there)
+		log_info("ISAKMP: NAT-D with %s: NAT detected (%s%s%s): ESP in UDP 4500",
+			 ipv4_str(sa->peer_be, ip), sa->nat_here ? "we are behind NAT" : "",
+			 sa->nat_here && sa->nat_there ? ", " : "",
+			 sa->nat_there ? "peer is behind NAT" : "");
+	else
+		log_info("ISAKMP: NAT-D with %s: no NAT: plain ESP", ipv4_str(sa->peer_be, ip));
 }
 
 /* ---- messages 1 and 2 ---------------------------------------------------- */

@@ -185,18 +185,20 @@ keymat_len(const struct ike_xform_conf *x)
 /* ---- building ------------------------------------------------------------------ */
 
 /* One identity: a host (ID_IPV4_ADDR) when the peer sent one for it and
- * it is still a /32, else a subnet. */
+ * it is still a /32, else a subnet; with the selector's protocol and this
+ * side's port (RFC 2407 4.6.2). */
 static void
-put_id(struct ike_builder *b, uint32_t addr_be, uint32_t mask_be, uint8_t type)
+put_id(struct ike_builder *b, uint32_t addr_be, uint32_t mask_be, uint8_t type, uint8_t proto,
+       uint16_t port)
 {
 	uint8_t d[8];
 
 	memcpy(d, &addr_be, 4);
 	memcpy(d + 4, &mask_be, 4);
 	if (type == IKE_ID_IPV4_ADDR && mask_be == 0xffffffffu)
-		ike_pl_id(b, IKE_ID_IPV4_ADDR, 0, 0, d, 4);
+		ike_pl_id(b, IKE_ID_IPV4_ADDR, proto, port, d, 4);
 	else
-		ike_pl_id(b, IKE_ID_IPV4_ADDR_SUBNET, 0, 0, d, sizeof(d));
+		ike_pl_id(b, IKE_ID_IPV4_ADDR_SUBNET, proto, port, d, sizeof(d));
 }
 
 static void
@@ -206,11 +208,13 @@ put_ids(struct ike_builder *b, const struct ike_qm *qm)
 
 	/* IDci is the initiator's side: our src when we initiate. */
 	if (qm->initiator) {
-		put_id(b, sel->src_be, sel->src_mask_be, IKE_ID_IPV4_ADDR_SUBNET);
-		put_id(b, sel->dst_be, sel->dst_mask_be, IKE_ID_IPV4_ADDR_SUBNET);
+		put_id(b, sel->src_be, sel->src_mask_be, IKE_ID_IPV4_ADDR_SUBNET, sel->proto,
+		       sel->src_port);
+		put_id(b, sel->dst_be, sel->dst_mask_be, IKE_ID_IPV4_ADDR_SUBNET, sel->proto,
+		       sel->dst_port);
 	} else {
-		put_id(b, sel->dst_be, sel->dst_mask_be, qm->id_type[0]);
-		put_id(b, sel->src_be, sel->src_mask_be, qm->id_type[1]);
+		put_id(b, sel->dst_be, sel->dst_mask_be, qm->id_type[0], sel->proto, sel->dst_port);
+		put_id(b, sel->src_be, sel->src_mask_be, qm->id_type[1], sel->proto, sel->src_port);
 	}
 }
 
@@ -486,8 +490,9 @@ verify_hash12(struct ike_sa *sa, const struct ike_chain *c, const uint8_t *body,
 }
 
 /* IDci/IDcr as a selector from our side (src = ours): subnets, or hosts
- * (ID_IPV4_ADDR, as a remote-access client names its address). Their
- * types go to types[] (IDci first) when asked. */
+ * (ID_IPV4_ADDR, as a remote-access client names its address), one
+ * protocol for both (R-17.2), a port each. Their types go to types[] (IDci
+ * first) when asked. */
 static int
 take_ids(const struct ike_chain *c, int we_initiated, struct ike_selector *sel,
 	 uint8_t types[2])
@@ -515,13 +520,20 @@ take_ids(const struct ike_chain *c, int we_initiated, struct ike_selector *sel,
 			types[n] = ids[n].type;
 		n++;
 	}
-	if (n != 2)
+	if (n != 2 || ids[0].proto != ids[1].proto)
 		return -1;
 	/* ids[0] is the initiator's side. */
+	memset(sel, 0, sizeof(*sel));
 	sel->src_be = addr[we_initiated ? 0 : 1];
 	sel->src_mask_be = mask[we_initiated ? 0 : 1];
 	sel->dst_be = addr[we_initiated ? 1 : 0];
 	sel->dst_mask_be = mask[we_initiated ? 1 : 0];
+	sel->proto = ids[0].proto;
+	sel->src_port = ids[we_initiated ? 0 : 1].port;
+	sel->dst_port = ids[we_initiated ? 1 : 0].port;
+	if ((sel->src_port != 0 || sel->dst_port != 0) && sel->proto != IPPROTO_TCP &&
+	    sel->proto != IPPROTO_UDP)
+		return -1;	/* ports of a protocol that has none */
 	return 0;
 }
 
@@ -707,7 +719,7 @@ ike_qm_input(struct ike_sa *sa, const struct ike_hdr *h, uint8_t *body, size_t l
 		ike_sa_peer_moved(sa, local_port, src_port);
 		ike_sa_alive(sa, now);	/* bound to our nonce: new */
 		if (take_sa_nonce_ke(sa, qm, &c, t->conf) == -1 || take_ids(&c, 1, &sel, NULL) == -1 ||
-		    memcmp(&sel, &qm->sel, sizeof(sel)) != 0) {
+		    !ike_selector_equal(&sel, &qm->sel)) {
 			log_warnx("IPSEC: answer from %s does not match our proposal",
 				  ipv4_str(sa->peer_be, ip));
 			ike_drop(ike, IKE_DROP_NO_PROPOSAL, sa->peer_be, "Quick Mode answer");

@@ -323,6 +323,14 @@ ike_tunnel_each_of_peer(struct ike *ike, uint32_t peer_be, uint32_t *cursor)
 	return e != 0 ? &ike->tunnels[ike->tidx.ent[e - 1].value] : NULL;
 }
 
+int
+ike_selector_equal(const struct ike_selector *a, const struct ike_selector *b)
+{
+	return a->src_be == b->src_be && a->src_mask_be == b->src_mask_be &&
+	    a->dst_be == b->dst_be && a->dst_mask_be == b->dst_mask_be &&
+	    a->proto == b->proto && a->src_port == b->src_port && a->dst_port == b->dst_port;
+}
+
 struct ike_tunnel *
 ike_tunnel_for_selector(struct ike *ike, uint32_t peer_be, const struct ike_selector *sel)
 {
@@ -330,7 +338,7 @@ ike_tunnel_for_selector(struct ike *ike, uint32_t peer_be, const struct ike_sele
 		struct ike_tunnel *t = &ike->tunnels[ike->tidx.ent[e - 1].value];
 
 		for (size_t s = 0; s < t->conf->nsel; s++) {
-			if (memcmp(&t->conf->sel[s], sel, sizeof(*sel)) == 0)
+			if (ike_selector_equal(&t->conf->sel[s], sel))
 				return t;
 		}
 	}

@@ -129,6 +129,10 @@ ike_sas_view(struct ike *ike, int64_t now, ike_sa_fn fn, void *ctx)
 		v.lifetime_left_s = sa->state == SA_ESTABLISHED ? (sa->expire_ms - now) / 1000 : -1;
 		v.dpd = sa->dpd.state != DPD_DISABLED;
 		v.nat_t = sa->floated;
+		v.nat_detected = !sa->natd_seen ? NULL :
+		    sa->tunnel != NULL && sa->tunnel->conf->force_encap ? "forced" :
+		    sa->nat_here && sa->nat_there ? "both" : sa->nat_here ? "local" :
+		    sa->nat_there ? "peer" : "none";
 		if (sa->tunnel != NULL) {
 			v.map = sa->tunnel->conf->name;
 			v.seq = sa->tunnel->conf->seq;

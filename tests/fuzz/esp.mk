@@ -9,3 +9,9 @@ build/fuzz/fuzz_esp_input: agent/esp/esp.h agent/esp/esp_int.h agent/core/buf.h
 build/fuzz/fuzz_esp_input: FUZZ_LIBS = -lssl -lcrypto -lpthread
 build/fuzz/fuzz_esp_input: FUZZ_CFLAGS += -Wall -Wextra -Werror -Wvla -Wshadow \
 	-Wstrict-prototypes -Wmissing-prototypes -Wno-unused-parameter
+
+# libFuzzer target for the GRE tunnel interfaces' headers (agent/esp/gre_wire.c).
+build/fuzz/fuzz_gre: tests/fuzz/fuzz_gre.c agent/esp/gre_wire.c
+build/fuzz/fuzz_gre: agent/esp/gre.h
+build/fuzz/fuzz_gre: FUZZ_CFLAGS += -Wall -Wextra -Werror -Wvla -Wshadow \
+	-Wstrict-prototypes -Wmissing-prototypes -Wno-unused-parameter

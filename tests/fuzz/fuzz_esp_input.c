@@ -1,6 +1,7 @@
 /*
  * libFuzzer target for ESP input (agent/esp/esp_in.c): a SAD with one
- * inbound SA of each transform in tunnel mode and two in transport mode.
+ * inbound SA of each transform in tunnel mode and two in transport mode
+ * (one of them for UDP from port 5 only).
  * Each input is fed as it is, then with its first 4 bytes forced to every
  * known SPI (so the length, replay and crypto steps run), then sealed by
  * an outbound twin (as an inner packet, or raw as the whole plaintext),
@@ -69,6 +70,15 @@ setup(void)
 		p.local.mask_be = htonl(0xffff0000);
 		p.remote.addr_be = htonl(0x0a010000);	/* 10.1/16 */
 		p.remote.mask_be = htonl(0xffff0000);
+		if (p.transport) {	/* host to host: 10.1.0.1 -> 10.2.0.1 */
+			p.local.addr_be = htonl(0x0a020001);
+			p.remote.addr_be = htonl(0x0a010001);
+			p.local.mask_be = p.remote.mask_be = htonl(0xffffffff);
+		}
+		if (sas[i].cipher == ESP_CIPHER_AES_GCM16 && p.transport) {
+			p.proto = 17;		/* permit udp host .. eq 5 host .. */
+			p.remote_port = 5;
+		}
 		in_sa[i] = esp_sa_new(&p, 0);
 		out_sa[i] = esp_sa_new(&p, 1);
 		if (in_sa[i] == NULL || out_sa[i] == NULL || esp_sad_add(sad, in_sa[i], 0) == -1)
@@ -103,7 +113,8 @@ feed(const uint8_t *p, size_t len)
 	calls++;
 	if (ret < 0 || ret >= ESP_DROP__COUNT || counted() != calls)
 		abort();
-	if (ret == 0 && (sa == NULL || n > len || (!esp_sa_params(sa)->transport && n < 20)))
+	/* an IPv4 packet (transport mode: its header rebuilt) inside the buffer */
+	if (ret == 0 && (sa == NULL || n > len || n < 20 || out[0] >> 4 != 4))
 		abort();
 	if (ret != 0 && n != 0)
 		abort();

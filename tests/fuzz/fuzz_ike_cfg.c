@@ -212,8 +212,10 @@ headend_conf(void)
 		map_conf(&dyn[i].map, i == 0 ? "DYNX" : "DYNP");
 		dyn[i].map.seq = 10 + 10 * (unsigned)i;
 		dyn[i].map.nsel = 1;
-		dyn[i].map.sel[0] = (struct ike_selector){ htonl(0x0a020000), htonl(0xffff0000),
-							   htonl(0x0a090000), htonl(0xffffff00) };
+		dyn[i].map.sel[0] = (struct ike_selector){ .src_be = htonl(0x0a020000),
+							   .src_mask_be = htonl(0xffff0000),
+							   .dst_be = htonl(0x0a090000),
+							   .dst_mask_be = htonl(0xffffff00) };
 		dyn[i].pool = 0;
 		dyn[i].xauth = i == 0;
 		dyn[i].cfg_push = i == 0;

@@ -30,8 +30,10 @@ ike_pair_conf(int i, const uint32_t addr_be[2], int group, int hash, struct ike_
 	m->xforms[0] = (struct ike_xform_conf){ .cipher = ESP_CIPHER_AES_CBC, .key_len = 16,
 						.auth = ESP_AUTH_HMAC_SHA256_128 };
 	m->nsel = 1;
-	m->sel[0] = (struct ike_selector){ htonl(0x0a000000u + ((unsigned)i << 16)), htonl(0xffff0000),
-					   htonl(0x0a000000u + ((unsigned)!i << 16)), htonl(0xffff0000) };
+	m->sel[0] = (struct ike_selector){ .src_be = htonl(0x0a000000u + ((unsigned)i << 16)),
+					   .src_mask_be = htonl(0xffff0000),
+					   .dst_be = htonl(0x0a000000u + ((unsigned)!i << 16)),
+					   .dst_mask_be = htonl(0xffff0000) };
 	m->lifetime_s = 3600;
 	m->lifetime_kb = 4608000;
 	m->initiate = i == 0;

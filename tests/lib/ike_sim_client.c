@@ -603,8 +603,8 @@ ra_headend(const struct ra_opts *o)
 	dyn.map.seq = 10;
 	xforms(&dyn.map);
 	dyn.map.nsel = 1;
-	dyn.map.sel[0] = (struct ike_selector){ ip("10.2.0.0"), ip("255.255.0.0"),
-						ip("10.9.0.0"), ip("255.255.255.0") };
+	dyn.map.sel[0] = (struct ike_selector){ .src_be = ip("10.2.0.0"), .src_mask_be = ip("255.255.0.0"),
+						.dst_be = ip("10.9.0.0"), .dst_mask_be = ip("255.255.255.0") };
 	dyn.pool = 0;
 	dyn.cfg_push = o->push;
 	dyn.cfg_pull = !o->push;
@@ -646,7 +646,8 @@ ra_client(int j, int initiate, int xauth, uint32_t lease_be)
 	m->initiate = initiate;
 	if (lease_be != 0) {
 		m->nsel = 1;
-		m->sel[0] = (struct ike_selector){ lease_be, RA_HOST, ip("10.2.0.0"), ip("255.255.0.0") };
+		m->sel[0] = (struct ike_selector){ .src_be = lease_be, .src_mask_be = RA_HOST,
+						   .dst_be = ip("10.2.0.0"), .dst_mask_be = ip("255.255.0.0") };
 	}
 	c.maps = m;
 	c.nmaps = 1;

@@ -86,7 +86,10 @@ class NsAgent(harness.Agent):
 
     def configure_vpn(self, ike, esp, initiate, peers, psk, local_net, remote_net,
                       keepalive=10, mode="PERIODIC", ike_life=86400, child_life=3600, pfs=None,
-                      child_kb=4608000, auth="pre-share"):
+                      child_kb=4608000, auth="pre-share", force_encap=True, esp_mode="tunnel",
+                      protocol="ip"):
+        """The crypto map is ESP-in-UDP (forceEncapsulation) unless
+        force_encap is False: then plain ESP unless NAT-D sees a NAT."""
         enc, h, group = ike
         self.ok("POST", "/object/ikepolicies",
                 {"name": "p10", "priority": 10, "encryption": enc, "hash": h,
@@ -95,17 +98,17 @@ class NsAgent(harness.Agent):
             self.ok("POST", "/object/presharedkeys",
                     {"name": "any", "key": psk, "address": "0.0.0.0", "mask": "0.0.0.0"})
         ts = self.ok("POST", "/object/transformsets",
-                     {"name": "ts1", "esp": esp[0], "auth": esp[1], "mode": "tunnel"})
+                     {"name": "ts1", "esp": esp[0], "auth": esp[1], "mode": esp_mode})
         dpd = self.ok("GET", "/devicesettings/default/dpd")
         self.ok("PUT", "/devicesettings/default/dpd",
                 dict(dpd, keepaliveSeconds=keepalive, retrySeconds=2, retries=5, mode=mode))
         self.ok("POST", "/object/cryptomaps",
                 {"name": "VPN", "sequence": 10, "peers": peers,
                  "transformSets": [{"id": ts["id"], "name": ts["name"], "type": "transformset"}],
-                 "matchAddress": [{"action": "permit", "protocol": "ip", "source": local_net,
+                 "matchAddress": [{"action": "permit", "protocol": protocol, "source": local_net,
                                    "destination": remote_net}],
                  "pfs": pfs, "lifetimeSeconds": child_life, "lifetimeKilobytes": child_kb,
-                 "forceEncapsulation": True, "initiate": initiate})
+                 "forceEncapsulation": force_encap, "initiate": initiate})
 
 
 

@@ -87,6 +87,19 @@ ipv4(uint8_t *p, size_t n, uint32_t src_be, uint32_t dst_be)
 	pattern(p + 20, n - 20, DATA_SEED);
 }
 
+/* The one's complement sum of a header: 0 when its checksum is right. */
+static uint16_t
+ip_checksum(const uint8_t *p, size_t n)
+{
+	uint32_t sum = 0;
+
+	for (size_t i = 0; i + 1 < n; i += 2)
+		sum += (uint32_t)(p[i] << 8 | p[i + 1]);
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	return (uint16_t)~sum;
+}
+
 static size_t
 unhex(const char *h, uint8_t *p, size_t cap)
 {
@@ -119,6 +132,10 @@ params(const struct xf *x, uint32_t spi, int transport, int inbound)
 	p.auth_key_len = x->auth_key_len;
 	pattern(p.auth_key, x->auth_key_len, AUTH_SEED);
 	p.transport = transport;
+	if (transport) {	/* between two hosts */
+		a = net(ip4(10, 1, 2, 3), 32);
+		b = net(ip4(10, 2, 3, 4), 32);
+	}
 	p.local = inbound ? b : a;
 	p.remote = inbound ? a : b;
 	return p;
@@ -130,21 +147,39 @@ struct pair {
 	struct esp_sa  *out, *in;	/* owned by the SADs */
 };
 
+/* With selectors for one protocol (0: any) and, from the sender's side,
+ * its port and the receiver's (0: any). */
 static void
-pair_init(struct pair *pp, const struct xf *x, uint32_t spi, int transport, unsigned window)
+pair_make(struct pair *pp, const struct xf *x, uint32_t spi, int transport, unsigned window,
+	  uint8_t proto, uint16_t sport, uint16_t dport)
 {
 	struct esp_sa_params p = params(x, spi, transport, 0);
 
 	pp->tx = esp_sad_new();
 	pp->rx = esp_sad_new();
+	p.proto = proto, p.local_port = sport, p.remote_port = dport;
 	pp->out = esp_sa_new(&p, 1);
 	p = params(x, spi, transport, 1);
 	p.replay_window = window;
+	p.proto = proto, p.local_port = dport, p.remote_port = sport;
 	pp->in = esp_sa_new(&p, 0);
 	assert_non_null(pp->out);
 	assert_non_null(pp->in);
 	assert_int_equal(esp_sad_add(pp->tx, pp->out, 1), 0);
 	assert_int_equal(esp_sad_add(pp->rx, pp->in, 0), 0);
+}
+
+static void
+pair_init(struct pair *pp, const struct xf *x, uint32_t spi, int transport, unsigned window)
+{
+	pair_make(pp, x, spi, transport, window, 0, 0, 0);
+}
+
+static void
+pair_init_sel(struct pair *pp, const struct xf *x, uint32_t spi, int transport, uint8_t proto,
+	      uint16_t sport, uint16_t dport)
+{
+	pair_make(pp, x, spi, transport, 0, proto, sport, dport);
 }
 
 static void
@@ -162,6 +197,15 @@ seal(struct pair *pp, const uint8_t *in, size_t len, uint8_t nh)
 	assert_int_equal(esp_output(pp->out, in, len, nh, pkt, sizeof(pkt), &n, 1000), 0);
 	assert_int_equal(n, len + esp_overhead(pp->out, len));
 	return n;
+}
+
+/* The outbound SA for a packet from src to dst of any protocol. */
+static struct esp_sa *
+outbound(const struct esp_sad *sad, uint32_t src_be, uint32_t dst_be)
+{
+	struct esp_flow f = { .src_be = src_be, .dst_be = dst_be };
+
+	return esp_sad_outbound(sad, &f);
 }
 
 static int
@@ -265,7 +309,7 @@ test_roundtrip(void **state)
 					pattern(inner, len, (uint8_t)(DATA_SEED + i));
 				else
 					ipv4(inner, len, ip4(10, 1, 2, 3), ip4(10, 2, 3, 4));
-				sa = esp_sad_outbound(pp.tx, ip4(10, 1, 2, 3), ip4(10, 2, 3, 4));
+				sa = outbound(pp.tx, ip4(10, 1, 2, 3), ip4(10, 2, 3, 4));
 				assert_ptr_equal(sa, pp.out);
 				plen = seal(&pp, inner, len, transport ? 17 : 4);
 				assert_int_equal(be32(pkt), 0x2000 + x);
@@ -273,9 +317,23 @@ test_roundtrip(void **state)
 				assert_int_equal((plen - ESP_HDR_LEN - xforms[x].iv_len - xforms[x].icv_len) %
 				    xforms[x].align, 0);
 				assert_int_equal(open_pkt(&pp, pkt, plen, &olen, &nh), 0);
-				assert_int_equal(olen, len);
 				assert_int_equal(nh, transport ? 17 : 4);
-				assert_memory_equal(out, inner, len);
+				if (transport) {
+					/* the header rebuilt from the SA's hosts, then the payload */
+					uint8_t hdr[20];
+
+					ipv4(hdr, 20, ip4(10, 1, 2, 3), ip4(10, 2, 3, 4));
+					assert_int_equal(olen, 20 + len);
+					assert_int_equal(out[0], 0x45);
+					assert_int_equal(out[2] << 8 | out[3], 20 + len);
+					assert_int_equal(out[9], 17);
+					assert_memory_equal(out + 12, hdr + 12, 8);
+					assert_int_equal(ip_checksum(out, 20), 0);
+					assert_memory_equal(out + 20, inner, len);
+				} else {
+					assert_int_equal(olen, len);
+					assert_memory_equal(out, inner, len);
+				}
 				n_pkts++;
 				n_bytes += len;
 			}
@@ -347,9 +405,14 @@ test_known_answers(void **state)
 		if (n != want_len || memcmp(pkt, want, n) != 0)
 			fail_msg("%s: output differs from esp_gen.py's", t->name);
 		assert_int_equal(open_pkt(&pp, want, want_len, &n, &nh), 0);
-		assert_int_equal(n, t->inner_len);
 		assert_int_equal(nh, t->nh);
-		assert_memory_equal(out, inner, n);
+		if (t->transport) {	/* behind the header rebuilt from the hosts */
+			assert_int_equal(n, 20 + t->inner_len);
+			assert_memory_equal(out + 20, inner, t->inner_len);
+		} else {
+			assert_int_equal(n, t->inner_len);
+			assert_memory_equal(out, inner, n);
+		}
 		pair_free(&pp);
 	}
 }
@@ -531,11 +594,73 @@ test_policy(void **state)
 		assert_int_equal(open_pkt(&pp, pkt, len, &n, &nh), 0);
 		pair_free(&pp);
 
-		pair_init(&tp, &xforms[x], 0x7001, 1, 0);
-		ipv4(inner, 60, ip4(192, 0, 2, 1), ip4(10, 3, 0, 1));
+		/* a tunnel-mode SA for one protocol refuses the others inside */
+		pair_init_sel(&tp, &xforms[x], 0x7001, 0, IPPROTO_GRE, 0, 0);
+		ipv4(inner, 60, ip4(10, 1, 0, 1), ip4(10, 2, 0, 1));	/* UDP */
+		len = seal(&tp, inner, 60, 4);
+		expect_drop(&tp, pkt, len, 1, ESP_DROP_POLICY);
+		inner[9] = IPPROTO_GRE;
 		len = seal(&tp, inner, 60, 4);
 		assert_int_equal(open_pkt(&tp, pkt, len, &n, &nh), 0);
 		pair_free(&tp);
+	}
+}
+
+/* A transport-mode payload of `proto` whose first four bytes are the
+ * ports (UDP, TCP) or a GRE header. */
+static size_t
+seal_transport(struct pair *pp, uint8_t proto, uint16_t sport, uint16_t dport)
+{
+	pattern(inner, 40, DATA_SEED);
+	inner[0] = (uint8_t)(sport >> 8), inner[1] = (uint8_t)sport;
+	inner[2] = (uint8_t)(dport >> 8), inner[3] = (uint8_t)dport;
+	return seal(pp, inner, 40, proto);
+}
+
+/* R-17.2: transport mode between two hosts carries what the selectors
+ * name (protocol, ports), checked on the way in after the header is
+ * rebuilt; the outbound lookup takes protocol and ports into account. */
+static void
+test_transport_selectors(void **state)
+{
+	for (size_t x = 0; x < N_XFORMS; x++) {
+		struct esp_flow f = { .src_be = ip4(10, 1, 2, 3), .dst_be = ip4(10, 2, 3, 4),
+				      .proto = IPPROTO_GRE };
+		struct pair gre, l2tp;
+		size_t len, n;
+		uint8_t nh;
+
+		/* permit gre host 10.1.2.3 host 10.2.3.4 */
+		pair_init_sel(&gre, &xforms[x], 0x7100, 1, IPPROTO_GRE, 0, 0);
+		assert_ptr_equal(esp_sad_outbound(gre.tx, &f), gre.out);
+		f.proto = IPPROTO_UDP;
+		assert_null(esp_sad_outbound(gre.tx, &f));
+		len = seal_transport(&gre, IPPROTO_GRE, 0, 0x0800);
+		assert_int_equal(open_pkt(&gre, pkt, len, &n, &nh), 0);
+		assert_int_equal(n, 60);
+		assert_int_equal(out[9], IPPROTO_GRE);
+		assert_memory_equal(out + 20, inner, 40);
+		len = seal_transport(&gre, IPPROTO_UDP, 1701, 1701);
+		expect_drop(&gre, pkt, len, 1, ESP_DROP_POLICY);
+		pair_free(&gre);
+
+		/* permit udp host 10.1.2.3 eq 1701 host 10.2.3.4 */
+		pair_init_sel(&l2tp, &xforms[x], 0x7200, 1, IPPROTO_UDP, 1701, 0);
+		f = (struct esp_flow){ .src_be = ip4(10, 1, 2, 3), .dst_be = ip4(10, 2, 3, 4),
+				       .proto = IPPROTO_UDP, .sport = 1701, .dport = 9,
+				       .ports_known = 1 };
+		assert_ptr_equal(esp_sad_outbound(l2tp.tx, &f), l2tp.out);
+		f.sport = 1702;
+		assert_null(esp_sad_outbound(l2tp.tx, &f));
+		f.sport = 1701, f.ports_known = 0;	/* a later fragment */
+		assert_null(esp_sad_outbound(l2tp.tx, &f));
+		len = seal_transport(&l2tp, IPPROTO_UDP, 1701, 4000);
+		assert_int_equal(open_pkt(&l2tp, pkt, len, &n, &nh), 0);
+		len = seal_transport(&l2tp, IPPROTO_UDP, 1702, 4000);
+		expect_drop(&l2tp, pkt, len, 1, ESP_DROP_POLICY);
+		len = seal_transport(&l2tp, IPPROTO_TCP, 1701, 4000);
+		expect_drop(&l2tp, pkt, len, 1, ESP_DROP_POLICY);
+		pair_free(&l2tp);
 	}
 }
 
@@ -755,35 +880,35 @@ test_sad_policy(void **state)
 	struct esp_sa *e = out_sa(0x104, net(ip4(10, 1, 9, 9), 32), net(ip4(10, 2, 3, 4), 32));
 	uint32_t s = ip4(10, 1, 0, 1);
 
-	assert_null(esp_sad_outbound(sad, s, ip4(10, 2, 0, 1)));
+	assert_null(outbound(sad, s, ip4(10, 2, 0, 1)));
 	assert_int_equal(esp_sad_add(sad, a, 1), 0);
-	assert_ptr_equal(esp_sad_outbound(sad, s, ip4(10, 2, 3, 4)), a);
+	assert_ptr_equal(outbound(sad, s, ip4(10, 2, 3, 4)), a);
 	assert_int_equal(esp_sad_add(sad, b, 1), 0);
-	assert_ptr_equal(esp_sad_outbound(sad, s, ip4(10, 2, 3, 4)), b);
-	assert_ptr_equal(esp_sad_outbound(sad, s, ip4(10, 2, 4, 4)), a);
+	assert_ptr_equal(outbound(sad, s, ip4(10, 2, 3, 4)), b);
+	assert_ptr_equal(outbound(sad, s, ip4(10, 2, 4, 4)), a);
 	assert_int_equal(esp_sad_add(sad, c, 1), 0);	/* a rekey of a */
-	assert_ptr_equal(esp_sad_outbound(sad, s, ip4(10, 2, 3, 4)), c);
-	assert_ptr_equal(esp_sad_outbound(sad, s, ip4(10, 2, 4, 4)), c);
+	assert_ptr_equal(outbound(sad, s, ip4(10, 2, 3, 4)), c);
+	assert_ptr_equal(outbound(sad, s, ip4(10, 2, 4, 4)), c);
 	assert_int_equal(esp_sad_add(sad, d, 1), 0);	/* another peer, same SPI as a */
 	assert_int_equal(esp_sad_add(sad, e, 1), 0);
-	assert_ptr_equal(esp_sad_outbound(sad, ip4(10, 1, 9, 9), ip4(10, 2, 3, 4)), e);
-	assert_ptr_equal(esp_sad_outbound(sad, ip4(10, 1, 9, 8), ip4(10, 2, 3, 4)), c);
-	assert_ptr_equal(esp_sad_outbound(sad, ip4(8, 8, 8, 8), ip4(172, 31, 255, 1)), d);
-	assert_null(esp_sad_outbound(sad, ip4(8, 8, 8, 8), ip4(172, 32, 0, 1)));
-	assert_null(esp_sad_outbound(sad, ip4(10, 3, 0, 1), ip4(10, 2, 0, 1)));
+	assert_ptr_equal(outbound(sad, ip4(10, 1, 9, 9), ip4(10, 2, 3, 4)), e);
+	assert_ptr_equal(outbound(sad, ip4(10, 1, 9, 8), ip4(10, 2, 3, 4)), c);
+	assert_ptr_equal(outbound(sad, ip4(8, 8, 8, 8), ip4(172, 31, 255, 1)), d);
+	assert_null(outbound(sad, ip4(8, 8, 8, 8), ip4(172, 32, 0, 1)));
+	assert_null(outbound(sad, ip4(10, 3, 0, 1), ip4(10, 2, 0, 1)));
 	assert_null(esp_sad_inbound(sad, 0x100));	/* outbound SAs are not inbound */
 
 	assert_int_equal(esp_sad_remove(sad, 0x102, 1), 0);	/* c */
-	assert_ptr_equal(esp_sad_outbound(sad, s, ip4(10, 2, 3, 4)), b);
+	assert_ptr_equal(outbound(sad, s, ip4(10, 2, 3, 4)), b);
 	assert_int_equal(esp_sad_remove(sad, 0x101, 1), 0);	/* b */
-	assert_ptr_equal(esp_sad_outbound(sad, s, ip4(10, 2, 3, 4)), a);
+	assert_ptr_equal(outbound(sad, s, ip4(10, 2, 3, 4)), a);
 	assert_int_equal(esp_sad_remove(sad, 0x100, 1), 0);	/* the newest 0x100: d */
-	assert_null(esp_sad_outbound(sad, ip4(8, 8, 8, 8), ip4(172, 31, 255, 1)));
-	assert_ptr_equal(esp_sad_outbound(sad, s, ip4(10, 2, 3, 4)), a);
+	assert_null(outbound(sad, ip4(8, 8, 8, 8), ip4(172, 31, 255, 1)));
+	assert_ptr_equal(outbound(sad, s, ip4(10, 2, 3, 4)), a);
 	assert_int_equal(esp_sad_remove(sad, 0x101, 1), -1);
 	assert_int_equal(esp_sad_remove(sad, 0x104, 0), -1);	/* wrong direction */
 	assert_int_equal(esp_sad_remove_sa(sad, a), 0);
-	assert_null(esp_sad_outbound(sad, s, ip4(10, 2, 3, 4)));
+	assert_null(outbound(sad, s, ip4(10, 2, 3, 4)));
 	esp_sad_free(sad);	/* frees e */
 }
 
@@ -831,7 +956,7 @@ test_sad_inbound_and_growth(void **state)
 
 		assert_non_null(sa);
 		assert_int_equal(esp_sa_spi(sa), 0x10000 + i * 7919);
-		sa = esp_sad_outbound(sad, ip4(10, 1, 0, 1), htonl(0x0a000000u + i));
+		sa = outbound(sad, ip4(10, 1, 0, 1), htonl(0x0a000000u + i));
 		assert_non_null(sa);
 		assert_int_equal(esp_sa_spi(sa), 0x10000 + i);
 	}
@@ -878,6 +1003,14 @@ test_params_invalid(void **state)
 	assert_null(esp_sa_new(&p, 1));
 	p = params(&xforms[4], 0x1234, 0, 0), p.auth_key_len = 5;
 	assert_null(esp_sa_new(&p, 1));
+	p = good, p.transport = 1;	/* between networks */
+	assert_null(esp_sa_new(&p, 1));
+	p = good, p.proto = IPPROTO_GRE, p.local_port = 1;	/* ports without TCP/UDP */
+	assert_null(esp_sa_new(&p, 1));
+	p = good, p.proto = IPPROTO_TCP, p.remote_port = 179;
+	sa = esp_sa_new(&p, 1);
+	assert_non_null(sa);
+	esp_sa_free(sa);
 	/* host bits in a selector are masked off */
 	p = good, p.remote = net(ip4(10, 2, 3, 4), 16), p.replay_window = ESP_REPLAY_MAX;
 	sa = esp_sa_new(&p, 0);
@@ -898,6 +1031,7 @@ main(void)
 		cmocka_unit_test(test_bad_padding),
 		cmocka_unit_test(test_truncated),
 		cmocka_unit_test(test_policy),
+		cmocka_unit_test(test_transport_selectors),
 		cmocka_unit_test(test_inner_malformed),
 		cmocka_unit_test(test_replay),
 		cmocka_unit_test(test_sequence_exhausted),

@@ -133,9 +133,10 @@ maps_conf(struct ike_conf *c, struct ike_map_conf *maps, size_t n, int reversed,
 		m->peers_be[0] = htonl(0x0a000000u + (uint32_t)i);	/* its own */
 		m->peers_be[1] = htonl(0xc0000201);			/* a shared backup */
 		m->nsel = 1;
-		m->sel[0] = (struct ike_selector){ htonl(0x0b000000u), htonl(0xffffff00),
-						   htonl(0x0c000000u + ((uint32_t)i << 8)),
-						   htonl(0xffffff00) };
+		m->sel[0] = (struct ike_selector){ .src_be = htonl(0x0b000000u),
+						   .src_mask_be = htonl(0xffffff00),
+						   .dst_be = htonl(0x0c000000u + ((uint32_t)i << 8)),
+						   .dst_mask_be = htonl(0xffffff00) };
 	}
 	c->maps = maps;
 	c->nmaps = n;
@@ -193,8 +194,8 @@ test_tunnel_indexes_and_reconfiguration(void **state)
 	assert_int_equal(tunnels_listing(ike, htonl(0x0a000000u + 77)), 1);
 	assert_int_equal(tunnels_listing(ike, htonl(0x0a0fffff)), 0);
 	/* by selector, as Quick Mode sees it from the peer */
-	sel = (struct ike_selector){ htonl(0x0b000000u), htonl(0xffffff00),
-				     htonl(0x0c000000u + (77u << 8)), htonl(0xffffff00) };
+	sel = (struct ike_selector){ .src_be = htonl(0x0b000000u), .src_mask_be = htonl(0xffffff00),
+				     .dst_be = htonl(0x0c000000u + (77u << 8)), .dst_mask_be = htonl(0xffffff00) };
 	assert_string_equal(ike_tunnel_for_selector(ike, htonl(0x0a000000u + 77), &sel)->conf->name,
 			    "MAP77");
 	assert_string_equal(ike_tunnel_for_selector(ike, htonl(0xc0000201), &sel)->conf->name,
@@ -253,9 +254,10 @@ test_indexes_spread_real_addresses(void **state)
 		maps[i].npeers = 1;
 		maps[i].peers_be[0] = htonl(0x64400000u + (uint32_t)i);	/* 100.64.x.y */
 		maps[i].nsel = 1;
-		maps[i].sel[0] = (struct ike_selector){ htonl(0xac100000), htonl(0xffff0000),
-							htonl(0x0a000000u + ((uint32_t)i << 8)),
-							htonl(0xffffff00) };
+		maps[i].sel[0] = (struct ike_selector){ .src_be = htonl(0xac100000),
+							.src_mask_be = htonl(0xffff0000),
+							.dst_be = htonl(0x0a000000u + ((uint32_t)i << 8)),
+							.dst_mask_be = htonl(0xffffff00) };
 	}
 	c.maps = maps;
 	c.nmaps = 4096;

@@ -44,9 +44,10 @@ engine(void)
 		maps[i].peers_be[0] = htonl(0xc6336401u + (uint32_t)i);
 		maps[i].npeers = 1;
 		maps[i].nsel = 1;
-		maps[i].sel[0] = (struct ike_selector){ htonl(0xac100000), htonl(0xffff0000),
-							htonl(0x0a000000u + ((uint32_t)i << 8)),
-							htonl(0xffffff00) };
+		maps[i].sel[0] = (struct ike_selector){ .src_be = htonl(0xac100000),
+							.src_mask_be = htonl(0xffff0000),
+							.dst_be = htonl(0x0a000000u + ((uint32_t)i << 8)),
+							.dst_mask_be = htonl(0xffffff00) };
 	}
 	c.maps = maps;
 	c.nmaps = PEERS;

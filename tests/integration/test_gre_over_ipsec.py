@@ -1,0 +1,232 @@
+#!/usr/bin/env python3
+"""GRE over IPsec as in the GRE/RIP reference (R-17.3; issue 13, acceptance
+3 and 4): two agents, each configured by `vpnctl import-ios` from the
+reference's router configuration (modernised algorithms, pre-shared keys),
+so each provides `interface Tunnel0` itself (a TUN device: this kernel has
+no GRE device) and protects `permit gre host A host B` in transport mode.
+
+  router 101 (namespace r101)                   router 102 (namespace r102)
+    lo 172.16.2.1/24 (its LAN)                    lo 172.16.1.1/24 (Loopback1)
+    Tunnel0 10.10.10.1/30  --- GRE in ESP ---     Tunnel0 10.10.10.2/30
+    Ethernet0/0 20.1.1.1/24 ==== veth ====        Ethernet0/0 20.1.1.2/24
+
+bird2 runs RIP (as the reference) on each Tunnel0 and learns the other's
+LAN; a ping LAN to LAN crosses it; tshark decrypts the ESP to GRE carrying
+the inner packets; a transport-mode packet of another protocol, made by
+scapy with the SA's keys, is dropped as `policy`; and when DPD declares
+the peer dead the tunnel interface goes down and the learnt route goes."""
+
+import json
+import os
+import re
+import signal
+import struct
+import sys
+import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+import capture  # noqa: E402
+import harness  # noqa: E402
+import netns  # noqa: E402
+from harness import check, info, run, test, wait_for  # noqa: E402
+from nsagent import NsAgent  # noqa: E402
+
+ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..")
+GOLDEN = os.path.join(ROOT, "tests", "golden", "ios")
+SCAPY = [os.environ.get("SCAPY_PYTHON", "/usr/bin/python3"),
+         os.path.join(ROOT, "tests", "lib", "scapy_esp.py")]
+ROUTERS = {
+    # name: (WAN address, LAN on lo, Tunnel0 address, peer WAN, peer LAN net)
+    "101": ("20.1.1.1", "172.16.2.1/24", "10.10.10.1", "20.1.1.2", "172.16.1.0/24"),
+    "102": ("20.1.1.2", "172.16.1.1/24", "10.10.10.2", "20.1.1.1", "172.16.2.0/24"),
+}
+KEEPALIVE, RETRY, RETRIES = 10, 2, 5
+ENC = {"cbc": "AES-CBC [RFC3602]", "gcm": "AES-GCM with 16 octet ICV [RFC4106]"}
+AUTH = {"sha1": "HMAC-SHA-1-96 [RFC2404]", "sha256": "HMAC-SHA-256-128 [RFC4868]",
+        "none": "NULL"}
+
+BIRD_CONF = """
+router id %(router_id)s;
+log "%(log)s" all;
+protocol device { scan time 1; }
+protocol direct { ipv4; interface "lo"; }
+protocol kernel { ipv4 { export where source = RTS_RIP; }; scan time 1; }
+protocol rip {
+  ipv4 { import all; export all; };
+  interface "Tunnel0" { mode multicast; update time 2; timeout time 8; check link yes; };
+}
+"""
+
+
+class Bird:
+    """bird2 in a namespace, in the foreground, stopped by pid."""
+
+    def __init__(self, env, topo, ns, name, router_id):
+        self.topo, self.ns, self.name = topo, ns, name
+        d = os.path.join(env.dir, name)
+        os.makedirs(d, exist_ok=True)
+        self.conf, self.sock = os.path.join(d, "bird.conf"), os.path.join(d, "bird.ctl")
+        with open(self.conf, "w") as f:
+            f.write(BIRD_CONF % {"router_id": router_id, "log": os.path.join(d, "bird.log")})
+        self.proc = harness.Proc(name, topo.ns_argv(ns, ["bird", "-f", "-c", self.conf,
+                                                         "-s", self.sock]), env.dir)
+        env.add(self)
+        wait_for(lambda: os.path.exists(self.sock) or not self.proc.alive(), 10,
+                 "%s control socket" % name)
+        check(self.proc.alive(), "%s exited: %s" % (name, self.proc.output()[-1000:]))
+
+    def birdc(self, *args):
+        return self.topo.run(self.ns, ["birdc", "-s", self.sock] + list(args), check=False).stdout
+
+    def stop(self):
+        self.proc.stop(check_clean=False)
+
+
+def route(topo, ns, net):
+    """The kernel's route to net in ns ('' when none)."""
+    return topo.run(ns, ["ip", "-4", "route", "show", net]).stdout.strip()
+
+
+def link_state(topo, ns, dev):
+    out = topo.run(ns, ["ip", "-o", "link", "show", dev]).stdout
+    m = re.search(r"<([^>]*)>.* state (\S+)", out)
+    return (m.group(1).split(","), m.group(2)) if m else ([], "?")
+
+
+def import_ios(agent, router):
+    path = os.path.join(GOLDEN, "cisco-ios-ipsec-gre-modern-%s.cfg" % router)
+    p = agent.vpnctl("import-ios", path)
+    check(p.returncode == 0, "import-ios %s: %s %s" % (path, p.stdout, p.stderr))
+    return p.stdout
+
+
+def gre_pair(env, keylog=None):
+    check(os.geteuid() == 0, "needs root (ip netns, TUN)")
+    topo = netns.NetTopo(env)
+    ns = {r: topo.add_ns("r" + r) for r in ROUTERS}
+    if_101, _ = topo.link(ns["101"], ROUTERS["101"][0] + "/24", ns["102"], ROUTERS["102"][0] + "/24")
+    agents = {}
+    for r, (wan, lan, _, _, _) in ROUTERS.items():
+        topo.add_addr(ns[r], lan)
+        extra = ["--test-key-log", keylog] if keylog and r == "101" else None
+        agents[r] = env.add(NsAgent(env, topo, ns[r], wan, name="router-" + r, extra=extra))
+    for r in ("102", "101"):	# the responder first
+        out = import_ios(agents[r], r)
+        info("router %s: import-ios: %s" % (r, out.strip().splitlines()[-1] if out.strip() else ""))
+        dpd = agents[r].ok("GET", "/devicesettings/default/dpd")
+        agents[r].ok("PUT", "/devicesettings/default/dpd",
+                     dict(dpd, keepaliveSeconds=KEEPALIVE, retrySeconds=RETRY, retries=RETRIES,
+                          mode="PERIODIC"))
+    a, b = agents["101"], agents["102"]
+    wait_for(lambda: (a.tunnel("20.1.1.2") or {}).get("status") == "UP" and
+             (b.tunnel("20.1.1.1") or {}).get("status") == "UP", 20, "the IPsec tunnel up")
+    return topo, ns, if_101, a, b
+
+
+def scapy(topo, ns, req):
+    p = topo.run(ns, SCAPY, input=json.dumps(req), check=False, timeout=60)
+    check(p.returncode == 0, "scapy_esp: %s" % p.stderr[-2000:])
+    return json.loads(p.stdout)
+
+
+@test
+def rip_over_gre_over_ipsec(env):
+    keylog = os.path.join(env.dir, "esp-keys.log")
+    topo, ns, if_101, a, b = gre_pair(env, keylog)
+    for r, agent in (("101", a), ("102", b)):
+        flags, state = link_state(topo, ns[r], "Tunnel0")
+        addr = topo.run(ns[r], ["ip", "-o", "-4", "addr", "show", "Tunnel0"]).stdout.split()
+        info("router %s: Tunnel0 %s state %s, %s" % (r, ",".join(flags), state,
+                                                      " ".join(addr[3:4])))
+        check("UP" in flags and "LOWER_UP" in flags, "Tunnel0 of %s is not up: %r" % (r, flags))
+    sas = a.ok("GET", "/operational/ipsecsas")["items"]
+    check(len(sas) == 1 and sas[0]["mode"] == "transport" and sas[0]["protocol"] == 47 and
+          not sas[0]["udpEncapsulated"], "the GRE pair: %r" % sas)
+
+    cap = capture.Capture(env, topo, ns["101"], if_101, name="wan", bpf="ip proto 50")
+    birds = {r: Bird(env, topo, ns[r], "bird-" + r, ROUTERS[r][2]) for r in ROUTERS}
+    t0 = time.monotonic()
+    for r, (_, _, _, _, peer_lan) in ROUTERS.items():
+        wait_for(lambda r=r, n=peer_lan: "Tunnel0" in route(topo, ns[r], n), 30,
+                 "router %s to learn %s by RIP" % (r, peer_lan))
+    learnt = time.monotonic() - t0
+    for r, (_, _, _, _, peer_lan) in ROUTERS.items():
+        info("router %s: %s" % (r, route(topo, ns[r], peer_lan)))
+    info("both LANs learnt by RIP over Tunnel0 after %.1f s" % learnt)
+    p = topo.run(ns["101"], ["ping", "-n", "-q", "-c", "20", "-i", "0.05", "-W", "1",
+                             "-I", "172.16.2.1", "172.16.1.1"], check=False, timeout=30)
+    m = re.search(r"(\d+) packets transmitted, (\d+) received", p.stdout)
+    check(m and m.group(1) == m.group(2) == "20", "LAN ping: %s" % p.stdout)
+    info("ping 172.16.2.1 -> 172.16.1.1: %s/%s" % (m.group(2), m.group(1)))
+    sa_a = a.ok("GET", "/operational/ipsecsas")["items"][0]
+    check(sa_a["pktsEncaps"] >= 20 and sa_a["pktsDecaps"] >= 20, "GRE pair counters %r" % sa_a)
+
+    # tshark: the ESP decrypts to GRE carrying the routers' packets
+    pcap = cap.stop()
+    uat = []
+    with open(keylog) as f:
+        for line in f:
+            spi, src, dst, enc, auth, key, akey = (line.split() + [""])[:7]
+            if enc == "gcm":
+                key, akey = key + akey, ""
+            uat += ["-o", 'uat:esp_sa:"IPv4","%s","%s","%s","%s","0x%s","%s","%s"' % (
+                src, dst, spi, ENC[enc], key, AUTH[auth], "0x" + akey if akey else "")]
+    p = topo.run(ns["101"], ["tshark", "-r", pcap, "-o", "esp.enable_encryption_decode:TRUE"]
+                 + uat + ["-Y", "esp", "-T", "fields", "-e", "_ws.malformed", "-e", "gre.proto",
+                          "-e", "icmp.type", "-e", "rip.version"], check=False)
+    rows = [r.split("\t") + ["", "", "", ""] for r in p.stdout.splitlines()]
+    gre = sum(1 for r in rows if r[1] == "0x0800")
+    icmp = sum(1 for r in rows if r[2] in ("0", "8"))
+    rip = sum(1 for r in rows if r[3] == "2")
+    malformed = sum(1 for r in rows if r[0])
+    info("tshark: %d ESP packets, %d decrypted to GRE (IPv4 inside): %d ICMP echo, %d RIPv2; "
+         "%d malformed" % (len(rows), gre, icmp, rip, malformed))
+    check(rows and gre == len(rows) and malformed == 0 and icmp >= 40 and rip >= 2,
+          "tshark: %s" % p.stderr[-500:])
+
+    # R-13 for transport mode: UDP in the GRE pair is outside its selectors
+    sas = {}
+    with open(keylog) as f:
+        for line in f:
+            spi, src, dst, enc, auth, key, akey = (line.split() + [""])[:7]
+            sas[(src, dst)] = {"spi": int(spi, 16), "enc": enc, "auth": auth, "key": key,
+                               "authkey": akey}
+    before = b.ok("GET", "/operational/ipsecsas")["items"][0]
+    udp = struct.pack("!HHHH", 5000, 5000, 12, 0) + b"odd!"
+    scapy(topo, ns["101"], {"op": "send", "sa": sas[("20.1.1.1", "20.1.1.2")], "seq": 100000,
+                            "outer": None, "packets": [{"src": "20.1.1.1", "dst": "20.1.1.2",
+                                                        "proto": 17, "payload": udp.hex()}]})
+    after = wait_for(lambda: (lambda s: s["recvErrors"] > before["recvErrors"] and s)(
+        b.ok("GET", "/operational/ipsecsas")["items"][0]), 5, "the UDP packet to be dropped")
+    m = b.metrics_text()
+    policy = [l for l in m.splitlines() if l.startswith("vpnagent_ipsec_sa_dropped_packets_total")
+              and 'reason="policy"' in l]
+    info("a transport-mode UDP packet in the GRE pair (scapy, seq 100000): router 102 recvErrors "
+         "%d -> %d, decaps %d -> %d; %s" % (before["recvErrors"], after["recvErrors"],
+                                          before["pktsDecaps"], after["pktsDecaps"], policy))
+    check(after["recvErrors"] == before["recvErrors"] + 1 and
+          after["pktsDecaps"] == before["pktsDecaps"], "counters %r" % after)
+    check(policy and policy[0].endswith(" 1"), "policy drop not counted: %r" % policy)
+
+    # DPD: router 102 freezes; 101 declares it dead, Tunnel0 goes down, the route goes
+    os.kill(b.proc.pid, signal.SIGSTOP)
+    try:
+        t0 = time.monotonic()
+        wait_for(lambda: a.tunnel("20.1.1.2")["status"] == "DOWN",
+                 KEEPALIVE + RETRIES * RETRY + 10, "101 to declare 102 dead")
+        dead = time.monotonic() - t0
+        flags, state = wait_for(lambda: (lambda f: "LOWER_UP" not in f[0] and f)(
+            link_state(topo, ns["101"], "Tunnel0")), 5, "Tunnel0 of 101 down")
+        wait_for(lambda: route(topo, ns["101"], "172.16.1.0/24") == "", 10,
+                 "the route to 102's LAN withdrawn")
+        gone = time.monotonic() - t0
+        info("102 frozen: 101 declared it dead after %.1f s; Tunnel0 %s (state %s); route to "
+             "172.16.1.0/24 gone after %.1f s" % (dead, ",".join(flags), state, gone))
+        check("LINEPROTO-5-UPDOWN: Line protocol on Interface Tunnel0, changed state to down"
+              in a.proc.output(), "no line protocol log line")
+    finally:
+        os.kill(b.proc.pid, signal.SIGCONT)
+
+
+if __name__ == "__main__":
+    run()

@@ -242,6 +242,37 @@ u32_load(const struct api_field *f, const void *obj)
 }
 
 static void
+u8_store(const struct api_field *f, void *obj, uint8_t v)
+{
+	memcpy((char *)obj + f->offset, &v, sizeof(v));
+}
+
+static uint8_t
+u8_load(const struct api_field *f, const void *obj)
+{
+	uint8_t v;
+
+	memcpy(&v, (const char *)obj + f->offset, sizeof(v));
+	return v;
+}
+
+/* API_F_IFADDR: the prefix length beside the address. */
+static void
+len_store(const struct api_field *f, void *obj, unsigned len)
+{
+	memcpy((char *)obj + f->count_off, &len, sizeof(len));
+}
+
+static unsigned
+len_load(const struct api_field *f, const void *obj)
+{
+	unsigned len;
+
+	memcpy(&len, (const char *)obj + f->count_off, sizeof(len));
+	return len;
+}
+
+static void
 count_store(const struct api_field *f, void *obj, size_t n)
 {
 	memcpy((char *)obj + f->count_off, &n, sizeof(n));
@@ -524,6 +555,52 @@ dec_prefix(json_t *v, const char *path, struct cfg_prefix *out, struct api_err *
 	return 0;
 }
 
+/* "gre" or 47: a protocol name (cfg_proto_name) or a number 0..255. */
+static int
+dec_proto(json_t *v, const char *path, uint8_t *out, struct api_err *err)
+{
+	int p = -1;
+
+	if (json_is_string(v) && strlen(json_string_value(v)) == json_string_length(v))
+		p = cfg_proto_parse(json_string_value(v));
+	else if (json_is_integer(v) && json_integer_value(v) >= 0 && json_integer_value(v) <= 255)
+		p = (int)json_integer_value(v);
+	if (p == -1)
+		return api_errf(err, 400, path, "%s must be \"ip\" (every protocol), \"icmp\", "
+				"\"tcp\", \"udp\", \"gre\" or a protocol number 0 to 255 (89 "
+				"for OSPF)", path);
+	*out = (uint8_t)p;
+	return 0;
+}
+
+/* "10.10.10.2/30": an interface's address and prefix, host bits kept. */
+static int
+dec_ifaddr(json_t *v, const char *path, uint32_t *addr, unsigned *len, struct api_err *err)
+{
+	char a[16];
+	const char *s, *slash;
+	size_t alen, llen;
+
+	if (dec_string(v, path, 1, 18, 0, &s, err) == -1)
+		return -1;
+	slash = strchr(s, '/');
+	alen = slash ? (size_t)(slash - s) : 0;
+	if (slash == NULL || alen >= sizeof(a))
+		return api_errf(err, 400, path, "%s \"%s\" is not an address with its prefix "
+				"length (A.B.C.D/N, as 10.10.10.2/30)", path, s);
+	memcpy(a, s, alen);
+	a[alen] = '\0';
+	llen = strlen(slash + 1);
+	if (llen < 1 || llen > 2 || strspn(slash + 1, "0123456789") != llen ||
+	    slash[1] == '0' || (*len = (unsigned)strtoul(slash + 1, NULL, 10)) > 32)
+		return api_errf(err, 400, path, "%s \"%s\": the prefix length must be 1 to 32",
+				path, s);
+	if (ipv4_parse(a, addr) == -1)
+		return api_errf(err, 400, path, "%s \"%s\" is not an address with its prefix "
+				"length (A.B.C.D/N, as 10.10.10.2/30)", path, s);
+	return 0;
+}
+
 /* A password is hashed as it arrives: nothing keeps it. config.json and
  * the journal hold hashes only, so a password there is refused. */
 static int
@@ -713,6 +790,23 @@ dec_field(const struct api_field *f, json_t *v, const char *path, const struct a
 		return dec_pwhash(f, v, path, obj, err);
 	case API_F_PEMS:
 		return dec_pems(f, v, path, obj, err);
+	case API_F_PROTO: {
+		uint8_t p;
+
+		if (dec_proto(v, path, &p, err) == -1)
+			return -1;
+		u8_store(f, obj, p);
+		return 0;
+	}
+	case API_F_IFADDR: {
+		unsigned len;
+
+		if (dec_ifaddr(v, path, &a, &len, err) == -1)
+			return -1;
+		u32_store(f, obj, a);
+		len_store(f, obj, len);
+		return 0;
+	}
 	}
 	return api_errf(err, 500, path, "%s: unknown field kind", path);
 }
@@ -760,6 +854,12 @@ dec_absent(const struct api_field *f, const char *path, const struct api_dec *d,
 		u32_store(f, obj, (uint32_t)f->def);
 	else if (f->kind == API_F_LIST)
 		count_store(f, obj, 0);
+	else if (f->kind == API_F_PROTO)
+		u8_store(f, obj, (uint8_t)f->def);
+	else if (f->kind == API_F_IFADDR) {
+		u32_store(f, obj, 0);
+		len_store(f, obj, 0);
+	}
 	return 0;
 }
 
@@ -999,6 +1099,13 @@ enc_field(const struct api_field *f, const void *obj, const struct config *cfg, 
 		return list;
 	case API_F_PEMS:
 		return enc_pems(*field_cptr(f, obj));
+	case API_F_PROTO:
+		e = u8_load(f, obj);
+		return cfg_proto_name((unsigned)e) ? json_string(cfg_proto_name((unsigned)e)) :
+		    json_integer(e);
+	case API_F_IFADDR:
+		return enc_prefix(&(struct cfg_prefix){ .addr = u32_load(f, obj),
+							.len = len_load(f, obj) });
 	case API_F_PASSWORD:
 		break;	/* never kept: enc_fields leaves it out */
 	}
@@ -1013,6 +1120,9 @@ enc_fields(json_t *j, const struct api_field *fields, size_t n, const void *obj,
 		if (fields[i].kind == API_F_PASSWORD ||
 		    (api && api_field_secret(fields[i].kind)))
 			continue;	/* never returned, not even masked */
+		if ((fields[i].flags & API_SPARSE) && fields[i].kind == API_F_UINT &&
+		    uint_load(&fields[i], obj) == (unsigned long long)fields[i].def)
+			continue;	/* unset: left out */
 		json_object_set_new(j, fields[i].json, enc_field(&fields[i], obj, cfg, api));
 	}
 }

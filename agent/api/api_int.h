@@ -56,7 +56,7 @@
 #define API_PATH_TUNNEL_IF_STATUS "/operational/tunnelinterfaces"
 #define API_PATH_CLEAR        "/operational/clearsessions"
 
-/* A 4xx/5xx answer: {"error": {"status", "message", "field"}}. */
+/* A 4xx/5xx answer: {"error": {"status", "message", "field"}} (json.c). */
 struct api_err {
 	int  status;
 	char message[API_MSG_MAX];
@@ -350,8 +350,8 @@ void        api_resp_free(struct api_resp *resp);
 int         api_auth_check(const struct api *api, const char *authorization);
 char       *api_error_body(const struct api_err *err);
 const char *api_status_reason(int status);
-/* A new JSON text (free, or free_secret when it holds keys); NULL past
- * API_TEXT_OUT_MAX. */
+/* json.c: a new JSON text (free, or free_secret when it holds keys); NULL
+ * past API_TEXT_OUT_MAX. */
 char       *api_json_text(json_t *j);
 char       *api_json_line(json_t *j);	/* the same on one line (the journal) */
 

@@ -312,17 +312,20 @@ class Demo:
 
     def configure_vpn(self, site):
         """vpnctl import-ios of the site's IOS file, then the crypto map
-        setting IOS has no line for (answer only, on the B gateways)."""
+        settings IOS has no line for: ESP-in-UDP always (forceEncapsulation;
+        an import gives IOS's default, plain ESP without NAT), and answer
+        only on the B gateways."""
         out = self.ctl(site.key, "import-ios", site.cfg, stderr=True)
         self.step("%s: vpnctl import-ios %s" % (site.title, site.cfg))
         self.say(indent(out, "          "))
-        if site.initiate:
-            return
         for m in self.api(site.key, "get", "/object/cryptomaps")["items"]:
             body = {k: v for k, v in m.items() if k not in ("id", "links")}
-            body.update(initiate=False)
+            body.update(forceEncapsulation=True)
+            if not site.initiate:
+                body.update(initiate=False)
             self.api(site.key, "put", "/object/cryptomaps/" + m["id"], body)
-            self.say("          set crypto map %s: initiate false (answer only)" % m["name"])
+            self.say("          set crypto map %s: forceEncapsulation true%s" % (
+                m["name"], "" if site.initiate else ", initiate false (answer only)"))
 
     def connect_wan(self):
         """Turns on forwarding in the internet router. The gateways were

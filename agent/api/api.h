@@ -64,6 +64,10 @@ struct api_hooks {
 	void (*telemetry_status)(void *ctx, struct tel_status *out);
 	/* Fills the rows of one view (NULL: every view is {"items": []}). */
 	void (*vpn_view)(void *ctx, enum api_vpn_view which, struct api_rows *rows);
+	/* GET /operational/tunnelinterfaces: one item per GRE tunnel interface
+	 * (R-17.3), of type "tunnelinterfacestatus", with the keys docs/api.md
+	 * lists (name, state, packets and bytes in and out...). NULL: {"items": []}. */
+	void (*tunnel_if_view)(void *ctx, struct api_rows *rows);
 	/* `clear crypto session [remote A.B.C.D]` (R-2.6): remote is a dotted
 	 * IPv4 address, or NULL for every session. Returns how many sessions
 	 * were cleared, or -1 (a 500). NULL: nothing to clear, {"cleared": 0}. */
@@ -74,6 +78,10 @@ struct api_hooks {
  * set once at start (vpn-agent --max-objects), CFG_OBJECTS_DEFAULT else.
  * Memory grows with what is used, not with the limit. */
 void api_set_objects_max(size_t n);
+
+/* The agent's own TUN device (vpn-agent --tun-name, "vpn0" unless set):
+ * no tunnel interface may take its name. Set once at start. */
+void api_set_tun_name(const char *name);
 
 struct api;
 

@@ -45,6 +45,7 @@
 #define API_PATH_IP_POOLS     "/object/ippools"
 #define API_PATH_DYN_MAPS     "/object/dynamiccryptomaps"
 #define API_PATH_LOCAL_USERS  "/object/localusers"
+#define API_PATH_TUNNEL_IFS   "/object/tunnelinterfaces"
 #define API_PATH_DPD          "/devicesettings/default/dpd"
 #define API_PATH_IKE_SETTINGS "/devicesettings/default/ike"
 #define API_PATH_IKE_SAS      "/operational/ikesas"
@@ -52,9 +53,10 @@
 #define API_PATH_TUNNELS      "/operational/tunnels"
 #define API_PATH_IKE_STATS    "/operational/ikestatistics"
 #define API_PATH_POOL_STATUS  "/operational/ippools"
+#define API_PATH_TUNNEL_IF_STATUS "/operational/tunnelinterfaces"
 #define API_PATH_CLEAR        "/operational/clearsessions"
 
-/* A 4xx/5xx answer: {"error": {"status", "message", "field"}}. */
+/* A 4xx/5xx answer: {"error": {"status", "message", "field"}} (json.c). */
 struct api_err {
 	int  status;
 	char message[API_MSG_MAX];
@@ -79,6 +81,7 @@ enum api_obj {
 	API_OBJ_IP_POOL,
 	API_OBJ_DYNAMIC_MAP,
 	API_OBJ_LOCAL_USER,
+	API_OBJ_TUNNEL_IF,
 	API_OBJ_DPD,
 	API_OBJ_IKE_SETTINGS,
 	API_OBJ__COUNT
@@ -107,6 +110,11 @@ enum api_fkind {
 	API_F_PEMS,	/* char *, PEM blocks one after another (NULL: none); JSON an
 			 * array of min..max strings, each one block of the label
 			 * names[0] ("X509 CRL") of up to CFG_PEM_MAX characters */
+	API_F_PROTO,	/* uint8_t IP protocol: JSON a name of cfg_proto_name ("gre")
+			 * or a number 0..255; read back as its name when it has one */
+	API_F_IFADDR,	/* an interface address "10.10.10.2/30" (prefix 1..32, host
+			 * bits kept): uint32_t at offset, the unsigned prefix length
+			 * at count_off */
 };
 /* List elements and nested objects hold no heap memory (no TEXT, PEM,
  * SECRET inside): clearing an object only walks its top-level fields. */
@@ -122,6 +130,8 @@ api_field_secret(enum api_fkind kind)
 #define API_NUMSTR   0x02	/* an integer may come as a numeric string */
 #define API_KEEP     0x04	/* PUT may omit it to keep the stored value (top level) */
 #define API_ONELINE  0x08	/* a SECRET without line breaks or tabs */
+#define API_SPARSE   0x10	/* a UINT left out of the encoding while it holds its
+				 * default (a port of a match line: 0, any) */
 
 /* A value refused with its own reason rather than "must be one of":
  * {"des", "DES/3DES are insecure and not supported; use aes or aes-256"}.
@@ -148,7 +158,8 @@ struct api_field {
 	size_t              n_legacy;
 	const struct api_field *sub;	/* API_F_LIST: the element; API_F_OBJECT: its fields */
 	size_t              n_sub;
-	size_t              count_off;	/* API_F_LIST: offset of its size_t count */
+	size_t              count_off;	/* API_F_LIST: offset of its size_t count;
+					 * API_F_IFADDR: of its unsigned prefix length */
 	/* Another field filling the same storage (password, passwordHash):
 	 * a body gives at most one of the two, and either one will do. */
 	const char         *either;
@@ -180,6 +191,26 @@ struct api_type {
 };
 
 extern const struct api_type api_types[API_OBJ__COUNT];
+
+/* Field tables. */
+#define F_NAME(T) { .json = "name", .kind = API_F_STR, .flags = API_REQUIRED, \
+	.offset = offsetof(T, meta.name), .size = CFG_NAME_MAX, .min = 1, \
+	.max = CFG_NAME_MAX - 1 }
+#define F_DESCRIPTION(T) { .json = "description", .kind = API_F_TEXT, \
+	.offset = offsetof(T, meta.description), .min = 0, .max = API_TEXT_MAX }
+#define F_UINT(T, m, j, fl, lo, hi, d) { .json = j, .kind = API_F_UINT, .flags = fl, \
+	.offset = offsetof(T, m), .size = sizeof(((T *)0)->m), .min = lo, .max = hi, \
+	.def = d }
+#define F_ENUM(T, m, j, fl, nm, cnt, d) { .json = j, .kind = API_F_ENUM, .flags = fl, \
+	.offset = offsetof(T, m), .names = nm, .n_names = cnt, .def = d }
+#define F_BOOL(T, m, j, d) { .json = j, .kind = API_F_BOOL, .offset = offsetof(T, m), \
+	.def = d }
+
+/* tunnel_if.c: the GRE tunnel interfaces, a type of its own file. */
+#define API_TUNNEL_IF_FIELDS 7
+extern const struct api_field api_tunnel_if_fields[API_TUNNEL_IF_FIELDS];
+int api_tunnel_if_check(const void *obj, struct api_err *err);
+int api_tunnel_if_conflict(const struct config *cfg, const void *obj, struct api_err *err);
 
 int api_pem_certs_check(const char *pem, const char *field, struct api_err *err);
 int api_pem_key_check(const char *cert_pem, const char *key_pem, struct api_err *err);
@@ -308,6 +339,7 @@ int api_h_ipsec_sas(struct api_call *c);
 int api_h_tunnels(struct api_call *c);
 int api_h_ike_stats(struct api_call *c);
 int api_h_ip_pools(struct api_call *c);
+int api_h_tunnel_ifs(struct api_call *c);
 int api_h_clear_sessions(struct api_call *c);
 
 /* No token, no socket: what tests and the fuzzers drive. */
@@ -318,8 +350,8 @@ void        api_resp_free(struct api_resp *resp);
 int         api_auth_check(const struct api *api, const char *authorization);
 char       *api_error_body(const struct api_err *err);
 const char *api_status_reason(int status);
-/* A new JSON text (free, or free_secret when it holds keys); NULL past
- * API_TEXT_OUT_MAX. */
+/* json.c: a new JSON text (free, or free_secret when it holds keys); NULL
+ * past API_TEXT_OUT_MAX. */
 char       *api_json_text(json_t *j);
 char       *api_json_line(json_t *j);	/* the same on one line (the journal) */
 

@@ -2,156 +2,19 @@
  * The generic JSON codec: walks an object type's field table to decode a
  * request (or config.json) into a cfg_* struct, to encode one back, and to
  * free what it allocated. Nothing here knows a particular object type.
- * Also installs a jansson allocator that wipes memory on free, because
- * request bodies and config.json carry private keys.
+ * The allocator that wipes, errors and text rendering are json.c's.
  */
 #include "api/api_int.h"
 #include "core/log.h"
 #include "core/passwd.h"
 
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
 #include <openssl/crypto.h>
-
-/* ---- jansson memory that is wiped before it is freed ------------------ */
-
-#define WIPE_HDR 16	/* keeps max_align_t alignment of the user pointer */
-
-static void *
-wipe_malloc(size_t n)
-{
-	unsigned char *p;
-
-	if (n > SIZE_MAX - WIPE_HDR || (p = malloc(n + WIPE_HDR)) == NULL)
-		return NULL;
-	memcpy(p, &n, sizeof(n));
-	return p + WIPE_HDR;
-}
-
-static void
-wipe_free(void *ptr)
-{
-	unsigned char *p = ptr;
-	size_t n;
-
-	if (p == NULL)
-		return;
-	p -= WIPE_HDR;
-	memcpy(&n, p, sizeof(n));
-	OPENSSL_cleanse(p, n + WIPE_HDR);
-	free(p);
-}
-
-/* Before main() and before any JSON exists, so no block ever crosses
- * allocators. */
-__attribute__((constructor)) static void
-api_json_alloc_init(void)
-{
-	json_set_alloc_funcs(wipe_malloc, wipe_free);
-}
-
-/* ---- errors ------------------------------------------------------------- */
-
-int
-api_errf(struct api_err *err, int status, const char *field, const char *fmt, ...)
-{
-	va_list ap;
-
-	err->status = status;
-	str_copy(err->field, sizeof(err->field), field ? field : "");
-	va_start(ap, fmt);
-	vsnprintf(err->message, sizeof(err->message), fmt, ap);
-	va_end(ap);
-	return -1;
-}
-
-/* Rendering target for json_dump_callback: grows by copy-and-wipe so no
- * stale copy of a key is left in freed memory; capped at API_TEXT_OUT_MAX. */
-struct textbuf {
-	char  *data;
-	size_t len, cap;
-};
-
-static int
-textbuf_add(const char *buf, size_t n, void *arg)
-{
-	struct textbuf *tb = arg;
-	char *grown;
-	size_t cap;
-
-	if (n > API_TEXT_OUT_MAX - tb->len - 1)
-		return -1;
-	if (tb->len + n + 1 > tb->cap) {
-		cap = tb->cap ? tb->cap : 1024;
-		while (cap < tb->len + n + 1)
-			cap *= 2;
-		grown = xmalloc(cap);
-		if (tb->len)
-			memcpy(grown, tb->data, tb->len);
-		if (tb->data)
-			OPENSSL_cleanse(tb->data, tb->cap);
-		free(tb->data);
-		tb->data = grown;
-		tb->cap = cap;
-	}
-	memcpy(tb->data + tb->len, buf, n);
-	tb->len += n;
-	tb->data[tb->len] = '\0';
-	return 0;
-}
-
-void
-api_err_within(struct api_err *err, const char *where)
-{
-	const char *parts[3] = { where, err->field[0] ? "." : "", err->field };
-	char out[API_FIELD_MAX];
-	size_t len = 0;
-
-	/* Cut short when too long: still names the object. */
-	for (size_t i = 0; i < ARRAY_LEN(parts); i++) {
-		size_t n = strlen(parts[i]);
-
-		if (n > sizeof(out) - 1 - len)
-			n = sizeof(out) - 1 - len;
-		memcpy(out + len, parts[i], n);
-		len += n;
-	}
-	out[len] = '\0';
-	memcpy(err->field, out, len + 1);
-}
-
-static char *
-json_text(json_t *j, size_t flags)
-{
-	struct textbuf tb = { 0 };
-
-	if (json_dump_callback(j, textbuf_add, &tb, flags | JSON_PRESERVE_ORDER) == -1) {
-		if (tb.data)
-			OPENSSL_cleanse(tb.data, tb.cap);
-		free(tb.data);
-		return NULL;
-	}
-	if (tb.data == NULL)
-		tb.data = xstrdup("");
-	return tb.data;
-}
-
-char *
-api_json_text(json_t *j)
-{
-	return json_text(j, JSON_INDENT(2));
-}
-
-char *
-api_json_line(json_t *j)
-{
-	return json_text(j, JSON_COMPACT);
-}
 
 /* ---- field storage ------------------------------------------------------ */
 
@@ -239,6 +102,37 @@ u32_load(const struct api_field *f, const void *obj)
 
 	memcpy(&v, (const char *)obj + f->offset, sizeof(v));
 	return v;
+}
+
+static void
+u8_store(const struct api_field *f, void *obj, uint8_t v)
+{
+	memcpy((char *)obj + f->offset, &v, sizeof(v));
+}
+
+static uint8_t
+u8_load(const struct api_field *f, const void *obj)
+{
+	uint8_t v;
+
+	memcpy(&v, (const char *)obj + f->offset, sizeof(v));
+	return v;
+}
+
+/* API_F_IFADDR: the prefix length beside the address. */
+static void
+len_store(const struct api_field *f, void *obj, unsigned len)
+{
+	memcpy((char *)obj + f->count_off, &len, sizeof(len));
+}
+
+static unsigned
+len_load(const struct api_field *f, const void *obj)
+{
+	unsigned len;
+
+	memcpy(&len, (const char *)obj + f->count_off, sizeof(len));
+	return len;
 }
 
 static void
@@ -524,6 +418,52 @@ dec_prefix(json_t *v, const char *path, struct cfg_prefix *out, struct api_err *
 	return 0;
 }
 
+/* "gre" or 47: a protocol name (cfg_proto_name) or a number 0..255. */
+static int
+dec_proto(json_t *v, const char *path, uint8_t *out, struct api_err *err)
+{
+	int p = -1;
+
+	if (json_is_string(v) && strlen(json_string_value(v)) == json_string_length(v))
+		p = cfg_proto_parse(json_string_value(v));
+	else if (json_is_integer(v) && json_integer_value(v) >= 0 && json_integer_value(v) <= 255)
+		p = (int)json_integer_value(v);
+	if (p == -1)
+		return api_errf(err, 400, path, "%s must be \"ip\" (every protocol), \"icmp\", "
+				"\"tcp\", \"udp\", \"gre\" or a protocol number 0 to 255 (89 "
+				"for OSPF)", path);
+	*out = (uint8_t)p;
+	return 0;
+}
+
+/* "10.10.10.2/30": an interface's address and prefix, host bits kept. */
+static int
+dec_ifaddr(json_t *v, const char *path, uint32_t *addr, unsigned *len, struct api_err *err)
+{
+	char a[16];
+	const char *s, *slash;
+	size_t alen, llen;
+
+	if (dec_string(v, path, 1, 18, 0, &s, err) == -1)
+		return -1;
+	slash = strchr(s, '/');
+	alen = slash ? (size_t)(slash - s) : 0;
+	if (slash == NULL || alen >= sizeof(a))
+		return api_errf(err, 400, path, "%s \"%s\" is not an address with its prefix "
+				"length (A.B.C.D/N, as 10.10.10.2/30)", path, s);
+	memcpy(a, s, alen);
+	a[alen] = '\0';
+	llen = strlen(slash + 1);
+	if (llen < 1 || llen > 2 || strspn(slash + 1, "0123456789") != llen ||
+	    slash[1] == '0' || (*len = (unsigned)strtoul(slash + 1, NULL, 10)) > 32)
+		return api_errf(err, 400, path, "%s \"%s\": the prefix length must be 1 to 32",
+				path, s);
+	if (ipv4_parse(a, addr) == -1)
+		return api_errf(err, 400, path, "%s \"%s\" is not an address with its prefix "
+				"length (A.B.C.D/N, as 10.10.10.2/30)", path, s);
+	return 0;
+}
+
 /* A password is hashed as it arrives: nothing keeps it. config.json and
  * the journal hold hashes only, so a password there is refused. */
 static int
@@ -713,6 +653,23 @@ dec_field(const struct api_field *f, json_t *v, const char *path, const struct a
 		return dec_pwhash(f, v, path, obj, err);
 	case API_F_PEMS:
 		return dec_pems(f, v, path, obj, err);
+	case API_F_PROTO: {
+		uint8_t p;
+
+		if (dec_proto(v, path, &p, err) == -1)
+			return -1;
+		u8_store(f, obj, p);
+		return 0;
+	}
+	case API_F_IFADDR: {
+		unsigned len;
+
+		if (dec_ifaddr(v, path, &a, &len, err) == -1)
+			return -1;
+		u32_store(f, obj, a);
+		len_store(f, obj, len);
+		return 0;
+	}
 	}
 	return api_errf(err, 500, path, "%s: unknown field kind", path);
 }
@@ -760,6 +717,12 @@ dec_absent(const struct api_field *f, const char *path, const struct api_dec *d,
 		u32_store(f, obj, (uint32_t)f->def);
 	else if (f->kind == API_F_LIST)
 		count_store(f, obj, 0);
+	else if (f->kind == API_F_PROTO)
+		u8_store(f, obj, (uint8_t)f->def);
+	else if (f->kind == API_F_IFADDR) {
+		u32_store(f, obj, 0);
+		len_store(f, obj, 0);
+	}
 	return 0;
 }
 
@@ -999,6 +962,13 @@ enc_field(const struct api_field *f, const void *obj, const struct config *cfg, 
 		return list;
 	case API_F_PEMS:
 		return enc_pems(*field_cptr(f, obj));
+	case API_F_PROTO:
+		e = u8_load(f, obj);
+		return cfg_proto_name((unsigned)e) ? json_string(cfg_proto_name((unsigned)e)) :
+		    json_integer(e);
+	case API_F_IFADDR:
+		return enc_prefix(&(struct cfg_prefix){ .addr = u32_load(f, obj),
+							.len = len_load(f, obj) });
 	case API_F_PASSWORD:
 		break;	/* never kept: enc_fields leaves it out */
 	}
@@ -1013,6 +983,9 @@ enc_fields(json_t *j, const struct api_field *fields, size_t n, const void *obj,
 		if (fields[i].kind == API_F_PASSWORD ||
 		    (api && api_field_secret(fields[i].kind)))
 			continue;	/* never returned, not even masked */
+		if ((fields[i].flags & API_SPARSE) && fields[i].kind == API_F_UINT &&
+		    uint_load(&fields[i], obj) == (unsigned long long)fields[i].def)
+			continue;	/* unset: left out */
 		json_object_set_new(j, fields[i].json, enc_field(&fields[i], obj, cfg, api));
 	}
 }

@@ -51,6 +51,7 @@ static const struct api_route routes[] = {
 	COLLECTION(API_PATH_IP_POOLS, API_OBJ_IP_POOL),
 	COLLECTION(API_PATH_DYN_MAPS, API_OBJ_DYNAMIC_MAP),
 	COLLECTION(API_PATH_LOCAL_USERS, API_OBJ_LOCAL_USER),
+	COLLECTION(API_PATH_TUNNEL_IFS, API_OBJ_TUNNEL_IF),
 	SINGLETON(API_PATH_DPD, API_OBJ_DPD),
 	SINGLETON(API_PATH_IKE_SETTINGS, API_OBJ_IKE_SETTINGS),
 	{ "GET", API_PATH_IKE_SAS, API_OBJ__COUNT, api_h_ike_sas,
@@ -63,6 +64,8 @@ static const struct api_route routes[] = {
 	  "IKE engine counters: messages, drops by reason, half-open SAs" },
 	{ "GET", API_PATH_POOL_STATUS, API_OBJ__COUNT, api_h_ip_pools,
 	  "address pools: size, addresses leased, clients refused (show ip local pool)" },
+	{ "GET", API_PATH_TUNNEL_IF_STATUS, API_OBJ__COUNT, api_h_tunnel_ifs,
+	  "GRE tunnel interfaces: state, packets and bytes (show interfaces tunnel)" },
 	{ "POST", API_PATH_CLEAR, API_OBJ__COUNT, api_h_clear_sessions,
 	  "clear crypto session: {\"remote\": \"A.B.C.D\"}, or {} for all; answers {\"cleared\": N}" },
 };

@@ -4,8 +4,10 @@
  * value is an IPv4 address, a certificate parses, a private key matches its
  * certificate, GCM takes no auth, IKE policy priorities are unique, address
  * pools do not overlap, Mode Config settings need a pool, the IKE
- * certificate can sign and its CAs are CAs).
- * Adding an object type is a struct in core/config.h and a table here.
+ * certificate can sign and its CAs are CAs, match lines have ports only for
+ * tcp and udp). The GRE tunnel interfaces have a file of their own
+ * (tunnel_if.c). Adding an object type is a struct in core/config.h and a
+ * table here.
  */
 #include "api/api_int.h"
 #include "core/dpd_range.h"
@@ -294,18 +296,40 @@ xforms_check(const struct cfg_ref *xs, size_t n, struct api_err *err)
 	return 0;
 }
 
+/* Match lines (static or dynamic): a port only where there are ports. */
+static int
+match_check(const struct cfg_match *lines, size_t n, struct api_err *err)
+{
+	char field[48];
+
+	for (size_t i = 0; i < n && i < CFG_MATCH_MAX; i++) {
+		const struct cfg_match *l = &lines[i];
+		const char *which = l->src_port ? "sourcePort" : "destinationPort";
+		const char *name = cfg_proto_name(l->proto);
+		char proto[24];
+
+		if ((l->src_port == 0 && l->dst_port == 0) || l->proto == 6 || l->proto == 17)
+			continue;
+		snprintf(field, sizeof(field), "matchAddress[%zu].%s", i, which);
+		if (name != NULL)
+			snprintf(proto, sizeof(proto), "\"%s\" (%u)", name, l->proto);
+		else
+			snprintf(proto, sizeof(proto), "%u", l->proto);
+		return api_errf(err, 400, field, "%s needs protocol \"tcp\" or \"udp\"; "
+				"protocol %s has no ports%s", field, proto, l->proto == 0 ?
+				" (\"ip\" is every protocol)" : "");
+	}
+	return 0;
+}
+
 static int
 crypto_map_check(const void *obj, struct api_err *err)
 {
 	const struct cfg_crypto_map *m = obj;
 	char field[40];
 
-	/* The dataplane is userspace ESP-in-UDP: plain ESP (IP protocol 50)
-	 * would need the kernel's IPsec, which this agent does not use. */
-	if (!m->force_encap)
-		return api_errf(err, 400, "forceEncapsulation", "forceEncapsulation false is not "
-				"supported: the ESP dataplane carries ESP in UDP 4500 only (RFC "
-				"3948), so every tunnel floats to 4500; leave it out or set true");
+	if (match_check(m->match, m->n_match, err) == -1)
+		return -1;
 	for (size_t i = 0; i < m->n_peers && i < CFG_PEERS_MAX; i++) {
 		if (peer_check(m->peers[i], i, err) == -1)
 			return -1;
@@ -453,7 +477,8 @@ dynamic_map_check(const void *obj, struct api_err *err)
 	const struct cfg_dynamic_map *m = obj;
 
 	if (xforms_check(m->transform_sets, m->n_transform_sets, err) == -1 ||
-	    dns_check(m, err) == -1 || split_check(m, err) == -1)
+	    match_check(m->match, m->n_match, err) == -1 || dns_check(m, err) == -1 ||
+	    split_check(m, err) == -1)
 		return -1;
 	return mode_config_check(m, err);
 }
@@ -550,16 +575,8 @@ dpd_check(const void *obj, struct api_err *err)
 
 /* ---- tables ------------------------------------------------------------- */
 
-#define F_NAME(T) { .json = "name", .kind = API_F_STR, .flags = API_REQUIRED, \
-	.offset = offsetof(T, meta.name), .size = CFG_NAME_MAX, .min = 1, \
-	.max = CFG_NAME_MAX - 1 }
-#define F_DESCRIPTION(T) { .json = "description", .kind = API_F_TEXT, \
-	.offset = offsetof(T, meta.description), .min = 0, .max = API_TEXT_MAX }
 #define F_PEM(T, m, j, k, fl) { .json = j, .kind = k, .flags = fl, \
 	.offset = offsetof(T, m), .min = 1, .max = CFG_PEM_MAX }
-#define F_UINT(T, m, j, fl, lo, hi, d) { .json = j, .kind = API_F_UINT, .flags = fl, \
-	.offset = offsetof(T, m), .size = sizeof(((T *)0)->m), .min = lo, .max = hi, \
-	.def = d }
 #define F_REF(T, m, j, target) { .json = j, .kind = API_F_REF, .flags = API_REQUIRED, \
 	.offset = offsetof(T, m), .ref = target }
 
@@ -607,10 +624,6 @@ static const struct api_field telemetry_fields[] = {
 
 /* ---- VPN tables --------------------------------------------------------- */
 
-#define F_ENUM(T, m, j, fl, nm, cnt, d) { .json = j, .kind = API_F_ENUM, .flags = fl, \
-	.offset = offsetof(T, m), .names = nm, .n_names = cnt, .def = d }
-#define F_BOOL(T, m, j, d) { .json = j, .kind = API_F_BOOL, .offset = offsetof(T, m), \
-	.def = d }
 #define LEGACY(l) .legacy = l, .n_legacy = ARRAY_LEN(l)
 /* PUT on a singleton may leave the name out. */
 #define F_SINGLE_NAME(T) { .json = "name", .kind = API_F_STR, \
@@ -618,7 +631,6 @@ static const struct api_field telemetry_fields[] = {
 	.size = CFG_NAME_MAX, .min = 1, .max = CFG_NAME_MAX - 1 }
 
 static const char *const permit[] = { "permit" };
-static const char *const proto_ip[] = { "ip" };
 static const long long dh_groups[] = { 2, 14, 19 };
 
 static const struct api_legacy ike_enc_legacy[] = {
@@ -651,13 +663,6 @@ static const struct api_legacy esp_auth_legacy[] = {
 	{ "esp-md5-hmac", "MD5 is insecure and not supported; use esp-sha256-hmac (or "
 	  "esp-sha-hmac)" },
 };
-/* R-17.2 builds transport mode; until then the dataplane carries tunnel mode
- * only, so only "tunnel" decodes (the enum keeps CFG_ESP_TRANSPORT). */
-static const struct api_legacy esp_mode_legacy[] = {
-	{ "transport", "transport mode is not supported yet (tunnel only): the dataplane "
-	  "carries tunnel mode only; leave mode out or set \"tunnel\"" },
-};
-static_assert(CFG_ESP_TUNNEL == 0, "the one mode that decodes is the first name");
 static const struct api_legacy pfs_legacy[] = {
 	{ "group1", "DH group 1 is insecure and not supported; use group14 or group19" },
 	{ "group2", "DH group 2 is too weak for PFS here; use group14 or group19" },
@@ -706,18 +711,21 @@ static const struct api_field transform_set_fields[] = {
 	  .n_names = CFG_ESP_AUTH__COUNT, .def = CFG_ESP_AUTH_NONE, LEGACY(esp_auth_legacy) },
 	{ .json = "mode", .kind = API_F_ENUM,
 	  .offset = offsetof(struct cfg_transform_set, mode), .names = cfg_esp_mode_names,
-	  .n_names = CFG_ESP_TUNNEL + 1, .def = CFG_ESP_TUNNEL, LEGACY(esp_mode_legacy) },
+	  .n_names = CFG_ESP_MODE__COUNT, .def = CFG_ESP_TUNNEL },
 };
 
-/* One matchAddress line; offsets within struct cfg_match. */
+/* One matchAddress line; offsets within struct cfg_match. Ports (`eq PORT`)
+ * read back only when set. */
 static const struct api_field match_fields[] = {
 	{ .json = "action", .kind = API_F_CONST, .names = permit, .n_names = ARRAY_LEN(permit) },
-	{ .json = "protocol", .kind = API_F_CONST, .names = proto_ip,
-	  .n_names = ARRAY_LEN(proto_ip) },
+	{ .json = "protocol", .kind = API_F_PROTO, .offset = offsetof(struct cfg_match, proto),
+	  .min = 0, .max = 255, .def = 0 },
 	{ .json = "source", .kind = API_F_PREFIX, .flags = API_REQUIRED,
 	  .offset = offsetof(struct cfg_match, src) },
+	F_UINT(struct cfg_match, src_port, "sourcePort", API_SPARSE, 1, 65535, 0),
 	{ .json = "destination", .kind = API_F_PREFIX, .flags = API_REQUIRED,
 	  .offset = offsetof(struct cfg_match, dst) },
+	F_UINT(struct cfg_match, dst_port, "destinationPort", API_SPARSE, 1, 65535, 0),
 };
 
 /* List elements: offset 0 within one array slot. */
@@ -747,7 +755,7 @@ static const struct api_field crypto_map_fields[] = {
 	F_UINT(struct cfg_crypto_map, lifetime_s, "lifetimeSeconds", 0, 120, 86400, 3600),
 	F_UINT(struct cfg_crypto_map, lifetime_kb, "lifetimeKilobytes", 0, 2560, UINT32_MAX,
 	       4608000),
-	F_BOOL(struct cfg_crypto_map, force_encap, "forceEncapsulation", 1),
+	F_BOOL(struct cfg_crypto_map, force_encap, "forceEncapsulation", 0),
 	F_BOOL(struct cfg_crypto_map, initiate, "initiate", 1),
 };
 
@@ -941,6 +949,13 @@ const struct api_type api_types[API_OBJ__COUNT] = {
 		.max_items = API_OBJECTS_MANY, .fields = local_user_fields,
 		.n_fields = ARRAY_LEN(local_user_fields), .check = local_user_check,
 	},
+	[API_OBJ_TUNNEL_IF] = {
+		.obj = API_OBJ_TUNNEL_IF, .type = "tunnelinterface", .path = API_PATH_TUNNEL_IFS,
+		.size = sizeof(struct cfg_tunnel_if), LIST(tunnel_ifs, n_tunnel_ifs),
+		.max_items = API_OBJECTS_MANY, .fields = api_tunnel_if_fields,
+		.n_fields = ARRAY_LEN(api_tunnel_if_fields), .check = api_tunnel_if_check,
+		.conflict = api_tunnel_if_conflict,
+	},
 	[API_OBJ_DPD] = {
 		.obj = API_OBJ_DPD, .type = "dpdsettings", .path = API_PATH_DPD,
 		.size = sizeof(struct cfg_dpd), .list_off = offsetof(struct config, dpd),
@@ -963,6 +978,7 @@ static_assert(offsetof(struct cfg_network, meta) == 0 && offsetof(struct cfg_int
 	      && offsetof(struct cfg_crypto_map, meta) == 0
 	      && offsetof(struct cfg_ip_pool, meta) == 0
 	      && offsetof(struct cfg_dynamic_map, meta) == 0
-	      && offsetof(struct cfg_local_user, meta) == 0 && offsetof(struct cfg_dpd, meta) == 0
+	      && offsetof(struct cfg_local_user, meta) == 0
+	      && offsetof(struct cfg_tunnel_if, meta) == 0 && offsetof(struct cfg_dpd, meta) == 0
 	      && offsetof(struct cfg_ike_settings, meta) == 0,
 	      "every object starts with its meta");

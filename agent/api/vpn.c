@@ -1,8 +1,9 @@
 /*
  * The VPN routes that are not plain collections (R-7.3, R-12): the
  * singleton settings (dpd, ike), read and replaced at their own path; the
- * operational views, which the IKE engine fills through hooks.vpn_view as
- * flat rows (so no JSON leaves agent/api/); and clear sessions (R-2.6).
+ * operational views, which the IKE engine fills through hooks.vpn_view (and
+ * the tunnel interfaces' through hooks.tunnel_if_view) as flat rows (so no
+ * JSON leaves agent/api/); and clear sessions (R-2.6).
  */
 #include "api/api_int.h"
 #include "core/log.h"
@@ -106,6 +107,20 @@ api_rows_double(struct api_rows *rows, const char *key, double value)
 	row_set(rows, key, isfinite(value) ? json_real(value) : json_null());
 }
 
+/* The rows a hook filled (or none) as {"items": [...]}. */
+static int
+rows_answer(struct api_call *c, struct api_rows *rows)
+{
+	api_rows_end_item(rows);	/* a hook that forgot the last end */
+	if (rows->dropped_items > 0 || rows->dropped_keys > 0)
+		log_warnx("api: %s view: dropped %zu items and %zu values over the caps (%d "
+			  "items, %d keys each)", rows->type, rows->dropped_items,
+			  rows->dropped_keys, API_ROWS_MAX, API_ROW_KEYS_MAX);
+	c->out = json_object();
+	json_object_set_new(c->out, "items", rows->items);
+	return 0;
+}
+
 static int
 view(struct api_call *c, enum api_vpn_view which)
 {
@@ -114,14 +129,7 @@ view(struct api_call *c, enum api_vpn_view which)
 
 	if (h->vpn_view != NULL)
 		h->vpn_view(h->ctx, which, &rows);
-	api_rows_end_item(&rows);	/* a hook that forgot the last end */
-	if (rows.dropped_items > 0 || rows.dropped_keys > 0)
-		log_warnx("api: %s view: dropped %zu items and %zu values over the caps (%d "
-			  "items, %d keys each)", view_types[which], rows.dropped_items,
-			  rows.dropped_keys, API_ROWS_MAX, API_ROW_KEYS_MAX);
-	c->out = json_object();
-	json_object_set_new(c->out, "items", rows.items);
-	return 0;
+	return rows_answer(c, &rows);
 }
 
 int
@@ -152,6 +160,19 @@ int
 api_h_ip_pools(struct api_call *c)
 {
 	return view(c, API_VIEW_IP_POOLS);
+}
+
+/* Its own hook rather than a vpn_view: the engine fills it when it has
+ * tunnel interfaces (R-17.3). */
+int
+api_h_tunnel_ifs(struct api_call *c)
+{
+	const struct api_hooks *h = &c->api->hooks;
+	struct api_rows rows = { .items = json_array(), .type = "tunnelinterfacestatus" };
+
+	if (h->tunnel_if_view != NULL)
+		h->tunnel_if_view(h->ctx, &rows);
+	return rows_answer(c, &rows);
 }
 
 /* ---- singleton settings ------------------------------------------------- */

@@ -1,8 +1,9 @@
 /*
  * IOS translator, end of file: IOS's defaults for what a policy leaves out,
- * references (transform sets, access lists, dynamic maps, pools, users)
- * resolved, then the API objects in dependency order: settings, policies,
- * keys, transform sets, pools, users, crypto maps, dynamic crypto maps.
+ * references (transform sets, access lists, dynamic maps, pools, users,
+ * tunnel sources) resolved, then the API objects in dependency order:
+ * settings, policies, keys, transform sets, pools, users, crypto maps,
+ * dynamic crypto maps, tunnel interfaces.
  */
 #include "cli/ios_int.h"
 
@@ -15,7 +16,7 @@ const char *const ios_kind_names[IOS_KIND__COUNT] = {
 	[IOS_IKE_POLICY] = "ikepolicy", [IOS_PSK] = "presharedkey",
 	[IOS_TRANSFORM_SET] = "transformset", [IOS_IP_POOL] = "ippool",
 	[IOS_LOCAL_USER] = "localuser", [IOS_CRYPTO_MAP] = "cryptomap",
-	[IOS_DYNAMIC_MAP] = "dynamiccryptomap",
+	[IOS_DYNAMIC_MAP] = "dynamiccryptomap", [IOS_TUNNEL_IF] = "tunnelinterface",
 };
 static_assert(ARRAY_LEN(ios_kind_names) == IOS_KIND__COUNT, "one name per kind");
 
@@ -26,6 +27,7 @@ const char *const ios_kind_paths[IOS_KIND__COUNT] = {
 	[IOS_TRANSFORM_SET] = "/object/transformsets", [IOS_IP_POOL] = "/object/ippools",
 	[IOS_LOCAL_USER] = "/object/localusers", [IOS_CRYPTO_MAP] = "/object/cryptomaps",
 	[IOS_DYNAMIC_MAP] = "/object/dynamiccryptomaps",
+	[IOS_TUNNEL_IF] = "/object/tunnelinterfaces",
 };
 static_assert(ARRAY_LEN(ios_kind_paths) == IOS_KIND__COUNT, "one path per kind");
 static_assert(IOS_REFS_MAX == CFG_MAP_XFORMS_MAX + 1,
@@ -68,8 +70,8 @@ map_acl(struct ios_parser *p, struct ios_map *m, char *why, size_t size)
 	a->used = 1;
 	if (a->kind != ACL_EXTENDED) {
 		ERR_AT(p, m->acl.line, "match address %s: access list %s is not an "
-		       "extended list; a crypto map needs permit ip lines (access-list 100-199, "
-		       "2000-2699 or ip access-list extended)", a->name, a->name);
+		       "extended list; a crypto map needs the permit lines of one (access-list "
+		       "100-199, 2000-2699 or ip access-list extended)", a->name, a->name);
 		m->bad = 1;
 		return NULL;
 	}
@@ -216,13 +218,34 @@ prefix_text(uint32_t a, unsigned len, char out[static 20])
 	snprintf(out, 20, "%s/%u", s, len);
 }
 
+/* One matchAddress line: the protocol by its name when the API has one,
+ * ports only when given, in the API's order. */
+static json_t *
+match_line(const struct ios_acl_entry *e)
+{
+	const char *name = cfg_proto_name(e->proto);
+	json_t *l = json_object();
+	char text[20];
+
+	json_object_set_new(l, "action", json_string("permit"));
+	json_object_set_new(l, "protocol", name ? json_string(name) : json_integer(e->proto));
+	prefix_text(e->src, e->src_len, text);
+	json_object_set_new(l, "source", json_string(text));
+	if (e->src_port)
+		json_object_set_new(l, "sourcePort", json_integer(e->src_port));
+	prefix_text(e->dst, e->dst_len, text);
+	json_object_set_new(l, "destination", json_string(text));
+	if (e->dst_port)
+		json_object_set_new(l, "destinationPort", json_integer(e->dst_port));
+	return l;
+}
+
 /* transformSets, matchAddress, pfs and lifetimes: what static and dynamic
  * entries share; a is NULL without match address. */
 static void
 map_body(struct ios_parser *p, const struct ios_map *m, const struct ios_acl *a, json_t *b)
 {
 	json_t *xs = json_array();
-	char src[20], dst[20];
 
 	for (size_t i = 0; i < m->n_xf; i++)
 		json_array_append_new(xs, json_pack("{s:s, s:s}", "name", m->xf[i].name, "type",
@@ -231,13 +254,8 @@ map_body(struct ios_parser *p, const struct ios_map *m, const struct ios_acl *a,
 	if (a != NULL) {
 		json_t *match = json_array();
 
-		for (size_t i = 0; i < a->n_kept; i++) {
-			prefix_text(a->e[i].src, a->e[i].src_len, src);
-			prefix_text(a->e[i].dst, a->e[i].dst_len, dst);
-			json_array_append_new(match, json_pack("{s:s, s:s, s:s, s:s}", "action",
-							       "permit", "protocol", "ip", "source",
-							       src, "destination", dst));
-		}
+		for (size_t i = 0; i < a->n_kept; i++)
+			json_array_append_new(match, match_line(&a->e[i]));
 		json_object_set_new(b, "matchAddress", match);
 	}
 	json_object_set_new(b, "pfs", cfg_pfs_names[m->pfs] ? json_string(cfg_pfs_names[m->pfs])
@@ -399,6 +417,28 @@ done:
 	free(dyn);
 }
 
+/* interface TunnelN: mtu only when ip mtu says (else the API's 1400). */
+static void
+emit_tunnel(struct ios_parser *p, const struct ios_tunnel *t)
+{
+	json_t *b = json_object();
+	char text[20];
+
+	json_object_set_new(b, "name", json_string(t->name));
+	if (t->description)
+		json_object_set_new(b, "description", json_string(t->description));
+	prefix_text(t->addr, t->prefix_len, text);
+	json_object_set_new(b, "address", json_string(text));
+	ipv4_text(t->source, text);
+	json_object_set_new(b, "tunnelSource", json_string(text));
+	ipv4_text(t->destination, text);
+	json_object_set_new(b, "tunnelDestination", json_string(text));
+	if (t->mtu)
+		json_object_set_new(b, "mtu", json_integer(t->mtu));
+	json_object_set_new(b, "shutdown", json_boolean(t->shutdown));
+	emit(p, IOS_TUNNEL_IF, t->line, b);
+}
+
 static void
 emit_all(struct ios_parser *p, struct ios_acl **acls)
 {
@@ -489,6 +529,9 @@ emit_all(struct ios_parser *p, struct ios_acl **acls)
 			emit_map(p, mp, acls[i], idx);
 	}
 	emit_bindings(p, acls, xf_obj);
+	for (size_t i = 0; i < p->n_tun; i++)
+		if (!p->tun[i].bad)
+			emit_tunnel(p, &p->tun[i]);
 }
 
 void
@@ -516,6 +559,7 @@ ios_finish(struct ios_parser *p)
 				m->seq, m->name);
 	}
 	ios_client_finish(p);
+	ios_tunnel_finish(p, acls);
 	for (size_t i = 0; i < p->n_acl; i++)
 		if (!p->acl[i].used)
 			NOTE_AT(p, p->acl[i].line, "access list %s is not used by a crypto "

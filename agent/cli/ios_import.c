@@ -2,9 +2,10 @@
  * The IOS → API translator behind `vpnctl import-ios` (see ios_import.h):
  * reads lines the way IOS reads a pasted config (a sub-mode line is
  * indented or a known sub-command of the mode; anything else goes back to
- * global config), dispatches the crypto ones and those crypto lines name
- * (ip local pool, aaa authentication login, username), and skips the rest
- * with one note per run of them.
+ * global config), dispatches the crypto ones, the GRE tunnel interfaces and
+ * those crypto lines name (ip local pool, aaa authentication login,
+ * username, another interface's address), and skips the rest with one note
+ * per run of them.
  */
 #include "cli/ios_int.h"
 
@@ -272,6 +273,7 @@ global_line(struct ios_parser *p)
 	const char *w0 = W(p, 0);
 
 	p->in_interface = p->in_submode = 0;
+	p->iface_cur = 0;
 	if (eq(w0, "end") || eq(w0, "exit"))
 		return;
 	if (eq(w0, "crypto")) {
@@ -295,11 +297,15 @@ global_line(struct ios_parser *p)
 		a = ios_acl_get(p, W(p, 3), eq(W(p, 2), "extended") ? ACL_EXTENDED : ACL_STANDARD);
 		p->mode = a ? M_ACL : M_UNSUPPORTED;
 		p->cur = a ? (size_t)(a - p->acl) : 0;
+	} else if (eq(w0, "interface") && ios_tunnel_open(p) == 0) {
+		skip_flush(p);	/* interface TunnelN: read */
 	} else {
 		skip_add(p);
 		p->mode = M_SKIP;
 		p->in_interface = eq(w0, "interface");
 		p->in_submode = opens_submode(w0);
+		if (p->in_interface)
+			ios_iface_open(p);	/* its address, for a tunnel source */
 		if (eq(w0, "banner"))
 			banner_open(p);
 	}
@@ -331,6 +337,8 @@ sub_command(const struct ios_parser *p)
 		return eq(w0, "mode") || eq(w0, "exit");
 	case M_TRUSTPOINT:
 		return ios_trustpoint_sub(w0);
+	case M_TUNNEL:
+		return ios_tunnel_sub(p);
 	case M_ACL:
 		return eq(w0, "permit") || eq(w0, "deny") || eq(w0, "remark") || eq(w0, "exit") ||
 		       (w0[0] >= '0' && w0[0] <= '9');
@@ -437,8 +445,13 @@ feed(struct ios_parser *p, const char *s, size_t n)
 	case M_TRUSTPOINT:
 		ios_trustpoint_line(p);
 		break;
+	case M_TUNNEL:
+		ios_tunnel_line(p);
+		break;
 	case M_SKIP:
 		p->skip_last = p->lineno;
+		if (p->in_interface)
+			ios_iface_line(p);
 		break;
 	case M_UNSUPPORTED:
 	case M_NOTED:
@@ -466,6 +479,7 @@ parser_free(struct ios_parser *p)
 		for (size_t j = 0; j < p->acl[i].n_kept; j++)
 			free(p->acl[i].e[j].err);
 	ios_client_free(p);
+	ios_tunnel_free(p);
 	free(p->pol);
 	free(p->psk);
 	free(p->xf);

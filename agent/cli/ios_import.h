@@ -2,10 +2,11 @@
  * `vpnctl import-ios`: translates an IOS crypto configuration (crypto
  * isakmp policy/key/keepalive/identity, crypto ipsec transform-set, crypto
  * map, access-list; for remote access crypto dynamic-map, client
- * configuration, ip local pool, aaa authentication login, username) into
- * the agent's API objects, in dependency order, plus one diagnostic per line
- * it cannot honour. Pure: text in, objects and diagnostics out; no I/O, no
- * HTTP, so it links alone into tests and fuzzers.
+ * configuration, ip local pool, aaa authentication login, username; for
+ * GRE over IPsec interface TunnelN) into the agent's API objects, in
+ * dependency order, plus one diagnostic per line it cannot honour. Pure:
+ * text in, objects and diagnostics out; no I/O, no HTTP, so it links alone
+ * into tests and fuzzers.
  */
 #ifndef CLI_IOS_IMPORT_H
 #define CLI_IOS_IMPORT_H
@@ -26,9 +27,9 @@
 
 /* What an object is, in the order the objects are sent: the settings the
  * tunnels start with first, then what crypto maps refer to (transform sets,
- * address pools) and the XAUTH users they check, crypto maps last, the
- * dynamic ones after the static ones. The names are the API's `type`
- * values. */
+ * address pools) and the XAUTH users they check, crypto maps, the dynamic
+ * ones after the static ones, and GRE tunnel interfaces last. The names
+ * are the API's `type` values. */
 enum ios_kind {
 	IOS_IKE_SETTINGS,	/* PUT /devicesettings/default/ike */
 	IOS_DPD,		/* PUT /devicesettings/default/dpd */
@@ -39,6 +40,7 @@ enum ios_kind {
 	IOS_LOCAL_USER,
 	IOS_CRYPTO_MAP,
 	IOS_DYNAMIC_MAP,
+	IOS_TUNNEL_IF,		/* last: their GRE leaves once the crypto maps protect it */
 	IOS_KIND__COUNT
 };
 extern const char *const ios_kind_names[IOS_KIND__COUNT];

@@ -1,8 +1,10 @@
 /*
  * Private to the IOS translator (ios_import.c reads and dispatches lines,
  * ios_isakmp.c and ios_map.c read the crypto commands, ios_client.c the
- * remote-access ones, ios_pki.c the certificate ones, ios_emit.c resolves
- * references and builds the API objects): the parser state they share.
+ * remote-access ones, ios_pki.c the certificate ones, ios_tunnel.c the
+ * interfaces (GRE tunnels, the addresses of the others), ios_emit.c
+ * resolves references and builds the API objects): the parser state they
+ * share.
  */
 #ifndef CLI_IOS_INT_H
 #define CLI_IOS_INT_H
@@ -18,11 +20,12 @@
 #define DESCRIPTION_MAX 1024	/* the API's description cap */
 #define SKIP_HEADS_MAX  8	/* commands named in a "skipped" note */
 #define SHOW            "%.64s"	/* a word quoted in a message */
+#define IOS_IFACES_MAX  4096	/* interfaces whose address a tunnel source may name */
 
 /* M_NOTED: a block read as a whole with a note (a certificate chain); its
  * sub-lines go with it, as an M_UNSUPPORTED block's do. */
 enum ios_mode { M_GLOBAL, M_POLICY, M_XFORM, M_MAP, M_ACL, M_SKIP, M_UNSUPPORTED, M_BANNER,
-		M_TRUSTPOINT, M_NOTED };
+		M_TRUSTPOINT, M_NOTED, M_TUNNEL };
 enum ios_acl_kind { ACL_EXTENDED, ACL_STANDARD, ACL_OTHER };
 
 struct ios_line {
@@ -80,11 +83,14 @@ struct ios_map {
 	char             *description;
 };
 
+/* permit PROTO SRC [eq PORT] DST [eq PORT]: proto 0 is ip (every protocol),
+ * ports 0 any (R-17.2). */
 struct ios_acl_entry {
 	unsigned line;
 	char    *err;				/* NULL: translated */
 	uint32_t src, dst;
 	unsigned src_len, dst_len;
+	unsigned proto, src_port, dst_port;
 };
 
 /* A numbered or named access list; checked only if a crypto map uses it. */
@@ -145,6 +151,25 @@ struct ios_trustpoint {
 	int      crl, selfsigned;	/* crl: IOS's default */
 };
 
+/* `interface NAME` other than a tunnel: skipped, but its primary `ip
+ * address` is kept for a `tunnel source NAME`. */
+struct ios_iface {
+	char     name[CFG_NAME_MAX];	/* as written, blanks taken out: "Ethernet0/0" */
+	unsigned line, addr_line;	/* addr_line 0: no ip address */
+	uint32_t addr;
+};
+
+/* `interface TunnelN`: a GRE tunnel interface; bad: refused. */
+struct ios_tunnel {
+	char     name[CFG_TUNNEL_IF_NAME_MAX + 1];	/* "Tunnel0", the device's name */
+	unsigned line, addr_line, src_line, dst_line, mtu;	/* lines 0, mtu 0: not given */
+	uint32_t addr, source, destination;
+	unsigned prefix_len;
+	char     src_if[CFG_NAME_MAX];	/* tunnel source IFNAME: resolved at the end */
+	int      shutdown, bad;
+	char    *description;
+};
+
 struct ios_parser {
 	struct ios_result *res;
 	unsigned           lineno;
@@ -173,6 +198,11 @@ struct ios_parser {
 	size_t             n_user;
 	struct ios_trustpoint *tp;
 	size_t             n_tp;
+	struct ios_iface  *iface;
+	size_t             n_iface;
+	struct ios_tunnel *tun;
+	size_t             n_tun;
+	size_t             iface_cur;	/* the skipped interface being read + 1; 0: none */
 	struct ios_ref     addr_pool;	/* crypto isakmp client configuration address-pool */
 	int                xauth;	/* a crypto map asks for XAUTH: users are sent */
 	unsigned           dpd_line, dpd_keepalive, dpd_retry;	/* line 0: not set */
@@ -261,6 +291,19 @@ void ios_pki_global(struct ios_parser *p);
 void ios_trustpoint_line(struct ios_parser *p);
 int  ios_trustpoint_sub(const char *w0);	/* an unindented trustpoint line */
 void ios_pki_finish(struct ios_parser *p);	/* after the policies' defaults */
+
+/* ios_tunnel.c: interfaces. */
+int  ios_tunnel_open(struct ios_parser *p);	/* -1: not a tunnel (skipped) */
+void ios_tunnel_line(struct ios_parser *p);
+int  ios_tunnel_sub(const struct ios_parser *p);	/* an unindented tunnel line */
+void ios_iface_open(struct ios_parser *p);	/* a skipped interface */
+void ios_iface_line(struct ios_parser *p);	/* one of its lines */
+/* After the crypto maps' access lists are resolved (acls[i]: map i's). */
+void ios_tunnel_finish(struct ios_parser *p, struct ios_acl *const *acls);
+void ios_tunnel_free(struct ios_parser *p);
+
+/* ios_map.c: an IP protocol keyword of an access list (gre, ospf...), or -1. */
+int  ios_acl_proto(const char *word);
 
 /* ios_emit.c: end of file, references checked, then the objects. */
 void ios_finish(struct ios_parser *p);

@@ -334,14 +334,11 @@ ios_xform_line(struct ios_parser *p)
 		x->bad = 1;
 	} else if (eq(W(p, 0), "mode") && p->l.nw == 2 && eq(W(p, 1), "tunnel")) {
 		x->mode = CFG_ESP_TUNNEL;
-	} else if (eq(W(p, 0), "mode") && eq(W(p, 1), "transport")) {
-		/* negotiated, but the dataplane does not carry it yet */
-		ERR(p, "%.*s: transport mode is not supported yet (tunnel only); use mode tunnel "
-		    "(the default)", upto(p, 1), p->l.raw);
-		x->bad = 1;
+	} else if (eq(W(p, 0), "mode") && p->l.nw == 2 && eq(W(p, 1), "transport")) {
+		x->mode = CFG_ESP_TRANSPORT;	/* GRE over IPsec */
 	} else {
-		ERR(p, "%.*s: not supported in a transform set (mode tunnel)", upto(p, 2),
-		    p->l.raw);
+		ERR(p, "%.*s: not supported in a transform set (mode tunnel or mode transport)",
+		    upto(p, 2), p->l.raw);
 		x->bad = 1;
 	}
 }

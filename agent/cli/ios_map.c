@@ -2,8 +2,9 @@
  * IOS translator: crypto map entries (peers in failover order, transform
  * sets, PFS, lifetimes, match address), dynamic-map entries (the same
  * without peers) and the crypto map entries that bind them, and the access
- * lists they match, numbered or named. An access list is only checked when
- * a crypto map uses it: the others are not crypto configuration.
+ * lists they match, numbered or named (permit lines with a protocol and
+ * eq ports). An access list is only checked when a crypto map uses it: the
+ * others are not crypto configuration.
  */
 #include "cli/ios_int.h"
 
@@ -353,15 +354,123 @@ acl_addr(struct ios_parser *p, int i, uint32_t *addr, unsigned *len, char *err, 
 	return 2;
 }
 
-/* [permit|deny] PROTOCOL SRC DST [log], from word i of an extended list.
- * Kept with its error: only a list a crypto map uses is checked. */
+/* IOS's protocol keywords in an extended access list; a number 0-255 is
+ * taken as well. */
+static const struct {
+	const char *name;
+	unsigned    proto;
+} acl_protos[] = {
+	{ .name = "ip", .proto = 0 }, { .name = "icmp", .proto = 1 },
+	{ .name = "igmp", .proto = 2 }, { .name = "nos", .proto = 4 },
+	{ .name = "tcp", .proto = 6 }, { .name = "udp", .proto = 17 },
+	{ .name = "gre", .proto = 47 }, { .name = "esp", .proto = 50 },
+	{ .name = "ahp", .proto = 51 }, { .name = "eigrp", .proto = 88 },
+	{ .name = "ospf", .proto = 89 }, { .name = "ipinip", .proto = 94 },
+	{ .name = "pim", .proto = 103 }, { .name = "pcp", .proto = 108 },
+};
+
+int
+ios_acl_proto(const char *word)
+{
+	unsigned n;
+
+	for (size_t i = 0; i < ARRAY_LEN(acl_protos); i++)
+		if (eq(word, acl_protos[i].name))
+			return (int)acl_protos[i].proto;
+	return ios_num(word, 0, 255, &n) == 0 ? (int)n : -1;
+}
+
+struct port_name {
+	const char *name;
+	unsigned    port;
+};
+
+/* The port keywords IOS writes in access lists (it shows other ports as
+ * numbers), TCP's and UDP's apart. */
+static const struct port_name tcp_ports[] = {
+	{ .name = "bgp", .port = 179 }, { .name = "chargen", .port = 19 },
+	{ .name = "cmd", .port = 514 }, { .name = "daytime", .port = 13 },
+	{ .name = "discard", .port = 9 }, { .name = "domain", .port = 53 },
+	{ .name = "echo", .port = 7 }, { .name = "exec", .port = 512 },
+	{ .name = "finger", .port = 79 }, { .name = "ftp", .port = 21 },
+	{ .name = "ftp-data", .port = 20 }, { .name = "gopher", .port = 70 },
+	{ .name = "hostname", .port = 101 }, { .name = "ident", .port = 113 },
+	{ .name = "irc", .port = 194 }, { .name = "klogin", .port = 543 },
+	{ .name = "kshell", .port = 544 }, { .name = "login", .port = 513 },
+	{ .name = "lpd", .port = 515 }, { .name = "nntp", .port = 119 },
+	{ .name = "pop2", .port = 109 }, { .name = "pop3", .port = 110 },
+	{ .name = "smtp", .port = 25 }, { .name = "sunrpc", .port = 111 },
+	{ .name = "tacacs", .port = 49 }, { .name = "talk", .port = 517 },
+	{ .name = "telnet", .port = 23 }, { .name = "time", .port = 37 },
+	{ .name = "uucp", .port = 540 }, { .name = "whois", .port = 43 },
+	{ .name = "www", .port = 80 },
+};
+static const struct port_name udp_ports[] = {
+	{ .name = "biff", .port = 512 }, { .name = "bootpc", .port = 68 },
+	{ .name = "bootps", .port = 67 }, { .name = "discard", .port = 9 },
+	{ .name = "dnsix", .port = 195 }, { .name = "domain", .port = 53 },
+	{ .name = "echo", .port = 7 }, { .name = "isakmp", .port = 500 },
+	{ .name = "mobile-ip", .port = 434 }, { .name = "nameserver", .port = 42 },
+	{ .name = "netbios-dgm", .port = 138 }, { .name = "netbios-ns", .port = 137 },
+	{ .name = "netbios-ss", .port = 139 }, { .name = "non500-isakmp", .port = 4500 },
+	{ .name = "ntp", .port = 123 }, { .name = "rip", .port = 520 },
+	{ .name = "snmp", .port = 161 }, { .name = "snmptrap", .port = 162 },
+	{ .name = "sunrpc", .port = 111 }, { .name = "syslog", .port = 514 },
+	{ .name = "tacacs", .port = 49 }, { .name = "talk", .port = 517 },
+	{ .name = "tftp", .port = 69 }, { .name = "time", .port = 37 },
+	{ .name = "who", .port = 513 }, { .name = "xdmcp", .port = 177 },
+};
+
+static int
+port_op(const char *w)
+{
+	return eq(w, "eq") || eq(w, "lt") || eq(w, "gt") || eq(w, "neq") || eq(w, "range");
+}
+
+/* `eq PORT` at word i, if there: returns the words taken (0 or 2), or -1
+ * with why in err. */
+static int
+acl_port(struct ios_parser *p, int i, unsigned proto, unsigned *port, char *err, size_t size)
+{
+	const struct port_name *names = proto == 6 ? tcp_ports : udp_ports;
+	size_t n = proto == 6 ? ARRAY_LEN(tcp_ports) : ARRAY_LEN(udp_ports);
+	const char *op = W(p, i), *w = W(p, i + 1);
+
+	*port = 0;
+	if (!port_op(op))
+		return 0;
+	if (proto != 6 && proto != 17) {
+		snprintf(err, size, "%s " SHOW ": ports need protocol tcp or udp", op, w);
+		return -1;
+	}
+	if (!eq(op, "eq")) {
+		snprintf(err, size, "%s: port operators other than eq are not supported (a match "
+			 "line takes one port or any); write one line per port with eq PORT", op);
+		return -1;
+	}
+	if (ios_num(w, 1, 65535, port) == 0)
+		return 2;
+	for (size_t k = 0; k < n; k++) {
+		if (eq(w, names[k].name)) {
+			*port = names[k].port;
+			return 2;
+		}
+	}
+	snprintf(err, size, "eq " SHOW ": not a %s port number (1-65535) or a port name "
+		 "import-ios knows; write the number", w, proto == 6 ? "tcp" : "udp");
+	return -1;
+}
+
+/* [permit|deny] PROTOCOL SRC [eq PORT] DST [eq PORT] [log], from word i of
+ * an extended list. Kept with its error: only a list a crypto map uses is
+ * checked. */
 static void
 acl_entry(struct ios_parser *p, struct ios_acl *a, int i)
 {
 	char err[IOS_MESSAGE_MAX + CFG_NAME_MAX + 16] = "", why[IOS_MESSAGE_MAX] = "";
 	struct ios_acl_entry e = { .line = p->lineno };
 	const char *action = W(p, i), *proto = W(p, i + 1);
-	int n, j;
+	int n, j, k, pr = ios_acl_proto(proto);
 
 	a->n_entries++;
 	if (p->l.too_long || p->l.bad_col)
@@ -371,18 +480,25 @@ acl_entry(struct ios_parser *p, struct ios_acl *a, int i)
 			 "address takes the traffic to protect as permit lines only");
 	else if (!eq(action, "permit"))
 		snprintf(why, sizeof(why), "expected permit or deny at " SHOW, action);
-	else if (!eq(proto, "ip"))
-		snprintf(why, sizeof(why), "protocol " SHOW " is not supported: a crypto map "
-			 "protects all IP traffic between two networks (permit ip)", proto);
+	else if (pr == -1)
+		snprintf(why, sizeof(why), "protocol " SHOW " is not supported: give ip, icmp, tcp, "
+			 "udp, gre, another IOS protocol keyword or a protocol number 0-255",
+			 proto);
 	else if ((n = acl_addr(p, i + 2, &e.src, &e.src_len, why, sizeof(why))) != 0 &&
-		 (j = acl_addr(p, i + 2 + n, &e.dst, &e.dst_len, why, sizeof(why))) != 0) {
-		j += i + 2 + n;
-		if (eq(W(p, j), "log") || eq(W(p, j), "log-input"))
-			j++;
-		if (j < p->l.nw)
-			snprintf(why, sizeof(why), "unexpected " SHOW " after the destination",
-				 W(p, j));
+		 (k = acl_port(p, i + 2 + n, (unsigned)pr, &e.src_port, why, sizeof(why))) != -1 &&
+		 (j = acl_addr(p, i + 2 + n + k, &e.dst, &e.dst_len, why, sizeof(why))) != 0) {
+		j += i + 2 + n + k;
+		if ((k = acl_port(p, j, (unsigned)pr, &e.dst_port, why, sizeof(why))) != -1) {
+			j += k;
+			if (eq(W(p, j), "log") || eq(W(p, j), "log-input"))
+				j++;
+			if (j < p->l.nw)
+				snprintf(why, sizeof(why), "unexpected " SHOW " after the "
+					 "destination%s", W(p, j), pr == 1 ? " (ICMP types are not "
+					 "supported: a match line takes all of ICMP)" : "");
+		}
 	}
+	e.proto = pr == -1 ? 0 : (unsigned)pr;
 	if (why[0]) {
 		snprintf(err, sizeof(err), "access list %s: %s", a->name, why);
 		e.err = xstrdup(err);

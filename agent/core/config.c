@@ -73,6 +73,33 @@ cfg_esp_auth_name(enum esp_auth auth)
 				  CFG_ESP_AUTH_NONE];
 }
 
+static const struct {
+	const char *name;
+	unsigned    proto;
+} protos[] = {
+	{ .name = "ip", .proto = 0 }, { .name = "icmp", .proto = 1 },
+	{ .name = "tcp", .proto = 6 }, { .name = "udp", .proto = 17 },
+	{ .name = "gre", .proto = 47 },
+};
+
+const char *
+cfg_proto_name(unsigned proto)
+{
+	for (size_t i = 0; i < ARRAY_LEN(protos); i++)
+		if (protos[i].proto == proto)
+			return protos[i].name;
+	return NULL;
+}
+
+int
+cfg_proto_parse(const char *name)
+{
+	for (size_t i = 0; i < ARRAY_LEN(protos); i++)
+		if (strcmp(protos[i].name, name) == 0)
+			return (int)protos[i].proto;
+	return -1;
+}
+
 const char *const cfg_esp_mode_names[CFG_ESP_MODE__COUNT] = {
 	[CFG_ESP_TUNNEL] = "tunnel",
 	[CFG_ESP_TRANSPORT] = "transport",

@@ -143,6 +143,12 @@ struct cfg_match {
 	uint16_t          dst_port;
 };
 
+/* The protocols a match line names (IOS's keywords): "ip" 0 (every
+ * protocol), "icmp" 1, "tcp" 6, "udp" 17, "gre" 47; other numbers have
+ * no name. */
+const char *cfg_proto_name(unsigned proto);	/* NULL: a number without a name */
+int         cfg_proto_parse(const char *name);	/* the number, or -1 */
+
 enum cfg_pfs { CFG_PFS_NONE, CFG_PFS_GROUP14, CFG_PFS_GROUP19, CFG_PFS__COUNT };
 extern const char *const cfg_pfs_names[CFG_PFS__COUNT];	/* NULL (JSON null), "group14", "group19" */
 

@@ -2,7 +2,7 @@
 # (agent/cli/ios_*.c): text in, objects and diagnostics out, no HTTP.
 # Seeds: tests/fuzz/corpus/ios_import/.
 IOS_IMPORT_SRC := agent/cli/ios_import.c agent/cli/ios_isakmp.c agent/cli/ios_map.c \
-                  agent/cli/ios_client.c agent/cli/ios_pki.c agent/cli/ios_emit.c agent/core/config.c \
+                  agent/cli/ios_client.c agent/cli/ios_pki.c agent/cli/ios_tunnel.c agent/cli/ios_emit.c agent/core/config.c \
                   agent/core/util.c agent/core/log.c agent/core/strbuf.c
 
 build/fuzz/fuzz_ios_import: tests/fuzz/fuzz_ios_import.c $(IOS_IMPORT_SRC)

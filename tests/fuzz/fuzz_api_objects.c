@@ -6,9 +6,11 @@
  * empty corpus. Every type is covered, the VPN ones (lists, nested match
  * lines, prefixes, legacy refusals, singletons) and the remote-access ones
  * (pools, dynamic maps with their optional pool reference and nested
- * clientConfiguration, users with a password or a password hash) and the
+ * clientConfiguration, users with a password or a password hash), the
  * ike settings' certificate, trusted CAs and CRLs (R-16: real certificates,
- * so the checks against the objects around, check_cfg, parse them) included.
+ * so the checks against the objects around, check_cfg, parse them) and GRE
+ * over IPsec (R-17: match lines with protocols and ports, tunnel interfaces
+ * checked against a stored one) included.
  * What is accepted must survive the stored view unchanged; the API view
  * never shows a secret (key, password, password hash).
  */
@@ -35,6 +37,7 @@
 #define POOL_ID "3e9c1d85-6f40-41a2-9dc3-4e5f60718293"
 #define DYN_ID  "4fad2e96-7051-42b3-8ed4-5f60718293a4"
 #define USER_ID "50be3fa7-8162-43c4-9fe5-60718293a4b5"
+#define TUN_ID  "61cf40b8-9273-44d5-a0f6-718293a4b5c6"
 #define USER_HASH "$scrypt$ln=10,r=8,p=1$AAECAwQFBgcICQoLDA0ODw$" \
 	"QmWI9+o0UFWa+B7ddcICILieN2s7MCfg3m8oee51bAA"
 
@@ -82,12 +85,15 @@ templates_init(void)
 						     "esp-aes", "auth", "esp-sha-hmac", "mode",
 						     "tunnel");
 	templates[API_OBJ_CRYPTO_MAP] = json_pack(
-	    "{s:s, s:i, s:[s, s], s:[{s:s}], s:[{s:s, s:s, s:s, s:s}], s:s, s:i, s:i, s:b, s:b}",
+	    "{s:s, s:i, s:[s, s], s:[{s:s}], s:[{s:s, s:s, s:s, s:s}, {s:s, s:s, s:s}, "
+	    "{s:s, s:s, s:i, s:s, s:i}], s:s, s:i, s:i, s:b, s:b}",
 	    "name", "m", "sequence", 20, "peers", "192.0.2.1", "vpn.example.com",
 	    "transformSets", "id", XS_ID, "matchAddress", "action", "permit", "protocol", "ip",
-	    "source", "10.0.0.0/24", "destination", "10.1.0.0/16", "pfs", "group14",
-	    "lifetimeSeconds", 3600, "lifetimeKilobytes", 4608000, "forceEncapsulation", 1,
-	    "initiate", 1);
+	    "source", "10.0.0.0/24", "destination", "10.1.0.0/16", "protocol", "gre", "source",
+	    "20.1.1.2", "destination", "20.1.1.1", "protocol", "tcp", "source", "10.0.0.0/24",
+	    "sourcePort", 179, "destination", "10.1.0.0/16", "destinationPort", 443, "pfs",
+	    "group14", "lifetimeSeconds", 3600, "lifetimeKilobytes", 4608000,
+	    "forceEncapsulation", 0, "initiate", 1);
 	templates[API_OBJ_IP_POOL] = json_pack("{s:s, s:s, s:s, s:s}", "name", "pool", "start",
 					       "10.2.1.1", "end", "10.2.1.254", "netmask",
 					       "255.255.255.0");
@@ -99,6 +105,11 @@ templates_init(void)
 	    "dnsServers", "10.2.2.53", "10.2.2.54", "splitTunnel", "10.2.2.0/24", "xauth", 1);
 	templates[API_OBJ_LOCAL_USER] = json_pack("{s:s, s:s}", "name", "alice", "password",
 						  "alice-pass");
+	templates[API_OBJ_TUNNEL_IF] = json_pack("{s:s, s:s, s:s, s:s, s:s, s:i, s:b}", "name",
+						 "Tunnel1", "description", "to 101", "address",
+						 "10.10.20.2/30", "tunnelSource", "20.1.1.2",
+						 "tunnelDestination", "20.1.2.1", "mtu", 1420,
+						 "shutdown", 0);
 	templates[API_OBJ_DPD] = json_pack("{s:s, s:i, s:i, s:i, s:s}", "name", "dpd",
 					   "keepaliveSeconds", 10, "retrySeconds", 2, "retries",
 					   5, "mode", "PERIODIC");
@@ -166,6 +177,18 @@ ra_init(void)
 	api_coll_add(&api_types[API_OBJ_LOCAL_USER], cfg, &user);
 }
 
+/* One GRE tunnel interface: a PUT has an old one, conflicts are checked. */
+static void
+gre_init(void)
+{
+	struct cfg_tunnel_if tun = { .addr = 0x0a0a0a02, .prefix_len = 30,
+				     .source = 0x14010102, .destination = 0x14010101,
+				     .mtu = CFG_TUNNEL_MTU_DEFAULT };
+
+	meta(&tun.meta, TUN_ID, "Tunnel0");
+	api_coll_add(&api_types[API_OBJ_TUNNEL_IF], cfg, &tun);
+}
+
 /* One object of each type, so references resolve and PUT has an old one. */
 int
 LLVMFuzzerInitialize(int *argc, char ***argv)
@@ -201,6 +224,7 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	api_coll_add(&api_types[API_OBJ_TELEMETRY], cfg, &tel);
 	vpn_init();
 	ra_init();
+	gre_init();
 	templates_init();
 	return 0;
 }

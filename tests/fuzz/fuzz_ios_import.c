@@ -3,14 +3,16 @@
  * and both renderers, as `vpnctl import-ios --dry-run` runs them. Beyond
  * not crashing: diagnostics are sorted by line and printable, objects come
  * in dependency order, a crypto map's (static or dynamic) references name
- * the transform sets and the address pool sent before it, and every body
- * encodes.
+ * the transform sets and the address pool sent before it, every body
+ * encodes, and a tunnel interface is what the API takes (a device name,
+ * two different ends, an mtu in range) and refers to nothing.
  */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli/ios_import.h"
+#include "core/config.h"
 #include "core/strbuf.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -51,6 +53,23 @@ check_ref(const struct ios_result *r, size_t i, const struct ios_objref *ref)
 		abort();
 }
 
+/* A tunnel interface body as the API would check it. */
+static void
+check_tunnel(const struct ios_object *o)
+{
+	const char *name = json_string_value(json_object_get(o->body, "name"));
+	const char *src = json_string_value(json_object_get(o->body, "tunnelSource"));
+	const char *dst = json_string_value(json_object_get(o->body, "tunnelDestination"));
+	json_t *mtu = json_object_get(o->body, "mtu");
+
+	if (name == NULL || strlen(name) > CFG_TUNNEL_IF_NAME_MAX || strncmp(name, "Tunnel", 6) ||
+	    strspn(name + 6, "0123456789") != strlen(name + 6) || src == NULL || dst == NULL ||
+	    strcmp(src, dst) == 0 || json_string_value(json_object_get(o->body, "address")) == NULL ||
+	    (mtu != NULL && (json_integer_value(mtu) < CFG_TUNNEL_MTU_MIN ||
+			     json_integer_value(mtu) > CFG_TUNNEL_MTU_MAX)))
+		abort();
+}
+
 static void
 check_objects(const struct ios_result *r)
 {
@@ -63,6 +82,8 @@ check_objects(const struct ios_result *r)
 		if (text == NULL || (i > 0 && r->objs[i - 1].kind > o->kind))
 			abort();
 		free(text);
+		if (o->kind == IOS_TUNNEL_IF)
+			check_tunnel(o);
 		if (o->kind != IOS_CRYPTO_MAP && o->kind != IOS_DYNAMIC_MAP) {
 			if (o->n_refs != 0)
 				abort();

@@ -5,7 +5,9 @@ line changes nothing; --dry-run sends nothing and needs neither agent nor
 token; an API refusal midway undoes what the run created and puts the
 singletons back. R-15.6: a remote-access configuration (dynamic crypto map,
 Mode Config pool, XAUTH users) becomes address pools, local users and
-dynamic crypto maps, and is undone the same way."""
+dynamic crypto maps, and is undone the same way. R-17: the GRE/RIP
+reference, modernised, becomes a transport-mode transform set, a crypto map
+protecting GRE and a tunnel interface (last), and is undone the same way."""
 
 import json
 import os
@@ -18,11 +20,13 @@ from harness import BIN_DIR, ROOT, SANITIZER_MARKS, check, info, run, test  # no
 GOLDEN = os.path.join(ROOT, "tests", "golden", "ios")
 SITE_A = os.path.join(GOLDEN, "site-a.cfg")
 COLLECTIONS = ["/object/ikepolicies", "/object/presharedkeys", "/object/transformsets",
-               "/object/cryptomaps"]
+               "/object/cryptomaps", "/object/tunnelinterfaces"]
 DPD = "/devicesettings/default/dpd"
 IKE = "/devicesettings/default/ike"
 XAUTH = os.path.join(GOLDEN, "vpnclient-xauth.cfg")
 RA_COLLECTIONS = ["/object/ippools", "/object/localusers", "/object/dynamiccryptomaps"]
+GRE_101 = os.path.join(GOLDEN, "cisco-ios-ipsec-gre-modern-101.cfg")
+GRE_102 = os.path.join(GOLDEN, "cisco-ios-ipsec-gre-modern-102.cfg")
 
 
 def vpnctl(agent, *args, api=None, token_file=None):
@@ -178,7 +182,8 @@ def refusal_midway_rolls_back(env):
     agent.ok("POST", "/object/cryptomaps", {
         "name": "SITE-B-10", "sequence": 99, "peers": ["192.0.2.99"],
         "transformSets": [{"id": other["id"], "name": "OTHER", "type": "transformset"}],
-        "matchAddress": [{"source": "10.99.0.0/16", "destination": "10.98.0.0/16"}]})
+        "matchAddress": [{"source": "10.99.0.0/16", "destination": "10.98.0.0/16"}],
+        "forceEncapsulation": True})
     text = site_a_text().replace("crypto isakmp keepalive 10 3 periodic\n",
                                  "crypto isakmp keepalive 10 3 periodic\n"
                                  "crypto isakmp identity hostname\n"
@@ -280,6 +285,63 @@ def import_remote_access(env):
         check(after[where] == before[where], "%s changed:\n%r\n%r"
               % (where, before[where], after[where]))
     check(without_version(after[DPD]) == without_version(before[DPD]), "dpd not put back")
+
+
+@test
+def import_gre_over_ipsec(env):
+    agent = env.agent()
+    p = vpnctl(agent, "import-ios", GRE_102)
+    check(p.returncode == 0, "import-ios: %r" % (p,))
+    created = [line.split() for line in p.stdout.splitlines() if line.startswith("created ")]
+    check([c[1] for c in created] == ["ikepolicy", "presharedkey", "transformset", "cryptomap",
+                                      "tunnelinterface"], "stdout %r" % p.stdout)
+    check("lines 49-71 skipped, not crypto configuration: interface Ethernet0/0, interface "
+          "Ethernet1/0, interface Serial2/0, interface Serial3/0, router rip" in p.stderr,
+          "router rip not skipped with a note: %r" % p.stderr)
+
+    ts = by_name(agent, "/object/transformsets", "test")
+    check((ts["esp"], ts["auth"], ts["mode"]) == ("esp-aes-256", "esp-sha256-hmac", "transport"),
+          "transformset %r" % ts)
+    cm = by_name(agent, "/object/cryptomaps", "test-10")
+    check(cm["peers"] == ["20.1.1.1"] and [r["id"] for r in cm["transformSets"]] == [ts["id"]],
+          "crypto map %r" % cm)
+    check(cm["matchAddress"] == [{"action": "permit", "protocol": "gre",
+                                  "source": "20.1.1.2/32", "destination": "20.1.1.1/32"}],
+          "matchAddress %r" % cm["matchAddress"])
+    check(cm["forceEncapsulation"] is False, "IOS's plain ESP expected: %r" % cm)
+    tun = by_name(agent, "/object/tunnelinterfaces", "Tunnel0")
+    check((tun["address"], tun["tunnelSource"], tun["tunnelDestination"], tun["mtu"],
+           tun["shutdown"], tun["type"]) ==
+          ("10.10.10.2/30", "20.1.1.2", "20.1.1.1", 1420, False, "tunnelinterface"),
+          "tunnel interface %r" % tun)
+    status = agent.ok("GET", "/operational/tunnelinterfaces")["items"]
+    check(all(i.get("type") == "tunnelinterfacestatus" for i in status), "status %r" % status)
+
+    # router 101's file, dry run: exactly its golden's requests
+    p = vpnctl(agent, "--dry-run", "import-ios", GRE_101, api="http://127.0.0.1:1")
+    with open(os.path.join(GOLDEN, "cisco-ios-ipsec-gre-modern-101.expected")) as f:
+        expected = f.read()
+    check(p.returncode == 0 and p.stdout and expected.endswith(p.stdout),
+          "dry run of 101: %r" % (p,))
+    check("POST /object/tunnelinterfaces" in p.stdout and '"tunnelSource": "20.1.1.1"' in
+          p.stdout, "101's tunnel source is Ethernet1/0's address: %s" % p.stdout)
+
+    # every other name new but the tunnel interface's: its POST, the last, is
+    # refused (409) and the run's crypto map, transform set, key and policy
+    # are deleted again, the singletons put back
+    with open(GRE_102) as f:
+        text = f.read()
+    for old, new in (("policy 1\n", "policy 2\n"), ("address 20.1.1.1\n", "address 20.1.1.5\n"),
+                     ("test", "test2")):
+        check(old in text, "%r not in %s" % (old, GRE_102))
+        text = text.replace(old, new)
+    path = write(env, "gre-again.cfg", text)
+    before = snapshot(agent)
+    p = vpnctl(agent, "import-ios", path)
+    check(p.returncode == 1 and "POST /object/tunnelinterfaces" in p.stderr and
+          'named "Tunnel0" exists already' in p.stderr and
+          "undoing the 6 changes made so far" in p.stderr, "second import: %r" % (p,))
+    check_rolled_back(agent, before, p, "tunnel interface name taken")
 
 
 if __name__ == "__main__":

@@ -145,7 +145,7 @@ def live_agent(env):
               "transformSets": [{"id": ts["id"], "name": "ts1", "type": "transformset"}],
               "matchAddress": [{"action": "permit", "protocol": "ip",
                                 "source": "10.1.0.0/16", "destination": "10.2.0.0/16"}],
-              "initiate": True})
+              "forceEncapsulation": True, "initiate": True})
     return agent, exposition_parse(agent.metrics_text())
 
 

@@ -44,6 +44,16 @@ fake_view(void *ctx, enum api_vpn_view which, struct api_rows *rows)
 		e->fill(which, rows);
 }
 
+static void
+fake_tunnel_if_view(void *ctx, struct api_rows *rows)
+{
+	struct env *e = ctx;
+
+	e->tunnel_if_calls++;
+	if (e->fill_tunnel_ifs != NULL)
+		e->fill_tunnel_ifs(rows);
+}
+
 static int
 fake_clear(void *ctx, const char *remote)
 {
@@ -59,7 +69,8 @@ api_env_hooks(struct env *e)
 {
 	return (struct api_hooks){ .ctx = e, .config_current = fake_current,
 				   .config_changed = fake_changed, .telemetry_status = fake_status,
-				   .vpn_view = fake_view, .clear_sessions = fake_clear };
+				   .vpn_view = fake_view, .tunnel_if_view = fake_tunnel_if_view,
+				   .clear_sessions = fake_clear };
 }
 
 int
@@ -91,6 +102,7 @@ api_env_teardown(void **state)
 	api_free(e->api);
 	config_free(e->cur);
 	api_set_objects_max(CFG_OBJECTS_DEFAULT);
+	api_set_tun_name("vpn0");
 	free(e);
 	return 0;
 }

@@ -3,7 +3,8 @@
  * the fake hooks hand out, requests through api_dispatch whose status and
  * error shape are checked, and the helpers the API tests share (refusals,
  * item paths, bodies changed one key at a time, config.json loading).
- * For test_api.c, test_api_vpn.c, test_api_ra.c and test_api_certs.c.
+ * For test_api.c, test_api_vpn.c, test_api_ra.c, test_api_certs.c and
+ * test_api_gre.c.
  */
 #ifndef TESTS_API_ENV_H
 #define TESTS_API_ENV_H
@@ -24,6 +25,9 @@ struct env {
 	int            view_calls;
 	enum api_vpn_view last_view;
 	void         (*fill)(enum api_vpn_view which, struct api_rows *rows);
+	/* tunnel_if_view: calls, what fills its rows */
+	int            tunnel_if_calls;
+	void         (*fill_tunnel_ifs)(struct api_rows *rows);
 	/* clear_sessions: calls, the last remote ("" for every session), the answer */
 	int            clear_calls;
 	char           clear_remote[32];

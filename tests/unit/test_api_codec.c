@@ -36,6 +36,7 @@ const char *const tel_err_type_names[TEL_ERR__COUNT] = {
 #define POOL_ID "3e9c1d85-6f40-41a2-9dc3-4e5f60718293"
 #define DYN_ID  "4fad2e96-7051-42b3-8ed4-5f60718293a4"
 #define USER_ID "50be3fa7-8162-43c4-9fe5-60718293a4b5"
+#define TUN_ID  "61cf40b8-9273-44d5-a0f6-718293a4b5c6"
 /* hashlib.scrypt(b"alice-pass", salt=bytes(range(16)), n=1024, r=8, p=1) */
 #define ALICE_HASH "$scrypt$ln=10,r=8,p=1$AAECAwQFBgcICQoLDA0ODw$" \
 	"QmWI9+o0UFWa+B7ddcICILieN2s7MCfg3m8oee51bAA"
@@ -127,6 +128,28 @@ base_config_ra(struct config *c)
 	api_coll_add(&api_types[API_OBJ_LOCAL_USER], c, &user);
 }
 
+/* GRE over IPsec: a tunnel interface, a crypto map line for its GRE. */
+static void
+base_config_gre(struct config *c)
+{
+	struct cfg_tunnel_if tun = { .addr = 0x0a0a0a02, .prefix_len = 30,
+				     .source = 0x14010102, .destination = 0x14010101,
+				     .mtu = 1420 };
+	struct cfg_crypto_map *map = &c->crypto_maps[0];
+
+	str_copy(tun.meta.id, sizeof(tun.meta.id), TUN_ID);
+	str_copy(tun.meta.name, sizeof(tun.meta.name), "Tunnel0");
+	str_copy(tun.meta.version, sizeof(tun.meta.version), "h1b2c3d4e5f6");
+	api_coll_add(&api_types[API_OBJ_TUNNEL_IF], c, &tun);
+	map->match[1] = (struct cfg_match){ .src = { .addr = 0x14010102, .len = 32 },
+					    .dst = { .addr = 0x14010101, .len = 32 },
+					    .proto = 47 };
+	map->match[2] = (struct cfg_match){ .src = { .addr = 0x0a000000, .len = 24 },
+					    .dst = { .addr = 0x0a000100, .len = 24 },
+					    .proto = 6, .dst_port = 443 };
+	map->n_match = 3;
+}
+
 /* A config holding one object of each referable type, with fixed ids. */
 static struct config *
 base_config(void)
@@ -154,6 +177,7 @@ base_config(void)
 	api_coll_add(&api_types[API_OBJ_CA_CERT], c, &ca);
 	base_config_vpn(c);
 	base_config_ra(c);
+	base_config_gre(c);
 	return c;
 }
 
@@ -194,6 +218,10 @@ valid_body(enum api_obj type)
 				 "dnsServers", "10.2.2.1", "splitTunnel", "10.2.2.0/24", "xauth", 1);
 	case API_OBJ_LOCAL_USER:
 		return json_pack("{s:s, s:s}", "name", "bob", "password", "bob-pass");
+	case API_OBJ_TUNNEL_IF:
+		return json_pack("{s:s, s:s, s:s, s:s, s:i}", "name", "Tunnel1", "address",
+				 "10.10.20.1/30", "tunnelSource", "20.1.1.1", "tunnelDestination",
+				 "20.1.1.3", "mtu", 1400);
 	case API_OBJ_DPD:
 		return json_pack("{s:s, s:i}", "name", "dpd", "keepaliveSeconds", 10);
 	case API_OBJ_IKE_SETTINGS:

@@ -395,24 +395,27 @@ test_transform_sets(void **state)
 
 /* Transport mode is negotiated but the dataplane does not carry it yet
  * (R-17.2): refused on POST and PUT with the field named, nothing stored. */
+/* transport mode (GRE over IPsec, host to host) is taken. */
 static void
-test_transport_mode_refused(void **state)
+test_transport_mode(void **state)
 {
 	struct env *e = *state;
 	json_t *t = callj(e, "POST", XSS, xs_body("CBC", "esp-aes", "esp-sha-hmac"), 200);
-	json_t *b = xs_body("GCM", "esp-gcm-256", NULL);
+	json_t *b = xs_body("GCM", "esp-gcm-256", NULL), *j;
 	char *path = item_path(XSS, t);
 
-	refused(e, "POST", XSS, with(b, "mode", "\"transport\""), 400, "mode",
-		"transport mode is not supported yet (tunnel only)");
+	j = callj(e, "POST", XSS, with(b, "mode", "\"transport\""), 200);
+	assert_string_equal(str(j, "mode"), "transport");
+	assert_int_equal(e->cur->transform_sets[1].mode, CFG_ESP_TRANSPORT);
+	json_decref(j);
+	j = callj(e, "PUT", path, with(t, "mode", "\"transport\""), 200);
+	assert_string_equal(str(j, "mode"), "transport");
+	assert_int_equal(e->cur->transform_sets[0].mode, CFG_ESP_TRANSPORT);
+	json_decref(j);
 	refused(e, "POST", XSS, with(b, "mode", "\"Transport\""), 400, "mode",
-		"not supported yet");
-	refused(e, "PUT", path, with(t, "mode", "\"transport\""), 400, "mode", "tunnel only");
-	/* an unknown mode is not told that transport is one */
-	refused(e, "POST", XSS, with(b, "mode", "\"bogus\""), 400, "mode",
-		"mode must be one of \"tunnel\"");
-	assert_int_equal(e->cur->n_transform_sets, 1);
-	assert_int_equal(e->cur->transform_sets[0].mode, CFG_ESP_TUNNEL);
+		"mode must be one of \"tunnel\", \"transport\"");
+	refused(e, "POST", XSS, with(b, "mode", "\"bogus\""), 400, "mode", NULL);
+	assert_int_equal(e->cur->n_transform_sets, 2);
 	free(path);
 	json_decref(b);
 	json_decref(t);
@@ -445,7 +448,7 @@ test_crypto_map_crud(void **state)
 	assert_true(json_is_null(json_object_get(m, "pfs")));
 	assert_int_equal(num(m, "lifetimeSeconds"), 3600);
 	assert_int_equal(num(m, "lifetimeKilobytes"), 4608000);
-	assert_true(json_is_true(json_object_get(m, "forceEncapsulation")));
+	assert_true(json_is_false(json_object_get(m, "forceEncapsulation")));	/* IOS's */
 	assert_true(json_is_true(json_object_get(m, "initiate")));
 
 	cm = config_crypto_map_by_id(e->cur, str(m, "id"));
@@ -459,16 +462,7 @@ test_crypto_map_crud(void **state)
 	assert_int_equal(cm->match[0].src.len, 24);
 	assert_int_equal(cm->match[0].dst.addr, 0x0a000100);
 	assert_true(cm->initiate);
-	assert_true(cm->force_encap);
-
-	/* plain ESP cannot be carried: refused, naming the field */
-	put = map_body("MAP-10", 10, xs);
-	json_object_set_new(put, "version", json_string(str(m, "version")));
-	json_object_set_new(put, "forceEncapsulation", json_false());
-	j = callj(e, "PUT", mpath, put, 400);
-	assert_string_equal(err_field(j), "forceEncapsulation");
-	assert_non_null(strstr(err_message(j), "UDP 4500"));
-	json_decref(j);
+	assert_false(cm->force_encap);	/* plain ESP unless NAT-D sees a NAT */
 
 	/* the transform set is in use */
 	j = call(e, "DELETE", xpath, NULL, 409);
@@ -586,7 +580,8 @@ test_crypto_map_refusals(void **state)
 				      "\"deny\"}]"), 400, "matchAddress[0].action", "permit");
 	refused(e, "POST", MAPS, with(b, "matchAddress", "[{\"source\": \"10.0.0.0/8\", "
 				      "\"destination\": \"10.0.1.0/24\", \"protocol\": "
-				      "\"tcp\"}]"), 400, "matchAddress[0].protocol", "ip");
+				      "\"esp\"}]"), 400, "matchAddress[0].protocol", "\"gre\" or a "
+		"protocol number 0 to 255");
 	refused(e, "POST", MAPS, with(b, "matchAddress", "[{\"source\": \"10.0.0.0/8\", "
 				      "\"destination\": \"10.0.1.0/24\", \"port\": 22}]"), 400,
 		"matchAddress[0].port", "unknown");
@@ -825,9 +820,14 @@ test_broken_vpn_configs_refused(void **state)
 		"{\"formatVersion\": 1, \"dpd\": [" ITEM(CFG_DPD_ID, "dpd") "\"retries\": 2}, "
 		ITEM(CFG_DPD_ID, "dpd") "\"retries\": 3}]}",
 		"{\"formatVersion\": 1, \"ike\": {}}",
-		/* transport mode from an old config: not carried by the dataplane */
-		"{\"formatVersion\": 1, \"transformsets\": [" ITEM(ID1, "t") "\"esp\": "
-		"\"esp-gcm\", \"mode\": \"transport\"}]}",
+		/* a port with protocol gre; a tunnel interface without its destination */
+		"{\"formatVersion\": 1, \"transformsets\": [" ITEM(ID2, "t") "\"esp\": "
+		"\"esp-gcm\"}], \"cryptomaps\": [" ITEM(ID1, "m") "\"sequence\": 1, "
+		"\"peers\": [\"192.0.2.1\"], \"transformSets\": [{\"id\": \"" ID2 "\"}], "
+		"\"matchAddress\": [{\"protocol\": \"gre\", \"source\": \"10.0.0.1\", "
+		"\"destinationPort\": 80, \"destination\": \"10.1.0.1\"}]}]}",
+		"{\"formatVersion\": 1, \"tunnelinterfaces\": [" ITEM(ID1, "Tunnel0")
+		"\"address\": \"10.10.10.2/30\", \"tunnelSource\": \"20.1.1.2\"}]}",
 		/* more IKE policies than the engine proposes */
 		"{\"formatVersion\": 1, \"ikepolicies\": [" P17 "]}",
 	};
@@ -838,6 +838,9 @@ test_broken_vpn_configs_refused(void **state)
 	load_text(e, "{\"formatVersion\": 1, \"networks\": []}", 0);
 	load_text(e, "{\"formatVersion\": 1, \"dpd\": []}", 0);
 	load_text(e, "{\"formatVersion\": 1, \"ikepolicies\": [" P16 "]}", 0);
+	/* transport mode, once refused, loads now */
+	load_text(e, "{\"formatVersion\": 1, \"transformsets\": [" ITEM(ID1, "t") "\"esp\": "
+		  "\"esp-gcm\", \"mode\": \"transport\"}]}", 0);
 }
 
 /* ---- clear sessions ----------------------------------------------------- */
@@ -1044,7 +1047,7 @@ main(void)
 		T(test_psk_crud_and_secrecy),
 		T(test_psk_refusals),
 		T(test_transform_sets),
-		T(test_transport_mode_refused),
+		T(test_transport_mode),
 		T(test_crypto_map_crud),
 		T(test_crypto_map_refusals),
 		T(test_dpd_singleton),

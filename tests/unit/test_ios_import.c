@@ -163,11 +163,22 @@ test_golden_dpd_periodic(void **state)
 	golden("cisco-ios-dpd-periodic", 3, 3);
 }
 
-/* rsa-encr and the peers' RSA keys stay refused, pointing to rsa-sig. */
+/* rsa-encr, esp-des and the peers' RSA keys stay refused, pointing to
+ * rsa-sig; the GRE access list, mode transport and Tunnel0 are taken. */
 static void
 test_golden_ipsec_gre_rsa(void **state)
 {
-	golden("cisco-ios-ipsec-gre-rsa-zh", 7, 2);
+	golden("cisco-ios-ipsec-gre-rsa-zh", 5, 3);
+}
+
+/* The GRE/RIP reference modernised, both routers: ike, dpd, policy, key,
+ * transform set (transport), map (permit gre), Tunnel0 (its source the
+ * address of the interface it names); interfaces and router rip skipped. */
+static void
+test_golden_ipsec_gre_modern(void **state)
+{
+	golden("cisco-ios-ipsec-gre-modern-101", 0, 7);
+	golden("cisco-ios-ipsec-gre-modern-102", 0, 7);
 }
 
 /* rsa-sig (and by default), trustpoints and certificate chains as notes,
@@ -370,11 +381,126 @@ test_acl_refusals(void **state)
 	acl_refused("permit ip any 10.0.0.0 255.0.0.255", "not contiguous");
 	acl_refused("permit ip 10.1.1.5 0.0.0.255 any", "did you mean 10.1.1.0 0.0.0.255?");
 	acl_refused("deny ip 10.0.0.0 0.0.0.255 any", "deny lines are not supported");
-	acl_refused("permit gre host 20.1.1.1 host 20.1.1.2", "protocol gre is not supported");
-	acl_refused("permit tcp any any eq 443", "protocol tcp is not supported");
+	acl_refused("permit ipv6 any any", "protocol ipv6 is not supported");
+	acl_refused("permit 256 any any", "protocol 256 is not supported");
+	acl_refused("permit object-group WEB any any", "protocol object-group");
 	acl_refused("permit ip any", "expected any, host A.B.C.D or A.B.C.D WILDCARD");
-	acl_refused("permit ip any any eq 22", "unexpected eq after the destination");
+	acl_refused("permit ip any any eq 22", "eq 22: ports need protocol tcp or udp");
+	acl_refused("permit gre host 20.1.1.1 eq 80 host 20.1.1.2", "ports need protocol tcp");
+	acl_refused("permit tcp any any lt 1024", "lt: port operators other than eq are not "
+		    "supported");
+	acl_refused("permit tcp any any gt 1023", "gt: port operators");
+	acl_refused("permit udp any neq 53 any", "neq: port operators");
+	acl_refused("permit tcp any range 20 21 any", "range: port operators");
+	acl_refused("permit tcp any any eq 0", "eq 0: not a tcp port number");
+	acl_refused("permit udp any any eq 65536", "not a udp port number (1-65535)");
+	acl_refused("permit tcp any any eq isakmp", "eq isakmp: not a tcp port");	/* udp's */
+	acl_refused("permit udp any any eq www", "eq www: not a udp port");	/* tcp's */
+	acl_refused("permit tcp any any eq https", "or a port name import-ios knows");
+	acl_refused("permit tcp any any eq", "eq : not a tcp port");
+	acl_refused("permit tcp any any established", "unexpected established after the "
+		    "destination");
+	acl_refused("permit icmp any any echo", "ICMP types are not supported");
 	acl_refused("permit ip host 300.1.1.1 any", "host 300.1.1.1: not an IPv4 address");
+}
+
+/* permit PROTOCOL SRC [eq PORT] DST [eq PORT] (R-17.2): the protocol by
+ * the API's name or its number, ports by number or IOS's name. */
+static void
+test_acl_protocols(void **state)
+{
+	static const struct {
+		const char *acl, *proto;	/* proto NULL: a number, want_num */
+		long long   want_num, src_port, dst_port;
+	} cases[] = {
+		{ "permit gre host 20.1.1.2 host 20.1.1.1", "gre", 0, 0, 0 },
+		{ "permit 47 host 20.1.1.2 host 20.1.1.1", "gre", 0, 0, 0 },
+		{ "permit ip any any", "ip", 0, 0, 0 },
+		{ "permit 0 any any", "ip", 0, 0, 0 },
+		{ "permit icmp any any", "icmp", 0, 0, 0 },
+		{ "permit ospf any any", NULL, 89, 0, 0 },
+		{ "permit 89 host 10.0.0.1 any", NULL, 89, 0, 0 },
+		{ "permit esp any any", NULL, 50, 0, 0 },
+		{ "permit ahp any any", NULL, 51, 0, 0 },
+		{ "permit eigrp any any", NULL, 88, 0, 0 },
+		{ "permit pim any any", NULL, 103, 0, 0 },
+		{ "permit 132 any any log", NULL, 132, 0, 0 },
+		{ "permit tcp any any", "tcp", 0, 0, 0 },
+		{ "permit tcp any any eq 443", "tcp", 0, 0, 443 },
+		{ "permit tcp any eq 179 any", "tcp", 0, 179, 0 },
+		{ "permit tcp host 10.0.0.1 eq bgp host 10.0.0.2 eq 65535 log", "tcp", 0, 179,
+		  65535 },
+		{ "permit tcp any any eq www", "tcp", 0, 0, 80 },
+		{ "permit tcp any any eq telnet", "tcp", 0, 0, 23 },
+		{ "permit tcp any any eq smtp", "tcp", 0, 0, 25 },
+		{ "permit tcp any any eq pop3", "tcp", 0, 0, 110 },
+		{ "permit tcp any any eq domain", "tcp", 0, 0, 53 },
+		{ "permit udp any any eq domain", "udp", 0, 0, 53 },
+		{ "permit udp any eq isakmp any eq isakmp", "udp", 0, 500, 500 },
+		{ "permit udp any any eq non500-isakmp", "udp", 0, 0, 4500 },
+		{ "permit udp any any eq ntp", "udp", 0, 0, 123 },
+		{ "permit udp any any eq snmp", "udp", 0, 0, 161 },
+		{ "permit udp any any eq tftp", "udp", 0, 0, 69 },
+		{ "permit udp any any eq syslog", "udp", 0, 0, 514 },
+		{ "permit udp 10.0.0.0 0.0.0.255 eq 1 any eq 1 log-input", "udp", 0, 1, 1 },
+	};
+	char text[512];
+
+	for (size_t i = 0; i < ARRAY_LEN(cases); i++) {
+		struct ios_result r;
+		const struct ios_object *map;
+		json_t *line, *proto;
+
+		snprintf(text, sizeof(text), "%saccess-list 120 %s\n", map_head, cases[i].acl);
+		run(text, &r);
+		if (r.n_errors != 0) {
+			dump(&r);
+			fail_msg("%s: refused", cases[i].acl);
+		}
+		assert_non_null(map = find_obj(&r, IOS_CRYPTO_MAP, 0));
+		line = json_array_get(json_object_get(map->body, "matchAddress"), 0);
+		proto = json_object_get(line, "protocol");
+		if (cases[i].proto != NULL)
+			assert_string_equal(json_string_value(proto), cases[i].proto);
+		else
+			assert_int_equal(json_integer_value(proto), cases[i].want_num);
+		if (cases[i].src_port)
+			assert_int_equal(integer(line, "sourcePort"), cases[i].src_port);
+		else
+			assert_null(json_object_get(line, "sourcePort"));
+		if (cases[i].dst_port)
+			assert_int_equal(integer(line, "destinationPort"), cases[i].dst_port);
+		else
+			assert_null(json_object_get(line, "destinationPort"));
+		ios_result_free(&r);
+	}
+}
+
+/* The order of a line's keys is the API's: action, protocol, source,
+ * sourcePort, destination, destinationPort. */
+static void
+test_acl_line_shape(void **state)
+{
+	static const char *const keys[] = { "action", "protocol", "source", "sourcePort",
+					    "destination", "destinationPort" };
+	struct ios_result r;
+	char text[512];
+	const char *key;
+	json_t *line, *v;
+	size_t k = 0;
+
+	snprintf(text, sizeof(text), "%saccess-list 120 permit tcp 10.1.0.0 0.0.255.255 eq 22 "
+		 "host 10.2.0.1 eq 2222\n", map_head);
+	run(text, &r);
+	assert_int_equal(r.n_errors, 0);
+	line = json_array_get(json_object_get(find_obj(&r, IOS_CRYPTO_MAP, 0)->body,
+					      "matchAddress"), 0);
+	json_object_foreach(line, key, v)
+		assert_string_equal(key, keys[k++]);
+	assert_int_equal(k, ARRAY_LEN(keys));
+	assert_string_equal(str(line, "source"), "10.1.0.0/16");
+	assert_string_equal(str(line, "destination"), "10.2.0.1/32");
+	ios_result_free(&r);
 }
 
 /* An access list no crypto map uses is not crypto configuration. */
@@ -562,11 +688,9 @@ test_transform_refusals(void **state)
 		"not supported in a transform set");
 }
 
-/* Transport mode is negotiated but not carried by the dataplane yet
- * (R-17.2): refused at its line, and the transform set and the crypto
- * map using it are not sent. */
+/* Transport mode (R-17.2, GRE over IPsec) is translated. */
 static void
-test_transport_mode_refused(void **state)
+test_transport_mode(void **state)
 {
 	struct ios_result r;
 
@@ -576,12 +700,14 @@ test_transport_mode_refused(void **state)
 	    " set peer 192.0.2.1\n"
 	    " set transform-set T\n"
 	    " match address 101\n"
-	    "access-list 101 permit ip 10.0.0.0 0.0.0.255 10.0.1.0 0.0.0.255\n", &r);
-	assert_diag(&r, 2, IOS_ERROR, "mode transport: transport mode is not supported yet "
-		    "(tunnel only)");
-	assert_int_equal(r.n_errors, 1);
-	assert_int_equal(count_kind(&r, IOS_TRANSFORM_SET), 0);
-	assert_int_equal(count_kind(&r, IOS_CRYPTO_MAP), 0);
+	    "access-list 101 permit gre host 192.0.2.2 host 192.0.2.1\n", &r);
+	assert_int_equal(r.n_errors, 0);
+	assert_string_equal(str(find_obj(&r, IOS_TRANSFORM_SET, 0)->body, "mode"), "transport");
+	assert_int_equal(count_kind(&r, IOS_CRYPTO_MAP), 1);
+	ios_result_free(&r);
+	run("crypto ipsec transform-set T esp-gcm 256\n mode transport require\n", &r);
+	assert_diag(&r, 2, IOS_ERROR, "not supported in a transform set (mode tunnel or mode "
+		    "transport)");
 	ios_result_free(&r);
 	/* mode tunnel is what the agent does, and the default */
 	run("crypto ipsec transform-set T esp-gcm 256\n mode tunnel\n", &r);
@@ -1428,6 +1554,293 @@ test_xauth_refusals(void **state)
 	ios_result_free(&r);
 }
 
+/* ---- GRE tunnel interfaces (R-17.3) ------------------------------------- */
+
+/* Router 102's crypto map for its GRE, then its Tunnel interface (from
+ * line 7). */
+static const char gre_head[] =
+	"crypto ipsec transform-set T esp-aes 256 esp-sha256-hmac\n"	/* 1 */
+	" mode transport\n"						/* 2 */
+	"crypto map M 10 ipsec-isakmp\n"				/* 3 */
+	" set peer 20.1.1.1\n"						/* 4 */
+	" set transform-set T\n"					/* 5 */
+	" match address 101\n";						/* 6 */
+static const char gre_acl[] = "access-list 101 permit gre host 20.1.1.2 host 20.1.1.1\n";
+
+static void
+test_tunnel_interface(void **state)
+{
+	static const char *const keys[] = { "name", "description", "address", "tunnelSource",
+					    "tunnelDestination", "mtu", "shutdown", "type" };
+	struct ios_result r;
+	const struct ios_object *t;
+	char text[2048];
+	const char *key;
+	json_t *v;
+	size_t k = 0;
+
+	snprintf(text, sizeof(text), "%s"
+		 "interface Tunnel7\n"				/* 7 */
+		 " description to router 101\n"
+		 " ip address 10.10.10.2 255.255.255.252\n"
+		 " ip mtu 1420\n"				/* 10 */
+		 " tunnel source 20.1.1.2\n"
+		 " tunnel destination 20.1.1.1\n"
+		 " tunnel mode gre ip\n"
+		 " no keepalive\n"
+		 " shutdown\n"					/* 15 */
+		 " crypto map M\n"
+		 "%s", gre_head, gre_acl);
+	run(text, &r);
+	if (r.n_diags != 0)
+		dump(&r);
+	assert_int_equal(r.n_diags, 0);
+	assert_non_null(t = find_obj(&r, IOS_TUNNEL_IF, 0));
+	assert_ptr_equal(t, &r.objs[r.n_objs - 1]);	/* after the map that protects it */
+	assert_string_equal(t->method, "POST");
+	assert_string_equal(t->path, "/object/tunnelinterfaces");
+	assert_int_equal(t->line, 7);
+	assert_int_equal(t->n_refs, 0);
+	json_object_foreach(t->body, key, v)
+		assert_string_equal(key, keys[k++]);
+	assert_int_equal(k, ARRAY_LEN(keys));
+	assert_string_equal(str(t->body, "name"), "Tunnel7");
+	assert_string_equal(str(t->body, "description"), "to router 101");
+	assert_string_equal(str(t->body, "address"), "10.10.10.2/30");
+	assert_string_equal(str(t->body, "tunnelSource"), "20.1.1.2");
+	assert_string_equal(str(t->body, "tunnelDestination"), "20.1.1.1");
+	assert_int_equal(integer(t->body, "mtu"), 1420);
+	assert_true(json_is_true(json_object_get(t->body, "shutdown")));
+	assert_string_equal(str(t->body, "type"), "tunnelinterface");
+	ios_result_free(&r);
+
+	/* the least: no ip mtu (the agent's 1400), not shut down, lines that
+	 * lost their indentation, "interface tunnel 3" as typed */
+	snprintf(text, sizeof(text), "%s"
+		 "interface tunnel 3\n"
+		 "ip address 10.10.10.1 255.255.255.255\n"
+		 "tunnel source 20.1.1.2\n"
+		 "tunnel destination 20.1.1.1\n"
+		 "no shutdown\n"
+		 "ip route 10.9.0.0 255.255.0.0 Tunnel3\n"	/* back to global */
+		 "%s", gre_head, gre_acl);
+	run(text, &r);
+	assert_int_equal(r.n_errors, 0);
+	assert_non_null(t = find_obj(&r, IOS_TUNNEL_IF, 0));
+	assert_string_equal(str(t->body, "name"), "Tunnel3");
+	assert_string_equal(str(t->body, "address"), "10.10.10.1/32");
+	assert_null(json_object_get(t->body, "mtu"));
+	assert_null(json_object_get(t->body, "description"));
+	assert_true(json_is_false(json_object_get(t->body, "shutdown")));
+	assert_diag(&r, 12, IOS_NOTE, "skipped, not crypto configuration: ip route");
+	ios_result_free(&r);
+}
+
+/* tunnel source IFNAME: that interface's ip address, wherever it is. */
+static void
+test_tunnel_source_interface(void **state)
+{
+	struct ios_result r;
+	const struct ios_object *t;
+	char text[2048];
+
+	snprintf(text, sizeof(text), "%s"
+		 "interface Tunnel0\n"				/* 7 */
+		 " ip address 10.10.10.2 255.255.255.252\n"
+		 " tunnel source Ethernet0/0\n"			/* 9 */
+		 " tunnel destination 20.1.1.1\n"
+		 "interface Tunnel1\n"				/* 11 */
+		 " ip address 10.10.11.2 255.255.255.252\n"
+		 " tunnel source gi0/1.100\n"			/* 13: abbreviated */
+		 " tunnel destination 20.1.2.1\n"
+		 "interface ethernet 0/0\n"			/* 15 */
+		 " ip address 20.1.1.9 255.255.255.0 secondary\n"
+		 " ip address 20.1.1.2 255.255.255.0\n"
+		 "interface GigabitEthernet0/1.100 point-to-point\n"
+		 " ip address 20.1.2.2 255.255.255.0\n"
+		 "%s", gre_head, gre_acl);
+	run(text, &r);
+	if (r.n_errors != 0)
+		dump(&r);
+	assert_int_equal(r.n_errors, 0);
+	assert_non_null(t = find_obj(&r, IOS_TUNNEL_IF, 0));
+	assert_string_equal(str(t->body, "tunnelSource"), "20.1.1.2");
+	assert_non_null(t = find_obj(&r, IOS_TUNNEL_IF, 1));
+	assert_string_equal(str(t->body, "tunnelSource"), "20.1.2.2");
+	/* no crypto map line takes Tunnel1's GRE */
+	assert_diag(&r, 11, IOS_NOTE, "interface Tunnel1: no crypto map of this file protects "
+		    "its GRE (an access list line permit gre host 20.1.2.2 host 20.1.2.1): it "
+		    "would leave unencrypted");
+	assert_null(find_diag(&r, 7, IOS_NOTE, "protects"));
+	/* the other interfaces stay skipped, in one note */
+	assert_diag(&r, 15, IOS_NOTE, "lines 15-19 skipped, not crypto configuration: interface "
+		    "ethernet, interface GigabitEthernet0/1.100");
+	ios_result_free(&r);
+
+	/* an interface that is not there, or has no address */
+	snprintf(text, sizeof(text), "%s"
+		 "interface Tunnel0\n"				/* 7 */
+		 " ip address 10.10.10.2 255.255.255.252\n"
+		 " tunnel source Loopback0\n"			/* 9 */
+		 " tunnel destination 20.1.1.1\n"
+		 "interface Tunnel1\n"				/* 11 */
+		 " ip address 10.10.11.2 255.255.255.252\n"
+		 " tunnel source Serial9/0\n"			/* 13 */
+		 " tunnel destination 20.1.2.1\n"
+		 "interface Loopback0\n"			/* 15 */
+		 " ip address 20.1.3.3 255.255.255.255\n"
+		 " no ip address\n"
+		 "%s", gre_head, gre_acl);
+	run(text, &r);
+	assert_diag(&r, 9, IOS_ERROR, "tunnel source Loopback0: interface Loopback0 (line 15) has "
+		    "no ip address in this file; write tunnel source A.B.C.D");
+	assert_diag(&r, 13, IOS_ERROR, "tunnel source Serial9/0: interface Serial9/0 is not in "
+		    "this file");
+	assert_int_equal(r.n_errors, 2);
+	assert_int_equal(count_kind(&r, IOS_TUNNEL_IF), 0);
+	assert_int_equal(count_kind(&r, IOS_CRYPTO_MAP), 1);
+	ios_result_free(&r);
+}
+
+/* One tunnel (line 7) with line 8 in it; the error is at line 8. */
+static void
+tunnel_refused(const char *line, const char *want)
+{
+	char text[2048];
+	struct ios_result r;
+
+	snprintf(text, sizeof(text), "%sinterface Tunnel0\n %s\n"
+		 " ip address 10.10.10.2 255.255.255.252\n tunnel source 20.1.1.2\n"
+		 " tunnel destination 20.1.1.1\n%s", gre_head, line, gre_acl);
+	run(text, &r);
+	assert_diag(&r, 8, IOS_ERROR, want);
+	assert_int_equal(count_kind(&r, IOS_TUNNEL_IF), 0);
+	ios_result_free(&r);
+}
+
+static void
+test_tunnel_refusals(void **state)
+{
+	tunnel_refused("tunnel key 1234", "tunnel key: GRE keys (RFC 2890) are not supported; "
+		       "remove the key on both routers");
+	tunnel_refused("keepalive 10 3", "keepalive: GRE keepalives are not supported; DPD "
+		       "(crypto isakmp keepalive) takes the tunnel interface down");
+	tunnel_refused("keepalive", "GRE keepalives");
+	tunnel_refused("tunnel protection ipsec profile P", "tunnel protection: not supported; "
+		       "protect the tunnel with a crypto map whose access list permits gre host "
+		       "SOURCE host DESTINATION");
+	tunnel_refused("tunnel mode ipsec ipv4", "virtual tunnel interfaces are not supported");
+	tunnel_refused("tunnel mode gre multipoint", "tunnel mode gre multipoint: not supported; "
+		       "the agent's tunnel interfaces are GRE (tunnel mode gre ip");
+	tunnel_refused("tunnel mode ipip", "not supported");
+	tunnel_refused("tunnel checksum", "without checksums or sequence numbers");
+	tunnel_refused("tunnel sequence-datagrams", "without checksums");
+	tunnel_refused("tunnel vrf RED", "tunnel vrf: not supported in a tunnel interface");
+	tunnel_refused("tunnel destination gw.example.net", "tunnel destination gw.example.net: "
+		       "not an IPv4 address");
+	tunnel_refused("ip unnumbered Loopback0", "ip unnumbered: not supported");
+	tunnel_refused("ip address 10.0.0.1 255.255.255.0 secondary", "secondary");
+	tunnel_refused("ip address dhcp", "expected ip address A.B.C.D MASK");
+	tunnel_refused("ip address 10.0.0.1 255.0.255.0", "not a netmask");
+	tunnel_refused("ip address 10.0.0.1 0.0.0.0", "not a netmask");
+	tunnel_refused("ip mtu 1500", "ip mtu 1500: the agent takes 576 to 1476");
+	tunnel_refused("ip mtu 575", "576 to 1476");
+	tunnel_refused("ipv6 address 2001:db8::1/64", "ipv6 address: not supported in a tunnel interface");
+	tunnel_refused("ip nhrp map 10.0.0.1 20.1.1.1", "not supported in a tunnel interface");
+}
+
+/* What the router or a routing protocol reads: a note, the tunnel is sent. */
+static void
+test_tunnel_ignored_lines(void **state)
+{
+	static const struct { const char *line, *want; } cases[] = {
+		{ "ip ospf cost 10", "ip ospf: not translated; the routing protocol runs on the "
+		  "host, over the tunnel interface" },
+		{ "ip rip send version 2", "ip rip: not translated" },
+		{ "no ip split-horizon", "no ip split-horizon: not translated" },
+		{ "bandwidth 1000", "bandwidth 1000: ignored on a tunnel interface" },
+		{ "ip tcp adjust-mss 1360", "ip tcp adjust-mss: ignored" },
+		{ "no ip redirects", "no ip redirects: ignored" },
+		{ "no cdp enable", "ignored on a tunnel interface" },
+		{ "tunnel path-mtu-discovery", "ignored; the tunnel interface keeps its ip mtu" },
+	};
+	char text[2048];
+
+	for (size_t i = 0; i < ARRAY_LEN(cases); i++) {
+		struct ios_result r;
+
+		snprintf(text, sizeof(text), "%sinterface Tunnel0\n %s\n"
+			 " ip address 10.10.10.2 255.255.255.252\n tunnel source 20.1.1.2\n"
+			 " tunnel destination 20.1.1.1\n%s", gre_head, cases[i].line, gre_acl);
+		run(text, &r);
+		assert_int_equal(r.n_errors, 0);
+		assert_diag(&r, 8, IOS_NOTE, cases[i].want);
+		assert_int_equal(count_kind(&r, IOS_TUNNEL_IF), 1);
+		ios_result_free(&r);
+	}
+}
+
+/* The checks the API would make, at the line that set what they check. */
+static void
+test_tunnel_checks(void **state)
+{
+	struct ios_result r;
+	char text[4096];
+
+	snprintf(text, sizeof(text), "%s"
+		 "interface Tunnel0\n"				/* 7 */
+		 " ip address 10.10.10.2 255.255.255.252\n"	/* 8 */
+		 " tunnel source 20.1.1.2\n"
+		 " tunnel destination 20.1.1.1\n"		/* 10 */
+		 "interface Tunnel1\n"				/* 11 */
+		 " ip address 10.10.11.2 255.255.255.252\n"
+		 " tunnel source 20.1.1.2\n"
+		 " tunnel destination 20.1.1.1\n"		/* 14: the same ends */
+		 "interface Tunnel2\n"				/* 15 */
+		 " ip address 10.10.10.5 255.255.255.0\n"	/* 16: overlaps Tunnel0 */
+		 " tunnel source 20.1.1.2\n"
+		 " tunnel destination 20.1.3.1\n"
+		 "interface Tunnel3\n"				/* 19 */
+		 " ip address 10.10.13.0 255.255.255.252\n"	/* 20: the network */
+		 " tunnel source 20.1.1.2\n"
+		 " tunnel destination 20.1.4.1\n"
+		 "interface Tunnel4\n"				/* 23 */
+		 " ip address 10.10.14.2 255.255.255.252\n"
+		 " tunnel source 20.1.5.1\n"
+		 " tunnel destination 20.1.5.1\n"		/* 26: its own source */
+		 "interface Tunnel5\n"				/* 27 */
+		 " ip address 20.1.6.2 255.255.255.0\n"
+		 " tunnel source 20.1.1.2\n"
+		 " tunnel destination 20.1.6.1\n"		/* 30: inside its subnet */
+		 "interface Tunnel6\n"				/* 31 */
+		 " tunnel mode gre ip\n"
+		 "interface Tunnel1000000000\n"			/* 33 */
+		 " ip address 10.10.16.2 255.255.255.252\n"
+		 "interface Tunnel0\n"				/* 35: the same one again */
+		 " ip mtu 1400\n"
+		 "%s", gre_head, gre_acl);
+	run(text, &r);
+	assert_diag(&r, 14, IOS_ERROR, "interface Tunnel1: interface Tunnel0 (line 7) runs from "
+		    "20.1.1.2 to 20.1.1.1 too; GRE without keys cannot tell the two apart");
+	assert_diag(&r, 16, IOS_ERROR, "ip address 10.10.10.5/24 overlaps interface Tunnel0 "
+		    "(line 7)");
+	assert_diag(&r, 20, IOS_ERROR, "ip address 10.10.13.0/30: not an address an interface can "
+		    "have");
+	assert_diag(&r, 26, IOS_ERROR, "tunnel destination 20.1.5.1: not a unicast address, or "
+		    "the tunnel source itself");
+	assert_diag(&r, 30, IOS_ERROR, "tunnel destination 20.1.6.1 is inside the tunnel's own "
+		    "subnet (ip address 20.1.6.2/24): GRE to it would be routed into the tunnel");
+	assert_diag(&r, 31, IOS_ERROR, "interface Tunnel6 has no ip address");
+	assert_diag(&r, 31, IOS_ERROR, "interface Tunnel6 has no tunnel source");
+	assert_diag(&r, 31, IOS_ERROR, "interface Tunnel6 has no tunnel destination");
+	assert_diag(&r, 33, IOS_ERROR, "interface Tunnel1000000000: its device would be named "
+		    "Tunnel1000000000, longer than the 15 characters of a Linux interface name");
+	assert_int_equal(r.n_errors, 9);
+	assert_int_equal(count_kind(&r, IOS_TUNNEL_IF), 1);
+	assert_int_equal(integer(find_obj(&r, IOS_TUNNEL_IF, 0)->body, "mtu"), 1400);
+	ios_result_free(&r);
+}
+
 /* ---- reading: skipped blocks, sub-modes, CRLF ---------------------------- */
 
 static void
@@ -1559,6 +1972,7 @@ main(void)
 		cmocka_unit_test(test_golden_site_a),
 		cmocka_unit_test(test_golden_dpd_periodic),
 		cmocka_unit_test(test_golden_ipsec_gre_rsa),
+		cmocka_unit_test(test_golden_ipsec_gre_modern),
 		cmocka_unit_test(test_golden_site_rsa_sig),
 		cmocka_unit_test(test_golden_vpnclient),
 		cmocka_unit_test(test_golden_vpnclient_modern),
@@ -1567,12 +1981,14 @@ main(void)
 		cmocka_unit_test(test_translation_fields),
 		cmocka_unit_test(test_wildcard_to_cidr),
 		cmocka_unit_test(test_acl_refusals),
+		cmocka_unit_test(test_acl_protocols),
+		cmocka_unit_test(test_acl_line_shape),
 		cmocka_unit_test(test_unused_acl_is_a_note),
 		cmocka_unit_test(test_map_references),
 		cmocka_unit_test(test_policy_refusals),
 		cmocka_unit_test(test_policy_defaults),
 		cmocka_unit_test(test_transform_refusals),
-		cmocka_unit_test(test_transport_mode_refused),
+		cmocka_unit_test(test_transport_mode),
 		cmocka_unit_test(test_policy_cap),
 		cmocka_unit_test(test_crypto_refusals),
 		cmocka_unit_test(test_key_never_shown),
@@ -1589,6 +2005,11 @@ main(void)
 		cmocka_unit_test(test_dynamic_map_cap),
 		cmocka_unit_test(test_xauth_users),
 		cmocka_unit_test(test_xauth_refusals),
+		cmocka_unit_test(test_tunnel_interface),
+		cmocka_unit_test(test_tunnel_source_interface),
+		cmocka_unit_test(test_tunnel_refusals),
+		cmocka_unit_test(test_tunnel_ignored_lines),
+		cmocka_unit_test(test_tunnel_checks),
 		cmocka_unit_test(test_skipped_blocks),
 		cmocka_unit_test(test_unindented_sub_commands),
 		cmocka_unit_test(test_crlf_line_numbers),

@@ -616,6 +616,15 @@ hook_vpn_view(void *ctx, enum api_vpn_view which, struct api_rows *rows)
 	views_rows(ag->ike, ag->dp, which, rows);
 }
 
+static void
+hook_tunnel_if_view(void *ctx, struct api_rows *rows)
+{
+	struct agent *ag = ctx;
+
+	config_flush(ag);
+	views_tunnel_ifs(ag->config, ag->dp, rows);
+}
+
 static int
 hook_clear_sessions(void *ctx, const char *remote)
 {
@@ -669,6 +678,7 @@ agent_start(struct agent *ag)
 		.config_changed = hook_config_changed,
 		.telemetry_status = hook_telemetry_status,
 		.vpn_view = hook_vpn_view,
+		.tunnel_if_view = hook_tunnel_if_view,
 		.clear_sessions = hook_clear_sessions,
 	};
 	struct ike_transport tr = { NULL, ike_no_socket };
@@ -681,6 +691,7 @@ agent_start(struct agent *ag)
 	if (gethostname(ag->hostname, sizeof(ag->hostname)) == -1)
 		ag->hostname[0] = '\0';
 	api_set_objects_max(ag->opt.max_objects);
+	api_set_tun_name(ag->opt.tun_name);
 	if (api_config_load(ag->opt.state_dir, &ag->config) == -1)
 		fatalx("refusing to start with a broken %s/%s", ag->opt.state_dir, API_CONFIG_FILE);
 

@@ -285,3 +285,47 @@ views_rows(struct ike *ike, struct esp_dp *dp, enum api_vpn_view which, struct a
 	}
 }
 
+struct tunnel_if_ctx {
+	const struct config *cfg;
+	struct api_rows     *rows;
+};
+
+static void
+tunnel_if_row(void *arg, const struct esp_dp_tunnel_view *v)
+{
+	struct tunnel_if_ctx *tc = arg;
+	struct api_rows *rows = tc->rows;
+	char a[16], out[24];
+
+	api_rows_begin_item(rows);
+	api_rows_str(rows, "name", v->name);
+	for (size_t i = 0; i < tc->cfg->n_tunnel_ifs; i++) {
+		if (strcmp(tc->cfg->tunnel_ifs[i].meta.name, v->name) == 0)
+			api_rows_str(rows, "id", tc->cfg->tunnel_ifs[i].meta.id);
+	}
+	api_rows_str(rows, "state", v->shutdown ? "administratively down" : v->up ? "up" : "down");
+	inet_ntop(AF_INET, &v->addr_be, a, sizeof(a));
+	snprintf(out, sizeof(out), "%s/%u", a, v->prefix_len);
+	api_rows_str(rows, "address", out);
+	ip_row(rows, "tunnelSource", v->source_be);
+	ip_row(rows, "tunnelDestination", v->destination_be);
+	api_rows_int(rows, "mtu", v->mtu);
+	api_rows_uint(rows, "packetsIn", v->in_packets);
+	api_rows_uint(rows, "bytesIn", v->in_bytes);
+	api_rows_uint(rows, "packetsOut", v->out_packets);
+	api_rows_uint(rows, "bytesOut", v->out_bytes);
+	api_rows_uint(rows, "outNoSa", v->out_no_sa);
+	api_rows_uint(rows, "outErrors", v->out_errors);
+	api_rows_uint(rows, "inMalformed", v->in_malformed);
+	api_rows_uint(rows, "inErrors", v->in_errors);
+	api_rows_end_item(rows);
+}
+
+void
+views_tunnel_ifs(const struct config *cfg, struct esp_dp *dp, struct api_rows *rows)
+{
+	struct tunnel_if_ctx tc = { .cfg = cfg, .rows = rows };
+
+	if (dp != NULL)
+		esp_dp_tunnels_view(dp, tunnel_if_row, &tc);
+}

@@ -654,7 +654,7 @@ dec_field(const struct api_field *f, json_t *v, const char *path, const struct a
 	case API_F_PEMS:
 		return dec_pems(f, v, path, obj, err);
 	case API_F_PROTO: {
-		uint8_t p;
+		uint8_t p = 0;
 
 		if (dec_proto(v, path, &p, err) == -1)
 			return -1;
@@ -662,7 +662,7 @@ dec_field(const struct api_field *f, json_t *v, const char *path, const struct a
 		return 0;
 	}
 	case API_F_IFADDR: {
-		unsigned len;
+		unsigned len = 0;
 
 		if (dec_ifaddr(v, path, &a, &len, err) == -1)
 			return -1;

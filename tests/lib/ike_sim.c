@@ -19,6 +19,8 @@ size_t      qhead, qtail;
 int64_t     now_ms;
 uint64_t    keepalives_seen;
 int         test_pfs, test_fqdn, test_force_encap;
+struct ike_selector test_sel[NPEERS];
+int         test_transport;
 unsigned    test_ike_life = 86400, test_child_life = 3600;
 int         test_initiator;
 struct sim_auth test_auth[NPEERS];
@@ -283,6 +285,9 @@ conf_for(int i, struct ike_conf *c, const uint32_t *map_peers, size_t npeers, in
 	m->sel[0].src_be = ip(i == 0 ? "10.1.0.0" : "10.2.0.0");
 	m->sel[0].dst_be = ip(i == 0 ? "10.2.0.0" : "10.1.0.0");
 	m->sel[0].src_mask_be = m->sel[0].dst_mask_be = ip("255.255.0.0");
+	if (test_sel[i].src_mask_be != 0)
+		m->sel[0] = test_sel[i];
+	m->xforms[0].transport = test_transport;
 	m->pfs_group = test_pfs;
 	m->force_encap = test_force_encap;
 	if (test_fqdn && i == 0) {
@@ -337,7 +342,8 @@ setup_peers(int n, enum dpd_mode mode, int a_failover)
 int
 teardown_peers(void **state)
 {
-	test_pfs = test_fqdn = test_force_encap = 0;
+	test_pfs = test_fqdn = test_force_encap = test_transport = 0;
+	memset(test_sel, 0, sizeof(test_sel));
 	test_initiator = 0;
 	memset(test_auth, 0, sizeof(test_auth));
 	sim_tap = NULL;

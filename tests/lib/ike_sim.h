@@ -55,6 +55,10 @@ extern int64_t     now_ms;
 extern uint64_t    keepalives_seen;
 /* Per-test options of setup_peers (teardown_peers resets them). */
 extern int         test_pfs, test_fqdn, test_force_encap;
+/* Peer i's crypto-map selector instead of its site's networks (when its
+ * src_mask_be is set), and transport mode for every transform set. */
+extern struct ike_selector test_sel[NPEERS];
+extern int         test_transport;
 extern unsigned    test_ike_life, test_child_life;
 extern int         test_initiator;	/* the peer that initiates: 0, or 1 (to peer 0) */
 /* Main Mode with signatures (R-16): peer i's policy method, certificates

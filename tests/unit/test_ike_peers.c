@@ -282,6 +282,76 @@ test_forced_encap_floats_and_keeps_alive(void **state)
 	assert_int_equal(keepalives_seen, 3);
 }
 
+/* `access-list 101 permit gre host A host B` on both sides, mirrored. */
+static void
+gre_selectors(uint8_t proto0, uint8_t proto1)
+{
+	test_sel[0] = (struct ike_selector){ .src_be = ip("192.0.2.1"),
+					     .src_mask_be = ip("255.255.255.255"),
+					     .dst_be = ip("192.0.2.2"),
+					     .dst_mask_be = ip("255.255.255.255"), .proto = proto0 };
+	test_sel[1] = (struct ike_selector){ .src_be = ip("192.0.2.2"),
+					     .src_mask_be = ip("255.255.255.255"),
+					     .dst_be = ip("192.0.2.1"),
+					     .dst_mask_be = ip("255.255.255.255"), .proto = proto1 };
+}
+
+/* R-17.1/R-17.2: GRE between the gateways in transport mode; without NAT
+ * (and without forceEncapsulation) the pair is plain ESP. The responder's
+ * selector is what it read from the IDs, so protocol 47 went on the wire. */
+static void
+test_gre_transport_plain_esp(void **state)
+{
+	const struct ike_child_sa *a, *b;
+
+	gre_selectors(IPPROTO_GRE, IPPROTO_GRE);
+	test_transport = 1;
+	setup_peers(2, DPD_MODE_PERIODIC, 0);
+	run_until(now_ms + 100);
+	assert_int_equal(peers[0].installed, 1);
+	assert_int_equal(peers[1].installed, 1);
+	a = &peers[0].last_installed;
+	b = &peers[1].last_installed;
+	assert_true(a->transport_mode && b->transport_mode);
+	assert_false(a->udp_encap || b->udp_encap);
+	assert_int_equal(established_sa(0)->peer_port, IKE_PORT);	/* no float to 4500 */
+	assert_int_equal(a->sel.proto, IPPROTO_GRE);
+	assert_int_equal(b->sel.proto, IPPROTO_GRE);
+	assert_int_equal(b->sel.src_be, ip("192.0.2.2"));
+	assert_int_equal(b->sel.dst_be, ip("192.0.2.1"));
+	assert_int_equal(drops(0) + drops(1), 0);
+}
+
+/* A protocol the responder's ACL does not name: no crypto map matches the
+ * identities, nothing is installed (INVALID-ID-INFORMATION). */
+static void
+test_protocol_mismatch_refused(void **state)
+{
+	gre_selectors(IPPROTO_GRE, IPPROTO_UDP);
+	test_transport = 1;
+	setup_peers(2, DPD_MODE_PERIODIC, 0);
+	run_until(now_ms + 100);
+	assert_non_null(established_sa(1));
+	assert_int_equal(peers[0].installed + peers[1].installed, 0);
+	assert_true(peers[1].ike->st.drops[IKE_DROP_NO_CRYPTO_MAP] >= 1);
+}
+
+/* `permit udp host A eq 1701 host B`: each side's port in its own ID. */
+static void
+test_ports_in_identities(void **state)
+{
+	gre_selectors(IPPROTO_UDP, IPPROTO_UDP);
+	test_sel[0].src_port = 1701;
+	test_sel[1].dst_port = 1701;
+	test_transport = 1;
+	setup_peers(2, DPD_MODE_PERIODIC, 0);
+	run_until(now_ms + 100);
+	assert_int_equal(peers[1].installed, 1);
+	assert_int_equal(peers[1].last_installed.sel.dst_port, 1701);
+	assert_int_equal(peers[1].last_installed.sel.src_port, 0);
+	assert_int_equal(peers[0].last_installed.sel.src_port, 1701);
+}
+
 static void
 test_rekey_make_before_break(void **state)
 {
@@ -399,6 +469,9 @@ main(void)
 		cmocka_unit_test_teardown(test_failover_cycles, teardown_peers),
 		cmocka_unit_test_teardown(test_pfs_and_hostname_identity, teardown_peers),
 		cmocka_unit_test_teardown(test_forced_encap_floats_and_keeps_alive, teardown_peers),
+		cmocka_unit_test_teardown(test_gre_transport_plain_esp, teardown_peers),
+		cmocka_unit_test_teardown(test_protocol_mismatch_refused, teardown_peers),
+		cmocka_unit_test_teardown(test_ports_in_identities, teardown_peers),
 		cmocka_unit_test_teardown(test_rekey_make_before_break, teardown_peers),
 		cmocka_unit_test_teardown(test_responder_hardening, teardown_peers),
 		cmocka_unit_test_teardown(test_removed_entry_takes_its_pairs, teardown_peers),

@@ -75,6 +75,7 @@ struct ike_qm {
 	uint32_t       spi_in, spi_out;
 	int            pfs;			/* a PFS exchange ran */
 	int            xform;			/* index into the map's transforms */
+	int            transport;		/* the mode agreed on (encapsulation mode) */
 	struct ike_selector sel;
 	uint8_t        id_type[2];		/* responder: IDci's and IDcr's, echoed */
 	struct ike_out out;

@@ -122,17 +122,25 @@ udp_encap(const struct ike_sa *sa)
 	return sa->floated;
 }
 
+/* `mode transport` is a request, as on IOS: it applies to traffic between
+ * the two hosts only (host selectors); anything else goes in tunnel mode. */
+static int
+wants_transport(const struct ike_xform_conf *x, const struct ike_selector *sel)
+{
+	return x->transport && sel->src_mask_be == 0xffffffffu && sel->dst_mask_be == 0xffffffffu;
+}
+
 static void
 xform_spec(const struct ike_sa *sa, const struct ike_map_conf *m, const struct ike_xform_conf *x,
-	   struct ike_xf_spec *xf)
+	   int transport, struct ike_xf_spec *xf)
 {
 	size_t n = 0;
 	int mode;
 
 	if (udp_encap(sa))
-		mode = x->transport ? IPSEC_ENCAP_UDP_TRANSPORT : IPSEC_ENCAP_UDP_TUNNEL;
+		mode = transport ? IPSEC_ENCAP_UDP_TRANSPORT : IPSEC_ENCAP_UDP_TUNNEL;
 	else
-		mode = x->transport ? IPSEC_ENCAP_TRANSPORT : IPSEC_ENCAP_TUNNEL;
+		mode = transport ? IPSEC_ENCAP_TRANSPORT : IPSEC_ENCAP_TUNNEL;
 	memset(xf, 0, sizeof(*xf));
 	xf->id = x->cipher == ESP_CIPHER_AES_GCM16 ? IPSEC_ESP_AES_GCM_16 : IPSEC_ESP_AES_CBC;
 #define ATTR(t, v) do { xf->attrs[n].type = (t); xf->attrs[n].value = (v); n++; } while (0)
@@ -151,9 +159,13 @@ xform_spec(const struct ike_sa *sa, const struct ike_map_conf *m, const struct i
 	xf->nattrs = n;
 }
 
-/* Index of the map transform set a received transform matches, or -1. */
+/* Index of the map transform set a received transform matches, or -1;
+ * *transport the mode it asks for: transport only where we would (host
+ * selectors, `mode transport`), tunnel also instead of our transport (IOS
+ * takes it: transport is a request). */
 static int
-xform_match(const struct ike_sa *sa, const struct ike_map_conf *m, const struct ike_transform *t)
+xform_match(const struct ike_sa *sa, const struct ike_map_conf *m, const struct ike_selector *sel,
+	    const struct ike_transform *t, int *transport_out)
 {
 	uint32_t auth = ike_attr_get(t, IPSEC_ATTR_AUTH), klen = ike_attr_get(t, IPSEC_ATTR_KEY_LENGTH);
 	uint32_t mode = ike_attr_get(t, IPSEC_ATTR_ENCAP_MODE), group = ike_attr_get(t, IPSEC_ATTR_GROUP);
@@ -168,8 +180,10 @@ xform_match(const struct ike_sa *sa, const struct ike_map_conf *m, const struct 
 		int transport = mode == IPSEC_ENCAP_TRANSPORT || mode == IPSEC_ENCAP_UDP_TRANSPORT;
 
 		if (t->id == id && auth == want_auth && klen == x->key_len * 8 &&
-		    transport == x->transport)
+		    (!transport || wants_transport(x, sel))) {
+			*transport_out = transport;
 			return (int)i;
+		}
 	}
 	return -1;
 }
@@ -232,9 +246,10 @@ qm_send(struct ike_sa *sa, struct ike_qm *qm, const struct ike_map_conf *m, int6
 
 	if (qm->initiator) {
 		for (size_t i = 0; i < m->nxforms; i++)
-			xform_spec(sa, m, &m->xforms[i], &xf[nxf++]);
+			xform_spec(sa, m, &m->xforms[i], wants_transport(&m->xforms[i], &qm->sel),
+				   &xf[nxf++]);
 	} else {
-		xform_spec(sa, m, &m->xforms[qm->xform], &xf[nxf++]);
+		xform_spec(sa, m, &m->xforms[qm->xform], qm->transport, &xf[nxf++]);	/* as asked */
 	}
 	memset(&h, 0, sizeof(h));
 	memcpy(h.icookie, sa->icookie, IKE_COOKIE_LEN);
@@ -341,7 +356,7 @@ child_describe(struct ike_sa *sa, const struct ike_qm *qm, const struct ike_tunn
 	child->cipher = x->cipher;
 	child->auth = x->auth;
 	child->enc_key_len = x->key_len;
-	child->transport_mode = x->transport;
+	child->transport_mode = qm->transport;
 	child->key_len = keymat_len(x);
 	child->lifetime_s = t->conf->lifetime_s;
 	child->lifetime_kb = t->conf->lifetime_kb;
@@ -556,7 +571,7 @@ take_sa_nonce_ke(struct ike_sa *sa, struct ike_qm *qm, const struct ike_chain *c
 	if (pr->proto != IKE_PROTO_IPSEC_ESP || pr->spi_size != 4)
 		return -1;
 	for (size_t i = 0; i < pr->nxf && idx < 0; i++)
-		idx = xform_match(sa, m, &pr->xf[i]);
+		idx = xform_match(sa, m, &qm->sel, &pr->xf[i], &qm->transport);
 	if (idx < 0 || (qm->initiator && pr->nxf != 1))
 		return -1;
 	qm->xform = idx;

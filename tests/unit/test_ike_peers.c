@@ -336,6 +336,21 @@ test_protocol_mismatch_refused(void **state)
 	assert_true(peers[1].ike->st.drops[IKE_DROP_NO_CRYPTO_MAP] >= 1);
 }
 
+/* `mode transport` between networks is a request IOS does not grant: the
+ * pair is negotiated in tunnel mode (a transport-mode pair could carry
+ * nothing there). */
+static void
+test_transport_between_networks_is_tunnel(void **state)
+{
+	test_transport = 1;
+	setup_peers(2, DPD_MODE_PERIODIC, 0);
+	run_until(now_ms + 100);
+	assert_int_equal(peers[0].installed, 1);
+	assert_int_equal(peers[1].installed, 1);
+	assert_false(peers[0].last_installed.transport_mode);
+	assert_false(peers[1].last_installed.transport_mode);
+}
+
 /* `permit udp host A eq 1701 host B`: each side's port in its own ID. */
 static void
 test_ports_in_identities(void **state)
@@ -472,6 +487,7 @@ main(void)
 		cmocka_unit_test_teardown(test_gre_transport_plain_esp, teardown_peers),
 		cmocka_unit_test_teardown(test_protocol_mismatch_refused, teardown_peers),
 		cmocka_unit_test_teardown(test_ports_in_identities, teardown_peers),
+		cmocka_unit_test_teardown(test_transport_between_networks_is_tunnel, teardown_peers),
 		cmocka_unit_test_teardown(test_rekey_make_before_break, teardown_peers),
 		cmocka_unit_test_teardown(test_responder_hardening, teardown_peers),
 		cmocka_unit_test_teardown(test_removed_entry_takes_its_pairs, teardown_peers),

@@ -135,6 +135,12 @@ def chosen_by_nat_detection(env):
         check(sa_a["pktsEncaps"] == sa_b["pktsDecaps"] == 100 and
               sa_b["pktsEncaps"] == sa_a["pktsDecaps"] == 100, "counters")
         check("NAT-D with %s: no NAT: plain ESP" % B_OUT in a.proc.output(), "A's log says why")
+        # every packet B took in was decrypted by a worker off its raw socket
+        inb = {w: int(n) for w, n in re.findall(
+            r'^vpnagent_esp_worker_packets_total\{worker="(\d+)",direction="in"\} (\d+)',
+            b.metrics_text(), re.M)}
+        info("B's workers, packets in: %r" % inb)
+        check(sum(inb.values()) == 100, "workers decrypted %r, not the 100 packets" % inb)
         ok = True
     finally:
         errors = sub.close(ok)

@@ -291,14 +291,23 @@ pair_by_spi(const struct esp_dp *dp, uint32_t spi, int outbound)
 }
 
 static size_t
-route_slot(const struct esp_dp *dp, const struct esp_net *net)
+route_slot(const struct esp_dp *dp, const struct dp_route *k)
 {
-	return hash32(net->addr_be ^ hash32(net->mask_be)) & (((uint32_t)1 << dp->route_bits) - 1);
+	return hash32(k->net.addr_be ^ hash32(k->net.mask_be ^ hash32((uint32_t)k->proto << 16 ^
+	    k->sport ^ (uint32_t)k->dport << 8))) & (((uint32_t)1 << dp->route_bits) - 1);
 }
 
-/* One more pair sends to net. */
-static void
-route_hold(struct esp_dp *dp, const struct esp_net *net)
+static int
+route_same(const struct dp_route *a, const struct dp_route *b)
+{
+	return a->net.addr_be == b->net.addr_be && a->net.mask_be == b->net.mask_be &&
+	    a->proto == b->proto && a->sport == b->sport && a->dport == b->dport &&
+	    a->steer == b->steer;
+}
+
+/* One more pair sends to k; returns 1 when it is the first. */
+static int
+route_hold(struct esp_dp *dp, const struct dp_route *k)
 {
 	struct dp_route *r;
 
@@ -311,45 +320,56 @@ route_hold(struct esp_dp *dp, const struct esp_net *net)
 		for (size_t i = 0; i < n; i++) {
 			for (r = old[i]; r != NULL; r = next) {
 				next = r->next;
-				r->next = dp->routes[route_slot(dp, &r->net)];
-				dp->routes[route_slot(dp, &r->net)] = r;
+				r->next = dp->routes[route_slot(dp, r)];
+				dp->routes[route_slot(dp, r)] = r;
 			}
 		}
 		free(old);
 	}
-	for (r = dp->routes[route_slot(dp, net)]; r != NULL; r = r->next) {
-		if (r->net.addr_be == net->addr_be && r->net.mask_be == net->mask_be) {
+	for (r = dp->routes[route_slot(dp, k)]; r != NULL; r = r->next) {
+		if (route_same(r, k)) {
 			r->pairs++;
-			return;
+			return 0;
 		}
 	}
 	r = xcalloc(1, sizeof(*r));
-	r->net = *net;
+	*r = *k;
 	r->pairs = 1;
-	r->next = dp->routes[route_slot(dp, net)];
-	dp->routes[route_slot(dp, net)] = r;
+	r->next = dp->routes[route_slot(dp, k)];
+	dp->routes[route_slot(dp, k)] = r;
 	dp->nroutes++;
+	return 1;
 }
 
-/* A pair that sent to net goes; returns how many still do. */
-static unsigned
-route_release(struct esp_dp *dp, const struct esp_net *net)
+/* A pair that sent to k goes; returns 1 when it was the last. */
+static int
+route_release(struct esp_dp *dp, const struct dp_route *k)
 {
 	struct dp_route **rp, *r;
-	unsigned left;
 
-	for (rp = &dp->routes[route_slot(dp, net)]; (r = *rp) != NULL; rp = &r->next) {
-		if (r->net.addr_be == net->addr_be && r->net.mask_be == net->mask_be)
+	for (rp = &dp->routes[route_slot(dp, k)]; (r = *rp) != NULL; rp = &r->next) {
+		if (route_same(r, k))
 			break;
 	}
-	if (r == NULL)
+	if (r == NULL || --r->pairs > 0)
 		return 0;
-	if ((left = --r->pairs) == 0) {
-		*rp = r->next;
-		free(r);
-		dp->nroutes--;
-	}
-	return left;
+	*rp = r->next;
+	free(r);
+	dp->nroutes--;
+	return 1;
+}
+
+/* Into the TUN device or out of it: a route, or a policy rule. */
+static void
+route_apply(struct esp_dp *dp, const struct dp_route *k, int add)
+{
+	char ip[16];
+
+	if (k->steer ? dp_steer_rule(dp, k, add) == -1 : route(dp, &k->net, add) == -1)
+		log_warn("ESP: cannot %s %s %s/%d%s via %s", add ? "route" : "unroute",
+			 k->steer ? "the policy rule to" : "", ipv4_str(k->net.addr_be, ip),
+			 __builtin_popcount(k->net.mask_be), k->proto ? " (one protocol)" : "",
+			 dp->tun_name);
 }
 
 /* The pair starts sending: its outbound SA joins the SAD (under the write
@@ -383,7 +403,7 @@ esp_dp_install(struct esp_dp *dp, const struct esp_dp_pair *pr)
 	struct esp_sa *in = esp_sa_new(&pr->in, 0), *out = esp_sa_new(&pr->out, 1);
 	struct dp_peer *peer;
 	struct dp_pair *p;
-	char ip[16];
+	int first;
 
 	if (!pr->udp_encap && !dp->plain) {
 		esp_sa_free(in);
@@ -416,20 +436,19 @@ esp_dp_install(struct esp_dp *dp, const struct esp_dp_pair *pr)
 	p->peer_port = pr->udp_encap ? pr->peer_port : 0;
 	p->udp_encap = pr->udp_encap;
 	p->peer = peer;
-	p->remote = pr->out.remote;
-	/* A route takes every protocol to a network: only for such selectors.
-	 * Transport mode is between the gateways themselves, whose own IKE and
-	 * ESP must not be routed into the tunnel. */
-	p->routed = !pr->out.transport && pr->out.proto == 0;
+	/* A route takes every protocol to a network: a selector of one
+	 * protocol, or between the gateways themselves (transport mode, whose
+	 * own IKE and ESP must stay out of the tunnel), gets a policy rule. */
+	p->path = (struct dp_route){ .net = pr->out.remote, .proto = pr->out.proto,
+				     .sport = pr->out.local_port, .dport = pr->out.remote_port,
+				     .steer = pr->out.transport || pr->out.proto != 0 };
 	pair_link(dp, p);
-	if (p->routed)
-		route_hold(dp, &p->remote);
+	first = route_hold(dp, &p->path);
 	if (!pr->outbound_later)
 		pair_activate(dp, p);
 	pthread_rwlock_unlock(&dp->lock);
-	if (p->routed && route(dp, &p->remote, 1) == -1)
-		log_warn("ESP: cannot route %s via %s", ipv4_str(pr->out.remote.addr_be, ip),
-			 dp->tun_name);
+	if (first)
+		route_apply(dp, &p->path, 1);
 	dp_tunnels_carrier(dp);
 	return 0;
 }
@@ -438,7 +457,7 @@ void
 esp_dp_remove(struct esp_dp *dp, uint32_t spi_in, uint32_t spi_out)
 {
 	struct dp_pair *p;
-	int unroute;
+	int last;
 
 	pthread_rwlock_wrlock(&dp->lock);
 	if ((p = pair_by_spi(dp, spi_in, 0)) == NULL || p->spi_out != spi_out) {
@@ -456,11 +475,10 @@ esp_dp_remove(struct esp_dp *dp, uint32_t spi_in, uint32_t spi_out)
 	} else {
 		esp_sa_free(p->out);	/* never joined the SAD */
 	}
-	/* another pair may still route there */
-	unroute = p->routed && route_release(dp, &p->remote) == 0;
+	last = route_release(dp, &p->path);	/* another pair may still use it */
 	pthread_rwlock_unlock(&dp->lock);
-	if (unroute)
-		route(dp, &p->remote, 0);
+	if (last)
+		route_apply(dp, &p->path, 0);
 	pthread_mutex_destroy(&p->out_lock);
 	free(p);
 	dp_tunnels_carrier(dp);
@@ -556,7 +574,7 @@ esp_dp_new(struct event_base *base, const char *tun_name, int udp_fd, int worker
 	dp->base = base;
 	dp->peers_tail = &dp->peers;
 	dp->ike_fd = udp_fd;
-	dp->ctl_fd = dp->stop_fd = -1;
+	dp->ctl_fd = dp->stop_fd = dp->nl_fd = -1;
 	if (hooks)
 		dp->hooks = *hooks;
 	dp->sad = esp_sad_new();
@@ -578,6 +596,11 @@ esp_dp_new(struct event_base *base, const char *tun_name, int udp_fd, int worker
 		log_warn("ESP: cannot set up TUN device %s", tun_name);
 		esp_dp_free(dp);
 		return NULL;
+	}
+	if (dp_steer_open(dp) == -1) {
+		log_warn("ESP: no policy routing (rtnetlink) for selectors of one protocol and "
+			 "transport mode; only tunnel-mode traffic between networks is routed");
+		dp_steer_close(dp);
 	}
 	if (dp_workers_start(dp) == -1) {
 		esp_dp_free(dp);
@@ -636,6 +659,7 @@ esp_dp_free(struct esp_dp *dp)
 	dp_tunnels_free(dp);
 	while (dp->pairs != NULL)
 		esp_dp_remove(dp, dp->pairs->spi_in, dp->pairs->spi_out);
+	dp_steer_close(dp);
 	dp_workers_close(dp);
 	if (dp->notes_dropped > 0)
 		log_info("ESP: %llu notes to the loop were dropped (queue full)",

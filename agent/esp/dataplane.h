@@ -35,6 +35,14 @@ struct event_base;
 struct esp_dp;
 
 #define ESP_DP_MTU       1400	/* TUN MTU: room for ESP-in-UDP in 1500 */
+/* Policy routing (R-17.2): traffic of a selector with a protocol or ports,
+ * or of a transport-mode pair, reaches the TUN device through rules (at
+ * ESP_DP_RULE_PRIO) into table ESP_DP_TABLE; the agent's own IKE and ESP
+ * carry ESP_DP_FWMARK, which a rule just before them sends to the main
+ * table, so they never loop into the tunnel. */
+#define ESP_DP_TABLE     4500
+#define ESP_DP_RULE_PRIO 4500
+#define ESP_DP_FWMARK    0x4500	/* SO_MARK of IKE's and the dataplane's sockets */
 #define ESP_DP_WORKERS_MAX 16
 
 /* A limit an SA pair reached (each is reported once per pair). */

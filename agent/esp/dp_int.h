@@ -64,10 +64,16 @@ struct dp_peer {
 	int                 live_pairs;
 };
 
-/* A remote net routed through the TUN device, and how many pairs use it. */
+/* Where the host's traffic for an outbound SA's selector goes into the TUN
+ * device, and how many pairs use it: a route to the remote net for every
+ * protocol, or, for a selector with a protocol or ports or in transport
+ * mode (between the gateways themselves), a policy rule (steer.c). */
 struct dp_route {
 	struct dp_route *next;
 	struct esp_net   net;
+	uint8_t          proto;		/* the selector's; 0: any */
+	uint16_t         sport, dport;	/* host order; 0: any */
+	int              steer;		/* a policy rule, not a route */
 	unsigned         pairs;
 };
 
@@ -85,10 +91,9 @@ struct dp_pair {
 	int             soft_signalled, hard_signalled, seq_signalled;	/* atomic */
 	uint16_t        peer_port;		/* atomic: follows a NAT */
 	int             udp_encap;		/* ESP-in-UDP; else plain ESP */
-	int             routed;			/* remote is routed to the TUN device */
+	struct dp_route path;			/* how its traffic reaches the TUN device */
 	int             active;			/* out is in the SAD: the pair sends */
 	struct dp_peer *peer;
-	struct esp_net  remote;
 };
 
 enum dp_note_kind { NOTE_OUTBOUND, NOTE_LIMIT };
@@ -174,11 +179,12 @@ struct esp_dp {
 	pthread_rwlock_t    lock;
 	char                tun_name[IFNAMSIZ];
 	int                 ike_fd, ctl_fd, stop_fd;
+	int                 nl_fd;		/* rtnetlink, for policy rules (steer.c) */
 	struct dp_pair     *pairs;
 	struct dp_pair    **by_spi_in, **by_spi_out;	/* 2^spi_bits chains each */
 	unsigned            spi_bits;
 	size_t              npairs;
-	struct dp_route   **routes;		/* remote nets routed to the TUN device */
+	struct dp_route   **routes;		/* what is routed to the TUN device */
 	unsigned            route_bits;
 	size_t              nroutes;
 	struct dp_peer     *peers, **peers_tail;
@@ -207,6 +213,14 @@ struct esp_dp {
 int   dp_note_post(struct esp_dp *dp, enum dp_note_kind kind, uint32_t peer_be,
 		   uint16_t client_port, uint32_t spi_in,
 		   enum esp_dp_limit limit, int64_t now);
+
+/* steer.c: policy routing for selectors a route cannot express. */
+/* Our table (a default route into the TUN device) and the rule that keeps
+ * the agent's own marked packets out of it; stale rules of an earlier run
+ * go first. -1 when the kernel will not (logged by the caller). */
+int   dp_steer_open(struct esp_dp *dp);
+int   dp_steer_rule(struct esp_dp *dp, const struct dp_route *r, int add);
+void  dp_steer_close(struct esp_dp *dp);
 
 /* gre.c */
 /* A decrypted packet that is GRE for one of the tunnel interfaces: written

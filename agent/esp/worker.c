@@ -75,13 +75,14 @@ worker_socket(int ike_fd)
 {
 	struct sockaddr_in sin;
 	socklen_t slen = sizeof(sin);
-	int fd, one = 1, size = DP_SOCKBUF;
+	int fd, one = 1, size = DP_SOCKBUF, mark = ESP_DP_FWMARK;
 
 	if (getsockname(ike_fd, (struct sockaddr *)&sin, &slen) == -1 ||
 	    (fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0)) == -1)
 		return -1;
 	setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &size, sizeof(size));
 	setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof(size));
+	setsockopt(fd, SOL_SOCKET, SO_MARK, &mark, sizeof(mark));	/* never into the tunnel */
 	if (setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) == -1 ||
 	    bind(fd, (struct sockaddr *)&sin, sizeof(sin)) == -1) {
 		close(fd);
@@ -115,12 +116,13 @@ raw_socket(const struct esp_dp *dp, int index)
 	struct sock_fprog prog = { .len = ARRAY_LEN(code), .filter = code };
 	struct sockaddr_in sin;
 	socklen_t slen = sizeof(sin);
-	int fd, size = DP_SOCKBUF;
+	int fd, size = DP_SOCKBUF, mark = ESP_DP_FWMARK;
 
 	if (getsockname(dp->ike_fd, (struct sockaddr *)&sin, &slen) == -1 ||
 	    (fd = socket(AF_INET, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_ESP)) == -1)
 		return -1;
 	sin.sin_port = 0;
+	setsockopt(fd, SOL_SOCKET, SO_MARK, &mark, sizeof(mark));	/* never into the tunnel */
 	/* Each packet is its own buffer here (no GRO trains): past rmem_max
 	 * where we may (CAP_NET_ADMIN), so a burst is not dropped unseen. */
 	if (setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &size, sizeof(size)) == -1)

@@ -5,6 +5,7 @@
  * and one timer re-armed at the engine's next deadline.
  */
 #include "ike/ike_io.h"
+#include "esp/dataplane.h"
 #include "core/log.h"
 #include "core/util.h"
 
@@ -66,6 +67,8 @@ udp_bind(uint32_t addr_be, uint16_t port)
 	if (fd == -1)
 		return -1;
 	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	/* IKE never goes into the tunnel, whatever a policy rule covers */
+	setsockopt(fd, SOL_SOCKET, SO_MARK, &(int){ ESP_DP_FWMARK }, sizeof(int));
 	/* The NAT-T socket also carries ESP at line rate: room for bursts, and
 	 * SO_REUSEPORT so the dataplane's workers can bind the same port and
 	 * take the ESP (esp/dataplane.c steers it). Port 500 is bound first

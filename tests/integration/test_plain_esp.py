@@ -13,6 +13,7 @@ import json
 import os
 import re
 import struct
+import subprocess
 import sys
 import time
 
@@ -38,13 +39,16 @@ AUTH = {"sha1": "HMAC-SHA-1-96 [RFC2404]", "sha256": "HMAC-SHA-256-128 [RFC4868]
         "none": "NULL"}
 
 
-def agents(env, topo, na, nb, a_addr, b_peer, esp, keylog=None):
-    """A initiates to B; B knows A as b_peer (A's address as B sees it)."""
+def agents(env, topo, na, nb, a_addr, b_peer, esp, keylog=None, a_kw=None, b_kw=None):
+    """A initiates to B; B knows A as b_peer (A's address as B sees it).
+    a_kw, b_kw: configure_vpn arguments (protected nets, protocol...)."""
     extra = ["--test-key-log", keylog] if keylog else None
     a = env.add(NsAgent(env, topo, na, a_addr, name="agent-a", extra=extra))
     b = env.add(NsAgent(env, topo, nb, B_OUT, name="agent-b"))
-    b.configure_vpn(IKE, esp, False, [b_peer], PSK, B_NET, A_NET, force_encap=False)
-    a.configure_vpn(IKE, esp, True, [B_OUT], PSK, A_NET, B_NET, force_encap=False)
+    b_kw = dict({"local_net": B_NET, "remote_net": A_NET}, **(b_kw or {}))
+    a_kw = dict({"local_net": A_NET, "remote_net": B_NET}, **(a_kw or {}))
+    b.configure_vpn(IKE, esp, False, [b_peer], PSK, force_encap=False, **b_kw)
+    a.configure_vpn(IKE, esp, True, [B_OUT], PSK, force_encap=False, **a_kw)
     wait_for(lambda: a.tunnel(B_OUT)["status"] == "UP" and b.tunnel(b_peer)["status"] == "UP",
              15, "the tunnel up on both sides")
     return a, b
@@ -245,6 +249,67 @@ def other_implementations_agree(env):
         finally:
             errors = sub.close(ok)
             check(not errors, "teardown: %s" % errors)
+
+
+@test
+def transport_mode_between_the_gateways(env):
+    # `permit udp host A host B eq 5555` (B: `permit udp host B eq 5555
+    # host A`), mode transport: the hosts' own UDP to B:5555 reaches the
+    # agent by a policy rule and crosses as transport-mode ESP; other UDP,
+    # ICMP and the agents' own IKE and ESP go as they are.
+    check(os.geteuid() == 0, "needs root (ip netns, TUN)")
+    topo = netns.NetTopo(env)
+    na, nb = topo.add_ns("site-a"), topo.add_ns("site-b")
+    if_a, _ = topo.link(na, A_OUT + "/24", nb, B_OUT + "/24")
+    a, b = agents(env, topo, na, nb, A_OUT, A_OUT, ("esp-aes", "esp-sha256-hmac"),
+                  a_kw={"local_net": A_OUT, "remote_net": B_OUT, "protocol": "udp",
+                        "dport": 5555, "esp_mode": "transport"},
+                  b_kw={"local_net": B_OUT, "remote_net": A_OUT, "protocol": "udp",
+                        "sport": 5555, "esp_mode": "transport"})
+    sa_a = one(a, "/operational/ipsecsas")
+    rules = topo.run(na, ["ip", "rule", "show"]).stdout
+    info("A's pair: mode %s, protocol %d, ports %d/%d, udpEncapsulated %r; A's rules:\n%s"
+         % (sa_a["mode"], sa_a["protocol"], sa_a["localPort"], sa_a["remotePort"],
+            sa_a["udpEncapsulated"], rules.rstrip()))
+    check(sa_a["mode"] == "transport" and sa_a["protocol"] == 17 and
+          sa_a["remotePort"] == 5555 and not sa_a["udpEncapsulated"], "the pair: %r" % sa_a)
+    check("ipproto udp dport 5555 lookup 4500" in rules and "fwmark 0x4500 lookup main" in rules,
+          "policy rules: %s" % rules)
+    cap = capture.Capture(env, topo, na, if_a, name="wan", bpf="ip proto 50 or udp or icmp")
+    listener = topo.ns_exec(nb, ["python3", "-c",
+                                 "import socket,sys\n"
+                                 "s=socket.socket(socket.AF_INET,socket.SOCK_DGRAM)\n"
+                                 "s.bind((sys.argv[1],int(sys.argv[2]))); s.settimeout(10)\n"
+                                 "got=[s.recvfrom(100) for _ in range(5)]\n"
+                                 "print(' '.join('%s:%d=%s' % (a[0],a[1],d.decode()) "
+                                 "for d,a in got))", B_OUT, "5555"],
+                            stdout=subprocess.PIPE, text=True)
+    time.sleep(0.3)
+    sender = ("import socket,sys,time\ns=socket.socket(socket.AF_INET,socket.SOCK_DGRAM)\n"
+              "s.bind((sys.argv[1],0))\n"
+              "for i in range(5): s.sendto(b'udp%d' % i,(sys.argv[2],int(sys.argv[3])))\n"
+              "s.sendto(b'clear',(sys.argv[2],5556))")
+    topo.run(na, ["python3", "-c", sender, A_OUT, B_OUT, "5555"])
+    out, _ = listener.communicate(timeout=15)
+    sent, got = ping(topo, na, A_OUT, B_OUT, 3)
+    pcap = cap.stop()
+    sa_a, sa_b = one(a, "/operational/ipsecsas"), one(b, "/operational/ipsecsas")
+    p = topo.run(na, ["tshark", "-r", pcap, "-T", "fields", "-e", "ip.proto", "-e", "udp.dstport",
+                      "-e", "icmp.type"], check=False)
+    frames = [l.split("\t") for l in p.stdout.splitlines()]
+    esp = sum(1 for f in frames if f[0] == "50")
+    # (B's port unreachable for 5556 quotes it: protocols "1,17")
+    clear_5555 = sum(1 for f in frames if f[0] == "17" and f[1] == "5555")
+    clear_5556 = sum(1 for f in frames if f[0] == "17" and f[1] == "5556")
+    icmp = sum(1 for f in frames if f[0] == "1" and f[2] in ("0", "8"))
+    info("B received: %s; A encaps %d, B decaps %d; on the wire: %d ESP, %d UDP to 5555 in "
+         "clear, %d UDP to 5556 in clear, %d ICMP echo in clear (ping %d/%d)"
+         % (out.strip(), sa_a["pktsEncaps"], sa_b["pktsDecaps"], esp, clear_5555, clear_5556,
+            icmp, got, sent))
+    check(listener.returncode == 0 and out.count("=udp") == 5, "B's listener: %r" % out)
+    check(sa_a["pktsEncaps"] == 5 and sa_b["pktsDecaps"] == 5, "counters")
+    check(esp == 5 and clear_5555 == 0 and clear_5556 == 1 and icmp == 6 and got == 3,
+          "the wire: %r" % frames)
 
 
 if __name__ == "__main__":

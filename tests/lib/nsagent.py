@@ -87,7 +87,7 @@ class NsAgent(harness.Agent):
     def configure_vpn(self, ike, esp, initiate, peers, psk, local_net, remote_net,
                       keepalive=10, mode="PERIODIC", ike_life=86400, child_life=3600, pfs=None,
                       child_kb=4608000, auth="pre-share", force_encap=True, esp_mode="tunnel",
-                      protocol="ip"):
+                      protocol="ip", sport=None, dport=None):
         """The crypto map is ESP-in-UDP (forceEncapsulation) unless
         force_encap is False: then plain ESP unless NAT-D sees a NAT."""
         enc, h, group = ike
@@ -102,11 +102,16 @@ class NsAgent(harness.Agent):
         dpd = self.ok("GET", "/devicesettings/default/dpd")
         self.ok("PUT", "/devicesettings/default/dpd",
                 dict(dpd, keepaliveSeconds=keepalive, retrySeconds=2, retries=5, mode=mode))
+        line = {"action": "permit", "protocol": protocol, "source": local_net,
+                "destination": remote_net}
+        if sport:
+            line["sourcePort"] = sport
+        if dport:
+            line["destinationPort"] = dport
         self.ok("POST", "/object/cryptomaps",
                 {"name": "VPN", "sequence": 10, "peers": peers,
                  "transformSets": [{"id": ts["id"], "name": ts["name"], "type": "transformset"}],
-                 "matchAddress": [{"action": "permit", "protocol": protocol, "source": local_net,
-                                   "destination": remote_net}],
+                 "matchAddress": [line],
                  "pfs": pfs, "lifetimeSeconds": child_life, "lifetimeKilobytes": child_kb,
                  "forceEncapsulation": force_encap, "initiate": initiate})
 

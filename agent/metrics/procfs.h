@@ -70,7 +70,7 @@ int procfs_pid_stat_parse(const char *buf, size_t len, struct procfs_pid_stat *o
 #define PROCFS_DISKS_MAX   64		/* block devices listed */
 #define PROCFS_MOUNTS_MAX  64		/* filesystems listed */
 #define PROCFS_IFNAME_MAX  16		/* IFNAMSIZ: 15 characters and the NUL */
-#define PROCFS_DISKNAME_MAX 32		/* DISK_NAME_LEN and the NUL */
+#define PROCFS_DISKNAME_MAX 32		/* DISK_NAME_LEN: 31 characters and the NUL */
 #define PROCFS_PATH_MAX    4096		/* a decoded mount point and its NUL */
 #define PROCFS_FSTYPE_MAX  64
 
@@ -132,7 +132,8 @@ struct procfs_mounts {
 
 /* /proc/net/dev: its two header lines, then "name: 16 counters" per
  * interface. -1 only when the header is missing (not that file). A name
- * seen twice is malformed the second time. */
+ * seen twice is malformed the second time, as is one of 16 bytes or more
+ * or with a control character (the kernel's names have neither). */
 int procfs_netdev_parse(const char *buf, size_t len, struct procfs_netdev *out);
 
 /* /proc/diskstats: "major minor name" and at least 11 counters (kernels

@@ -40,7 +40,9 @@ INSTALL_FILES := \
 	docs/collector-stub.md    $(DOCDIR)/collector-stub.md           0644 \
 	deploy/prometheus/prometheus.yml           $(DOCDIR)/prometheus/prometheus.yml           0644 \
 	deploy/prometheus/vpn-agent-alerts.yml     $(DOCDIR)/prometheus/vpn-agent-alerts.yml     0644 \
-	deploy/prometheus/vpn-agent-alerts.test.yml $(DOCDIR)/prometheus/vpn-agent-alerts.test.yml 0644
+	deploy/prometheus/vpn-agent-alerts.test.yml $(DOCDIR)/prometheus/vpn-agent-alerts.test.yml 0644 \
+	deploy/grafana/vpn-agent.json              $(DOCDIR)/grafana/vpn-agent.json              0644 \
+	deploy/grafana/README.md                   $(DOCDIR)/grafana/README.md                   0644
 UNIT_SRC   := deploy/systemd/vpn-agent.service
 UNIT_DEST  := $(UNITDIR)/vpn-agent.service
 
@@ -81,6 +83,6 @@ uninstall:
 		shift 3; \
 	done
 	@# our own folders, only when nothing else is left in them
-	@for d in "$(DESTDIR)$(DOCDIR)/prometheus" "$(DESTDIR)$(DOCDIR)"; do \
+	@for d in "$(DESTDIR)$(DOCDIR)/prometheus" "$(DESTDIR)$(DOCDIR)/grafana" "$(DESTDIR)$(DOCDIR)"; do \
 		[ ! -d "$$d" ] || rmdir --ignore-fail-on-non-empty "$$d"; \
 	done

@@ -27,6 +27,7 @@
 #include "ike/ike_conf.h"
 #include "ike/ike_io.h"
 #include "metrics/cert.h"
+#include "metrics/hoststat.h"
 #include "metrics/http.h"
 #include "metrics/metrics.h"
 #include "metrics/sysstat.h"
@@ -68,6 +69,7 @@ struct agent {
 	struct metrics_registry *registry;
 	struct metrics_http     *metrics_http;
 	struct sysstat          *sysstat;
+	struct hoststat         *hoststat;	/* interfaces and disks, sampled with sysstat */
 	struct tel              *tel;
 	struct tel_settings      tel_current;	/* what the streaming thread runs with */
 	struct api              *api;
@@ -657,6 +659,7 @@ sample_cb(evutil_socket_t fd, short what, void *arg)
 	struct agent *ag = arg;
 
 	sysstat_sample(ag->sysstat, now_mono_ms());
+	hoststat_sample(ag->hoststat);
 }
 
 static void
@@ -704,6 +707,8 @@ agent_start(struct agent *ag)
 	sysstat_sample(ag->sysstat, now_mono_ms());
 	ag->tel = tel_new(ag->base, snapshot_for_telemetry, ag);
 	metrics_registry_add(ag->registry, sysstat_metrics_source, ag->sysstat);
+	ag->hoststat = hoststat_new();
+	metrics_registry_add(ag->registry, hoststat_metrics_source, ag->hoststat);
 	metrics_registry_add(ag->registry, tel_metrics_source, ag->tel);
 	/* before the per-peer families: a headend's series cap never drops these */
 	ag->cert_metrics = cert_metrics_new();
@@ -736,6 +741,7 @@ agent_start(struct agent *ag)
 		metrics_registry_add(ag->registry, ipsec_metrics_source, &ag->vpn_metrics);
 	metrics_registry_add(ag->registry, vpn_metrics_source, &ag->vpn_metrics);
 
+	hoststat_sample(ag->hoststat);	/* after the TUN device is made: listed from the start */
 	ag->sample_timer = event_new(ag->base, -1, EV_PERSIST, sample_cb, ag);
 	event_add(ag->sample_timer, &period);
 	ag->sigterm = evsignal_new(ag->base, SIGTERM, signal_cb, ag);
@@ -766,6 +772,7 @@ agent_stop(struct agent *ag)
 	metrics_registry_free(ag->registry);
 	cert_metrics_free(ag->cert_metrics);
 	sysstat_free(ag->sysstat);
+	hoststat_free(ag->hoststat);
 	config_free(ag->config);
 	event_free(ag->sample_timer);
 	event_free(ag->apply_timer);

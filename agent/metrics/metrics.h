@@ -25,6 +25,25 @@ enum metric_id {
 	M_CPU_SECONDS,
 	M_MEMORY_AVAILABLE,
 	M_MEMORY_TOTAL,
+	M_INTERFACE_RECEIVE_BYTES,
+	M_INTERFACE_RECEIVE_PACKETS,
+	M_INTERFACE_RECEIVE_ERRORS,
+	M_INTERFACE_RECEIVE_DROPS,
+	M_INTERFACE_TRANSMIT_BYTES,
+	M_INTERFACE_TRANSMIT_PACKETS,
+	M_INTERFACE_TRANSMIT_ERRORS,
+	M_INTERFACE_TRANSMIT_DROPS,
+	M_INTERFACE_UP,
+	M_INTERFACE_MTU,
+	M_INTERFACE_STATE_TRANSITIONS,
+	M_DISK_SIZE,
+	M_DISK_USED,
+	M_DISK_FREE,
+	M_DISK_READS_COMPLETED,
+	M_DISK_WRITES_COMPLETED,
+	M_DISK_READ_BYTES,
+	M_DISK_WRITTEN_BYTES,
+	M_DISK_IO_TIME,
 	M_PROCESS_CPU_SECONDS,
 	M_PROCESS_RESIDENT_MEMORY,
 	M_PROCESS_OPEN_FDS,
@@ -128,6 +147,10 @@ struct metric_field {
 };
 void metrics_add_fields(struct metrics_snapshot *snap, const struct metric_field *fields,
 			size_t n, const void *stats, const char *const *labels);
+/* A source that caps its own series (interfaces, mounts, ...) counts those
+ * it left out here; they add to vpnagent_telemetry_series_dropped_total
+ * with the ones the snapshot cap refused. */
+void metrics_left_out(struct metrics_snapshot *snap, size_t nseries);
 
 /* Sources: each adds its samples to the snapshot being built. */
 typedef void (*metrics_source_fn)(void *ctx, struct metrics_snapshot *snap);

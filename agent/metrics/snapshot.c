@@ -109,6 +109,12 @@ metrics_add_fields(struct metrics_snapshot *snap, const struct metric_field *fie
 	}
 }
 
+void
+metrics_left_out(struct metrics_snapshot *snap, size_t nseries)
+{
+	snap->dropped += nseries;
+}
+
 struct metrics_registry *
 metrics_registry_new(void)
 {

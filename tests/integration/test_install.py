@@ -41,6 +41,8 @@ EXPECTED = dict({
     DOC + "/prometheus/prometheus.yml": 0o644,
     DOC + "/prometheus/vpn-agent-alerts.yml": 0o644,
     DOC + "/prometheus/vpn-agent-alerts.test.yml": 0o644,
+    DOC + "/grafana/vpn-agent.json": 0o644,
+    DOC + "/grafana/README.md": 0o644,
 }, **{p: 0o644 for p in MAN_PAGES.values()})
 
 
@@ -146,7 +148,8 @@ def install_default_prefix(env):
     for path in ("usr/local/sbin/vpn-agent", "usr/local/bin/vpnctl",
                  "usr/local/share/man/man8/vpn-agent.8",
                  "usr/local/lib/systemd/system/vpn-agent.service",
-                 "usr/local/share/doc/vpn-agent/prometheus/vpn-agent-alerts.yml"):
+                 "usr/local/share/doc/vpn-agent/prometheus/vpn-agent-alerts.yml",
+                 "usr/local/share/doc/vpn-agent/grafana/vpn-agent.json"):
         check(path in got, "PREFIX=/usr/local: %s not installed (got %s)" % (path, sorted(got)))
     with open(os.path.join(dest, "usr/local/lib/systemd/system/vpn-agent.service")) as f:
         unit = f.read()

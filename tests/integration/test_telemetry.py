@@ -5,6 +5,7 @@ Intervals are lowered through the explicit test setting minIntervalSeconds;
 the defaults are never changed."""
 
 import calendar
+import json
 import os
 import re
 import socket
@@ -390,6 +391,237 @@ def certificate_expiry_metrics(env):
     check_cert_values(cert_series(agent.metrics_text()), want, "agent /metrics without the root")
 
 
+# ---- the interface and disk families (R-17) ----------------------------------
+
+import netns  # noqa: E402
+from nsagent import NsAgent, NsCollector  # noqa: E402
+
+ODD_IF = 'q"x\\y'          # a name with a quote and a backslash: escaped in every export
+IGNORED_FS = {"autofs", "binfmt_misc", "bpf", "cgroup", "cgroup2", "configfs", "debugfs",
+              "devpts", "devtmpfs", "efivarfs", "fusectl", "hugetlbfs", "mqueue", "nfsd",
+              "nsfs", "proc", "pstore", "ramfs", "rpc_pipefs", "securityfs", "selinuxfs",
+              "sysfs", "tracefs", "9p", "afs", "ceph", "cifs", "glusterfs", "lustre", "nfs",
+              "nfs4", "smb3", "smbfs", "fuse", "fuseblk", "cramfs", "erofs", "iso9660",
+              "squashfs"}
+IGNORED_DEV = re.compile(r"^((ram|zram|loop|fd)\d+|(sd|hd|vd|xvd)[a-z]+\d+|nvme\d+n\d+p\d+|"
+                         r"mmcblk\d+p\d+)$")
+HOST_CAP = 64
+
+
+def prom_samples(text):
+    """[(name, {label: unescaped value}, value)] of Prometheus text."""
+    out = []
+    unesc = {"\\\\": "\\", '\\"': '"', "\\n": "\n"}
+    for line in text.splitlines():
+        if not line or line.startswith("#"):
+            continue
+        m = re.match(r'([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})? (\S+)$', line)
+        check(m, "unparsable sample line %r" % line)
+        labels = {k: re.sub(r'\\[\\"n]', lambda e: unesc[e.group(0)], v) for k, v in
+                  re.findall(r'(\w+)="((?:[^"\\]|\\.)*)"', m.group(2) or "")}
+        out.append((m.group(1), labels, float(m.group(3))))
+    return out
+
+
+def series(samples, name, key):
+    """{label `key` value: sample value} of one metric."""
+    return {l[key]: v for n, l, v in samples if n == name}
+
+
+def ip_links(topo, ns):
+    """{name: (mtu, up by the documented rule: IFF_UP and operstate up or
+    unknown)} as `ip -j link` sees the namespace (netlink, not our code)."""
+    links = json.loads(topo.ip(ns, "-j", "link", "show"))
+    return {l["ifname"]: (l["mtu"], int("UP" in l["flags"] and l["operstate"] in
+                                        ("UP", "UNKNOWN"))) for l in links}
+
+
+def proc_net_dev(topo, ns):
+    """{name: [16 counters]} of /proc/net/dev read inside ns."""
+    out = {}
+    for line in topo.run(ns, ["cat", "/proc/net/dev"]).stdout.splitlines()[2:]:
+        name, _, rest = line.partition(":")
+        out[name.strip()] = [int(x) for x in rest.split()]
+    return out
+
+
+def mountinfo_unescape(field):
+    return re.sub(r"\\([0-3][0-7][0-7])", lambda m: chr(int(m.group(1), 8)), field)
+
+
+def expected_mounts(pid):
+    """{mount point: os.statvfs} the documented rule keeps, as process pid
+    sees its mounts (its mount namespace, through /proc/PID/root)."""
+    listed = []
+    with open("/proc/%d/mountinfo" % pid) as f:
+        for line in f.read().splitlines():
+            fields = line.split(" ")
+            if "-" not in fields[6:]:
+                continue
+            sep = fields.index("-", 6)
+            path, fstype = mountinfo_unescape(fields[4]), mountinfo_unescape(fields[sep + 1])
+            listed = [(p, t) for p, t in listed if p != path]  # mounted over: the top one
+            if fstype not in IGNORED_FS and not fstype.startswith("fuse."):
+                listed.append((path, fstype))
+    out = {}
+    for path, _ in listed[:HOST_CAP]:
+        try:
+            st = os.statvfs("/proc/%d/root%s" % (pid, path))
+        except OSError:
+            continue
+        if st.f_blocks > 0:
+            out[path] = st
+    return out
+
+
+def expected_devices():
+    """{device: [counters]} of /proc/diskstats by the documented rule."""
+    out = {}
+    with open("/proc/diskstats") as f:
+        for line in f.read().splitlines():
+            fields = line.split()
+            if len(fields) >= 14 and not IGNORED_DEV.match(fields[2]):
+                out[fields[2]] = [int(x) for x in fields[3:]]
+    return dict(list(out.items())[:HOST_CAP])
+
+
+@test
+def interface_and_disk_families(env):
+    """An agent with its TUN device in a namespace holding a veth pair (one
+    end named with a quote and a backslash) and a TUN device without
+    carrier: the interface family lists exactly the namespace's interfaces
+    with the MTU and up state `ip link` shows; taking a veth end down is
+    seen as a down transition on both ends (the other loses its carrier);
+    the disk family lists the filesystems and whole block devices of the
+    documented rule with statvfs's sizes; promtool is clean; the same rows
+    reach the collector (protobuf) and a subscription to "interface" alone
+    gets those alone."""
+    check(os.geteuid() == 0, "needs root (ip netns, TUN)")
+    topo = netns.NetTopo(env)
+    ns = topo.add_ns("hostm")
+    topo.ip(ns, "link", "add", ODD_IF, "type", "veth", "peer", "name", "p0")
+    topo.ip(ns, "addr", "add", "192.0.2.1/24", "dev", "p0")
+    for dev in (ODD_IF, "p0"):
+        topo.ip(ns, "link", "set", dev, "up")
+    topo.ip(ns, "tuntap", "add", "dev", "tunoff", "mode", "tun")
+    topo.ip(ns, "link", "set", "tunoff", "up")
+    agent = env.add(NsAgent(env, topo, ns, "192.0.2.1", name="agent"))
+
+    links = ip_links(topo, ns)
+    check(set(links) == {"lo", ODD_IF, "p0", "tunoff", "vpn0"}, "interfaces: %s" % links)
+    check(links["vpn0"][1] == 1 and links["tunoff"][1] == 0,
+          "ip link: vpn0 %s tunoff %s" % (links["vpn0"], links["tunoff"]))
+    # wait for a sample taken after our own API traffic went over lo
+    text = wait_for(lambda: (lambda t: series(prom_samples(t),
+                    "vpnagent_interface_receive_packets_total", "interface").get("lo", 0) > 0
+                    and t)(agent.metrics_text()), 15, "a sample that saw traffic on lo")
+    after = proc_net_dev(topo, ns)
+    p = subprocess.run(["promtool", "check", "metrics"], input=text.encode(), capture_output=True)
+    check(p.returncode == 0, "promtool on the agent /metrics: %s" % (p.stdout + p.stderr))
+    samples = prom_samples(text)
+    mtu = series(samples, "vpnagent_interface_mtu_bytes", "interface")
+    up = series(samples, "vpnagent_interface_up", "interface")
+    check(set(mtu) == set(links) == set(up), "interfaces exported %s, ip link %s"
+          % (sorted(mtu), sorted(links)))
+    for name, (want_mtu, want_up) in links.items():
+        check(mtu[name] == want_mtu and up[name] == want_up, "%r: mtu %s up %s, ip link %s %s"
+              % (name, mtu[name], up[name], want_mtu, want_up))
+    columns = {"receive_bytes": 0, "receive_packets": 1, "receive_errors": 2, "receive_drops": 3,
+               "transmit_bytes": 8, "transmit_packets": 9, "transmit_errors": 10,
+               "transmit_drops": 11}
+    for what, col in columns.items():
+        got = series(samples, "vpnagent_interface_%s_total" % what, "interface")
+        check(set(got) == set(links), "%s for %s" % (what, sorted(got)))
+        for name, v in got.items():
+            check(v <= after[name][col], "%s %r: %s, /proc/net/dev later %s"
+                  % (what, name, v, after[name][col]))
+    info("interfaces %s; vpn0 mtu %d up %d, tunoff (no carrier) up %d; promtool clean"
+         % (sorted(links), mtu["vpn0"], up["vpn0"], up["tunoff"]))
+
+    # a veth end set down: it is down, and its peer lost its carrier
+    topo.ip(ns, "link", "set", ODD_IF, "down")
+    links = ip_links(topo, ns)
+    check(links[ODD_IF][1] == 0 and links["p0"][1] == 0, "ip link after the down: %s" % links)
+
+    def transitions(state):
+        s = prom_samples(agent.metrics_text())
+        return (series(s, "vpnagent_interface_up", "interface"),
+                {l["interface"]: v for n, l, v in s if l.get("state") == state and
+                 n == "vpnagent_interface_state_transitions_total"})
+    t0 = time.monotonic()
+    up, down = wait_for(lambda: (lambda u, d: u[ODD_IF] == 0 and u["p0"] == 0 and (u, d))(
+        *transitions("down")), 15, "both veth ends seen down")
+    check(down[ODD_IF] == 1 and down["p0"] == 1 and down["vpn0"] == 0 and down["lo"] == 0,
+          "down transitions %s" % down)
+    seen = time.monotonic() - t0
+    topo.ip(ns, "link", "set", ODD_IF, "up")
+    up, ups = wait_for(lambda: (lambda u, d: u[ODD_IF] == 1 and u["p0"] == 1 and (u, d))(
+        *transitions("up")), 15, "both veth ends seen up again")
+    check(ups[ODD_IF] == 1 and ups["p0"] == 1 and ups["vpn0"] == 0, "up transitions %s" % ups)
+    info("down seen %.1f s after ip link set down (5 s sampling); transitions down %s, up %s"
+         % (seen, {k: int(v) for k, v in down.items()}, {k: int(v) for k, v in ups.items()}))
+
+    # the disk family against the rule applied here to the agent's own view
+    samples = prom_samples(agent.metrics_text())
+    want_fs = expected_mounts(agent.proc.pid)
+    want_dev = expected_devices()
+    size = series(samples, "vpnagent_disk_size_bytes", "mountpoint")
+    free = series(samples, "vpnagent_disk_free_bytes", "mountpoint")
+    used = series(samples, "vpnagent_disk_used_bytes", "mountpoint")
+    check(set(size) == set(want_fs) == set(free) == set(used),
+          "filesystems exported %s, by the rule %s" % (sorted(size), sorted(want_fs)))
+    check(want_fs, "no filesystem at all")
+    for path, st in want_fs.items():
+        check(size[path] == st.f_blocks * st.f_frsize, "%s size %s, statvfs %d"
+              % (path, size[path], st.f_blocks * st.f_frsize))
+        # used and free move with whatever else writes meanwhile
+        check(abs(free[path] - st.f_bavail * st.f_frsize) < 512e6 and
+              abs(used[path] - (st.f_blocks - st.f_bfree) * st.f_frsize) < 512e6,
+              "%s free %s used %s, statvfs %d %d" % (path, free[path], used[path],
+                                                     st.f_bavail * st.f_frsize,
+                                                     (st.f_blocks - st.f_bfree) * st.f_frsize))
+    reads = series(samples, "vpnagent_disk_reads_completed_total", "device")
+    written = series(samples, "vpnagent_disk_written_bytes_total", "device")
+    check(set(reads) == set(want_dev) == set(written), "devices exported %s, by the rule %s"
+          % (sorted(reads), sorted(want_dev)))
+    for dev, c in want_dev.items():
+        check(reads[dev] <= c[0] and written[dev] <= c[6] * 512,
+              "%s: reads %s written %s, /proc/diskstats later %d %d"
+              % (dev, reads[dev], written[dev], c[0], c[6] * 512))
+    info("filesystems %s; devices %s" % (sorted(want_fs), sorted(want_dev)))
+
+    # the protobuf path: the collector in the same namespace
+    certs = Certs(os.path.join(env.dir, "certs"), [agent.uuid])
+    coll = env.add(NsCollector(env, topo, ns, certs.dir, interval=2))
+    agent.configure_telemetry(coll.port, certs.read("client.crt"), certs.read("client.key"),
+                              certs.read("ca.crt"), min_interval=1, retry=2)
+    first = batches(coll, agent.uuid, 2, 15)[1]
+    check({"interface", "disk", "cpu"} <= set(first["families"]),
+          "a batch's families: %s" % first["families"])
+    c = coll.metrics_text()
+    p = subprocess.run(["promtool", "check", "metrics"], input=c.encode(), capture_output=True)
+    check(p.returncode == 0, "promtool on the collector /metrics: %s" % (p.stdout + p.stderr))
+    cs = prom_samples(c)
+    for name, (want_mtu, _) in ip_links(topo, ns).items():
+        got = [v for n, l, v in cs if n == "vpnagent_interface_mtu_bytes" and
+               l == {"interface": name, "uuid": agent.uuid}]
+        check(got == [want_mtu], "collector: mtu of %r %s, want %d" % (name, got, want_mtu))
+    check(set(series(cs, "vpnagent_disk_size_bytes", "mountpoint")) == set(want_fs),
+          "collector: filesystems %s" % sorted(series(cs, "vpnagent_disk_size_bytes",
+                                                      "mountpoint")))
+    coll.set_interval(2, subscriptions=["interface"])
+    n = len(coll.device(agent.uuid)["batches"])
+    later = batches(coll, agent.uuid, n + 2, 10)[n + 1:]
+    per_if = len([m for m in samples if m[0].startswith("vpnagent_interface_")]) // len(links)
+    for b in later:
+        check(b["families"] == ["interface"] and b["count"] == per_if * len(links),
+              "subscribed to interface: %s, %d metrics (want %d)"
+              % (b["families"], b["count"], per_if * len(links)))
+    info("collector: families %s in a batch, %s's MTU as ip shows it; subscription "
+         "'interface': %d metrics a batch, no cpu" % (first["families"], ODD_IF,
+                                                     later[-1]["count"]))
+
+
 def metric_value(text, series):
     for line in text.splitlines():
         if line.startswith(series + " "):
@@ -399,12 +631,14 @@ def metric_value(text, series):
 
 @test
 def buffer_while_disconnected(env):
-    # 2 s batches (about 80 metrics each without a tunnel, the telemetry
-    # certificates' two included), a buffer of BUF metrics (two batches, not
-    # three): while the collector is away the oldest batches are dropped and
+    # 2 s batches of the families whose size does not depend on the host
+    # (its CPUs, interfaces and disks): 27 metrics, the telemetry
+    # certificates' two included; a buffer of BUF metrics (two batches, not three):
+    # while the collector is away the oldest batches are dropped and
     # counted, and on reconnect a buffered batch goes out before the initial one.
-    BUF = 200
-    agent, coll, certs = streaming_pair(env, interval=2, retry=5,
+    BUF = 70
+    fams = ["telemetry", "certificate", "memory", "process", "build"]
+    agent, coll, certs = streaming_pair(env, interval=2, retry=5, subscriptions=fams,
                                         agent_extra=["--tel-buffer-max-metrics", str(BUF)])
     per_batch = batches(coll, agent.uuid, 2, 10)[0]["count"]
     port = coll.port
@@ -420,7 +654,8 @@ def buffer_while_disconnected(env):
     check(2 * per_batch <= BUF < 3 * per_batch, "the buffer holds %d batches of %d metrics: "
           "resize BUF" % (BUF // per_batch, per_batch))
     check(buffered and 0 < buffered <= BUF + per_batch, "buffered %r" % buffered)
-    coll2 = env.collector(certs.dir, interval=2, port=port, name="collector2")
+    coll2 = env.collector(certs.dir, interval=2, port=port, name="collector2",
+                          subscriptions=fams)
     d = wait_for(lambda: (lambda d: d and d["batches_received"] >= 3 and d)(
         coll2.device(agent.uuid)), 15, "buffered batches delivered after reconnect")
     t0 = d["batches"][0]["t_mono_ms"]

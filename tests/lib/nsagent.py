@@ -1,27 +1,102 @@
 """A vpn-agent inside a network namespace for integration tests: started
 with `ip netns exec`, its API reached with curl run in that namespace, and a
 helper that configures an IKEv1 site-to-site tunnel through the API the way
-an operator would (IKE policy, PSK, transform set, DPD, crypto map)."""
+an operator would (IKE policy, PSK, transform set, DPD, crypto map). A
+collector-stub can run in a namespace too (NsCollector), on its loopback."""
 
 import json
 import os
 
 import harness
-from harness import BIN_DIR, check, wait_for
+from harness import BIN_DIR, TestFailure, check, free_port, tail, wait_for
+
+
+def ns_curl(topo, ns, method, url, body=None, headers=(), timeout=20):
+    """(status, parsed JSON or text) of an HTTP request made with curl
+    inside ns (its loopback is not ours)."""
+    cmd = ["curl", "-s", "-o", "-", "-w", "\n%{http_code}", "-X", method,
+           "-H", "Content-Type: application/json", url]
+    for h in headers:
+        cmd += ["-H", h]
+    if body is not None:
+        cmd += ["--data-binary", json.dumps(body)]
+    p = topo.run(ns, cmd, check=False, timeout=timeout)
+    out, _, code = p.stdout.rpartition("\n")
+    try:
+        return int(code), json.loads(out) if out else None
+    except ValueError:
+        return int(code or 0), out
+
+
+class NsCollector(harness.Collector):
+    """A collector-stub inside a network namespace, on its loopback; its
+    HTTP API reached with curl in that namespace. Stopped by its pid with
+    everything else the Env started."""
+
+    def __init__(self, env, topo, ns, certs_dir, interval=60, subscriptions=None,
+                 name="collector"):
+        self.topo, self.ns = topo, ns
+        self.port, self.http_port = free_port(), free_port()
+        argv = [os.path.join(BIN_DIR, "collector-stub"),
+                "--listen", "127.0.0.1:%d" % self.port, "--certs", certs_dir,
+                "--interval", str(interval),
+                "--metrics-listen", "127.0.0.1:%d" % self.http_port, "--log-level", "debug"]
+        if subscriptions:
+            argv += ["--subscriptions", ",".join(subscriptions)]
+        self.proc = harness.Proc(name, topo.ns_argv(ns, argv), env.dir)
+        self.base = "http://127.0.0.1:%d" % self.http_port
+        wait_for(self._up, 10, "collector-stub HTTP in %s" % ns)
+
+    def _req(self, method, path, body=None):
+        return ns_curl(self.topo, self.ns, method, self.base + path, body)
+
+    def _up(self):
+        if not self.proc.alive():
+            raise TestFailure("collector-stub exited:\n" + tail(self.proc.output(), 20))
+        return self._req("GET", "/api/devices")[0] == 200
+
+    def devices(self):
+        st, body = self._req("GET", "/api/devices")
+        check(st == 200, "GET /api/devices: %s %s" % (st, body))
+        return body["devices"]
+
+    def set_interval(self, interval, subscriptions=None, device=None, version=None):
+        body = {"interval": interval}
+        if subscriptions is not None:
+            body["subscriptions"] = subscriptions
+        if device:
+            body["device"] = device
+        if version:
+            body["version"] = version
+        st, resp = self._req("POST", "/api/interval", body)
+        check(st == 200, "POST /api/interval: %s %s" % (st, resp))
+        return resp
+
+    def cancel(self, device):
+        st, resp = self._req("POST", "/api/cancel", {"device": device})
+        check(st == 200, "POST /api/cancel: %s %s" % (st, resp))
+
+    def metrics_text(self):
+        st, body = self._req("GET", "/metrics")
+        check(st == 200, "collector /metrics: %s" % st)
+        return body
 
 
 class NsAgent(harness.Agent):
     """A vpn-agent inside a network namespace; its API is reached with curl
     run in that namespace (loopback there is not ours)."""
 
-    def __init__(self, env, topo, ns, ike_address, name="agent", extra=None):
-        self.topo, self.ns = topo, ns
+    def __init__(self, env, topo, ns, ike_address, name="agent", extra=None,
+                 metrics_addr="127.0.0.1"):
+        """metrics_addr: where /metrics listens (an address of ns, for a
+        Prometheus in another namespace)."""
+        self.topo, self.ns, self.metrics_addr = topo, ns, metrics_addr
         super().__init__(env, name=name, extra=["--ike-address", ike_address] + (extra or []))
 
     def start(self):
         argv = [os.path.join(BIN_DIR, "vpn-agent"), "--state-dir", self.state,
                 "--api-listen", "127.0.0.1:%d" % self.api_port,
-                "--metrics-listen", "127.0.0.1:%d" % self.metrics_port,
+                "--metrics-listen", "%s:%d" % (self.metrics_addr, self.metrics_port),
                 "--log-level", "debug"] + self.extra
         self.proc = harness.Proc(self.name, self.topo.ns_argv(self.ns, argv), self.env.dir)
         self.base = "http://127.0.0.1:%d/api/v1" % self.api_port
@@ -31,18 +106,8 @@ class NsAgent(harness.Agent):
             self.uuid = f.read().strip()
 
     def _curl(self, method, url, body=None, token=None):
-        cmd = ["curl", "-s", "-o", "-", "-w", "\n%{http_code}", "-X", method,
-               "-H", "Content-Type: application/json", url]
-        if token:
-            cmd += ["-H", "Authorization: Bearer " + token]
-        if body is not None:
-            cmd += ["--data-binary", json.dumps(body)]
-        p = self.topo.run(self.ns, cmd, check=False, timeout=20)
-        out, _, code = p.stdout.rpartition("\n")
-        try:
-            return int(code), json.loads(out) if out else None
-        except ValueError:
-            return int(code or 0), out
+        return ns_curl(self.topo, self.ns, method, url, body,
+                       ["Authorization: Bearer " + token] if token else ())
 
     def api(self, method, path, body=None, token=None):
         return self._curl(method, self.base + path, body, token or self.token)
@@ -64,7 +129,8 @@ class NsAgent(harness.Agent):
         return p
 
     def metrics_text(self):
-        st, body = self._curl("GET", "http://127.0.0.1:%d/metrics" % self.metrics_port)
+        st, body = self._curl("GET", "http://%s:%d/metrics" % (self.metrics_addr,
+                                                                 self.metrics_port))
         check(st == 200, "agent /metrics: %s" % st)
         return body
 

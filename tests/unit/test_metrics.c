@@ -25,7 +25,7 @@
 
 static const char *const families[] = {
 	"cpu", "memory", "tunnel", "ike", "ike_sa", "ipsec_sa", "dpd", "esp", "failover",
-	"telemetry", "process", "build", "remote_access", "certificate",
+	"telemetry", "process", "build", "remote_access", "certificate", "interface", "disk",
 };
 
 static int
@@ -656,12 +656,27 @@ test_pb_family_filter(void **state)
 {
 	struct metrics_snapshot *snap = snapshot_every_metric();
 	char *cpu[] = { "cpu" }, *all[] = { "all" }, *none[] = { "no_such_family" };
-	size_t ncpu = 0;
+	char *hostfams[] = { "interface", "disk" };
+	size_t ncpu = 0, nhost = 0;
 	struct sink *s;
 
-	for (int id = 0; id < M__COUNT; id++)
+	for (int id = 0; id < M__COUNT; id++) {
 		ncpu += strcmp(metric_defs[id].family, "cpu") == 0;
+		nhost += strcmp(metric_defs[id].family, "interface") == 0 ||
+			 strcmp(metric_defs[id].family, "disk") == 0;
+	}
 	assert_true(ncpu > 0);
+	/* the reference's families: 11 interface and 8 disk metrics */
+	assert_int_equal(nhost, 19);
+
+	s = sink_new();
+	assert_int_equal(encode_filtered(snap, hostfams, 2, s), nhost);
+	for (size_t i = 0; i < s->msgs[0]->n_metrics; i++) {
+		const char *fam = s->msgs[0]->metrics[i]->metricfamily;
+
+		assert_true(strcmp(fam, "interface") == 0 || strcmp(fam, "disk") == 0);
+	}
+	sink_free(s);
 
 	s = sink_new();
 	assert_int_equal(encode_filtered(snap, cpu, 1, s), ncpu);

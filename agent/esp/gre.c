@@ -116,9 +116,11 @@ set_carrier(struct dp_tunnel *t, int on)
 	return 0;
 }
 
-/* Address, prefix, MTU and up/down (shutdown) by the usual ioctls. */
+/* MTU, address and prefix, up/down (shutdown) by the usual ioctls; only
+ * what differs from was (NULL: a new device), so that reapplying the
+ * configuration does not flap the address under a routing protocol. */
 static int
-configure(struct esp_dp *dp, struct dp_tunnel *t)
+configure(struct esp_dp *dp, struct dp_tunnel *t, const struct dp_tunnel *was)
 {
 	struct ifreq ifr;
 	struct sockaddr_in *sin = (struct sockaddr_in *)&ifr.ifr_addr;
@@ -127,16 +129,20 @@ configure(struct esp_dp *dp, struct dp_tunnel *t)
 	memset(&ifr, 0, sizeof(ifr));
 	str_copy(ifr.ifr_name, sizeof(ifr.ifr_name), t->name);
 	ifr.ifr_mtu = (int)t->mtu;
-	if (ioctl(dp->ctl_fd, SIOCSIFMTU, &ifr) == -1)
+	if ((was == NULL || was->mtu != t->mtu) && ioctl(dp->ctl_fd, SIOCSIFMTU, &ifr) == -1)
 		return -1;
-	memset(&ifr.ifr_ifru, 0, sizeof(ifr.ifr_ifru));
-	sin->sin_family = AF_INET;
-	sin->sin_addr.s_addr = t->addr_be;
-	if (ioctl(dp->ctl_fd, SIOCSIFADDR, &ifr) == -1)
-		return -1;
-	sin->sin_addr.s_addr = htonl(mask);
-	if (ioctl(dp->ctl_fd, SIOCSIFNETMASK, &ifr) == -1)
-		return -1;
+	if (was == NULL || was->addr_be != t->addr_be || was->prefix_len != t->prefix_len) {
+		memset(&ifr.ifr_ifru, 0, sizeof(ifr.ifr_ifru));
+		sin->sin_family = AF_INET;
+		sin->sin_addr.s_addr = t->addr_be;
+		if (ioctl(dp->ctl_fd, SIOCSIFADDR, &ifr) == -1)
+			return -1;
+		sin->sin_addr.s_addr = htonl(mask);
+		if (ioctl(dp->ctl_fd, SIOCSIFNETMASK, &ifr) == -1)
+			return -1;
+	}
+	if (was != NULL && was->shutdown == t->shutdown)
+		return 0;
 	if (ioctl(dp->ctl_fd, SIOCGIFFLAGS, &ifr) == -1)
 		return -1;
 	if (t->shutdown)
@@ -240,6 +246,7 @@ esp_dp_tunnels(struct esp_dp *dp, const struct esp_dp_tunnel_if *list, size_t n)
 	}
 	for (size_t i = 0; i < n; i++) {
 		const struct esp_dp_tunnel_if *w = &list[i];
+		struct dp_tunnel was;
 		int fresh = 0;
 
 		for (t = dp->tunnels; t != NULL && strcmp(t->name, w->name) != 0; t = t->next)
@@ -251,6 +258,8 @@ esp_dp_tunnels(struct esp_dp *dp, const struct esp_dp_tunnel_if *list, size_t n)
 			}
 			fresh = 1;
 		}
+		was = (struct dp_tunnel){ .addr_be = t->addr_be, .prefix_len = t->prefix_len,
+					  .mtu = t->mtu, .shutdown = t->shutdown };
 		pthread_rwlock_wrlock(&dp->lock);
 		if (!fresh)
 			tunnel_hash(dp, t, 0);
@@ -266,7 +275,7 @@ esp_dp_tunnels(struct esp_dp *dp, const struct esp_dp_tunnel_if *list, size_t n)
 			dp->tunnels = t;
 		}
 		pthread_rwlock_unlock(&dp->lock);
-		if (configure(dp, t) == -1) {
+		if (configure(dp, t, fresh ? NULL : &was) == -1) {
 			log_warn("ESP: cannot configure tunnel interface %s", t->name);
 			rc = -1;
 		} else if (fresh) {

@@ -21,6 +21,7 @@ import os
 import re
 import signal
 import struct
+import subprocess
 import sys
 import time
 
@@ -154,6 +155,22 @@ def rip_over_gre_over_ipsec(env):
     for r, (_, _, _, _, peer_lan) in ROUTERS.items():
         info("router %s: %s" % (r, route(topo, ns[r], peer_lan)))
     info("both LANs learnt by RIP over Tunnel0 %.2f s after bird started" % learnt)
+    # Reapplying the configuration (any API change) leaves the device be:
+    # no address taken away and given back under RIP's feet.
+    mon = topo.ns_exec(ns["101"], ["ip", "-o", "monitor", "address", "route"],
+                       stdout=subprocess.PIPE, text=True)
+    try:
+        time.sleep(0.3)
+        for retries in (RETRIES + 1, RETRIES):
+            dpd = a.ok("GET", "/devicesettings/default/dpd")
+            a.ok("PUT", "/devicesettings/default/dpd", dict(dpd, retries=retries))
+        time.sleep(1)
+    finally:
+        mon.terminate()
+        events, _ = mon.communicate(timeout=5)
+    flaps = [l for l in events.splitlines() if "Tunnel0" in l]
+    info("two configuration changes: %d address/route events on Tunnel0" % len(flaps))
+    check(not flaps, "Tunnel0 flapped on a configuration change: %r" % flaps)
     p = topo.run(ns["101"], ["ping", "-n", "-q", "-c", "20", "-i", "0.05", "-W", "1",
                              "-I", "192.168.1.1", "172.16.1.1"], check=False, timeout=30)
     m = re.search(r"(\d+) packets transmitted, (\d+) received", p.stdout)

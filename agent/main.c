@@ -51,6 +51,7 @@ struct options {
 	const char *ike_address;
 	const char *tun_name;
 	int dp_workers;			/* 0: one per online CPU */
+	int no_tun_offload;		/* the TUN device one packet per read and write */
 	size_t peer_series;		/* peers listed in /metrics; 0: all */
 	size_t max_objects;		/* per API collection */
 	enum log_level log_level;
@@ -93,6 +94,7 @@ static const struct option long_opts[] = {
 	{ "ike-address", required_argument, NULL, 'i' },
 	{ "tun-name", required_argument, NULL, 't' },
 	{ "dp-workers", required_argument, NULL, 'w' },
+	{ "no-tun-offload", no_argument, NULL, 'N' },
 	{ "metrics-peer-series", required_argument, NULL, 'P' },
 	{ "max-objects", required_argument, NULL, 'O' },
 	{ "log-level", required_argument, NULL, 'l' },
@@ -117,9 +119,11 @@ usage(FILE *f)
 		"  --state-dir DIR          config, device UUID and api-token (default %s)\n"
 		"  --api-listen ADDR:PORT   JSON configuration API (default %s)\n"
 		"  --metrics-listen ADDR:PORT  Prometheus /metrics (default %s)\n"
-		"  --ike-address ADDR       IKE and ESP-in-UDP on ADDR:500/4500 (IPsec is off without)\n"
+		"  --ike-address ADDR       IKE on ADDR:500/4500, ESP plain or in UDP (IPsec is off\n"
+		"                           without)\n"
 		"  --tun-name NAME          TUN device for the plaintext side (default vpn0)\n"
 		"  --dp-workers N           ESP worker threads (default: one per CPU, at most %d)\n"
+		"  --no-tun-offload         TUN device without TSO/USO/GRO: one packet per read\n"
 		"  --max-objects N          crypto-map entries, keys, ... per API collection\n"
 		"                           (default %d; memory grows with what is used)\n"
 		"  --metrics-peer-series N|all  with more peers, metrics list N of them (those not\n"
@@ -175,6 +179,7 @@ options_parse(struct options *o, int argc, char **argv)
 			if (o->dp_workers > ESP_DP_WORKERS_MAX)
 				fatalx("--dp-workers: at most %d, got '%s'", ESP_DP_WORKERS_MAX, optarg);
 			break;
+		case 'N': o->no_tun_offload = 1; break;
 		case 'O': o->max_objects = parse_size("max-objects", optarg); break;
 		case 'P':
 			o->peer_series = strcmp(optarg, "all") == 0 ? 0 :
@@ -730,7 +735,7 @@ agent_start(struct agent *ag)
 
 		ike_io_attach(ag->ike_io, ag->ike);
 		ag->dp = esp_dp_new(ag->base, ag->opt.tun_name, ike_io_natt_fd(ag->ike_io),
-				    ag->opt.dp_workers, &dp_hooks);
+				    ag->opt.dp_workers, !ag->opt.no_tun_offload, &dp_hooks);
 		if (ag->dp == NULL)
 			fatalx("cannot start the ESP dataplane on %s", ag->opt.tun_name);
 		ike_io_set_esp(ag->ike_io, esp_from_udp, ag);

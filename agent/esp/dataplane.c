@@ -19,6 +19,7 @@
 #include "core/util.h"
 
 #include <errno.h>
+#include <linux/if_tun.h>
 #include <net/route.h>
 #include <stdlib.h>
 #include <string.h>
@@ -566,7 +567,7 @@ workers_default(void)
 
 struct esp_dp *
 esp_dp_new(struct event_base *base, const char *tun_name, int udp_fd, int workers,
-	   const struct esp_dp_hooks *hooks)
+	   int tun_offload, const struct esp_dp_hooks *hooks)
 {
 	struct esp_dp *dp = xcalloc(1, sizeof(*dp));
 	pthread_rwlockattr_t attr;
@@ -574,6 +575,7 @@ esp_dp_new(struct event_base *base, const char *tun_name, int udp_fd, int worker
 	dp->base = base;
 	dp->peers_tail = &dp->peers;
 	dp->ike_fd = udp_fd;
+	dp->vnet = tun_offload;
 	dp->ctl_fd = dp->stop_fd = dp->nl_fd = -1;
 	if (hooks)
 		dp->hooks = *hooks;
@@ -606,11 +608,15 @@ esp_dp_new(struct event_base *base, const char *tun_name, int udp_fd, int worker
 		esp_dp_free(dp);
 		return NULL;
 	}
-	log_info("ESP: dataplane on %s (MTU %d), %d worker%s, ESP-in-UDP on port 4500%s%s%s%s",
-		 dp->tun_name, ESP_DP_MTU, dp->nworkers, dp->nworkers == 1 ? "" : "s",
+	log_info("ESP: dataplane on %s (MTU %d), %d worker%s, ESP-in-UDP on port 4500%s%s%s%s, "
+		 "TUN %s", dp->tun_name, ESP_DP_MTU, dp->nworkers, dp->nworkers == 1 ? "" : "s",
 		 dp->steered ? " (steered by SPI)" : " (decrypted on the main loop)",
 		 dp->workers[0].gso ? ", UDP GSO" : "", dp->workers[0].gro ? "/GRO" : "",
-		 dp->plain ? ", plain ESP (steered by SPI)" : "");
+		 dp->plain ? ", plain ESP (steered by SPI)" : "",
+		 !dp->vnet ? "one packet per read and write" :
+		 dp->offloads & TUN_F_USO4 ? "offloads TSO4, USO4 (super-packets cut, TCP merged)" :
+		 dp->offloads & TUN_F_TSO4 ? "offloads TSO4 (super-packets cut, TCP merged)" :
+		 "virtio-net header, no offloads (one packet per read)");
 	return dp;
 }
 
@@ -641,6 +647,8 @@ esp_dp_stats(struct esp_dp *dp, struct esp_dp_stats *out)
 	for (int i = 0; i < dp->nworkers; i++) {
 		out->worker_out[i] = dp->workers[i].carried_out;
 		out->worker_in[i] = dp->workers[i].carried_in;
+		out->tun_cut += dp->workers[i].tun_cut;
+		out->tun_merged += dp->workers[i].tun_merged;
 	}
 	memcpy(out->drops, esp_sad_drops(dp->sad), sizeof(out->drops));
 	pthread_rwlock_unlock(&dp->lock);

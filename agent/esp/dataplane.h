@@ -87,9 +87,12 @@ struct esp_dp_peer_view {
 };
 
 /* udp_fd: IKE's bound NAT-T socket (port 4500, SO_REUSEPORT), whose
- * address the workers' sockets share. workers: 0 = one per online CPU. */
+ * address the workers' sockets share. workers: 0 = one per online CPU.
+ * tun_offload: the TUN device with IFF_VNET_HDR and TSO4/USO4/CSUM
+ * offloads (esp/tunoff.h): super-packets read and cut, TCP segments merged
+ * on the way out; where the kernel lacks them, one packet per read. */
 struct esp_dp *esp_dp_new(struct event_base *base, const char *tun_name, int udp_fd,
-			  int workers, const struct esp_dp_hooks *hooks);
+			  int workers, int tun_offload, const struct esp_dp_hooks *hooks);
 void esp_dp_free(struct esp_dp *dp);
 const char *esp_dp_tun_name(const struct esp_dp *dp);
 
@@ -167,6 +170,7 @@ struct esp_dp_stats {
 	int      workers;
 	uint64_t worker_out[ESP_DP_WORKERS_MAX], worker_in[ESP_DP_WORKERS_MAX];
 	uint64_t drops[ESP_DROP__COUNT];
+	uint64_t tun_cut, tun_merged;	/* TUN offloads: super-packets cut, merged writes */
 };
 void esp_dp_stats(struct esp_dp *dp, struct esp_dp_stats *out);
 

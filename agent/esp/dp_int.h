@@ -8,6 +8,7 @@
 
 #include "esp/dataplane.h"
 #include "esp/record.h"
+#include "esp/tunoff.h"
 
 #include <net/if.h>
 #include <netinet/in.h>
@@ -131,6 +132,7 @@ struct dp_worker {
 	int                tun_fd, udp_fd, raw_fd;
 	int                gso, gro;
 	uint64_t           carried_out, carried_in;	/* read under the write lock */
+	uint64_t           tun_cut, tun_merged;		/* likewise: offloads at work */
 	uint8_t            out[DP_BATCH][DP_SLOT];
 	struct iovec       iov[DP_BATCH];
 	struct sockaddr_in to[DP_BATCH];
@@ -152,7 +154,18 @@ struct dp_worker {
 		struct cmsghdr align;
 	} rcmsg[DP_BATCH];
 	uint8_t            inner[ESP_PKT_MAX];
+	/* TUN offloads (dp->vnet): one read with its virtio-net header, the
+	 * packets it was cut into; decrypted packets kept for the merge in
+	 * rx_arena until the batch ends */
+	uint8_t           *frame, *segs;
+	size_t             seg_len[TUNOFF_SEGS_MAX];
+	uint8_t           *rx_arena;
+	size_t             rx_off;
+	struct tunoff_gro  merge;
 };
+
+#define DP_SEGS_CAP  (TUNOFF_FRAME_MAX + TUNOFF_SEGS_MAX * 120)	/* headers repeated */
+#define DP_RX_ARENA  (4 * ESP_PKT_MAX)
 
 /* A GRE tunnel interface (esp_dp_tunnels): its TUN device, read on the
  * loop; found by the workers by its endpoints (dp->tun_hash). */
@@ -194,6 +207,8 @@ struct esp_dp {
 	int                 nworkers;
 	int                 steered;	/* workers have their own 4500 sockets */
 	int                 plain;	/* workers have raw ESP sockets */
+	int                 vnet;	/* TUN queues carry virtio-net headers (offloads) */
+	unsigned            offloads;	/* TUN_F_* the kernel took */
 	struct dp_worker   *loop_w;	/* the loop's batch (GRE tunnel interfaces) */
 	struct dp_tunnel   *tunnels;
 	struct dp_tunnel   *tun_hash[DP_TUN_BUCKETS];	/* by (source, destination) */

@@ -25,22 +25,49 @@
 
 /* ---- TUN queues and sockets --------------------------------------------------- */
 
+/* The offloads the device takes (its first queue asks): TSO4 and USO
+ * with partial checksums, else TSO4, else none (one packet per read, still
+ * with a virtio-net header), logged once. The device carries IPv4 only, so
+ * an IPv6 super-packet (USO6 comes with USO4) is dropped as malformed. */
+static void
+tun_offloads(struct esp_dp *dp, int fd)
+{
+	static const unsigned tries[] = { TUN_F_CSUM | TUN_F_TSO4 | TUN_F_USO4 | TUN_F_USO6,
+					  TUN_F_CSUM | TUN_F_TSO4, TUN_F_CSUM };
+
+	for (size_t i = 0; i < ARRAY_LEN(tries); i++) {
+		if (ioctl(fd, TUNSETOFFLOAD, (unsigned long)tries[i]) == 0) {
+			dp->offloads = tries[i];
+			if (!(tries[i] & TUN_F_USO4))
+				log_info("ESP: the kernel has no USO for TUN devices: UDP one "
+					 "packet per read%s", tries[i] & TUN_F_TSO4 ? "" :
+					 ", and no TSO either: TCP one packet per read");
+			return;
+		}
+	}
+	log_warn("ESP: TUN offloads refused: one packet per read and write");
+	dp->offloads = 0;
+}
+
 /* One more queue of the multi-queue TUN device (the first one creates it). */
 static int
 tun_queue(struct esp_dp *dp, const char *name)
 {
 	struct ifreq ifr;
-	int fd;
+	int fd, hdr = TUNOFF_VNET_LEN;
 
 	if ((fd = open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC)) == -1)
 		return -1;
 	memset(&ifr, 0, sizeof(ifr));
-	ifr.ifr_flags = IFF_TUN | IFF_NO_PI | IFF_MULTI_QUEUE;
+	ifr.ifr_flags = IFF_TUN | IFF_NO_PI | IFF_MULTI_QUEUE | (dp->vnet ? IFF_VNET_HDR : 0);
 	str_copy(ifr.ifr_name, sizeof(ifr.ifr_name), name);
-	if (ioctl(fd, TUNSETIFF, &ifr) == -1) {
+	if (ioctl(fd, TUNSETIFF, &ifr) == -1 ||
+	    (dp->vnet && ioctl(fd, TUNSETVNETHDRSZ, &hdr) == -1)) {
 		close(fd);
 		return -1;
 	}
+	if (dp->vnet && dp->tun_name[0] == '\0')
+		tun_offloads(dp, fd);
 	str_copy(dp->tun_name, sizeof(dp->tun_name), ifr.ifr_name);
 	return fd;
 }
@@ -176,6 +203,12 @@ dp_workers_open(struct esp_dp *dp, const char *tun_name)
 		w->rx_slot = w->gro ? DP_RX_GRO : DP_RX_SLOT;
 		w->nrx = w->gro ? DP_RX_TRAINS : DP_BATCH;
 		w->in = xmalloc(w->rx_slot * w->nrx);
+		if (dp->vnet) {
+			w->frame = xmalloc(TUNOFF_FRAME_MAX);
+			w->segs = xmalloc(DP_SEGS_CAP);
+			w->rx_arena = xmalloc(DP_RX_ARENA);
+			tunoff_gro_init(&w->merge);
+		}
 	}
 	dp->plain = 1;
 	for (int i = 0; i < dp->nworkers && dp->plain; i++)
@@ -371,6 +404,8 @@ dp_output(struct dp_worker *w, const uint8_t *pkt, size_t len, int64_t now)
 
 	if (esp_flow_of(pkt, len, &f) == -1)
 		return ESP_DROP_MALFORMED;	/* not IPv4 (IPv6 neighbour discovery): not ours */
+	if (w->nout == DP_BATCH)
+		dp_flush(w);	/* a super-packet's segments filled it */
 	if ((sa = esp_sad_outbound(dp->sad, &f)) == NULL || (p = esp_sa_owner(sa)) == NULL) {
 		esp_sad_count_drop(dp->sad, ESP_DROP_NO_SA);	/* routed here, no SA (yet) */
 		return ESP_DROP_NO_SA;
@@ -420,12 +455,76 @@ newest(const uint8_t *pkt, const struct esp_sa *sa)
 	return !b.err && seq == esp_sa_seq_high(sa);
 }
 
-/* ESP (in UDP from src_port, or plain: port 0) → the TUN device, or a GRE
- * tunnel interface; inner is the caller's scratch buffer. 0 when the packet
- * was delivered. */
+/* A decrypted packet's frame (virtio-net header and packet, or a merged
+ * run) to the worker's TUN queue; what the device refuses is counted, per
+ * packet, as the SAs' receive errors are. */
+static void
+frame_write(void *ctx, const struct iovec *iov, int cnt, size_t len, int segs)
+{
+	struct dp_worker *w = ctx;
+
+	if (writev(w->tun_fd, iov, cnt) == -1)
+		for (int i = 0; i < segs; i++)
+			esp_sad_count_drop(w->dp->sad, ESP_DROP_RECV_ERROR);
+	else if (segs > 1)
+		w->tun_merged++;
+}
+
+/* The decrypted packet to the TUN device: merged with its flow's
+ * neighbours when the device takes offloads and a worker delivers (its
+ * arena keeps the packet until the batch ends), else written alone. */
 static int
-esp_packet(struct esp_dp *dp, int tun_fd, uint32_t src_be, uint16_t src_port, const uint8_t *pkt,
-	   size_t len, uint8_t *inner, int64_t now)
+deliver(struct esp_dp *dp, struct dp_worker *w, int fd, struct esp_sa *sa, const uint8_t *pkt,
+	size_t len)
+{
+	static const uint8_t no_offload[TUNOFF_VNET_LEN];
+	struct iovec iov[2] = {
+		{ .iov_base = (void *)no_offload, .iov_len = sizeof(no_offload) },
+		{ .iov_base = (void *)pkt, .iov_len = len },
+	};
+
+	if (w != NULL && dp->vnet) {
+		tunoff_gro_add(&w->merge, pkt, len, frame_write, w);
+		w->rx_off += len;
+		return 0;
+	}
+	if ((dp->vnet ? writev(fd, iov, 2) : write(fd, pkt, len)) == -1) {
+		esp_sa_count_drop(sa, ESP_DROP_RECV_ERROR);
+		return -1;
+	}
+	return 0;
+}
+
+/* Where a worker decrypts the next packet: its scratch, or with offloads
+ * the free end of its arena (the run so far written out when it is full). */
+static uint8_t *
+rx_buf(struct dp_worker *w)
+{
+	if (!w->dp->vnet)
+		return w->inner;
+	if (DP_RX_ARENA - w->rx_off < ESP_PKT_MAX) {
+		tunoff_gro_flush(&w->merge, frame_write, w);
+		w->rx_off = 0;
+	}
+	return w->rx_arena + w->rx_off;
+}
+
+/* The end of a worker's receive batch: the run it merged goes out. */
+static void
+rx_done(struct dp_worker *w)
+{
+	if (w->dp->vnet) {
+		tunoff_gro_flush(&w->merge, frame_write, w);
+		w->rx_off = 0;
+	}
+}
+
+/* ESP (in UDP from src_port, or plain: port 0) → the TUN device, or a GRE
+ * tunnel interface; w is the worker (NULL: the loop, with fd its TUN
+ * queue), inner where to decrypt. 0 when the packet was delivered. */
+static int
+esp_packet(struct esp_dp *dp, struct dp_worker *w, int fd, uint32_t src_be, uint16_t src_port,
+	   const uint8_t *pkt, size_t len, uint8_t *inner, int64_t now)
 {
 	struct esp_sa *sa;
 	struct dp_pair *p;
@@ -446,11 +545,27 @@ esp_packet(struct esp_dp *dp, int tun_fd, uint32_t src_be, uint16_t src_port, co
 	}
 	if (dp->tunnels != NULL && inner[9] == IPPROTO_GRE && dp_gre_input(dp, inner, ilen))
 		return 0;
-	if (write(tun_fd, inner, ilen) == -1) {
-		esp_sa_count_drop(sa, ESP_DROP_RECV_ERROR);
-		return -1;
+	return deliver(dp, w, fd, sa, inner, ilen);
+}
+
+/* One read with offloads: a packet, or a super-packet cut into the
+ * packets ESP carries, in order. */
+static void
+tun_frame(struct dp_worker *w, size_t n, int64_t now)
+{
+	int k = tunoff_split(w->frame, n, w->segs, DP_SEGS_CAP, w->seg_len, TUNOFF_SEGS_MAX);
+	size_t off = 0;
+
+	if (k < 0) {
+		esp_sad_count_drop(w->dp->sad, ESP_DROP_MALFORMED);
+		return;
 	}
-	return 0;
+	if (((const uint8_t *)w->frame)[1] != 0)	/* gso_type: a super-packet */
+		w->tun_cut++;
+	for (int i = 0; i < k; i++) {
+		(void)dp_output(w, w->segs + off, w->seg_len[i], now);
+		off += w->seg_len[i];
+	}
 }
 
 static void
@@ -459,11 +574,15 @@ tun_batch(struct dp_worker *w, int64_t now)
 	uint8_t buf[ESP_PKT_MAX];
 
 	for (int i = 0; i < DP_BATCH; i++) {
-		ssize_t n = read(w->tun_fd, buf, sizeof(buf));
+		ssize_t n = w->dp->vnet ? read(w->tun_fd, w->frame, TUNOFF_FRAME_MAX) :
+		    read(w->tun_fd, buf, sizeof(buf));
 
 		if (n <= 0)
 			break;
-		(void)dp_output(w, buf, (size_t)n, now);
+		if (w->dp->vnet)
+			tun_frame(w, (size_t)n, now);
+		else
+			(void)dp_output(w, buf, (size_t)n, now);
 	}
 	dp_flush(w);
 }
@@ -494,8 +613,8 @@ udp_datagram(struct dp_worker *w, const struct sockaddr_in *from, const uint8_t 
 		esp_sad_count_drop(w->dp->sad, ESP_DROP_MALFORMED);
 		return;
 	}
-	if (esp_packet(w->dp, w->tun_fd, from->sin_addr.s_addr, ntohs(from->sin_port), pkt, len,
-		       w->inner, now) == 0)
+	if (esp_packet(w->dp, w, w->tun_fd, from->sin_addr.s_addr, ntohs(from->sin_port), pkt, len,
+		       rx_buf(w), now) == 0)
 		w->carried_in++;
 }
 
@@ -529,6 +648,7 @@ udp_batch(struct dp_worker *w, int64_t now)
 		for (size_t off = 0; off < len; off += seg)	/* a train: the last may be short */
 			udp_datagram(w, &w->from[i], p + off, len - off < seg ? len - off : seg, now);
 	}
+	rx_done(w);
 }
 
 /* Plain ESP off a worker's raw socket: IP packets, one per message (the
@@ -553,10 +673,11 @@ raw_batch(struct dp_worker *w, int64_t now)
 			esp_sad_count_drop(w->dp->sad, ESP_DROP_MALFORMED);
 			continue;
 		}
-		if (esp_packet(w->dp, w->tun_fd, w->from[i].sin_addr.s_addr, 0, p + hlen, len - hlen,
-			       w->inner, now) == 0)
+		if (esp_packet(w->dp, w, w->tun_fd, w->from[i].sin_addr.s_addr, 0, p + hlen,
+			       len - hlen, rx_buf(w), now) == 0)
 			w->carried_in++;
 	}
+	rx_done(w);
 }
 
 static void *
@@ -603,8 +724,8 @@ esp_dp_udp_input(struct esp_dp *dp, uint32_t src_be, uint16_t src_port, const ui
 		 size_t len)
 {
 	pthread_rwlock_rdlock(&dp->lock);
-	(void)esp_packet(dp, dp->workers[0].tun_fd, src_be, src_port, pkt, len, dp->loop_inner,
-			 now_mono_ms());
+	(void)esp_packet(dp, NULL, dp->workers[0].tun_fd, src_be, src_port, pkt, len,
+			 dp->loop_inner, now_mono_ms());
 	pthread_rwlock_unlock(&dp->lock);
 }
 
@@ -644,6 +765,9 @@ dp_workers_close(struct esp_dp *dp)
 		if (dp->workers[i].raw_fd != -1)
 			close(dp->workers[i].raw_fd);
 		free(dp->workers[i].in);
+		free(dp->workers[i].frame);
+		free(dp->workers[i].segs);
+		free(dp->workers[i].rx_arena);
 	}
 	free(dp->loop_w);	/* its sockets are the first worker's */
 	dp->loop_w = NULL;

@@ -226,6 +226,11 @@ const struct metric_def metric_defs[M__COUNT] = {
 	[M_ESP_WORKER_PACKETS] = { "esp", "worker_packets", "vpnagent_esp_worker_packets_total", C,
 		"Packets a dataplane worker thread carried: out = TUN to ESP, in = ESP to TUN.",
 		{ "worker", "direction" } },
+	[M_ESP_TUN_OFFLOAD_FRAMES] = { "esp", "tun_offload_frames",
+		"vpnagent_esp_tun_offload_frames_total", C,
+		"TUN offloads at work: out = super-packets read and cut into the packets ESP "
+		"carries (TSO/USO), in = decrypted TCP segments merged into one write (GRO).",
+		{ "direction" } },
 	[M_CERTIFICATE_EXPIRY] = { "certificate", "expiry_seconds",
 		"vpnagent_certificate_expiry_seconds", G,
 		"Seconds until a configured certificate's notAfter (negative once expired), by "

@@ -257,4 +257,6 @@ ipsec_metrics_source(void *ctx, struct metrics_snapshot *snap)
 		metrics_add(snap, M_ESP_WORKER_PACKETS, (double)st.worker_in[i],
 			    (const char *[]){ worker, "in" });
 	}
+	metrics_add(snap, M_ESP_TUN_OFFLOAD_FRAMES, (double)st.tun_cut, (const char *[]){ "out" });
+	metrics_add(snap, M_ESP_TUN_OFFLOAD_FRAMES, (double)st.tun_merged, (const char *[]){ "in" });
 }

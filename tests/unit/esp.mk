@@ -15,3 +15,5 @@ $(BUILD)/bench/bench_esp: $(call obj,bench/bench_esp.c) $(ESP_TEST_OBJ)
 # The dataplane's pair and route tables, on a real TUN device in a private
 # network namespace (root).
 $(BUILD)/tests/test_dataplane: $(call obj,$(ESP_SRC) $(CORE_SRC))
+# TUN offloads: super-packets cut, segments merged (pure functions).
+$(BUILD)/tests/test_tunoff: $(call obj,agent/esp/tunoff.c)

@@ -133,7 +133,7 @@ peers(struct esp_dp *dp)
 static void
 test_pairs_found_counted_and_routed(void **state)
 {
-	struct esp_dp *dp = esp_dp_new(base, "dptest%d", ike_fd, 1, NULL);
+	struct esp_dp *dp = esp_dp_new(base, "dptest%d", ike_fd, 1, 1, NULL);
 	struct esp_counters c;
 	int order[PAIRS], users[100];
 

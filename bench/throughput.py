@@ -524,8 +524,9 @@ def print_variant(label, gw, results, args, setup_s, topo, a):
              "pinned: site A (gateway, iperf3 client) CPU 0, site B (gateway, iperf3 "
              "server) CPU 1" if args.pin else "not pinned (%d CPUs)" % os.cpu_count()))
     names = [n for n, _ in gw.pids]
-    print("   %-18s %8s %12s %8s %8s  %s" % ("test (A->B)", "Gbit/s", "sent Gbit/s", "loss",
-                                             "retrans", "  ".join("%9s" % n for n in names)))
+    print("   %-18s %8s %12s %8s %8s  %s  %s" % ("test (A->B)", "Gbit/s", "sent Gbit/s", "loss",
+                                                 "retrans", "  ".join("%9s" % n for n in names),
+                                                 "gw CPU per Gbit/s"))
     for kind in args.tests:
         r = results[kind]
         name = "tcp" if kind == "tcp" else "udp %d B" % args.udp_len
@@ -533,9 +534,53 @@ def print_variant(label, gw, results, args, setup_s, topo, a):
         retr = "-" if r["retrans"] is None else str(r["retrans"])
         cpu = "  ".join("%8s%%" % ("?" if c is None else "%.0f" % (c * 100)) for c in r["cpu"])
         spread = (" (%.2f-%.2f)" % r["spread"]) if "spread" in r else ""
-        print("   %-18s %8.2f %12.2f %8s %8s  %s%s" % (name, r["gbps"], r["sent_gbps"], loss,
-                                                     retr, cpu, spread))
+        print("   %-18s %8.2f %12.2f %8s %8s  %s  %16s%s" % (
+            name, r["gbps"], r["sent_gbps"], loss, retr, cpu, cpu_per_gbps(r), spread))
+    bound = crypto_bound(label)
+    if bound:
+        print("   crypto bound of %s on one core (openssl speed, 1400 B): %.2f Gbit/s; "
+              "tcp at %.0f %% of it" % (bound[0], bound[1],
+                                       100 * results["tcp"]["gbps"] / bound[1]
+                                       if "tcp" in results else 0))
     print(flush=True)
+
+
+def cpu_per_gbps(r):
+    """Both gateways' CPU (percent of one core, from /proc) per Gbit/s of
+    goodput: what a Gbit/s costs, comparable across runs and versions."""
+    if any(c is None for c in r["cpu"]) or r["gbps"] <= 0:
+        return "?"
+    return "%.1f %%" % (sum(r["cpu"]) * 100 / r["gbps"])
+
+
+_BOUNDS = {}
+
+
+def crypto_bound(label):
+    """(proposal, Gbit/s) for an agent row: AES-GCM, or AES-CBC and then
+    HMAC-SHA-256 over the same bytes (1/(1/enc + 1/mac)), 1400-byte blocks,
+    openssl speed on one core; None for other rows."""
+    m = re.match(r"agent(-plain)?\[(.*)\]$", label)
+    if not m:
+        return None
+    esp = m.group(2)
+    if esp not in _BOUNDS:
+        def speed(argv):
+            out = subprocess.run(["openssl", "speed", "-seconds", "1", "-bytes", "1400"] + argv,
+                                 stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                                 text=True).stdout
+            last = out.strip().splitlines()[-1].split()
+            return float(last[-1].rstrip("k")) * 1000 * 8 / 1e9	# 1000s of bytes/s
+        try:
+            if "gcm" in esp:
+                _BOUNDS[esp] = speed(["-evp", "aes-%s-gcm" % esp[3:6]])
+            else:
+                enc = speed(["-evp", "aes-%s-cbc" % esp[3:6]])
+                mac = speed(["-hmac", esp.split("-")[1]])
+                _BOUNDS[esp] = 1 / (1 / enc + 1 / mac)
+        except (OSError, IndexError, ValueError):
+            _BOUNDS[esp] = None
+    return (esp, _BOUNDS[esp]) if _BOUNDS[esp] else None
 
 
 def print_ratios(all_results, args):

@@ -5,7 +5,9 @@
 #                   build/san/ and run unit, fuzz-smoke and integration tests
 #   make run        the demo: two sites in network namespaces, tunnel up,
 #                   metrics at a collector-stub (DEMO=dpd: DPD failover too;
-#                   DEMO=remote-access: a headend with clients behind a NAT)
+#                   DEMO=remote-access: a headend with clients behind a NAT;
+#                   DEMO=gre: two routers, GRE Tunnel0 in transport-mode ESP,
+#                   bird2 RIP over it)
 #   make bench      benchmarks          make fuzz    long libFuzzer runs
 #   make lint       include rules and banned functions
 #

@@ -5,7 +5,8 @@ mTLS to a collector-stub, a ping through the tunnel between the protected
 LANs. `DEMO=dpd` then freezes the primary site B gateway and shows site A
 detecting it (DPD) and failing over to the backup. `DEMO=remote-access` is
 another network: a headend with remote clients behind a NAT
-(tools/demo_remote.py).
+(tools/demo_remote.py). `DEMO=gre` is GRE over IPsec: two routers with
+Tunnel0 in transport-mode ESP and bird2 RIP over it (tools/demo_gre.py).
 
     namespace          what                                    addresses
     <prefix>a          site A gateway, vpn-agent, LAN host     outside 203.0.113.2, LAN 10.10.1.1
@@ -26,8 +27,8 @@ Every agent serves its API on 127.0.0.1:9276 inside its own namespace and
 /metrics on its management address (10.99.N.2:9273). Nothing listens outside
 the namespaces the demo creates.
 
-Environment: BIN (binaries, default build), DEMO ("", "dpd" or
-"remote-access"), DEMO_DIR
+Environment: BIN (binaries, default build), DEMO ("", "dpd", "remote-access"
+or "gre"), DEMO_DIR
 (logs, state and certificates, default build/demo), DEMO_SECONDS (stop by
 itself that many seconds after everything is up and the DPD scenario, if
 any, has run; default: until Ctrl-C), DEMO_NS_PREFIX (namespace prefix,
@@ -573,9 +574,9 @@ ENV_KEYS = ("BIN", "DEMO", "DEMO_DIR", "DEMO_SECONDS", "DEMO_NS_PREFIX", "INTERV
 
 def main():
     scenario = os.environ.get("DEMO", "")
-    if scenario not in ("", "dpd", "remote-access"):
-        print("demo: DEMO=%s: unknown scenario (DEMO=dpd, DEMO=remote-access, or nothing)"
-              % scenario, file=sys.stderr)
+    if scenario not in ("", "dpd", "remote-access", "gre"):
+        print("demo: DEMO=%s: unknown scenario (DEMO=dpd, DEMO=remote-access, DEMO=gre, or "
+              "nothing)" % scenario, file=sys.stderr)
         return 2
     seconds = os.environ.get("DEMO_SECONDS")
     try:
@@ -595,6 +596,9 @@ def main():
     if scenario == "remote-access":
         import demo_remote  # noqa: E402  (tools/, beside this file)
         kind, interval = demo_remote.RemoteAccessDemo, str(demo_remote.INTERVAL_S)
+    elif scenario == "gre":
+        import demo_gre  # noqa: E402  (tools/, beside this file)
+        kind, interval = demo_gre.GreDemo, str(demo_gre.INTERVAL_S)
     demo = kind(bin_dir=os.environ.get("BIN", "build"),
                 out_dir=os.environ.get("DEMO_DIR", "build/demo"),
                 prefix=os.environ.get("DEMO_NS_PREFIX", "vpndemo-"),

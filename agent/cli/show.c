@@ -3,7 +3,7 @@
  * engineers read, from the same JSON the API returns (--json prints that
  * JSON as is). show telemetry status; show crypto isakmp sa [detail],
  * ipsec sa, session, isakmp keepalive and clear crypto session fetch here
- * and render in show_crypto.c.
+ * and render in show_crypto.c; show interfaces tunnel in show_interfaces.c.
  */
 #include "cli/vpnctl.h"
 #include "core/util.h"
@@ -134,6 +134,7 @@ cmd_show_telemetry_status(struct vpnctl *v, char **args, int nargs)
 #define PATH_TUNNELS    "/operational/tunnels"
 #define PATH_IKESTATS   "/operational/ikestatistics"
 #define PATH_POOLS      "/operational/ippools"
+#define PATH_TUNNEL_IFS "/operational/tunnelinterfaces"
 #define PATH_CRYPTOMAPS "/object/cryptomaps"
 #define PATH_DYNMAPS    "/object/dynamiccryptomaps"
 #define PATH_DPD        "/devicesettings/default/dpd"
@@ -352,6 +353,34 @@ cmd_show_ip_local_pool(struct vpnctl *v, char **args, int nargs)
 		show_ip_local_pool(stdout, root);
 	json_decref(root);
 	return VPNCTL_OK;
+}
+
+int
+cmd_show_interfaces_tunnel(struct vpnctl *v, char **args, int nargs)
+{
+	static const char *const paths[] = { PATH_TUNNEL_IFS };
+	const char *name = nargs == 1 ? args[0] : NULL;
+	json_t *root, *shown;
+	int rc = VPNCTL_OK;
+
+	if ((rc = fetch(v, paths, 1, &root)) != VPNCTL_OK)
+		return rc;
+	if (v->json) {
+		/* the answer's shape, with NAME's item only */
+		shown = json_copy(root);
+		json_object_set_new(shown, "items", tunnel_ifs_select(root, name));
+		if (name != NULL && json_array_size(json_object_get(shown, "items")) == 0) {
+			show_no_tunnel_if(stderr, root, name);
+			rc = VPNCTL_EAPI;
+		} else {
+			json_out(shown);
+		}
+		json_decref(shown);
+	} else if (show_interfaces_tunnel(stdout, stderr, root, name) == 0 && name != NULL) {
+		rc = VPNCTL_EAPI;	/* the agent has no such interface */
+	}
+	json_decref(root);
+	return rc;
 }
 
 int

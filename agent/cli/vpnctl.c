@@ -52,6 +52,8 @@ static const struct command commands[] = {
 	  "one session per peer: status, IKE SA, IPsec flows" },
 	{ { "show", "ip", "local", "pool" }, "", 0, 0, cmd_show_ip_local_pool,
 	  "address pools of remote-access clients: free, in use, refusals" },
+	{ { "show", "interfaces", "tunnel" }, "[NAME]", 0, 1, cmd_show_interfaces_tunnel,
+	  "GRE tunnel interfaces as IOS shows them: state, counters" },
 	{ { "clear", "crypto", "session" }, "[remote A.B.C.D]", 0, 2, cmd_clear_crypto_session,
 	  "delete the SAs of every peer, or of one" },
 	{ { "import-ios" }, "FILE [--dry-run]", 1, 1, cmd_import_ios,

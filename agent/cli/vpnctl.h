@@ -64,6 +64,7 @@ int  cmd_show_isakmp_stats(struct vpnctl *v, char **args, int nargs);
 int  cmd_show_ipsec_sa(struct vpnctl *v, char **args, int nargs);
 int  cmd_show_crypto_session(struct vpnctl *v, char **args, int nargs);
 int  cmd_show_ip_local_pool(struct vpnctl *v, char **args, int nargs);
+int  cmd_show_interfaces_tunnel(struct vpnctl *v, char **args, int nargs);
 int  cmd_clear_crypto_session(struct vpnctl *v, char **args, int nargs);
 
 /* Pure renderers (show_crypto.c): the API's parsed answers in, IOS-style
@@ -79,5 +80,15 @@ void show_isakmp_keepalive(FILE *out, struct json_t *dpd, struct json_t *tunnels
 void show_isakmp_stats(FILE *out, struct json_t *stats);
 void show_ip_local_pool(FILE *out, struct json_t *pools);
 void show_cleared(FILE *out, struct json_t *answer, const char *remote);
+
+/* show interfaces tunnel [NAME] (show_interfaces.c). The items of the
+ * tunnelinterfaces answer named NAME (exactly; else IOS-style: any case, a
+ * bare number N for TunnelN), or all of them for NULL; the caller decrefs. */
+struct json_t *tunnel_ifs_select(struct json_t *ifs, const char *name);
+/* Returns the interfaces shown; with a NAME the agent does not have, 0
+ * and show_no_tunnel_if() on err. */
+int  show_interfaces_tunnel(FILE *out, FILE *err, struct json_t *ifs, const char *name);
+/* "vpnctl: no tunnel interface "NAME" (the agent has Tunnel0, ...)". */
+void show_no_tunnel_if(FILE *err, struct json_t *ifs, const char *name);
 
 #endif

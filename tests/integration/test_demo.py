@@ -3,7 +3,9 @@
 two sites in network namespaces configured by `vpnctl import-ios`, the
 tunnel up, a ping through it, metric batches from all three agents at the
 collector-stub, all within 60 s; DEMO=dpd freezes the primary site B
-gateway and site A fails over to the backup; and however the demo ends
+gateway and site A fails over to the backup; DEMO=remote-access and
+DEMO=gre (two routers, GRE in transport-mode ESP, RIP over Tunnel0) come
+up as they say; and however the demo ends
 (DEMO_SECONDS, SIGINT in the middle of setting up) no process it started
 and no namespace it made is left."""
 
@@ -102,9 +104,9 @@ class DemoRun:
                     check(mark not in log, "%s: sanitizer report:\n%s" % (name, tail(log, 40)))
         return sorted(started)
 
-    def uuids(self):
+    def uuids(self, sites=SITES):
         out = {}
-        for s in SITES:
+        for s in sites:
             with open(os.path.join(self.dir, "agent-" + s, "device-uuid")) as f:
                 out[s] = f.read().strip()
         return out
@@ -202,6 +204,57 @@ def demo_remote_access(env):
     pids = d.check_nothing_left(out, sites=("hq",))
     info("remote-access demo ready after %s s: %s; stopped pids %s" % (
         m.group(1), ", ".join("%s %s %s at %s" % c for c in clients), pids))
+
+
+@test
+def demo_gre(env):
+    # DEMO=gre: routers 101 and 102 by import-ios of the GRE/RIP reference,
+    # their GRE in transport-mode ESP, bird2 RIP over Tunnel0 learning the
+    # other's LAN, a LAN-to-LAN ping, both agents' tunnels up at the
+    # collector, show interfaces tunnel; nothing left after.
+    check(os.geteuid() == 0, "needs root (network namespaces)")
+    d = DemoRun(env, "gre", scenario="gre", seconds=1)
+    rc, out = d.wait(110)
+    check(rc == 0, "demo exited %d:\n%s" % (rc, tail(out, 40)))
+    check(re.search(r"IPsec SA pair for GRE: transport mode, protocol 47 \(GRE\), plain ESP "
+                    r"\(IP protocol 50\), 20\.1\.1\.1/255\.255\.255\.255 -> "
+                    r"20\.1\.1\.2/255\.255\.255\.255", out), "no GRE pair:\n" + tail(out, 60))
+    routes = {}
+    for r, net, via in (("101", "172.16.1.0/24", "10.10.10.2"),
+                        ("102", "192.168.1.0/24", "10.10.10.1")):
+        m = re.search(r"^\[[ \d.]+s\] router %s learnt by RIP \([\d.]+ s after bird started\): "
+                      r"(%s via %s dev Tunnel0 proto bird .*)$" % (r, re.escape(net),
+                                                                   re.escape(via)), out, re.M)
+        check(m, "router %s did not learn %s over Tunnel0:\n%s" % (r, net, tail(out, 60)))
+        routes[r] = m.group(1)
+    m = re.search(r"ping 192\.168\.1\.1 -> 172\.16\.1\.1 \(LAN to LAN over Tunnel0, GRE in "
+                  r"ESP\): (\d+) sent, \1 received", out)
+    check(m and int(m.group(1)) > 0, "no LAN-to-LAN ping:\n" + tail(out, 60))
+    ready = re.search(r"^READY after (\d+\.\d) s", out, re.M)
+    check(ready and float(ready.group(1)) < 60, "not ready within 60 s:\n" + tail(out, 40))
+    # the collector: each router's tunnel to the other up, as it printed it
+    uuids = d.uuids(("r101", "r102"))
+    for r, peer in (("r101", "20.1.1.2"), ("r102", "20.1.1.1")):
+        check(re.search(r'^\s+%s: vpnagent_tunnel_up\{[^}]*peer="%s"[^}]*uuid="%s"[^}]*\} 1$'
+                        % (r, re.escape(peer), uuids[r]), out, re.M),
+              "%s's tunnel not up at the collector:\n%s" % (r, tail(out, 60)))
+    # show interfaces tunnel on each router, as the agent has Tunnel0
+    for addr, src, dst in (("10.10.10.1/30", "20.1.1.1", "20.1.1.2"),
+                           ("10.10.10.2/30", "20.1.1.2", "20.1.1.1")):
+        check(re.search(r"^ +Tunnel0 is up, line protocol is up\n +Hardware is Tunnel\n +Internet "
+                        r"address is %s\n +MTU 1420 bytes\n +Tunnel source %s, destination %s\n"
+                        % (re.escape(addr), re.escape(src), re.escape(dst)), out, re.M),
+              "show interfaces tunnel (%s):\n%s" % (addr, tail(out, 60)))
+    counters = re.findall(r"^ +(\d+) packets input, \d+ bytes, 0 malformed, 0 input errors\n"
+                          r" +(\d+) packets output, \d+ bytes, \d+ no IPsec SA, 0 output errors$",
+                          out, re.M)
+    check(len(counters) == 2 and all(int(i) > 0 and int(o) > 0 for i, o in counters),
+          "Tunnel0 counters: %r" % counters)
+    birds = re.findall(r"\bbird-(r10[12]) \d+ \(exit (-?\d+)\)", out)
+    check(sorted(birds) == [("r101", "0"), ("r102", "0")], "bird exit statuses: %r" % birds)
+    pids = d.check_nothing_left(out, sites=("r101", "r102"))
+    info("GRE demo ready after %s s: %s; %s; stopped pids %s" % (
+        ready.group(1), routes["101"], routes["102"], pids))
 
 
 @test

@@ -14,7 +14,8 @@ bird2 runs RIP (as the reference) on each Tunnel0 and learns the other's
 LAN; a ping LAN to LAN crosses it; tshark decrypts the ESP to GRE carrying
 the inner packets; a transport-mode packet of another protocol, made by
 scapy with the SA's keys, is dropped as `policy`; and when DPD declares
-the peer dead the tunnel interface goes down and the learnt route goes."""
+the peer dead the tunnel interface goes down and the learnt route goes;
+`vpnctl show interfaces tunnel` says so, as the API does."""
 
 import json
 import os
@@ -124,6 +125,38 @@ def gre_pair(env, keylog=None):
     return topo, ns, if_101, a, b
 
 
+def show_interfaces_tunnel(a):
+    """vpnctl show interfaces tunnel on router 101 says what the API says, in
+    IOS's shape; --json is the API's item; a name it has not is exit 1."""
+    before = a.ok("GET", "/operational/tunnelinterfaces")["items"]
+    p = a.vpnctl("show", "interfaces", "tunnel", "Tunnel0")
+    after = a.ok("GET", "/operational/tunnelinterfaces")["items"]
+    check(p.returncode == 0 and p.stdout.startswith(
+        "Tunnel0 is up, line protocol is up\n  Hardware is Tunnel\n"
+        "  Internet address is 10.10.10.1/30\n  MTU 1420 bytes\n"
+        "  Tunnel source 20.1.1.1, destination 20.1.1.2\n"), "show: %r %r" % (p.stdout, p.stderr))
+    m = re.search(r"(\d+) packets input, (\d+) bytes, (\d+) malformed, (\d+) input errors\n"
+                  r" +(\d+) packets output, (\d+) bytes, (\d+) no IPsec SA, (\d+) output errors",
+                  p.stdout)
+    check(m, "no counters: %r" % p.stdout)
+    keys = ("packetsIn", "bytesIn", "inMalformed", "inErrors", "packetsOut", "bytesOut",
+            "outNoSa", "outErrors")
+    shown = dict(zip(keys, (int(x) for x in m.groups())))
+    check(len(before) == len(after) == 1 and
+          all(before[0][k] <= shown[k] <= after[0][k] for k in keys) and shown["packetsIn"] >= 20,
+          "shown %r, API before %r after %r" % (shown, before, after))
+    p = a.vpnctl("--json", "show", "interfaces", "tunnel", "Tunnel0")
+    items = json.loads(p.stdout)["items"] if p.returncode == 0 else None
+    check(items and len(items) == 1 and items[0]["id"] == before[0]["id"] and
+          items[0]["type"] == "tunnelinterfacestatus", "--json: %r %r" % (p.stdout, p.stderr))
+    p = a.vpnctl("show", "interfaces", "tunnel", "Tunnel9")
+    check(p.returncode == 1 and p.stdout == "" and p.stderr ==
+          'vpnctl: no tunnel interface "Tunnel9" (the agent has Tunnel0)\n',
+          "unknown name: %d %r %r" % (p.returncode, p.stdout, p.stderr))
+    info("router 101: show interfaces tunnel Tunnel0: %d packets in, %d out, as the API says"
+         % (shown["packetsIn"], shown["packetsOut"]))
+
+
 def scapy(topo, ns, req):
     p = topo.run(ns, SCAPY, input=json.dumps(req), check=False, timeout=60)
     check(p.returncode == 0, "scapy_esp: %s" % p.stderr[-2000:])
@@ -179,6 +212,8 @@ def rip_over_gre_over_ipsec(env):
     sas = a.ok("GET", "/operational/ipsecsas")["items"]
     check(sum(s["pktsEncaps"] for s in sas) >= 20 and sum(s["pktsDecaps"] for s in sas) >= 20,
           "GRE pair counters %r" % sas)
+
+    show_interfaces_tunnel(a)
 
     # tshark: the ESP decrypts to GRE carrying the routers' packets
     pcap = cap.stop()
@@ -253,6 +288,9 @@ def rip_over_gre_over_ipsec(env):
              "172.16.1.0/24 gone after %.1f s" % (dead, ",".join(flags), state, gone))
         check("LINEPROTO-5-UPDOWN: Line protocol on Interface Tunnel0, changed state to down"
               in a.proc.output(), "no line protocol log line")
+        p = a.vpnctl("show", "interfaces", "tunnel", "0")   # IOS's `show interfaces tunnel 0`
+        check(p.returncode == 0 and p.stdout.startswith(
+            "Tunnel0 is up, line protocol is down\n"), "after DPD: %r %r" % (p.stdout, p.stderr))
     finally:
         os.kill(b.proc.pid, signal.SIGCONT)
 

@@ -232,7 +232,8 @@ def clear_session_and_usage_errors(env):
            ("show", "crypto", "isakmp", "sa", "details"),
            ("clear", "crypto", "session", "remote", "not-an-ip"),
            ("clear", "crypto", "session", "remote", "10.1.1"),
-           ("clear", "crypto", "session", B_OUT)]
+           ("clear", "crypto", "session", B_OUT),
+           ("show", "interfaces", "tunnel", "Tunnel0", "Tunnel1")]
     for args in bad:
         p = vpnctl(topo, a, *args)
         check(p.returncode == 2 and p.stdout == "" and "usage: vpnctl" in p.stderr,

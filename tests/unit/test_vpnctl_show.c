@@ -1,7 +1,8 @@
 /*
- * vpnctl's show crypto renderers (agent/cli/show_crypto.c) on fixed API
- * answers (tests/golden/show/input.json: two maps, one peer DOWN, a
- * UDP-encapsulated tunnel-mode SA and a transport-mode one), compared
+ * vpnctl's show renderers (agent/cli/show_crypto.c, show_interfaces.c) on
+ * fixed API answers (tests/golden/show/input.json: two maps, one peer DOWN, a
+ * UDP-encapsulated tunnel-mode SA and a transport-mode one; GRE tunnel
+ * interfaces up, down and administratively down), compared
  * exactly with tests/golden/show/NAME.txt. UPDATE_GOLDEN=1 rewrites a golden
  * file from the output (and still fails, so it is reviewed before use).
  */
@@ -420,6 +421,168 @@ cleared(void **state)
 	json_decref(odd);
 }
 
+/* ---- show interfaces tunnel [NAME] --------------------------------------- */
+
+/* The text on out and on err of one call, and what it returned. */
+struct tunnel_ifs_call {
+	int   shown;
+	char *out, *err;
+};
+
+static void
+tunnel_ifs(json_t *ifs, const char *name, struct tunnel_ifs_call *r)
+{
+	struct capture out, err;
+
+	capture_begin(&out);
+	capture_begin(&err);
+	r->shown = show_interfaces_tunnel(out.f, err.f, ifs, name);
+	r->out = capture_end(&out);
+	r->err = capture_end(&err);
+}
+
+static void
+tunnel_ifs_free(struct tunnel_ifs_call *r)
+{
+	free(r->out);
+	free(r->err);
+}
+
+/* up, down (no IPsec SA for its GRE) and administratively down (shutdown),
+ * as IOS words the interface and its line protocol */
+static void
+interfaces_tunnel(void **state)
+{
+	struct tunnel_ifs_call r;
+
+	tunnel_ifs(view("tunnelinterfaces"), NULL, &r);
+	assert_int_equal(r.shown, 3);
+	assert_string_equal(r.err, "");
+	assert_golden("interfaces-tunnel", r.out);
+	tunnel_ifs_free(&r);
+}
+
+static void
+interfaces_tunnel_by_name(void **state)
+{
+	static const struct {
+		const char *name, *first_line;
+	} cases[] = {
+		{ .name = "Tunnel1", .first_line = "Tunnel1 is up, line protocol is down\n" },
+		{ .name = "Tunnel2",
+		  .first_line = "Tunnel2 is administratively down, line protocol is down\n" },
+		{ .name = "tunnel0", .first_line = "Tunnel0 is up, line protocol is up\n" },
+		{ .name = "2", .first_line = "Tunnel2 is administratively down, line protocol is "
+		  "down\n" },	/* IOS's `show interfaces tunnel 2` */
+	};
+	struct tunnel_ifs_call r;
+
+	tunnel_ifs(view("tunnelinterfaces"), "Tunnel0", &r);
+	assert_int_equal(r.shown, 1);
+	assert_string_equal(r.err, "");
+	assert_golden("interfaces-tunnel0", r.out);
+	tunnel_ifs_free(&r);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		tunnel_ifs(view("tunnelinterfaces"), cases[i].name, &r);
+		assert_int_equal(r.shown, 1);
+		assert_true(strncmp(r.out, cases[i].first_line, strlen(cases[i].first_line)) == 0);
+		assert_null(strstr(r.out + 1, "\nTunnel"));	/* that one only */
+		assert_string_equal(r.err, "");
+		tunnel_ifs_free(&r);
+	}
+}
+
+/* A NAME the agent does not have: nothing on out, the error and the names
+ * it has on err, 0 shown (vpnctl exits 1). */
+static void
+interfaces_tunnel_unknown_name(void **state)
+{
+	json_t *none = parse("{\"items\": []}");
+	struct tunnel_ifs_call r;
+
+	tunnel_ifs(view("tunnelinterfaces"), "Tunnel9", &r);
+	assert_int_equal(r.shown, 0);
+	assert_string_equal(r.out, "");
+	assert_string_equal(r.err, "vpnctl: no tunnel interface \"Tunnel9\" (the agent has "
+			    "Tunnel0, Tunnel1, Tunnel2)\n");
+	tunnel_ifs_free(&r);
+
+	tunnel_ifs(none, "Tunnel0", &r);
+	assert_int_equal(r.shown, 0);
+	assert_string_equal(r.out, "");
+	assert_string_equal(r.err, "vpnctl: no tunnel interface \"Tunnel0\" (the agent has "
+			    "none)\n");
+	tunnel_ifs_free(&r);
+
+	/* without NAME, none is no error */
+	tunnel_ifs(none, NULL, &r);
+	assert_int_equal(r.shown, 0);
+	assert_string_equal(r.out, "No tunnel interfaces.\n");
+	assert_string_equal(r.err, "");
+	tunnel_ifs_free(&r);
+	json_decref(none);
+}
+
+/* Names that differ only in case: the exact one wins; IOS's leniency
+ * (any case) applies only when none is exact, and then shows all. */
+static void
+interfaces_tunnel_exact_name_first(void **state)
+{
+	json_t *ifs = parse("{\"items\": [{\"name\": \"tunnel0\", \"state\": \"up\"},"
+			    "{\"name\": \"Tunnel0\", \"state\": \"down\"}]}");
+	struct tunnel_ifs_call r;
+
+	tunnel_ifs(ifs, "tunnel0", &r);
+	assert_int_equal(r.shown, 1);
+	assert_true(strncmp(r.out, "tunnel0 is up, line protocol is up\n", 35) == 0);
+	tunnel_ifs_free(&r);
+	tunnel_ifs(ifs, "TUNNEL0", &r);
+	assert_int_equal(r.shown, 2);
+	tunnel_ifs_free(&r);
+	json_decref(ifs);
+}
+
+/* A state this vpnctl does not know and values the agent left out: "-". */
+static void
+interfaces_tunnel_missing_values(void **state)
+{
+	json_t *ifs = parse("{\"items\": [{\"name\": \"Tunnel5\", \"state\": \"testing\"}]}");
+	struct tunnel_ifs_call r;
+
+	tunnel_ifs(ifs, NULL, &r);
+	assert_int_equal(r.shown, 1);
+	assert_string_equal(r.out,
+			    "Tunnel5 is -, line protocol is -\n"
+			    "  Hardware is Tunnel\n"
+			    "  Internet address is -\n"
+			    "  MTU - bytes\n"
+			    "  Tunnel source -, destination -\n"
+			    "  Tunnel protocol/transport GRE/IP\n"
+			    "  Tunnel protection: crypto map (transport-mode ESP for permit gre)\n"
+			    "     - packets input, - bytes, - malformed, - input errors\n"
+			    "     - packets output, - bytes, - no IPsec SA, - output errors\n");
+	tunnel_ifs_free(&r);
+	json_decref(ifs);
+}
+
+/* --json with NAME: the answer's shape with that item only. */
+static void
+interfaces_tunnel_select(void **state)
+{
+	json_t *all = tunnel_ifs_select(view("tunnelinterfaces"), NULL);
+	json_t *one = tunnel_ifs_select(view("tunnelinterfaces"), "Tunnel1");
+	json_t *none = tunnel_ifs_select(view("tunnelinterfaces"), "Tunnel9");
+
+	assert_int_equal(json_array_size(all), 3);
+	assert_int_equal(json_array_size(one), 1);
+	assert_string_equal(json_string_value(json_object_get(json_array_get(one, 0), "id")),
+			    "7d2e51c9-0000-4000-8000-000000000002");
+	assert_int_equal(json_array_size(none), 0);
+	json_decref(all);
+	json_decref(one);
+	json_decref(none);
+}
+
 static int
 load_input(void **state)
 {
@@ -459,6 +622,12 @@ main(void)
 		cmocka_unit_test(keepalive_modes),
 		cmocka_unit_test(isakmp_stats),
 		cmocka_unit_test(cleared),
+		cmocka_unit_test(interfaces_tunnel),
+		cmocka_unit_test(interfaces_tunnel_by_name),
+		cmocka_unit_test(interfaces_tunnel_unknown_name),
+		cmocka_unit_test(interfaces_tunnel_exact_name_first),
+		cmocka_unit_test(interfaces_tunnel_missing_values),
+		cmocka_unit_test(interfaces_tunnel_select),
 	};
 
 	return cmocka_run_group_tests(tests, load_input, free_input);

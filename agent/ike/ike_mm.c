@@ -727,15 +727,23 @@ established(struct ike *ike, struct ike_sa *sa, int64_t now)
 
 /* A rekey finished: the SA it replaces goes (with a Delete to the peer);
  * the tunnel's IPsec SA pairs are renegotiated under the new one and the
- * old pairs deleted once the new pair is installed. */
+ * old pairs deleted once the new pair is installed. A sibling that came up
+ * while this one was negotiated is no predecessor: the peer initiated at
+ * the same moment, and as its own initiator SA retires ours the same way,
+ * deleting it would leave neither. Both stay, as IOS keeps both; the
+ * other expires with its lifetime. */
 static void
 retire_predecessor(struct ike *ike, struct ike_sa *fresh, int64_t now)
 {
 	struct ike_tunnel *t = fresh->tunnel;
-	struct ike_sa *old;
+	struct ike_sa *old, *next;
 	int p;
 
-	while ((old = ike_sa_sibling(ike, fresh)) != NULL) {
+	for (old = ike_sa_of_peer(ike, fresh->peer_be); old != NULL; old = next) {
+		next = ike_sa_next_of_peer(old);
+		if (old == fresh || old->state != SA_ESTABLISHED || !ike_sa_same_peer(old, fresh) ||
+		    old->established_ms >= fresh->created_ms)
+			continue;
 		if (t != NULL && (p = ike_tunnel_peer(t, fresh->peer_be)) >= 0)
 			t->ps[p].rekeys++;
 		ike_sa_delete(old, IKE_TELL_PEER, now);	/* its counters move into the tunnel */
@@ -763,8 +771,11 @@ has_initial_contact(const struct ike_chain *c)
 }
 
 /* The peer starts from scratch (it rebooted or lost its state): every
- * other SA we hold with it is stale. Its tunnel goes down without failover
- * and comes back with the new SA's Quick Mode. */
+ * other SA we hold with it that was up before this one began is stale. Its
+ * tunnel goes down without failover and comes back with the new SA's Quick
+ * Mode. An SA that came up while this one was being negotiated is not
+ * stale: both ends initiated at once, each with INITIAL-CONTACT, and
+ * deleting each other's would start the race again, for ever. */
 static void
 initial_contact(struct ike *ike, struct ike_sa *fresh, int64_t now)
 {
@@ -772,7 +783,8 @@ initial_contact(struct ike *ike, struct ike_sa *fresh, int64_t now)
 	char ip[16];
 
 	while (sa != NULL) {
-		if (sa == fresh || sa->state != SA_ESTABLISHED || !ike_sa_same_peer(sa, fresh)) {
+		if (sa == fresh || sa->state != SA_ESTABLISHED || !ike_sa_same_peer(sa, fresh) ||
+		    sa->established_ms >= fresh->created_ms) {
 			sa = ike_sa_next_of_peer(sa);
 			continue;
 		}

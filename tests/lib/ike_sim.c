@@ -23,6 +23,7 @@ struct ike_selector test_sel[NPEERS];
 int         test_transport;
 unsigned    test_ike_life = 86400, test_child_life = 3600;
 int         test_initiator;
+int         test_both_initiate;
 struct sim_auth test_auth[NPEERS];
 int       (*sim_tap)(const struct pkt *p);
 uint16_t    nat_port[NPEERS];
@@ -94,18 +95,37 @@ dp_install(void *ctx, const struct ike_child_sa *sa)
 	p->last_installed.key_in = p->last_key_in;
 	p->last_installed.key_out = p->last_key_out;
 	p->installed++;
+	if (p->npairs < (int)(sizeof(p->pairs) / sizeof(p->pairs[0]))) {
+		p->pairs[p->npairs].in = sa->spi_in;
+		p->pairs[p->npairs].out = sa->spi_out;
+		p->pairs[p->npairs++].sends = !sa->outbound_later;
+	}
 }
 
 static void
 dp_activate(void *ctx, uint32_t spi_in)
 {
-	((struct peer *)ctx)->activated++;
+	struct peer *p = ctx;
+
+	p->activated++;
+	for (int i = 0; i < p->npairs; i++) {
+		if (p->pairs[i].in == spi_in)
+			p->pairs[i].sends = 1;
+	}
 }
 
 static void
 dp_remove(void *ctx, uint32_t spi_in, uint32_t spi_out)
 {
-	((struct peer *)ctx)->removed++;
+	struct peer *p = ctx;
+
+	p->removed++;
+	for (int i = 0; i < p->npairs; i++) {
+		if (p->pairs[i].in == spi_in && p->pairs[i].out == spi_out) {
+			p->pairs[i] = p->pairs[--p->npairs];
+			break;
+		}
+	}
 }
 
 static int
@@ -334,7 +354,8 @@ setup_peers(int n, enum dpd_mode mode, int a_failover)
 			list[0] = peers[0].addr_be;
 			nl = 1;
 		}
-		conf_for(i, &c, list, nl, i == test_initiator, mode);
+		conf_for(i, &c, list, nl, i == test_initiator || (test_both_initiate && i < 2),
+			 mode);
 		ike_configure(peers[i].ike, &c, now_ms);
 	}
 }
@@ -344,7 +365,7 @@ teardown_peers(void **state)
 {
 	test_pfs = test_fqdn = test_force_encap = test_transport = 0;
 	memset(test_sel, 0, sizeof(test_sel));
-	test_initiator = 0;
+	test_initiator = test_both_initiate = 0;
 	memset(test_auth, 0, sizeof(test_auth));
 	sim_tap = NULL;
 	memset(nat_port, 0, sizeof(nat_port));

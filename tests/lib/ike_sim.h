@@ -46,6 +46,11 @@ struct peer {
 	struct ike_child_sa last_installed;	/* its keys point to the two below */
 	uint8_t        last_key_in[IKE_KEYMAT_MAX], last_key_out[IKE_KEYMAT_MAX];
 	int            installed, activated, removed;	/* dataplane calls */
+	struct {			/* the pairs its dataplane holds */
+		uint32_t in, out;
+		int      sends;		/* the outbound half is active */
+	}              pairs[16];
+	int            npairs;
 };
 
 extern struct peer peers[NPEERS];	/* 192.0.2.1, .2, .3 */
@@ -61,6 +66,7 @@ extern struct ike_selector test_sel[NPEERS];
 extern int         test_transport;
 extern unsigned    test_ike_life, test_child_life;
 extern int         test_initiator;	/* the peer that initiates: 0, or 1 (to peer 0) */
+extern int         test_both_initiate;	/* peers 0 and 1 both initiate, at once */
 /* Main Mode with signatures (R-16): peer i's policy method, certificates
  * and identity; setup_peers hands them to the engine, which copies them. */
 struct sim_auth {

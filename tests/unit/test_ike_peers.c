@@ -367,6 +367,50 @@ test_ports_in_identities(void **state)
 	assert_int_equal(peers[0].last_installed.sel.src_port, 1701);
 }
 
+/* Every pair peer i sends on, peer j has (its inbound half at least):
+ * nothing sent is lost to a pair only one side knows. */
+static void
+assert_pairs_agree(int i, int j)
+{
+	for (int a = 0; a < peers[i].npairs; a++) {
+		int found = 0;
+
+		if (!peers[i].pairs[a].sends)
+			continue;
+		for (int b = 0; b < peers[j].npairs; b++)
+			found |= peers[j].pairs[b].in == peers[i].pairs[a].out;
+		if (!found)
+			fail_msg("peer %d sends on SPI 0x%08x, which peer %d does not have", i,
+				 peers[i].pairs[a].out, j);
+	}
+}
+
+/* Both ends initiate at the same moment (as two IOS routers whose crypto
+ * maps both bring the tunnel up): whatever ISAKMP SAs and pairs the race
+ * leaves, each side sends only on pairs the other holds, also after the
+ * duplicate SAs are sorted out and once a rekey has run. */
+static void
+test_simultaneous_initiation(void **state)
+{
+	test_both_initiate = 1;
+	test_child_life = 120;
+	setup_peers(2, DPD_MODE_PERIODIC, 0);
+	run_until(now_ms + 100);
+	assert_true(peers[0].ike->tunnels[0].up);
+	assert_true(peers[1].ike->tunnels[0].up);
+	assert_pairs_agree(0, 1);
+	assert_pairs_agree(1, 0);
+	run_until(now_ms + 30000);
+	assert_pairs_agree(0, 1);
+	assert_pairs_agree(1, 0);
+	run_until(now_ms + 240000);	/* two rounds of child rekeys */
+	assert_true(peers[0].ike->tunnels[0].up && peers[1].ike->tunnels[0].up);
+	assert_true(peers[0].removed >= 2 && peers[1].removed >= 2);
+	assert_pairs_agree(0, 1);
+	assert_pairs_agree(1, 0);
+	assert_true(peers[0].npairs >= 1 && peers[1].npairs >= 1);
+}
+
 static void
 test_rekey_make_before_break(void **state)
 {
@@ -488,6 +532,7 @@ main(void)
 		cmocka_unit_test_teardown(test_protocol_mismatch_refused, teardown_peers),
 		cmocka_unit_test_teardown(test_ports_in_identities, teardown_peers),
 		cmocka_unit_test_teardown(test_transport_between_networks_is_tunnel, teardown_peers),
+		cmocka_unit_test_teardown(test_simultaneous_initiation, teardown_peers),
 		cmocka_unit_test_teardown(test_rekey_make_before_break, teardown_peers),
 		cmocka_unit_test_teardown(test_responder_hardening, teardown_peers),
 		cmocka_unit_test_teardown(test_removed_entry_takes_its_pairs, teardown_peers),

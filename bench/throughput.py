@@ -320,11 +320,13 @@ def agent_gateways(env, topo, a, b, args, esp, plain=False):
     return Gateways(pids=[("agent-a", ga.proc.pid), ("agent-b", gb.proc.pid)],
                     tun={a: "vpn0", b: "vpn0"},
                     desc=("vpn-agent, plain ESP %s (IP protocol 50), a worker per CPU (%d), "
-                          "multi-queue TUN, a raw socket per worker steered by SPI (classic BPF), "
-                          "sendmmsg/recvmmsg batches, TUN one read/write per packet" if plain else
-                          "vpn-agent, ESP %s in UDP 4500, a worker per CPU (%d), multi-queue TUN, "
-                          "SO_REUSEPORT steered by SPI, UDP GSO/GRO trains, TUN one read/write "
-                          "per packet") % (esp, int(workers or os.cpu_count() or 1)))
+                          "multi-queue TUN with offloads (TSO/USO super-packets cut, TCP merged), "
+                          "a raw socket per worker steered by SPI (classic BPF), sendmmsg/recvmmsg "
+                          "batches" if plain else
+                          "vpn-agent, ESP %s in UDP 4500, a worker per CPU (%d), multi-queue TUN "
+                          "with offloads (TSO/USO super-packets cut, TCP merged), SO_REUSEPORT "
+                          "steered by SPI, UDP GSO/GRO trains")
+                    % (esp, int(workers or os.cpu_count() or 1)))
 
 
 class Unsupported(Exception):

@@ -158,6 +158,7 @@ struct dp_worker {
 	 * packets it was cut into; decrypted packets kept for the merge in
 	 * rx_arena until the batch ends */
 	uint8_t           *frame, *segs;
+	const uint8_t     *seg[TUNOFF_SEGS_MAX];
 	size_t             seg_len[TUNOFF_SEGS_MAX];
 	uint8_t           *rx_arena;
 	size_t             rx_off;

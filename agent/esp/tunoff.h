@@ -26,14 +26,15 @@
 #define TUNOFF_FRAME_MAX (TUNOFF_VNET_LEN + 65535)	/* one read */
 
 /*
- * One read (virtio-net header, then the packet) into packets placed back
- * to back at out (cap bytes), their lengths in lens[] (max of them): the
- * packet itself, its partial checksum completed, or the segments of a TCP
- * or UDP super-packet. Returns how many, or -1 for what the offloads we
- * asked for do not produce (malformed: the caller drops and counts it).
+ * One read (virtio-net header, then the packet) into packets, at pkts[]
+ * with lengths in lens[] (max of them): the packet itself, in the frame,
+ * its partial checksum completed there; or the segments of a TCP or UDP
+ * super-packet, placed back to back at out (cap bytes). Returns how many,
+ * or -1 for what the offloads we asked for do not produce (malformed: the
+ * caller drops and counts it).
  */
-int tunoff_split(const uint8_t *frame, size_t len, uint8_t *out, size_t cap, size_t *lens,
-		 int max);
+int tunoff_split(uint8_t *frame, size_t len, uint8_t *out, size_t cap, const uint8_t **pkts,
+		 size_t *lens, int max);
 
 /* The receive side's run of TCP segments of one flow being merged. */
 struct tunoff_gro {

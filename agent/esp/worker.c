@@ -553,8 +553,8 @@ esp_packet(struct esp_dp *dp, struct dp_worker *w, int fd, uint32_t src_be, uint
 static void
 tun_frame(struct dp_worker *w, size_t n, int64_t now)
 {
-	int k = tunoff_split(w->frame, n, w->segs, DP_SEGS_CAP, w->seg_len, TUNOFF_SEGS_MAX);
-	size_t off = 0;
+	int k = tunoff_split(w->frame, n, w->segs, DP_SEGS_CAP, w->seg, w->seg_len,
+			     TUNOFF_SEGS_MAX);
 
 	if (k < 0) {
 		esp_sad_count_drop(w->dp->sad, ESP_DROP_MALFORMED);
@@ -562,10 +562,8 @@ tun_frame(struct dp_worker *w, size_t n, int64_t now)
 	}
 	if (((const uint8_t *)w->frame)[1] != 0)	/* gso_type: a super-packet */
 		w->tun_cut++;
-	for (int i = 0; i < k; i++) {
-		(void)dp_output(w, w->segs + off, w->seg_len[i], now);
-		off += w->seg_len[i];
-	}
+	for (int i = 0; i < k; i++)
+		(void)dp_output(w, w->seg[i], w->seg_len[i], now);
 }
 
 static void

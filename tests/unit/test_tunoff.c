@@ -22,6 +22,7 @@
 
 static uint8_t frame[TUNOFF_FRAME_MAX], out[TUNOFF_FRAME_MAX + TUNOFF_SEGS_MAX * 120];
 static size_t lens[TUNOFF_SEGS_MAX];
+static const uint8_t *pkts[TUNOFF_SEGS_MAX];
 
 static uint16_t
 get16(const uint8_t *p)
@@ -107,7 +108,7 @@ test_tso4_cut(void **state)
 	size_t payload = 10 * MSS + 123, n = super(IPPROTO_TCP, VIRTIO_NET_HDR_GSO_TCPV4, payload,
 						    0x18 | 0x80 | 0x01);	/* ACK PSH CWR FIN */
 	const uint8_t *src = frame + TUNOFF_VNET_LEN + 40;
-	int k = tunoff_split(frame, n, out, sizeof(out), lens, TUNOFF_SEGS_MAX);
+	int k = tunoff_split(frame, n, out, sizeof(out), pkts, lens, TUNOFF_SEGS_MAX);
 	size_t off = 0, got = 0;
 
 	assert_int_equal(k, 11);
@@ -130,15 +131,15 @@ test_tso4_cut(void **state)
 	}
 	assert_int_equal(got, payload);
 	/* more segments than the caller has room for */
-	assert_int_equal(tunoff_split(frame, n, out, sizeof(out), lens, 10), -1);
-	assert_int_equal(tunoff_split(frame, n, out, 11 * 40 + payload - 1, lens, 64), -1);
+	assert_int_equal(tunoff_split(frame, n, out, sizeof(out), pkts, lens, 10), -1);
+	assert_int_equal(tunoff_split(frame, n, out, 11 * 40 + payload - 1, pkts, lens, 64), -1);
 }
 
 static void
 test_uso4_cut(void **state)
 {
 	size_t n = super(IPPROTO_UDP, 5 /* GSO_UDP_L4 */, 3 * MSS, 0);
-	int k = tunoff_split(frame, n, out, sizeof(out), lens, TUNOFF_SEGS_MAX);
+	int k = tunoff_split(frame, n, out, sizeof(out), pkts, lens, TUNOFF_SEGS_MAX);
 	size_t off = 0;
 
 	assert_int_equal(k, 3);
@@ -160,35 +161,38 @@ test_one_packet_and_refusals(void **state)
 	struct virtio_net_hdr vh;
 
 	/* a partial checksum is completed */
-	assert_int_equal(tunoff_split(frame, n, out, sizeof(out), lens, 1), 1);
+	assert_int_equal(tunoff_split(frame, n, out, sizeof(out), pkts, lens, 1), 1);
 	assert_int_equal(lens[0], 128);
-	assert_true(l4_ok(out, 128));
+	assert_ptr_equal(pkts[0], frame + TUNOFF_VNET_LEN);	/* in place, no copy */
+	assert_true(l4_ok(pkts[0], 128));
 	/* no checksum asked for: as it is */
+	n = super(IPPROTO_UDP, VIRTIO_NET_HDR_GSO_NONE, 100, 0);
 	frame[0] = 0;
-	assert_int_equal(tunoff_split(frame, n, out, sizeof(out), lens, 1), 1);
-	assert_memory_equal(out, frame + TUNOFF_VNET_LEN, 128);
+	memcpy(out, frame + TUNOFF_VNET_LEN, 128);
+	assert_int_equal(tunoff_split(frame, n, out + 200, sizeof(out) - 200, pkts, lens, 1), 1);
+	assert_memory_equal(pkts[0], out, 128);
 	/* checksum field past the end, IPv6 and ECN GSO, no header at all */
 	n = super(IPPROTO_UDP, VIRTIO_NET_HDR_GSO_NONE, 100, 0);
 	memcpy(&vh, frame, sizeof(vh));
 	vh.csum_start = 127;
 	memcpy(frame, &vh, sizeof(vh));
-	assert_int_equal(tunoff_split(frame, n, out, sizeof(out), lens, 1), -1);
+	assert_int_equal(tunoff_split(frame, n, out, sizeof(out), pkts, lens, 1), -1);
 	n = super(IPPROTO_TCP, VIRTIO_NET_HDR_GSO_TCPV6, 3000, 0x10);
-	assert_int_equal(tunoff_split(frame, n, out, sizeof(out), lens, 64), -1);
+	assert_int_equal(tunoff_split(frame, n, out, sizeof(out), pkts, lens, 64), -1);
 	n = super(IPPROTO_TCP, VIRTIO_NET_HDR_GSO_TCPV4 | VIRTIO_NET_HDR_GSO_ECN, 3000, 0x10);
-	assert_int_equal(tunoff_split(frame, n, out, sizeof(out), lens, 64), -1);
-	assert_int_equal(tunoff_split(frame, TUNOFF_VNET_LEN, out, sizeof(out), lens, 64), -1);
+	assert_int_equal(tunoff_split(frame, n, out, sizeof(out), pkts, lens, 64), -1);
+	assert_int_equal(tunoff_split(frame, TUNOFF_VNET_LEN, out, sizeof(out), pkts, lens, 64), -1);
 	/* TSO of a UDP packet, a zero segment size, the wrong checksum start */
 	n = super(IPPROTO_UDP, VIRTIO_NET_HDR_GSO_TCPV4, 3000, 0);
-	assert_int_equal(tunoff_split(frame, n, out, sizeof(out), lens, 64), -1);
+	assert_int_equal(tunoff_split(frame, n, out, sizeof(out), pkts, lens, 64), -1);
 	n = super(IPPROTO_TCP, VIRTIO_NET_HDR_GSO_TCPV4, 3000, 0x10);
 	memcpy(&vh, frame, sizeof(vh));
 	vh.gso_size = 0;
 	memcpy(frame, &vh, sizeof(vh));
-	assert_int_equal(tunoff_split(frame, n, out, sizeof(out), lens, 64), -1);
+	assert_int_equal(tunoff_split(frame, n, out, sizeof(out), pkts, lens, 64), -1);
 	vh.gso_size = MSS, vh.csum_start = 24;
 	memcpy(frame, &vh, sizeof(vh));
-	assert_int_equal(tunoff_split(frame, n, out, sizeof(out), lens, 64), -1);
+	assert_int_equal(tunoff_split(frame, n, out, sizeof(out), pkts, lens, 64), -1);
 }
 
 /* ---- merging -------------------------------------------------------------- */
@@ -221,7 +225,7 @@ static void
 test_merge_round_trip(void **state)
 {
 	size_t payload = 20 * MSS, n = super(IPPROTO_TCP, VIRTIO_NET_HDR_GSO_TCPV4, payload, 0x18);
-	int k = tunoff_split(frame, n, out, sizeof(out), lens, TUNOFF_SEGS_MAX);
+	int k = tunoff_split(frame, n, out, sizeof(out), pkts, lens, TUNOFF_SEGS_MAX);
 	struct tunoff_gro g;
 	struct virtio_net_hdr vh;
 	size_t off = 0;
@@ -255,7 +259,7 @@ static void
 test_merge_keeps_order(void **state)
 {
 	size_t n = super(IPPROTO_TCP, VIRTIO_NET_HDR_GSO_TCPV4, 6 * MSS, 0x10);
-	int k = tunoff_split(frame, n, out, sizeof(out), lens, TUNOFF_SEGS_MAX);
+	int k = tunoff_split(frame, n, out, sizeof(out), pkts, lens, TUNOFF_SEGS_MAX);
 	static uint8_t udp[128], other[2][1500];
 	const uint8_t *seg[6];
 	struct tunoff_gro g;

@@ -6,6 +6,7 @@
  * esp_input counts it once, on the SA when one is known, else on the SAD.
  */
 #include "esp/esp_int.h"
+#include "esp/inet.h"
 #include "core/buf.h"
 
 #include <arpa/inet.h>
@@ -147,13 +148,6 @@ check_inner(const struct esp_sa *sa, const uint8_t *pt, size_t len, size_t *inne
 	return 0;
 }
 
-static void
-put_u16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
-}
-
 /*
  * (7) Transport mode (RFC 4303 3.1.1): the payload of a packet between the
  * SA's two hosts. Its IP header is rebuilt in front of it from those hosts
@@ -166,23 +160,18 @@ rebuild_header(const struct esp_sa *sa, uint8_t *out, size_t payload_len, uint8_
 	       size_t *total)
 {
 	struct esp_flow f;
-	uint32_t sum = 0;
 
 	*total = ESP_TRANSPORT_HDR + payload_len;
 	if (*total > 0xffff)
 		return ESP_DROP_MALFORMED;
 	memset(out, 0, ESP_TRANSPORT_HDR);
 	out[0] = 0x45;
-	put_u16(out + 2, (uint16_t)*total);
+	inet_put16(out + 2, (uint16_t)*total);
 	out[8] = 64;
 	out[9] = next_header;
 	memcpy(out + 12, &sa->p.remote.addr_be, 4);
 	memcpy(out + 16, &sa->p.local.addr_be, 4);
-	for (size_t i = 0; i < ESP_TRANSPORT_HDR; i += 2)
-		sum += (uint32_t)(out[i] << 8 | out[i + 1]);
-	while (sum >> 16)
-		sum = (sum & 0xffff) + (sum >> 16);
-	put_u16(out + 10, (uint16_t)~sum);
+	inet_ip_checksum(out, ESP_TRANSPORT_HDR);
 	if (esp_flow_of(out, *total, &f) == -1)
 		return ESP_DROP_MALFORMED;
 	return esp_sa_covers(&sa->p, &f, 0) ? 0 : ESP_DROP_POLICY;

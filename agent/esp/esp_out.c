@@ -6,6 +6,7 @@
  * block, so no full-packet copy is made.
  */
 #include "esp/esp_int.h"
+#include "esp/inet.h"
 #include "core/log.h"
 
 #include <string.h>
@@ -14,15 +15,6 @@
 
 /* Payload tail (< 16 bytes) plus at most 16 bytes of pad and trailer. */
 #define ESP_TAIL_MAX 32
-
-static void
-put_be32(uint8_t *p, uint32_t v)
-{
-	p[0] = (uint8_t)(v >> 24);
-	p[1] = (uint8_t)(v >> 16);
-	p[2] = (uint8_t)(v >> 8);
-	p[3] = (uint8_t)v;
-}
 
 /*
  * RFC 4106 3 and 5: nonce = salt | IV, IV = the 64-bit sequence counter
@@ -131,11 +123,11 @@ esp_output(struct esp_sa *sa, const uint8_t *inner, size_t len, uint8_t next_hea
 	blk_len = sa->test_raw ? 0 :
 	    esp_tail(inner + bulk_len, len - bulk_len, body_len - bulk_len, next_header, blk);
 	seq = sa->seq_next++;
-	put_be32(out, sa->p.spi);
-	put_be32(out + 4, (uint32_t)seq);
+	inet_put32(out, sa->p.spi);
+	inet_put32(out + 4, (uint32_t)seq);
 	if (sa->p.cipher == ESP_CIPHER_AES_GCM16) {
-		put_be32(out + ESP_HDR_LEN, (uint32_t)(seq >> 32));
-		put_be32(out + ESP_HDR_LEN + 4, (uint32_t)seq);
+		inet_put32(out + ESP_HDR_LEN, (uint32_t)(seq >> 32));
+		inet_put32(out + ESP_HDR_LEN + 4, (uint32_t)seq);
 		if (gcm_seal(sa, out, inner, bulk_len, blk, blk_len) == -1)
 			ret = ESP_DROP_SEND_ERROR;
 	} else if (esp_iv_next(sa, out + ESP_HDR_LEN) == -1 ||

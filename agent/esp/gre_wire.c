@@ -5,6 +5,7 @@
  *  |      Checksum (optional)      |       Reserved1 (Optional)    |
  */
 #include "esp/gre.h"
+#include "esp/inet.h"
 
 #include <netinet/in.h>
 #include <string.h>
@@ -17,35 +18,6 @@
 #define GRE_IPV6     0x86dd
 #define OUTER_TTL    255	/* as IOS sends GRE */
 
-static uint16_t
-get16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] << 8 | p[1]);
-}
-
-static void
-put16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
-}
-
-/* RFC 1071 over n bytes. */
-static uint16_t
-csum(const uint8_t *p, size_t n)
-{
-	uint32_t sum = 0;
-	size_t i;
-
-	for (i = 0; i + 1 < n; i += 2)
-		sum += get16(p + i);
-	if (i < n)
-		sum += (uint32_t)p[i] << 8;
-	while (sum >> 16)
-		sum = (sum & 0xffff) + (sum >> 16);
-	return (uint16_t)~sum;
-}
-
 size_t
 gre_encap(uint8_t *buf, size_t inner_len, uint32_t src_be, uint32_t dst_be, uint16_t id)
 {
@@ -57,15 +29,15 @@ gre_encap(uint8_t *buf, size_t inner_len, uint32_t src_be, uint32_t dst_be, uint
 	memset(ip, 0, 20);
 	ip[0] = 0x45;
 	ip[1] = !v6 && inner_len > 1 ? inner[1] : 0;
-	put16(ip + 2, (uint16_t)total);
-	put16(ip + 4, id);
+	inet_put16(ip + 2, (uint16_t)total);
+	inet_put16(ip + 4, id);
 	ip[8] = OUTER_TTL;
 	ip[9] = IPPROTO_GRE;
 	memcpy(ip + 12, &src_be, 4);
 	memcpy(ip + 16, &dst_be, 4);
-	put16(ip + 10, csum(ip, 20));
-	put16(gre, 0);
-	put16(gre + 2, v6 ? GRE_IPV6 : GRE_IPV4);
+	inet_ip_checksum(ip, 20);
+	inet_put16(gre, 0);
+	inet_put16(gre + 2, v6 ? GRE_IPV6 : GRE_IPV4);
 	return total;
 }
 
@@ -76,15 +48,15 @@ gre_decap(const uint8_t *pkt, size_t len, size_t *inner_off)
 	uint16_t flags, type;
 
 	if (len < 20 || (hlen = (pkt[0] & 0x0fu) * 4u) < 20 || len < hlen + GRE_HDR ||
-	    (get16(pkt + 6) & 0x3fff) != 0)
+	    (inet_get16(pkt + 6) & 0x3fff) != 0)
 		return -1;	/* short, or a fragment of one */
 	off = hlen + GRE_HDR;
-	flags = get16(pkt + hlen);
-	type = get16(pkt + hlen + 2);
+	flags = inet_get16(pkt + hlen);
+	type = inet_get16(pkt + hlen + 2);
 	if ((flags & (GRE_MUST_BE0 | GRE_VERSION)) != 0)
 		return -1;
 	if (flags & GRE_CSUM_BIT) {
-		if (len < off + 4 || csum(pkt + hlen, len - hlen) != 0)
+		if (len < off + 4 || inet_fold(inet_sum(0, pkt + hlen, len - hlen)) != 0xffff)
 			return -1;
 		off += 4;
 	}

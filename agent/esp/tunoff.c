@@ -8,6 +8,7 @@
  * csum_offset; the rest is summed from csum_start to the end.
  */
 #include "esp/tunoff.h"
+#include "esp/inet.h"
 
 #include <linux/virtio_net.h>
 #include <netinet/in.h>
@@ -22,94 +23,6 @@
 #define TCP_ACK 0x10
 #define TCP_CWR 0x80
 
-/* ---- checksums (RFC 1071), summed in memory order --------------------------- */
-
-/* 32 bytes a round as eight 32-bit halves of 64-bit loads into two
- * accumulators (no carry is lost: 2^32 rounds would be needed to overflow),
- * then the tail. Every segment's payload passes here once. */
-static uint64_t
-sum_add(uint64_t sum, const uint8_t *p, size_t len)
-{
-	uint64_t s2 = 0;
-
-	for (; len >= 32; p += 32, len -= 32) {
-		uint64_t w[4];
-
-		memcpy(w, p, sizeof(w));
-		sum += (w[0] & 0xffffffffu) + (w[0] >> 32) + (w[1] & 0xffffffffu) + (w[1] >> 32);
-		s2 += (w[2] & 0xffffffffu) + (w[2] >> 32) + (w[3] & 0xffffffffu) + (w[3] >> 32);
-	}
-	sum = (sum & 0xffffffffu) + (sum >> 32) + (s2 & 0xffffffffu) + (s2 >> 32);
-	for (; len >= 4; p += 4, len -= 4) {
-		uint32_t w;
-
-		memcpy(&w, p, 4);
-		sum += w;
-	}
-	if (len >= 2) {
-		uint16_t w;
-
-		memcpy(&w, p, 2);
-		sum += w;
-		p += 2;
-		len -= 2;
-	}
-	if (len > 0) {
-		uint16_t w = 0;
-
-		memcpy(&w, p, 1);
-		sum += w;
-	}
-	return sum;
-}
-
-static uint16_t
-sum_fold(uint64_t sum)
-{
-	while (sum >> 16)
-		sum = (sum & 0xffff) + (sum >> 16);
-	return (uint16_t)sum;
-}
-
-static void
-put_mem16(uint8_t *p, uint16_t v)
-{
-	memcpy(p, &v, 2);
-}
-
-static uint16_t
-get16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] << 8 | p[1]);
-}
-
-static void
-put16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
-}
-
-static uint32_t
-get32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-
-static void
-put32(uint8_t *p, uint32_t v)
-{
-	put16(p, (uint16_t)(v >> 16));
-	put16(p + 2, (uint16_t)v);
-}
-
-static void
-ip_checksum(uint8_t *ip, size_t ihl)
-{
-	put_mem16(ip + 10, 0);
-	put_mem16(ip + 10, (uint16_t)~sum_fold(sum_add(0, ip, ihl)));
-}
-
 /* The pseudo-header (RFC 793 3.1, RFC 768) of an IPv4 packet's l4_len
  * bytes of TCP or UDP. */
 static uint64_t
@@ -117,7 +30,7 @@ pseudo(const uint8_t *ip, uint8_t proto, size_t l4_len)
 {
 	uint8_t ph[4] = { 0, proto, (uint8_t)(l4_len >> 8), (uint8_t)l4_len };
 
-	return sum_add(sum_add(0, ip + 12, 8), ph, 4);
+	return inet_sum(inet_sum(0, ip + 12, 8), ph, 4);
 }
 
 /* ---- one read: a packet, or a super-packet cut ------------------------------ */
@@ -131,7 +44,7 @@ finish_csum(const struct virtio_net_hdr *vh, uint8_t *pkt, size_t len)
 		return 0;
 	if (start >= len || at + 2 > len)
 		return -1;
-	put_mem16(pkt + at, (uint16_t)~sum_fold(sum_add(0, pkt + start, len - start)));
+	inet_put_sum(pkt + at, (uint16_t)~inet_fold(inet_sum(0, pkt + start, len - start)));
 	return 0;
 }
 
@@ -163,36 +76,36 @@ segment(const struct virtio_net_hdr *vh, const uint8_t *pkt, size_t len, uint8_t
 	nseg = (int)((payload + mss - 1) / mss);
 	if (nseg > max || (size_t)nseg * hl + payload > cap)
 		return -1;
-	id0 = get16(pkt + 4);
+	id0 = inet_get16(pkt + 4);
 	for (int k = 0; k < nseg; k++) {
 		size_t off = (size_t)k * mss, seg = payload - off < mss ? payload - off : mss;
 		uint8_t *ip = out, *l4 = out + ihl;
 
 		memcpy(out, pkt, hl);
 		memcpy(out + hl, pkt + hl + off, seg);
-		put16(ip + 2, (uint16_t)(hl + seg));
-		put16(ip + 4, (uint16_t)(id0 + k));
-		ip_checksum(ip, ihl);
+		inet_put16(ip + 2, (uint16_t)(hl + seg));
+		inet_put16(ip + 4, (uint16_t)(id0 + k));
+		inet_ip_checksum(ip, ihl);
 		if (tcp) {
 			uint8_t fl = pkt[ihl + 13];
 
-			put32(l4 + 4, get32(pkt + ihl + 4) + (uint32_t)off);
+			inet_put32(l4 + 4, inet_get32(pkt + ihl + 4) + (uint32_t)off);
 			if (k != nseg - 1)
 				fl &= (uint8_t)~(TCP_FIN | TCP_PSH);
 			if (k != 0)
 				fl &= (uint8_t)~TCP_CWR;
 			l4[13] = fl;
-			put_mem16(l4 + 16, 0);
-			put_mem16(l4 + 16, (uint16_t)~sum_fold(sum_add(pseudo(ip, IPPROTO_TCP, l4h + seg),
-								       l4, l4h + seg)));
+			inet_put_sum(l4 + 16, 0);
+			inet_put_sum(l4 + 16, (uint16_t)~inet_fold(
+				inet_sum(pseudo(ip, IPPROTO_TCP, l4h + seg), l4, l4h + seg)));
 		} else {
 			uint16_t c;
 
-			put16(l4 + 4, (uint16_t)(l4h + seg));
-			put_mem16(l4 + 6, 0);
-			c = (uint16_t)~sum_fold(sum_add(pseudo(ip, IPPROTO_UDP, l4h + seg), l4,
+			inet_put16(l4 + 4, (uint16_t)(l4h + seg));
+			inet_put_sum(l4 + 6, 0);
+			c = (uint16_t)~inet_fold(inet_sum(pseudo(ip, IPPROTO_UDP, l4h + seg), l4,
 							l4h + seg));
-			put_mem16(l4 + 6, c == 0 ? 0xffff : c);	/* 0 is "no checksum" */
+			inet_put_sum(l4 + 6, c == 0 ? 0xffff : c);	/* 0 is "no checksum" */
 		}
 		pkts[k] = out;
 		lens[k] = hl + seg;
@@ -243,7 +156,7 @@ mergeable(const uint8_t *pkt, size_t len)
 	size_t thl;
 
 	if (len < 40 || pkt[0] != 0x45 || pkt[9] != IPPROTO_TCP ||
-	    (get16(pkt + 6) & 0x3fff) != 0 || get16(pkt + 2) != len)
+	    (inet_get16(pkt + 6) & 0x3fff) != 0 || inet_get16(pkt + 2) != len)
 		return 0;
 	thl = (pkt[32] >> 4) * 4u;
 	if (thl < 20 || 20 + thl >= len || (pkt[33] & ~TCP_PSH) != TCP_ACK)
@@ -278,12 +191,12 @@ tunoff_gro_flush(struct tunoff_gro *g, tunoff_write_fn fn, void *ctx)
 		return;
 	}
 	memcpy(ip, g->first, g->hdr_len);
-	put16(ip + 2, (uint16_t)total);
-	ip_checksum(ip, 20);
+	inet_put16(ip + 2, (uint16_t)total);
+	inet_ip_checksum(ip, 20);
 	if (g->last_psh)
 		ip[20 + 13] |= TCP_PSH;
 	/* partial: the pseudo-header sum, the kernel adds the rest */
-	put_mem16(ip + 20 + 16, sum_fold(pseudo(ip, IPPROTO_TCP, total - 20)));
+	inet_put_sum(ip + 20 + 16, inet_fold(pseudo(ip, IPPROTO_TCP, total - 20)));
 	vh.flags = VIRTIO_NET_HDR_F_NEEDS_CSUM;
 	vh.gso_type = VIRTIO_NET_HDR_GSO_TCPV4;
 	vh.hdr_len = (uint16_t)g->hdr_len;
@@ -305,7 +218,7 @@ continues(const struct tunoff_gro *g, const uint8_t *pkt, size_t len, size_t hl)
 
 	return hl == g->hdr_len && g->n < TUNOFF_SEGS_MAX && !g->last_psh && !g->closed &&
 	    len - hl <= g->mss && g->hdr_len + g->payload + (len - hl) <= 65535 &&
-	    get32(pkt + 24) == g->next_seq &&
+	    inet_get32(pkt + 24) == g->next_seq &&
 	    pkt[1] == f[1] && pkt[6] == f[6] && pkt[8] == f[8] &&
 	    memcmp(pkt + 12, f + 12, 8) == 0 && memcmp(pkt + 20, f + 20, 4) == 0 &&
 	    memcmp(pkt + 28, f + 28, 5) == 0 && memcmp(pkt + 34, f + 34, 2) == 0 &&
@@ -338,7 +251,7 @@ tunoff_gro_add(struct tunoff_gro *g, const uint8_t *pkt, size_t len, tunoff_writ
 	g->hdr_len = hl;
 	g->mss = len - hl;
 	g->payload = len - hl;
-	g->next_seq = get32(pkt + 24) + (uint32_t)(len - hl);
+	g->next_seq = inet_get32(pkt + 24) + (uint32_t)(len - hl);
 	g->last_psh = (pkt[33] & TCP_PSH) != 0;
 	g->closed = 0;
 	g->iov[1] = (struct iovec){ .iov_base = (void *)(pkt + hl), .iov_len = len - hl };

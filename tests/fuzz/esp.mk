@@ -12,12 +12,12 @@ build/fuzz/fuzz_esp_input: FUZZ_CFLAGS += -Wall -Wextra -Werror -Wvla -Wshadow \
 
 # libFuzzer target for the GRE tunnel interfaces' headers (agent/esp/gre_wire.c).
 build/fuzz/fuzz_gre: tests/fuzz/fuzz_gre.c agent/esp/gre_wire.c
-build/fuzz/fuzz_gre: agent/esp/gre.h
+build/fuzz/fuzz_gre: agent/esp/gre.h agent/esp/inet.h
 build/fuzz/fuzz_gre: FUZZ_CFLAGS += -Wall -Wextra -Werror -Wvla -Wshadow \
 	-Wstrict-prototypes -Wmissing-prototypes -Wno-unused-parameter
 
 # libFuzzer target for the TUN offloads (agent/esp/tunoff.c).
 build/fuzz/fuzz_tunoff: tests/fuzz/fuzz_tunoff.c agent/esp/tunoff.c
-build/fuzz/fuzz_tunoff: agent/esp/tunoff.h
+build/fuzz/fuzz_tunoff: agent/esp/tunoff.h agent/esp/inet.h
 build/fuzz/fuzz_tunoff: FUZZ_CFLAGS += -Wall -Wextra -Werror -Wvla -Wshadow \
 	-Wstrict-prototypes -Wmissing-prototypes -Wno-unused-parameter

@@ -234,6 +234,15 @@ with(json_t *body, const char *key, const char *value)
 	return b;
 }
 
+json_t *
+put_of(json_t *obj, const char *key, const char *value)
+{
+	json_t *b = with(obj, key, value);
+
+	json_object_del(b, "links");
+	return b;
+}
+
 void
 keys_are(json_t *j, const char *const *keys, size_t n)
 {

@@ -67,6 +67,9 @@ void refused(struct env *e, const char *method, const char *path, json_t *body, 
 char   *item_path(const char *coll, json_t *obj);
 /* A copy of body with key set to the JSON text value (NULL: removed). */
 json_t *with(json_t *body, const char *key, const char *value);
+/* The body of a PUT of obj as read (its version kept, no links), key set
+ * to the JSON text value. */
+json_t *put_of(json_t *obj, const char *key, const char *value);
 /* The keys of j, in order, are exactly keys[]. */
 void    keys_are(json_t *j, const char *const *keys, size_t n);
 

@@ -49,16 +49,6 @@ teardown(void **state)
 	return api_env_teardown(state);
 }
 
-/* The body of a PUT of obj as read: its version, key set to value. */
-static json_t *
-put_of(json_t *obj, const char *key, const char *value)
-{
-	json_t *b = with(obj, key, value);
-
-	json_object_del(b, "links");
-	return b;
-}
-
 /* ---- bodies ------------------------------------------------------------- */
 
 static json_t *

@@ -27,6 +27,7 @@
 #include "metrics/procfs.h"
 #include "procfs_samples.h"
 #include "telemetry.pb-c.h"
+#include "metrics_env.h"
 
 #define TEST_UUID "6f1e5f2a-3b8c-4d2e-9a41-0c7d5e8f9b10"
 
@@ -81,32 +82,11 @@ link_set(struct fake *f, const char *name, unsigned flags, int mtu)
 }
 
 static void
-fake_path(const struct fake *f, const char *name, char *path, size_t size)
-{
-	int n = snprintf(path, size, "%s/%s", f->root, name);
-
-	assert_true(n > 0 && (size_t)n < size);
-}
-
-static void
-put(const struct fake *f, const char *name, const char *text)
-{
-	char path[256];
-	FILE *fp;
-
-	fake_path(f, name, path, sizeof(path));
-	fp = fopen(path, "w");
-	assert_non_null(fp);
-	assert_int_equal(fputs(text, fp) >= 0, 1);
-	assert_int_equal(fclose(fp), 0);
-}
-
-static void
 mkdir_in(const struct fake *f, const char *name)
 {
 	char path[256];
 
-	fake_path(f, name, path, sizeof(path));
+	metrics_env_path(f->root, name, path, sizeof(path));
 	assert_int_equal(mkdir(path, 0700), 0);
 }
 
@@ -230,7 +210,7 @@ static void
 mount_line_for(const struct fake *f, struct strbuf *sb, const char *sub, const char *fstype,
 	       char *path, size_t size)
 {
-	fake_path(f, sub, path, size);
+	metrics_env_path(f->root, sub, path, size);
 	strbuf_puts(sb, "99 1 0:99 / ");
 	mi_escape(sb, path);
 	strbuf_printf(sb, " rw,relatime - %s none rw\n", fstype);
@@ -246,20 +226,20 @@ test_source_series(void **state)
 	struct strbuf sb;
 	double frsize, v;
 
-	put(f, "net/dev", netdev_real);
+	metrics_env_put(f->root, "net/dev", netdev_real);
 	link_set(f, "lo", IFF_UP | IFF_RUNNING | IFF_LOOPBACK, 65536);
 	link_set(f, "eth0", IFF_UP | IFF_RUNNING, 1500);
 	link_set(f, "vpn0", IFF_UP, 1400);	/* a TUN device without its reader: no carrier */
 	/* "a\"b\\c" is gone by the time its flags are asked for */
-	put(f, "diskstats", diskstats_real);
+	metrics_env_put(f->root, "diskstats", diskstats_real);
 	mkdir_in(f, "mnt/my disk");
 	strbuf_init(&sb, 1 << 16);
 	mount_line_for(f, &sb, "mnt/my disk", "xfs", odd, sizeof(odd));
 	mount_line_for(f, &sb, "mnt", "tmpfs", plain, sizeof(plain));
 	mount_line_for(f, &sb, "mnt/gone", "ext4", plain, sizeof(plain));	/* no such folder */
 	strbuf_puts(&sb, "5 1 0:5 / /proc rw - proc proc rw\n");
-	put(f, "self/mountinfo", sb.data);
-	fake_path(f, "mnt", plain, sizeof(plain));
+	metrics_env_put(f->root, "self/mountinfo", sb.data);
+	metrics_env_path(f->root, "mnt", plain, sizeof(plain));
 
 	assert_int_equal(statvfs(plain, &before), 0);
 	hoststat_sample(f->hs);
@@ -327,7 +307,7 @@ test_source_transitions(void **state)
 		"lo: 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16\n"
 		"vpn0: 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16\n";
 
-	put(f, "net/dev", dev);
+	metrics_env_put(f->root, "net/dev", dev);
 	link_set(f, "lo", IFF_UP | IFF_RUNNING | IFF_LOOPBACK, 65536);
 	link_set(f, "vpn0", IFF_UP | IFF_RUNNING, 1400);
 	hoststat_sample(f->hs);		/* the first sample is no change */
@@ -356,13 +336,13 @@ test_source_transitions(void **state)
 	metrics_snapshot_free(snap);
 
 	/* Deleted: its series go. Made again: a new interface, counting from 0. */
-	put(f, "net/dev", NETDEV_HEAD "lo: 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16\n");
+	metrics_env_put(f->root, "net/dev", NETDEV_HEAD "lo: 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16\n");
 	hoststat_sample(f->hs);
 	snap = collect(f);
 	assert_null(find(snap, M_INTERFACE_UP, "vpn0", NULL));
 	assert_int_equal(count_id(snap, M_INTERFACE_STATE_TRANSITIONS), 2);
 	metrics_snapshot_free(snap);
-	put(f, "net/dev", dev);
+	metrics_env_put(f->root, "net/dev", dev);
 	hoststat_sample(f->hs);
 	snap = collect(f);
 	assert_true(value_of(snap, M_INTERFACE_UP, "vpn0", NULL) == 1);
@@ -392,11 +372,11 @@ test_source_caps_count_left_out(void **state)
 		strbuf_printf(&sb, "%s: 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16\n", name);
 		link_set(f, name, IFF_UP | IFF_RUNNING, 1500);
 	}
-	put(f, "net/dev", sb.data);
+	metrics_env_put(f->root, "net/dev", sb.data);
 	strbuf_reset(&sb);
 	for (size_t i = 0; i < PROCFS_DISKS_MAX + extra; i++)
 		strbuf_printf(&sb, "253 %zu dm-%zu 1 0 0 0 0 0 0 0 0 0 0\n", i, i);
-	put(f, "diskstats", sb.data);
+	metrics_env_put(f->root, "diskstats", sb.data);
 	strbuf_reset(&sb);
 	for (size_t i = 0; i < PROCFS_MOUNTS_MAX + extra; i++) {
 		char sub[32];
@@ -405,7 +385,7 @@ test_source_caps_count_left_out(void **state)
 		mkdir_in(f, sub);
 		mount_line_for(f, &sb, sub, "tmpfs", path, sizeof(path));
 	}
-	put(f, "self/mountinfo", sb.data);
+	metrics_env_put(f->root, "self/mountinfo", sb.data);
 	strbuf_free(&sb);
 
 	hoststat_sample(f->hs);
@@ -444,15 +424,15 @@ test_source_unreadable_files(void **state)
 		metrics_snapshot_free(snap);
 	}
 	/* Then readable; then net/dev without its header: interfaces go. */
-	put(f, "net/dev", netdev_real);
+	metrics_env_put(f->root, "net/dev", netdev_real);
 	link_set(f, "lo", IFF_UP | IFF_RUNNING, 65536);
-	put(f, "diskstats", "8 0 sda 1 2 3 4 5 6 7 8 9 10 11\nbroken\n");
+	metrics_env_put(f->root, "diskstats", "8 0 sda 1 2 3 4 5 6 7 8 9 10 11\nbroken\n");
 	hoststat_sample(f->hs);
 	snap = collect(f);
 	assert_int_equal(count_id(snap, M_INTERFACE_UP), 1);
 	assert_int_equal(count_id(snap, M_DISK_IO_TIME), 1);
 	metrics_snapshot_free(snap);
-	put(f, "net/dev", "lo: 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16\n");
+	metrics_env_put(f->root, "net/dev", "lo: 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16\n");
 	hoststat_sample(f->hs);
 	snap = collect(f);
 	assert_int_equal(count_id(snap, M_INTERFACE_UP), 0);
@@ -461,28 +441,6 @@ test_source_unreadable_files(void **state)
 }
 
 /* ---- both encoders -------------------------------------------------- */
-
-static int
-promtool_check(const char *text, char *out, size_t outsize)
-{
-	char path[] = "/tmp/test_hoststat_promXXXXXX", cmd[256];
-	FILE *fp;
-	size_t n;
-	int fd, rc;
-
-	fd = mkstemp(path);
-	assert_true(fd >= 0);
-	assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
-	close(fd);
-	snprintf(cmd, sizeof(cmd), "promtool check metrics < %s 2>&1", path);
-	fp = popen(cmd, "r");
-	assert_non_null(fp);
-	n = fread(out, 1, outsize - 1, fp);
-	out[n] = '\0';
-	rc = pclose(fp);
-	unlink(path);
-	return rc;
-}
 
 /* Odd names as the kernel lets them be: '"' and '\' in an interface name,
  * a space, a tab, a newline and a backslash in mount points. */
@@ -495,14 +453,14 @@ test_prometheus_escapes_odd_names(void **state)
 	char spaced[256], nasty[256], line[600], out[8192];
 	int rc;
 
-	put(f, "net/dev", netdev_real);
+	metrics_env_put(f->root, "net/dev", netdev_real);
 	link_set(f, "a\"b\\c", IFF_UP | IFF_RUNNING, 9000);
 	mkdir_in(f, "mnt/my disk");
 	mkdir_in(f, "mnt/t\ta\nb\\c");
 	strbuf_init(&sb, 1 << 16);
 	mount_line_for(f, &sb, "mnt/my disk", "ext4", spaced, sizeof(spaced));
 	mount_line_for(f, &sb, "mnt/t\ta\nb\\c", "ext4", nasty, sizeof(nasty));
-	put(f, "self/mountinfo", sb.data);
+	metrics_env_put(f->root, "self/mountinfo", sb.data);
 	assert_non_null(strstr(sb.data, "/mnt/my\\040disk "));
 	assert_non_null(strstr(sb.data, "/mnt/t\\011a\\012b\\134c "));
 	strbuf_free(&sb);
@@ -516,12 +474,12 @@ test_prometheus_escapes_odd_names(void **state)
 			       "\nvpnagent_interface_mtu_bytes{interface=\"a\\\"b\\\\c\"} 9000\n"));
 	snprintf(line, sizeof(line), "\nvpnagent_disk_size_bytes{mountpoint=\"%s\"} ", spaced);
 	assert_non_null(strstr(text.data, line));
-	fake_path(f, "mnt/t\ta\\nb\\\\c", nasty, sizeof(nasty));	/* as escaped */
+	metrics_env_path(f->root, "mnt/t\ta\\nb\\\\c", nasty, sizeof(nasty));	/* as escaped */
 	snprintf(line, sizeof(line), "\nvpnagent_disk_free_bytes{mountpoint=\"%s\"} ", nasty);
 	assert_non_null(strstr(text.data, line));
 	if (system("command -v promtool >/dev/null 2>&1") != 0)
 		fail_msg("promtool not found in PATH");
-	rc = promtool_check(text.data, out, sizeof(out));
+	rc = metrics_env_promtool(text.data, out, sizeof(out));
 	if (rc != 0)
 		fail_msg("promtool check metrics failed (%d):\n%s\n--- input ---\n%s", rc, out,
 			 text.data);
@@ -568,9 +526,9 @@ test_protobuf_families_and_filter(void **state)
 	size_t nif = 0, ndisk = 0;
 	const Proto__Metric *m;
 
-	put(f, "net/dev", netdev_real);
+	metrics_env_put(f->root, "net/dev", netdev_real);
 	link_set(f, "vpn0", IFF_UP | IFF_RUNNING, 1400);
-	put(f, "diskstats", diskstats_real);
+	metrics_env_put(f->root, "diskstats", diskstats_real);
 	hoststat_sample(f->hs);
 	snap = collect(f);
 	/* a cpu row beside them, which the filter must leave out */

@@ -19,6 +19,7 @@
 #include "metrics/metrics.h"
 #include "core/strbuf.h"
 #include "telemetry.pb-c.h"
+#include "metrics_env.h"
 
 #define PROM_MAX (64u << 20)
 #define TEST_UUID "6f1e5f2a-3b8c-4d2e-9a41-0c7d5e8f9b10"
@@ -441,28 +442,6 @@ test_prom_every_metric_has_help_type(void **state)
 	metrics_snapshot_free(snap);
 }
 
-static int
-promtool_check(const char *text, char *out, size_t outsize)
-{
-	char path[] = "/tmp/test_metrics_promXXXXXX", cmd[256];
-	FILE *fp;
-	size_t n;
-	int fd, rc;
-
-	fd = mkstemp(path);
-	assert_true(fd >= 0);
-	assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
-	close(fd);
-	snprintf(cmd, sizeof(cmd), "promtool check metrics < %s 2>&1", path);
-	fp = popen(cmd, "r");
-	assert_non_null(fp);
-	n = fread(out, 1, outsize - 1, fp);
-	out[n] = '\0';
-	rc = pclose(fp);
-	unlink(path);
-	return rc;
-}
-
 static void
 test_prom_passes_promtool(void **state)
 {
@@ -477,14 +456,14 @@ test_prom_passes_promtool(void **state)
 	metrics_add(snap, M_TELEMETRY_INTERVAL, NAN, NULL);
 	metrics_add(snap, M_TELEMETRY_BUFFERED_METRICS, INFINITY, NULL);
 	text = render(snap);
-	rc = promtool_check(text, out, sizeof(out));
+	rc = metrics_env_promtool(text, out, sizeof(out));
 	if (rc != 0)
 		fail_msg("promtool check metrics failed (%d):\n%s\n--- input ---\n%s", rc, out, text);
 	free(text);
 	metrics_snapshot_free(snap);
 
 	/* And the checker is not a no-op: an unescaped newline is refused. */
-	rc = promtool_check("# HELP x h\n# TYPE x gauge\nx{a=\"b\nc\"} 1\n", out, sizeof(out));
+	rc = metrics_env_promtool("# HELP x h\n# TYPE x gauge\nx{a=\"b\nc\"} 1\n", out, sizeof(out));
 	assert_int_not_equal(rc, 0);
 }
 

@@ -18,23 +18,14 @@
 #include "core/strbuf.h"
 #include "metrics/procfs.h"
 #include "procfs_samples.h"
+#include "metrics_env.h"
 
 /* ---- helpers -------------------------------------------------------- */
-
-static char *
-exact(const char *text, size_t len)
-{
-	char *p = malloc(len ? len : 1);
-
-	assert_non_null(p);
-	memcpy(p, text, len);
-	return p;
-}
 
 static int
 netdev_parse_n(const char *text, size_t len, struct procfs_netdev *out)
 {
-	char *buf = exact(text, len);
+	char *buf = metrics_env_exact(text, len);
 	int rc = procfs_netdev_parse(buf, len, out);
 
 	free(buf);
@@ -50,7 +41,7 @@ netdev_parse(const char *text, struct procfs_netdev *out)
 static void
 disks_parse_n(const char *text, size_t len, struct procfs_diskstats *out)
 {
-	char *buf = exact(text, len);
+	char *buf = metrics_env_exact(text, len);
 
 	assert_int_equal(procfs_diskstats_parse(buf, len, out), 0);
 	free(buf);
@@ -65,7 +56,7 @@ disks_parse(const char *text, struct procfs_diskstats *out)
 static void
 mounts_parse_n(const char *text, size_t len, struct procfs_mounts *out)
 {
-	char *buf = exact(text, len);
+	char *buf = metrics_env_exact(text, len);
 
 	assert_int_equal(procfs_mountinfo_parse(buf, len, out), 0);
 	free(buf);

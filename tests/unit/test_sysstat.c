@@ -21,6 +21,7 @@
 #include "metrics/metrics.h"
 #include "metrics/procfs.h"
 #include "metrics/sysstat.h"
+#include "metrics_env.h"
 
 static const char stat_real[] =
 	"cpu  74608 2520 24433 1117073 6176 4054 0 0 0 0\n"
@@ -50,21 +51,10 @@ static const char pid_stat_real[] =
 
 /* ---- helpers -------------------------------------------------------- */
 
-/* Heap copy of exactly len bytes, no NUL: reads past it trip ASan. */
-static char *
-exact(const char *text, size_t len)
-{
-	char *p = malloc(len ? len : 1);
-
-	assert_non_null(p);
-	memcpy(p, text, len);
-	return p;
-}
-
 static int
 stat_parse_n(const char *text, size_t len, struct procfs_stat *out)
 {
-	char *buf = exact(text, len);
+	char *buf = metrics_env_exact(text, len);
 	int rc = procfs_stat_parse(buf, len, out);
 
 	free(buf);
@@ -80,7 +70,7 @@ stat_parse(const char *text, struct procfs_stat *out)
 static int
 meminfo_parse_n(const char *text, size_t len, struct procfs_meminfo *out)
 {
-	char *buf = exact(text, len);
+	char *buf = metrics_env_exact(text, len);
 	int rc = procfs_meminfo_parse(buf, len, out);
 
 	free(buf);
@@ -96,7 +86,7 @@ meminfo_parse(const char *text, struct procfs_meminfo *out)
 static int
 pid_parse_n(const char *text, size_t len, struct procfs_pid_stat *out)
 {
-	char *buf = exact(text, len);
+	char *buf = metrics_env_exact(text, len);
 	int rc = procfs_pid_stat_parse(buf, len, out);
 
 	free(buf);
@@ -407,32 +397,11 @@ struct fake {
 };
 
 static void
-fake_path(const struct fake *f, const char *name, char *path, size_t size)
-{
-	int n = snprintf(path, size, "%s/%s", f->root, name);
-
-	assert_true(n > 0 && (size_t)n < size);
-}
-
-static void
-put(const struct fake *f, const char *name, const char *text)
-{
-	char path[256];
-	FILE *fp;
-
-	fake_path(f, name, path, sizeof(path));
-	fp = fopen(path, "w");
-	assert_non_null(fp);
-	assert_int_equal(fputs(text, fp) >= 0, 1);
-	assert_int_equal(fclose(fp), 0);
-}
-
-static void
 rm(const struct fake *f, const char *name)
 {
 	char path[256];
 
-	fake_path(f, name, path, sizeof(path));
+	metrics_env_path(f->root, name, path, sizeof(path));
 	unlink(path);
 }
 
@@ -445,9 +414,9 @@ fake_setup(void **state)
 	assert_non_null(f);
 	snprintf(f->root, sizeof(f->root), "/tmp/test_sysstat.XXXXXX");
 	assert_non_null(mkdtemp(f->root));
-	fake_path(f, "self", path, sizeof(path));
+	metrics_env_path(f->root, "self", path, sizeof(path));
 	assert_int_equal(mkdir(path, 0700), 0);
-	fake_path(f, "self/fd", path, sizeof(path));
+	metrics_env_path(f->root, "self/fd", path, sizeof(path));
 	assert_int_equal(mkdir(path, 0700), 0);
 	f->st = sysstat_new("1.2.3");
 	sysstat_set_procfs_root(f->st, f->root);
@@ -465,7 +434,7 @@ fake_teardown(void **state)
 	struct dirent *de;
 	DIR *dir;
 
-	fake_path(f, "self/fd", path, sizeof(path));
+	metrics_env_path(f->root, "self/fd", path, sizeof(path));
 	if ((dir = opendir(path)) != NULL) {
 		while ((de = readdir(dir)) != NULL) {
 			char file[512];
@@ -481,7 +450,7 @@ fake_teardown(void **state)
 	rm(f, "self/stat");
 	rm(f, "stat");
 	rm(f, "meminfo");
-	fake_path(f, "self", path, sizeof(path));
+	metrics_env_path(f->root, "self", path, sizeof(path));
 	rmdir(path);
 	assert_int_equal(rmdir(f->root), 0);
 	sysstat_free(f->st);
@@ -541,12 +510,12 @@ test_utilisation_two_samples(void **state)
 {
 	struct fake *f = *state;
 
-	put(f, "stat", stat_a);
+	metrics_env_put(f->root, "stat", stat_a);
 	assert_int_equal(sysstat_sample(f->st, 1000), 0);
 	/* One sample is no period yet. */
 	assert_true(sysstat_utilisation(f->st, SYSSTAT_CPU_ALL) == 0);
 	assert_true(sysstat_utilisation(f->st, 0) == 0);
-	put(f, "stat", stat_b);
+	metrics_env_put(f->root, "stat", stat_b);
 	assert_int_equal(sysstat_sample(f->st, 1000 + SYSSTAT_SAMPLE_MS), 0);
 	assert_true(sysstat_utilisation(f->st, SYSSTAT_CPU_ALL) == 0.5);
 	assert_true(sysstat_utilisation(f->st, 0) == 0.75);
@@ -565,12 +534,12 @@ test_utilisation_early_sample_ignored(void **state)
 {
 	struct fake *f = *state;
 
-	put(f, "stat", stat_a);
+	metrics_env_put(f->root, "stat", stat_a);
 	assert_int_equal(sysstat_sample(f->st, 0), 0);
-	put(f, "stat", stat_b);
+	metrics_env_put(f->root, "stat", stat_b);
 	assert_int_equal(sysstat_sample(f->st, SYSSTAT_SAMPLE_MS), 0);
 	/* A sample 10 ms later would measure a period of ~1 tick: ignored. */
-	put(f, "stat", "cpu 999 0 0 0\ncpu0 999 0 0 0\n");
+	metrics_env_put(f->root, "stat", "cpu 999 0 0 0\ncpu0 999 0 0 0\n");
 	assert_int_equal(sysstat_sample(f->st, SYSSTAT_SAMPLE_MS + 10), 0);
 	assert_true(sysstat_utilisation(f->st, 0) == 0.75);
 }
@@ -581,11 +550,11 @@ test_utilisation_counter_steps_back(void **state)
 	struct fake *f = *state;
 	struct metrics_snapshot *snap;
 
-	put(f, "stat", stat_b);
+	metrics_env_put(f->root, "stat", stat_b);
 	assert_int_equal(sysstat_sample(f->st, 0), 0);
 	/* cpu0 iowait 50 -> 40 (seen on some kernels), user +100: the negative
 	 * delta counts as 0, and the exported counter does not go down. */
-	put(f, "stat", "cpu  310 10 150 850 140 10 10 10\n"
+	metrics_env_put(f->root, "stat", "cpu  310 10 150 850 140 10 10 10\n"
 		       "cpu0 250 0 100 400 40 0 0 0\n"
 		       "cpu1 60 10 50 450 100 10 10 10\n");
 	assert_int_equal(sysstat_sample(f->st, SYSSTAT_SAMPLE_MS), 0);
@@ -606,17 +575,17 @@ test_sample_failures_keep_previous(void **state)
 
 	/* No file at all. */
 	assert_int_equal(sysstat_sample(f->st, 0), -1);
-	put(f, "stat", stat_a);
+	metrics_env_put(f->root, "stat", stat_a);
 	assert_int_equal(sysstat_sample(f->st, 0), 0);
-	put(f, "stat", stat_b);
+	metrics_env_put(f->root, "stat", stat_b);
 	assert_int_equal(sysstat_sample(f->st, SYSSTAT_SAMPLE_MS), 0);
 	/* A bad read changes nothing; the next good one measures from b. */
-	put(f, "stat", "cpu 1 2\n");
+	metrics_env_put(f->root, "stat", "cpu 1 2\n");
 	assert_int_equal(sysstat_sample(f->st, 2 * SYSSTAT_SAMPLE_MS), -1);
 	assert_true(sysstat_utilisation(f->st, 0) == 0.75);
 	rm(f, "stat");
 	assert_int_equal(sysstat_sample(f->st, 3 * SYSSTAT_SAMPLE_MS), -1);
-	put(f, "stat", "cpu  210 10 150 850 150 10 10 10\n"
+	metrics_env_put(f->root, "stat", "cpu  210 10 150 850 150 10 10 10\n"
 		       "cpu0 250 0 100 400 50 0 0 0\n"
 		       "cpu1 60 10 50 450 100 10 10 10\n");
 	assert_int_equal(sysstat_sample(f->st, 4 * SYSSTAT_SAMPLE_MS), 0);
@@ -630,16 +599,16 @@ test_source_series(void **state)
 	struct fake *f = *state;
 	struct metrics_snapshot *snap;
 
-	put(f, "stat", stat_a);
+	metrics_env_put(f->root, "stat", stat_a);
 	assert_int_equal(sysstat_sample(f->st, 0), 0);
-	put(f, "stat", stat_b);
+	metrics_env_put(f->root, "stat", stat_b);
 	assert_int_equal(sysstat_sample(f->st, SYSSTAT_SAMPLE_MS), 0);
-	put(f, "meminfo", "MemTotal:       2048 kB\nMemFree:  10 kB\nMemAvailable:   1024 kB\n");
-	put(f, "self/stat", "4242 (vpn (agent)) S 1 4242 4242 0 -1 4194560 1520 0 0 0 300 100 "
+	metrics_env_put(f->root, "meminfo", "MemTotal:       2048 kB\nMemFree:  10 kB\nMemAvailable:   1024 kB\n");
+	metrics_env_put(f->root, "self/stat", "4242 (vpn (agent)) S 1 4242 4242 0 -1 4194560 1520 0 0 0 300 100 "
 			    "0 0 20 0 3 0 12345 123456789 256 18446744073709551615 1 1 0\n");
-	put(f, "self/fd/0", "");
-	put(f, "self/fd/1", "");
-	put(f, "self/fd/2", "");
+	metrics_env_put(f->root, "self/fd/0", "");
+	metrics_env_put(f->root, "self/fd/1", "");
+	metrics_env_put(f->root, "self/fd/2", "");
 
 	snap = metrics_snapshot_new(0);
 	sysstat_metrics_source(f->st, snap);
@@ -673,10 +642,10 @@ test_source_sparse_cpus(void **state)
 	struct fake *f = *state;
 	struct metrics_snapshot *snap;
 
-	put(f, "stat", "cpu 2 0 0 2\ncpu0 1 0 0 1\n");
+	metrics_env_put(f->root, "stat", "cpu 2 0 0 2\ncpu0 1 0 0 1\n");
 	assert_int_equal(sysstat_sample(f->st, 0), 0);
 	/* cpu3 comes online: shown, but with no period of its own yet. */
-	put(f, "stat", "cpu 6 0 0 6\ncpu0 2 0 0 2\ncpu3 3 0 0 3\n");
+	metrics_env_put(f->root, "stat", "cpu 6 0 0 6\ncpu0 2 0 0 2\ncpu3 3 0 0 3\n");
 	assert_int_equal(sysstat_sample(f->st, SYSSTAT_SAMPLE_MS), 0);
 	snap = metrics_snapshot_new(0);
 	sysstat_metrics_source(f->st, snap);
@@ -703,8 +672,8 @@ test_source_without_files(void **state)
 	metrics_snapshot_free(snap);
 
 	/* Malformed files are left out the same way, twice (warned once). */
-	put(f, "meminfo", "MemTotal: lots\n");
-	put(f, "self/stat", "garbage");
+	metrics_env_put(f->root, "meminfo", "MemTotal: lots\n");
+	metrics_env_put(f->root, "self/stat", "garbage");
 	for (int i = 0; i < 2; i++) {
 		snap = metrics_snapshot_new(0);
 		sysstat_metrics_source(f->st, snap);

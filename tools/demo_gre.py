@@ -24,23 +24,11 @@ import time
 import demo
 from demo import COLLECTOR_HTTP, Demo, DemoError, Proc, Site, indent, wait_for
 import netns
+import bird
 
 INTERVAL_S = 10          # telemetry: the tunnels up at the collector with the next batch
 ROUTE_BUDGET_S = 30      # bird's first RIP updates, then the routes in the kernel
 TUNNEL_IF = "Tunnel0"
-
-BIRD_CONF = """# make run DEMO=gre: RIP over %(tunnel_if)s, as `router rip` of the reference
-router id %(router_id)s;
-log "%(log)s" all;
-protocol device { scan time 1; }
-protocol direct { ipv4; interface "lo"; }
-protocol kernel { ipv4 { export where source = RTS_RIP; }; scan time 1; }
-protocol rip {
-  ipv4 { import all; export all; };
-  interface "%(tunnel_if)s" { mode multicast; update time 2; timeout time 8; check link yes; };
-}
-"""
-
 
 class Router(Site):
     """A Site with what GRE adds: its LAN on lo, its Tunnel0 address, the
@@ -142,15 +130,9 @@ class GreDemo(Demo):
     # -- RIP ------------------------------------------------------------------------
 
     def start_bird(self, r):
-        d = os.path.join(self.dir, "bird-" + r.key)
-        os.makedirs(d, exist_ok=True)
-        conf = os.path.join(d, "bird.conf")
-        r.bird_sock = os.path.join(d, "bird.ctl")
-        with open(conf, "w") as f:
-            f.write(BIRD_CONF % {"router_id": r.tunnel_addr, "tunnel_if": TUNNEL_IF,
-                                 "log": os.path.join(d, "bird.log")})
-        r.bird = Proc("bird-" + r.key, self.topo, r.ns, ["bird", "-f", "-c", conf, "-s",
-                                                         r.bird_sock],
+        argv, r.bird_sock = bird.rip_files(os.path.join(self.dir, "bird-" + r.key),
+                                           r.tunnel_addr, TUNNEL_IF)
+        r.bird = Proc("bird-" + r.key, self.topo, r.ns, argv,
                       os.path.join(self.dir, "bird-%s.log" % r.key))
         self.procs.append(r.bird)
 

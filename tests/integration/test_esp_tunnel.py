@@ -208,11 +208,6 @@ def on_demand_dpd_needs_outbound_traffic(env):
         os.kill(b.proc.pid, signal.SIGCONT)
 
 
-ENC = {"cbc": "AES-CBC [RFC3602]", "gcm": "AES-GCM with 16 octet ICV [RFC4106]"}
-AUTH = {"sha1": "HMAC-SHA-1-96 [RFC2404]", "sha256": "HMAC-SHA-256-128 [RFC4868]",
-        "none": "NULL"}
-
-
 @test
 def tshark_decrypts_our_esp(env):
     for esp in (("esp-aes", "esp-sha256-hmac"), ("esp-gcm", None)):
@@ -225,16 +220,8 @@ def tshark_decrypts_our_esp(env):
             sent, got, _ = ping(topo, na, A_IN, B_IN, 10, "0.05")
             time.sleep(0.5)		# let dumpcap write the last frames
             pcap = cap.stop()
-            uat = []
-            with open(keylog) as f:
-                for line in f:
-                    spi, src, dst, enc, auth, key, akey = (line.split() + [""])[:7]
-                    if enc == "gcm":
-                        key, akey = key + akey, ""	# tshark wants key|salt
-                    uat += ["-o", 'uat:esp_sa:"IPv4","%s","%s","%s","%s","0x%s","%s","%s"' % (
-                        src, dst, spi, ENC[enc], key, AUTH[auth], "0x" + akey if akey else "")]
-            p = topo.run(na, ["tshark", "-r", pcap, "-o", "esp.enable_encryption_decode:TRUE"]
-                         + uat + ["-Y", "esp", "-T", "fields", "-e", "_ws.malformed",
+            uat = capture.esp_decode_args(capture.esp_key_log(keylog))
+            p = topo.run(na, ["tshark", "-r", pcap] + uat + ["-Y", "esp", "-T", "fields", "-e", "_ws.malformed",
                                   "-e", "icmp.type", "-e", "_ws.expert.severity"], check=False)
             rows = [r.split("\t") for r in p.stdout.splitlines()]
             icmp = sum(1 for r in rows if len(r) > 1 and r[1] in ("0", "8"))

@@ -28,6 +28,7 @@ import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
 import capture  # noqa: E402
+from bird import Bird  # noqa: E402
 import harness  # noqa: E402
 import netns  # noqa: E402
 from harness import check, info, run, test, wait_for  # noqa: E402
@@ -35,54 +36,12 @@ from nsagent import NsAgent  # noqa: E402
 
 ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..")
 GOLDEN = os.path.join(ROOT, "tests", "golden", "ios")
-SCAPY = [os.environ.get("SCAPY_PYTHON", "/usr/bin/python3"),
-         os.path.join(ROOT, "tests", "lib", "scapy_esp.py")]
 ROUTERS = {
     # name: (WAN address, LAN on lo, Tunnel0 address, peer WAN, peer LAN net)
     "101": ("20.1.1.1", "192.168.1.1/24", "10.10.10.1", "20.1.1.2", "172.16.1.0/24"),
     "102": ("20.1.1.2", "172.16.1.1/24", "10.10.10.2", "20.1.1.1", "192.168.1.0/24"),
 }
 KEEPALIVE, RETRY, RETRIES = 10, 2, 5
-ENC = {"cbc": "AES-CBC [RFC3602]", "gcm": "AES-GCM with 16 octet ICV [RFC4106]"}
-AUTH = {"sha1": "HMAC-SHA-1-96 [RFC2404]", "sha256": "HMAC-SHA-256-128 [RFC4868]",
-        "none": "NULL"}
-
-BIRD_CONF = """
-router id %(router_id)s;
-log "%(log)s" all;
-protocol device { scan time 1; }
-protocol direct { ipv4; interface "lo"; }
-protocol kernel { ipv4 { export where source = RTS_RIP; }; scan time 1; }
-protocol rip {
-  ipv4 { import all; export all; };
-  interface "Tunnel0" { mode multicast; update time 2; timeout time 8; check link yes; };
-}
-"""
-
-
-class Bird:
-    """bird2 in a namespace, in the foreground, stopped by pid."""
-
-    def __init__(self, env, topo, ns, name, router_id):
-        self.topo, self.ns, self.name = topo, ns, name
-        d = os.path.join(env.dir, name)
-        os.makedirs(d, exist_ok=True)
-        self.conf, self.sock = os.path.join(d, "bird.conf"), os.path.join(d, "bird.ctl")
-        with open(self.conf, "w") as f:
-            f.write(BIRD_CONF % {"router_id": router_id, "log": os.path.join(d, "bird.log")})
-        self.proc = harness.Proc(name, topo.ns_argv(ns, ["bird", "-f", "-c", self.conf,
-                                                         "-s", self.sock]), env.dir)
-        env.add(self)
-        wait_for(lambda: os.path.exists(self.sock) or not self.proc.alive(), 10,
-                 "%s control socket" % name)
-        check(self.proc.alive(), "%s exited: %s" % (name, self.proc.output()[-1000:]))
-
-    def birdc(self, *args):
-        return self.topo.run(self.ns, ["birdc", "-s", self.sock] + list(args), check=False).stdout
-
-    def stop(self):
-        self.proc.stop(check_clean=False)
-
 
 def route(topo, ns, net):
     """The kernel's route to net in ns ('' when none)."""
@@ -157,12 +116,6 @@ def show_interfaces_tunnel(a):
          % (shown["packetsIn"], shown["packetsOut"]))
 
 
-def scapy(topo, ns, req):
-    p = topo.run(ns, SCAPY, input=json.dumps(req), check=False, timeout=60)
-    check(p.returncode == 0, "scapy_esp: %s" % p.stderr[-2000:])
-    return json.loads(p.stdout)
-
-
 @test
 def rip_over_gre_over_ipsec(env):
     keylog = os.path.join(env.dir, "esp-keys.log")
@@ -217,16 +170,8 @@ def rip_over_gre_over_ipsec(env):
 
     # tshark: the ESP decrypts to GRE carrying the routers' packets
     pcap = cap.stop()
-    uat = []
-    with open(keylog) as f:
-        for line in f:
-            spi, src, dst, enc, auth, key, akey = (line.split() + [""])[:7]
-            if enc == "gcm":
-                key, akey = key + akey, ""
-            uat += ["-o", 'uat:esp_sa:"IPv4","%s","%s","%s","%s","0x%s","%s","%s"' % (
-                src, dst, spi, ENC[enc], key, AUTH[auth], "0x" + akey if akey else "")]
-    p = topo.run(ns["101"], ["tshark", "-r", pcap, "-o", "esp.enable_encryption_decode:TRUE"]
-                 + uat + ["-Y", "esp", "-T", "fields", "-e", "_ws.malformed", "-e", "gre.proto",
+    uat = capture.esp_decode_args(capture.esp_key_log(keylog))
+    p = topo.run(ns["101"], ["tshark", "-r", pcap] + uat + ["-Y", "esp", "-T", "fields", "-e", "_ws.malformed", "-e", "gre.proto",
                           "-e", "icmp.type", "-e", "rip.version"], check=False)
     rows = [r.split("\t") + ["", "", "", ""] for r in p.stdout.splitlines()]
     gre = sum(1 for r in rows if r[1] == "0x0800")
@@ -244,17 +189,15 @@ def rip_over_gre_over_ipsec(env):
     # little ahead of A's own, so A's packets stay inside B's window.
     pairs = {p["inboundSpi"]: p for p in b.ok("GET", "/operational/ipsecsas")["items"]}
     sa = None
-    with open(keylog) as f:
-        for line in f:
-            spi, src, dst, enc, auth, key, akey = (line.split() + [""])[:7]
-            if (src, dst) == ("20.1.1.1", "20.1.1.2") and "0x%08X" % int(spi, 16) in pairs:
-                sa = {"spi": int(spi, 16), "enc": enc, "auth": auth, "key": key, "authkey": akey}
+    for k in capture.esp_key_log(keylog):
+        if (k["src"], k["dst"]) == ("20.1.1.1", "20.1.1.2") and "0x%08X" % k["spi"] in pairs:
+            sa = k
     check(sa is not None, "no SA of A's that B has: %r" % list(pairs))
     spi = "0x%08X" % sa["spi"]
     before = pairs[spi]
     seq = before["pktsDecaps"] + 32
     udp = struct.pack("!HHHH", 5000, 5000, 12, 0) + b"odd!"
-    scapy(topo, ns["101"], {"op": "send", "sa": sa, "seq": seq, "outer": None,
+    capture.scapy_esp(topo, ns["101"], {"op": "send", "sa": sa, "seq": seq, "outer": None,
                             "packets": [{"src": "20.1.1.1", "dst": "20.1.1.2", "proto": 17,
                                          "payload": udp.hex()}]})
 

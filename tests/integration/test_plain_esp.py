@@ -9,7 +9,6 @@ and encrypts packets with the keys of A's outbound SA, which B accepts and
 answers, and decrypts B's answers. With a masquerading NAT between the same
 two agents NAT-D sees it and the pair is ESP-in-UDP on 4500."""
 
-import json
 import os
 import re
 import struct
@@ -32,11 +31,6 @@ A_IN, B_IN = "10.203.1.1", "10.203.2.1"
 # behind a NAT: A in 10.203.9.0/24, the NAT's outside address beside B
 A_PRIV, NAT_IN, NAT_OUT = "10.203.9.2", "10.203.9.1", "192.0.2.3"
 IKE = ("aes", "sha256", 14)
-SCAPY = [os.environ.get("SCAPY_PYTHON", "/usr/bin/python3"),
-         os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib", "scapy_esp.py")]
-ENC = {"cbc": "AES-CBC [RFC3602]", "gcm": "AES-GCM with 16 octet ICV [RFC4106]"}
-AUTH = {"sha1": "HMAC-SHA-1-96 [RFC2404]", "sha256": "HMAC-SHA-256-128 [RFC4868]",
-        "none": "NULL"}
 
 
 def agents(env, topo, na, nb, a_addr, b_peer, esp, keylog=None, a_kw=None, b_kw=None):
@@ -92,19 +86,7 @@ def esp_frames(topo, ns, pcap, src):
 
 def key_log(path):
     """{(src, dst): SA} from --test-key-log lines, the newest per direction."""
-    sas = {}
-    with open(path) as f:
-        for line in f:
-            spi, src, dst, enc, auth, key, akey = (line.split() + [""])[:7]
-            sas[(src, dst)] = {"spi": int(spi, 16), "enc": enc, "auth": auth, "key": key,
-                               "authkey": akey}
-    return sas
-
-
-def scapy(topo, ns, req):
-    p = topo.run(ns, SCAPY, input=json.dumps(req), check=False, timeout=60)
-    check(p.returncode == 0, "scapy_esp: %s" % p.stderr[-2000:])
-    return json.loads(p.stdout)
+    return {(sa["src"], sa["dst"]): sa for sa in capture.esp_key_log(path)}
 
 
 def echo_request(ident, seq, data=b"scapy-plain-esp!" * 3):
@@ -198,16 +180,8 @@ def other_implementations_agree(env):
 
             # tshark decrypts every captured packet with the keys
             pcap = cap.stop()
-            uat = []
-            for (src, dst), sa in sas.items():
-                key, akey = sa["key"], sa["authkey"]
-                if sa["enc"] == "gcm":
-                    key, akey = key + akey, ""	# tshark wants key|salt
-                uat += ["-o", 'uat:esp_sa:"IPv4","%s","%s","0x%08x","%s","0x%s","%s","%s"' % (
-                    src, dst, sa["spi"], ENC[sa["enc"]], key, AUTH[sa["auth"]],
-                    "0x" + akey if akey else "")]
-            p = topo.run(na, ["tshark", "-r", pcap, "-o", "esp.enable_encryption_decode:TRUE"]
-                         + uat + ["-Y", "esp", "-T", "fields", "-e", "_ws.malformed",
+            uat = capture.esp_decode_args(sas.values())
+            p = topo.run(na, ["tshark", "-r", pcap] + uat + ["-Y", "esp", "-T", "fields", "-e", "_ws.malformed",
                                   "-e", "icmp.type"], check=False)
             rows = [r.split("\t") for r in p.stdout.splitlines()]
             icmp = sum(1 for r in rows if len(r) > 1 and r[1] in ("0", "8"))
@@ -227,12 +201,12 @@ def other_implementations_agree(env):
             ident = 0x5ca9
             pkts = [{"src": A_IN, "dst": B_IN, "proto": 1, "id": 100 + i,
                      "payload": echo_request(ident, i).hex()} for i in range(5)]
-            r = scapy(topo, na, {"op": "send", "sa": a_to_b, "seq": 1000, "packets": pkts,
+            r = capture.scapy_esp(topo, na, {"op": "send", "sa": a_to_b, "seq": 1000, "packets": pkts,
                                  "outer": [A_OUT, B_OUT]})
             wait_for(lambda: one(b, "/operational/ipsecsas")["pktsDecaps"] >= before + 5, 5,
                      "B to decrypt scapy's packets")
             pcap = cap.stop()
-            dec = scapy(topo, na, {"op": "decrypt", "sa": b_to_a, "pcap": pcap, "tunnel": True})
+            dec = capture.scapy_esp(topo, na, {"op": "decrypt", "sa": b_to_a, "pcap": pcap, "tunnel": True})
             replies = [d for d in dec["packets"] if d.get("icmp_type") == 0 and
                        d.get("icmp_id") == ident]
             errors = [d for d in dec["packets"] if "error" in d]

@@ -1,6 +1,7 @@
 """Packet capture inside a test namespace (dumpcap) and offline decoding with
 tshark, IKEv1 decryption keys included (uat:ikev1_decryption_table)."""
 
+import json
 import os
 import signal
 import socket
@@ -163,3 +164,49 @@ def fields_of(pcap, names, keys=(), display_filter=None, extra_prefs=()):
                                                            tail(p.stderr, 20)))
     return [(line.split("\t") + [""] * len(names))[:len(names)]
             for line in p.stdout.splitlines()]
+
+
+# ---- ESP with the agents' keys (--test-key-log) -------------------------
+
+ESP_ENC = {"cbc": "AES-CBC [RFC3602]", "gcm": "AES-GCM with 16 octet ICV [RFC4106]"}
+ESP_AUTH = {"sha1": "HMAC-SHA-1-96 [RFC2404]", "sha256": "HMAC-SHA-256-128 [RFC4868]",
+            "none": "NULL"}
+
+
+def esp_key_log(path):
+    """The SAs of an agent's --test-key-log, in order: one dict per line
+    {"src", "dst", "spi" (int), "enc" (cbc|gcm), "auth", "key", "authkey"
+    (hex; GCM: the salt)} -- also what tests/lib/scapy_esp.py takes."""
+    sas = []
+    with open(path) as f:
+        for line in f:
+            spi, src, dst, enc, auth, key, akey = (line.split() + [""])[:7]
+            sas.append({"src": src, "dst": dst, "spi": int(spi, 16), "enc": enc, "auth": auth,
+                        "key": key, "authkey": akey})
+    return sas
+
+
+def esp_decode_args(sas):
+    """tshark options that decrypt ESP of these SAs (uat:esp_sa)."""
+    args = ["-o", "esp.enable_encryption_decode:TRUE"]
+    for sa in sas:
+        key, akey = sa["key"], sa["authkey"]
+        if sa["enc"] == "gcm":
+            key, akey = key + akey, ""	# tshark wants key|salt
+        args += ["-o", 'uat:esp_sa:"IPv4","%s","%s","0x%08x","%s","0x%s","%s","%s"' % (
+            sa["src"], sa["dst"], sa["spi"], ESP_ENC[sa["enc"]], key, ESP_AUTH[sa["auth"]],
+            "0x" + akey if akey else "")]
+    return args
+
+
+SCAPY_ESP = [os.environ.get("SCAPY_PYTHON", "/usr/bin/python3"),
+             os.path.join(os.path.dirname(os.path.abspath(__file__)), "scapy_esp.py")]
+
+
+def scapy_esp(topo, ns, req):
+    """tests/lib/scapy_esp.py run in ns (Debian's python3-scapy, under
+    /usr/bin/python3): the request in, its answer out (dicts)."""
+    p = topo.run(ns, SCAPY_ESP, input=json.dumps(req), check=False, timeout=60)
+    if p.returncode != 0:
+        raise TestFailure("scapy_esp: %s" % p.stderr[-2000:])
+    return json.loads(p.stdout)

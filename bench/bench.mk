@@ -7,9 +7,9 @@
 #                           through the same two-site topology, iperf3 TCP
 #                           and UDP (needs root; about 2 minutes)
 
-$(BUILD)/bench/relay: bench/relay.c
+$(BUILD)/bench/relay: bench/relay.c agent/esp/tunoff.c agent/esp/tunoff.h agent/esp/inet.h
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $<
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ bench/relay.c agent/esp/tunoff.c
 
 bench: $(BUILD)/bench/relay
 

@@ -25,11 +25,13 @@
  *                     one receive per coalesced run, split before TUN writes)
  *   --tun-offload     IFF_VNET_HDR + TUNSETOFFLOAD(CSUM|TSO4): the kernel
  *                     hands over TCP/IPv4 super-packets (up to 64 KiB), which
- *                     are cut into MSS-sized segments here (headers and
- *                     checksums rewritten, as a NIC's TSO would) before they
- *                     go out; on the way in, consecutive in-order segments of
- *                     one TCP flow are merged back into one GSO write (the
- *                     kernel takes it as CHECKSUM_PARTIAL, like a GRO'd skb).
+ *                     are cut into MSS-sized segments (headers and checksums
+ *                     rewritten, as a NIC's TSO would) before they go out;
+ *                     on the way in, consecutive in-order segments of one TCP
+ *                     flow are merged back into one GSO write (the kernel
+ *                     takes it as CHECKSUM_PARTIAL, like a GRO'd skb). Both
+ *                     are the agent's own code (agent/esp/tunoff.c), so the
+ *                     relay measures the same I/O the agent does, less ESP.
  *                     Anything else (UDP, ICMP, fragments, TCP with odd
  *                     flags) passes one packet per write, as without it.
  *   --sockbuf BYTES   SO_SNDBUF/SO_RCVBUF (...FORCE when root; default 4 MiB)
@@ -63,6 +65,8 @@
 #include <sys/socket.h>
 #include <sys/uio.h>
 #include <unistd.h>
+
+#include "esp/tunoff.h"	/* the agent's TSO cut and GRO merge, shared */
 
 #ifndef UDP_SEGMENT
 #define UDP_SEGMENT 103
@@ -107,19 +111,6 @@ struct counters {
 	uint64_t gro_writes;                  /* merged TUN writes (>1 segment) */
 };
 
-/* --tun-offload receive side: a run of TCP segments waiting to be merged. */
-struct merge {
-	int n;                    /* segments in the run (0: none) */
-	const uint8_t *first;     /* first segment (headers are taken from it) */
-	size_t hdr_len;           /* IPv4 + TCP header bytes */
-	size_t mss;               /* payload of the first segment */
-	size_t payload;           /* payload bytes in the run */
-	uint32_t next_seq;        /* sequence number the next segment must have */
-	int last_psh;             /* the last segment carried PSH */
-	int closed;               /* a short segment ended the run */
-	struct iovec iov[2 + TSO_MAX_SEGS]; /* vnet header, headers, payloads */
-};
-
 struct relay {
 	struct opts o;
 	int tun_fd, udp_fd, sig_fd, ep_fd;
@@ -142,8 +133,8 @@ struct relay {
 		struct cmsghdr align;
 	} rx_cmsg[MAX_BATCH];
 	uint8_t *tun_buf;     /* --tun-offload: one super-packet with its vnet header */
-	struct merge mg;
-	uint8_t mg_hdr[VNET_HDR_LEN + 60 + 60];
+	struct tunoff_gro mg; /* --tun-offload receive side: the run being merged */
+	const uint8_t *seg[TSO_MAX_SEGS];
 	struct counters c;
 };
 
@@ -361,131 +352,6 @@ static int udp_open(const struct opts *o)
 	return fd;
 }
 
-/* ---- checksums and TCP segmentation (--tun-offload) ----------------------- */
-
-/* One's complement sum over memory, in memory byte order (RFC 1071: the sum
- * is byte-order independent, so it is stored back as it was computed). */
-static uint64_t csum_add(uint64_t sum, const uint8_t *p, size_t len)
-{
-	while (len >= 4) {
-		uint32_t w;
-		memcpy(&w, p, 4);
-		sum += w;
-		p += 4;
-		len -= 4;
-	}
-	if (len >= 2) {
-		uint16_t w;
-		memcpy(&w, p, 2);
-		sum += w;
-		p += 2;
-		len -= 2;
-	}
-	if (len) {
-		uint16_t w = 0;
-		memcpy(&w, p, 1);
-		sum += w;
-	}
-	return sum;
-}
-
-static uint16_t csum_fold(uint64_t sum)
-{
-	while (sum >> 16)
-		sum = (sum & 0xffff) + (sum >> 16);
-	return (uint16_t)sum;
-}
-
-static void put16(uint8_t *p, uint16_t v) { memcpy(p, &v, 2); }  /* memory order */
-static void put_be16(uint8_t *p, uint16_t v) { p[0] = (uint8_t)(v >> 8); p[1] = (uint8_t)v; }
-static uint16_t get_be16(const uint8_t *p) { return (uint16_t)(p[0] << 8 | p[1]); }
-static uint32_t get_be32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-static void put_be32(uint8_t *p, uint32_t v)
-{
-	p[0] = (uint8_t)(v >> 24);
-	p[1] = (uint8_t)(v >> 16);
-	p[2] = (uint8_t)(v >> 8);
-	p[3] = (uint8_t)v;
-}
-
-static void ipv4_fix_csum(uint8_t *ip, size_t ihl)
-{
-	put16(ip + 10, 0);
-	put16(ip + 10, (uint16_t)~csum_fold(csum_add(0, ip, ihl)));
-}
-
-/* Pseudo-header sum for TCP over IPv4 with `len` bytes of TCP. */
-static uint64_t tcp4_pseudo(const uint8_t *ip, size_t len)
-{
-	uint8_t ph[4] = {0, 6, (uint8_t)(len >> 8), (uint8_t)len};
-	return csum_add(csum_add(0, ip + 12, 8), ph, 4);
-}
-
-/* A packet read with a vnet header and no GSO: completes a partial
- * checksum if the kernel left one. Returns 0, or -1 if malformed. */
-static int vnet_finish_csum(const struct virtio_net_hdr *vh, uint8_t *pkt, size_t len)
-{
-	if (!(vh->flags & VIRTIO_NET_HDR_F_NEEDS_CSUM))
-		return 0;
-	size_t start = vh->csum_start, off = vh->csum_offset;
-	if (start >= len || start + off + 2 > len)
-		return -1;
-	/* the field holds the pseudo-header sum: sum from csum_start on */
-	put16(pkt + start + off, (uint16_t)~csum_fold(csum_add(0, pkt + start, len - start)));
-	return 0;
-}
-
-/* Cuts a TCP/IPv4 super-packet into MSS-sized segments appended at `out`
- * (capacity `cap` bytes, `max` segments); their lengths go to lens[].
- * Returns the number of segments, or -1 if the packet is not what
- * TUN_F_TSO4 promises (then it is dropped). */
-static int tso4_split(const struct virtio_net_hdr *vh, const uint8_t *pkt, size_t len,
-                      uint8_t *out, size_t cap, size_t *lens, int max)
-{
-	if (len < 40 || (pkt[0] >> 4) != 4 || pkt[9] != IPPROTO_TCP)
-		return -1;
-	size_t ihl = (size_t)(pkt[0] & 15) * 4;
-	if (ihl < 20 || vh->csum_start != ihl || len < ihl + 20)
-		return -1;
-	size_t thl = (size_t)(pkt[ihl + 12] >> 4) * 4;
-	size_t hl = ihl + thl, mss = vh->gso_size;
-	if (thl < 20 || hl >= len || mss == 0)
-		return -1;
-	size_t payload = len - hl;
-	int nseg = (int)((payload + mss - 1) / mss);
-	if (nseg > max || (size_t)nseg * hl + payload > cap)
-		return -1;
-	uint16_t id0 = get_be16(pkt + 4);
-	uint32_t seq0 = get_be32(pkt + ihl + 4);
-	uint8_t flags0 = pkt[ihl + 13];
-	for (int k = 0; k < nseg; k++) {
-		size_t off = (size_t)k * mss;
-		size_t seg = payload - off < mss ? payload - off : mss;
-		uint8_t *ip = out, *tcp = out + ihl;
-		memcpy(out, pkt, hl);
-		memcpy(out + hl, pkt + hl + off, seg);
-		put_be16(ip + 2, (uint16_t)(hl + seg));
-		put_be16(ip + 4, (uint16_t)(id0 + k));
-		ipv4_fix_csum(ip, ihl);
-		put_be32(tcp + 4, seq0 + (uint32_t)off);
-		uint8_t fl = flags0;
-		if (k != nseg - 1)
-			fl &= (uint8_t)~0x09; /* FIN, PSH only on the last segment */
-		if (k != 0)
-			fl &= (uint8_t)~0x80; /* CWR only on the first */
-		tcp[13] = fl;
-		put16(tcp + 16, 0);
-		uint64_t sum = tcp4_pseudo(ip, thl + seg);
-		put16(tcp + 16, (uint16_t)~csum_fold(csum_add(sum, tcp, thl + seg)));
-		lens[k] = hl + seg;
-		out += hl + seg;
-	}
-	return nseg;
-}
-
 /* ---- TUN -> UDP ----------------------------------------------------------- */
 
 /* --tun-offload: one read of a packet with its vnet header; appends the
@@ -504,28 +370,23 @@ static int tun_read_offload(struct relay *r, size_t *off, int n)
 	}
 	if (got <= VNET_HDR_LEN)
 		return 0;
-	struct virtio_net_hdr vh;
-	memcpy(&vh, r->tun_buf, sizeof(vh));
-	uint8_t *pkt = r->tun_buf + VNET_HDR_LEN;
 	size_t len = (size_t)got - VNET_HDR_LEN;
 	size_t cap = (size_t)(r->o.batch + TSO_MAX_SEGS) * r->pkt_max - *off;
+	int k = tunoff_split(r->tun_buf, (size_t)got, r->tx_arena + *off, cap, r->seg, r->tx_len + n,
+	                     TSO_MAX_SEGS);
 	r->c.tun_reads++;
 	r->c.tun_rx_bytes += len;
-	if (vh.gso_type == VIRTIO_NET_HDR_GSO_NONE) {
-		if (len > r->pkt_max || len > cap || vnet_finish_csum(&vh, pkt, len) < 0) {
+	if (k == 1 && r->seg[0] == r->tun_buf + VNET_HDR_LEN) {
+		/* one packet, its checksum completed where it was read */
+		if (len > r->pkt_max || len > cap) {
 			r->c.tun_rx_bad++;
 			return -1;
 		}
-		memcpy(r->tx_arena + *off, pkt, len);
-		r->tx_len[n] = len;
+		memcpy(r->tx_arena + *off, r->seg[0], len);
 		*off += len;
 		r->c.tun_rx_pkts++;
 		return 1;
 	}
-	int k = vh.gso_type == VIRTIO_NET_HDR_GSO_TCPV4
-	                ? tso4_split(&vh, pkt, len, r->tx_arena + *off, cap, r->tx_len + n,
-	                             TSO_MAX_SEGS)
-	                : -1;
 	if (k < 0) {
 		r->c.tun_rx_bad++;
 		return -1;
@@ -670,8 +531,10 @@ static void tun_write(struct relay *r, const uint8_t *pkt, size_t len)
 }
 
 /* --tun-offload: writes packet(s) with a vnet header. */
-static void tun_writev(struct relay *r, struct iovec *iov, int cnt, size_t len, int segs)
+static void tun_writev(void *ctx, const struct iovec *iov, int cnt, size_t len, int segs)
 {
+	struct relay *r = ctx;
+
 	for (;;) {
 		ssize_t w = writev(r->tun_fd, iov, cnt);
 		if (w >= 0) {
@@ -686,124 +549,6 @@ static void tun_writev(struct relay *r, struct iovec *iov, int cnt, size_t len, 
 		r->c.tun_tx_drop += (uint64_t)segs;
 		return;
 	}
-}
-
-static void merge_flush(struct relay *r)
-{
-	struct merge *m = &r->mg;
-	if (m->n == 0)
-		return;
-	struct virtio_net_hdr vh;
-	memset(&vh, 0, sizeof(vh));
-	uint8_t *hdr = r->mg_hdr + VNET_HDR_LEN;
-	if (m->n == 1) {
-		/* a single packet goes as it came, with its own checksums */
-		memcpy(r->mg_hdr, &vh, sizeof(vh));
-		m->iov[0].iov_base = r->mg_hdr;
-		m->iov[0].iov_len = VNET_HDR_LEN;
-		m->iov[1].iov_base = (void *)m->first;
-		m->iov[1].iov_len = m->hdr_len + m->payload;
-		tun_writev(r, m->iov, 2, m->hdr_len + m->payload, 1);
-		m->n = 0;
-		return;
-	}
-	size_t ihl = (size_t)(m->first[0] & 15) * 4;
-	size_t total = m->hdr_len + m->payload;
-	memcpy(hdr, m->first, m->hdr_len);
-	put_be16(hdr + 2, (uint16_t)total);
-	ipv4_fix_csum(hdr, ihl);
-	if (m->last_psh)
-		hdr[ihl + 13] |= 0x08;
-	/* CHECKSUM_PARTIAL: the field holds the pseudo-header sum */
-	put16(hdr + ihl + 16, csum_fold(tcp4_pseudo(hdr, total - ihl)));
-	vh.flags = VIRTIO_NET_HDR_F_NEEDS_CSUM;
-	vh.gso_type = VIRTIO_NET_HDR_GSO_TCPV4;
-	vh.hdr_len = (uint16_t)m->hdr_len;
-	vh.gso_size = (uint16_t)m->mss;
-	vh.csum_start = (uint16_t)ihl;
-	vh.csum_offset = 16;
-	memcpy(r->mg_hdr, &vh, sizeof(vh));
-	m->iov[0].iov_base = r->mg_hdr;
-	m->iov[0].iov_len = VNET_HDR_LEN + m->hdr_len;
-	tun_writev(r, m->iov, m->n + 1, total, m->n);
-	m->n = 0;
-}
-
-/* Is pkt a TCP/IPv4 segment that may be merged at all? Returns its header
- * length (IP + TCP) or 0. Plain ACK or ACK|PSH with data, no IP options,
- * no fragments, a correct IP total length. */
-static size_t tcp4_mergeable(const uint8_t *pkt, size_t len)
-{
-	if (len < 40 || pkt[0] != 0x45 || pkt[9] != IPPROTO_TCP)
-		return 0;
-	if ((get_be16(pkt + 6) & 0x3fff) != 0 || get_be16(pkt + 2) != len)
-		return 0;
-	size_t thl = (size_t)(pkt[32] >> 4) * 4;
-	uint8_t fl = pkt[33];
-	if (thl < 20 || 20 + thl >= len || (fl & ~0x08) != 0x10)
-		return 0;
-	return 20 + thl;
-}
-
-/* --tun-offload receive side: merges consecutive in-order segments of one
- * TCP flow (same addresses, ports, ack, window, options, TOS/TTL/DF, equal
- * sizes but the last) into one GSO write; anything else flushes the run
- * and goes alone. Order between packets is kept. */
-static void deliver_offload(struct relay *r, const uint8_t *pkt, size_t len)
-{
-	struct merge *m = &r->mg;
-	size_t hl = tcp4_mergeable(pkt, len);
-	if (m->n > 0) {
-		const uint8_t *f = m->first;
-		size_t pl = len - hl;
-		if (hl == m->hdr_len && m->n < TSO_MAX_SEGS && !m->last_psh && !m->closed &&
-		    pl <= m->mss &&
-		    m->hdr_len + m->payload + pl <= MAX_IP_LEN &&
-		    get_be32(pkt + 24) == m->next_seq &&
-		    !memcmp(pkt + 1, f + 1, 1) &&          /* TOS */
-		    !memcmp(pkt + 6, f + 6, 1) &&          /* DF (flags byte) */
-		    !memcmp(pkt + 8, f + 8, 2) &&          /* TTL, protocol */
-		    !memcmp(pkt + 12, f + 12, 8) &&        /* addresses */
-		    !memcmp(pkt + 20, f + 20, 4) &&        /* ports */
-		    !memcmp(pkt + 28, f + 28, 5) &&        /* ack, data offset */
-		    !memcmp(pkt + 34, f + 34, 2) &&        /* window */
-		    !memcmp(pkt + 40, f + 40, hl - 40)) {  /* options */
-			m->iov[1 + m->n].iov_base = (void *)(pkt + hl);
-			m->iov[1 + m->n].iov_len = pl;
-			m->n++;
-			m->payload += pl;
-			m->next_seq += (uint32_t)pl;
-			m->last_psh = (pkt[33] & 0x08) != 0;
-			m->closed = pl < m->mss;
-			return;
-		}
-		merge_flush(r);
-	}
-	if (hl == 0) {
-		/* not mergeable: alone, with an empty vnet header */
-		struct virtio_net_hdr vh;
-		struct iovec iov[2];
-		memset(&vh, 0, sizeof(vh));
-		memcpy(r->mg_hdr, &vh, sizeof(vh));
-		iov[0].iov_base = r->mg_hdr;
-		iov[0].iov_len = VNET_HDR_LEN;
-		iov[1].iov_base = (void *)pkt;
-		iov[1].iov_len = len;
-		tun_writev(r, iov, 2, len, 1);
-		return;
-	}
-	/* start a run: iov[1] is the first segment's payload; merge_flush puts
-	 * the rewritten headers in iov[0] behind the vnet header */
-	m->n = 1;
-	m->first = pkt;
-	m->hdr_len = hl;
-	m->mss = len - hl;
-	m->payload = len - hl;
-	m->next_seq = get_be32(pkt + 24) + (uint32_t)(len - hl);
-	m->last_psh = (pkt[33] & 0x08) != 0;
-	m->closed = 0;
-	m->iov[1].iov_base = (void *)(pkt + hl);
-	m->iov[1].iov_len = len - hl;
 }
 
 static int gro_size(struct msghdr *h)
@@ -852,12 +597,12 @@ static void udp_to_tun(struct relay *r)
 			r->c.udp_rx_pkts++;
 			r->c.udp_rx_bytes += l;
 			if (r->o.tun_offload)
-				deliver_offload(r, p + off, l);
+				tunoff_gro_add(&r->mg, p + off, l, tun_writev, r);
 			else
 				tun_write(r, p + off, l);
 		}
 	}
-	merge_flush(r); /* the receive buffers are reused by the next call */
+	tunoff_gro_flush(&r->mg, tun_writev, r); /* the buffers are reused by the next call */
 }
 
 /* ---- main loop -------------------------------------------------------------- */
@@ -903,7 +648,8 @@ int main(int argc, char **argv)
 	r.sig_fd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
 	if (r.sig_fd < 0)
 		die("signalfd");
-
+	r.tun_buf = malloc((size_t)VNET_HDR_LEN + MAX_IP_LEN);
+	tunoff_gro_init(&r.mg);
 	r.pkt_max = (size_t)r.o.mtu;
 	r.tx_arena = malloc((size_t)(r.o.batch + TSO_MAX_SEGS) * r.pkt_max);
 	r.rx_arena = malloc((size_t)r.o.batch * RX_BUF);

@@ -388,29 +388,34 @@ hold_pair(struct dp_worker *w, struct dp_pair *p)
 	w->held[w->nheld++] = p;
 }
 
-/* Packet → ESP → the batch: tunnel mode carries the whole packet (next
- * header 4), transport mode its payload (next header its protocol; the
- * outer header is the socket's). */
-int
-dp_output(struct dp_worker *w, const uint8_t *pkt, size_t len, int64_t now)
+/* The outbound SA a flow leaves by; NULL (counted) when none covers it. */
+static struct esp_sa *
+outbound_sa(struct esp_dp *dp, const struct esp_flow *f)
+{
+	struct esp_sa *sa = esp_sad_outbound(dp->sad, f);
+
+	if (sa == NULL || esp_sa_owner(sa) == NULL) {
+		esp_sad_count_drop(dp->sad, ESP_DROP_NO_SA);	/* routed here, no SA (yet) */
+		return NULL;
+	}
+	return sa;
+}
+
+/* Packet → ESP on sa → the batch: tunnel mode carries the whole packet
+ * (next header 4), transport mode its payload (next header proto, its
+ * protocol; the outer header is the socket's). */
+static int
+seal(struct dp_worker *w, struct esp_sa *sa, const uint8_t *pkt, size_t len, uint8_t proto,
+     int64_t now)
 {
 	struct esp_dp *dp = w->dp;
-	struct esp_flow f;
-	struct esp_sa *sa;
-	struct dp_pair *p;
-	size_t olen, hlen;
+	struct dp_pair *p = esp_sa_owner(sa);
+	size_t olen, hlen = (pkt[0] & 0x0fu) * 4u;
 	unsigned k;
 	int ret;
 
-	if (esp_flow_of(pkt, len, &f) == -1)
-		return ESP_DROP_MALFORMED;	/* not IPv4 (IPv6 neighbour discovery): not ours */
 	if (w->nout == DP_BATCH)
 		dp_flush(w);	/* a super-packet's segments filled it */
-	if ((sa = esp_sad_outbound(dp->sad, &f)) == NULL || (p = esp_sa_owner(sa)) == NULL) {
-		esp_sad_count_drop(dp->sad, ESP_DROP_NO_SA);	/* routed here, no SA (yet) */
-		return ESP_DROP_NO_SA;
-	}
-	hlen = (pkt[0] & 0x0fu) * 4u;
 	if (esp_sa_params(sa)->transport && ((pkt[6] << 8 | pkt[7]) & 0x3fff) != 0) {
 		/* a fragment: transport mode carries no fragment offset */
 		esp_sa_count_drop(sa, ESP_DROP_POLICY);
@@ -422,7 +427,7 @@ dp_output(struct dp_worker *w, const uint8_t *pkt, size_t len, int64_t now)
 	hold_pair(w, p);
 	k = w->nout;	/* hold_pair may have sent the batch */
 	ret = esp_sa_params(sa)->transport ?
-	    esp_output(sa, pkt + hlen, len - hlen, f.proto, w->out[k], DP_SLOT, &olen, now) :
+	    esp_output(sa, pkt + hlen, len - hlen, proto, w->out[k], DP_SLOT, &olen, now) :
 	    esp_output(sa, pkt, len, IPPROTO_IPIP, w->out[k], DP_SLOT, &olen, now);
 	if (ret != 0)
 		return ret;	/* counted on the SA */
@@ -437,6 +442,19 @@ dp_output(struct dp_worker *w, const uint8_t *pkt, size_t len, int64_t now)
 	w->nout++;
 	w->carried_out++;
 	return 0;
+}
+
+int
+dp_output(struct dp_worker *w, const uint8_t *pkt, size_t len, int64_t now)
+{
+	struct esp_flow f;
+	struct esp_sa *sa;
+
+	if (esp_flow_of(pkt, len, &f) == -1)
+		return ESP_DROP_MALFORMED;	/* not IPv4 (IPv6 neighbour discovery): not ours */
+	if ((sa = outbound_sa(w->dp, &f)) == NULL)
+		return ESP_DROP_NO_SA;
+	return seal(w, sa, pkt, len, f.proto, now);
 }
 
 /* RFC 3948 4 (R-13.3): a NAT's new port is taken from an authenticated
@@ -549,21 +567,37 @@ esp_packet(struct esp_dp *dp, struct dp_worker *w, int fd, uint32_t src_be, uint
 }
 
 /* One read with offloads: a packet, or a super-packet cut into the
- * packets ESP carries, in order. */
+ * packets ESP carries, in order, the SA looked up once for them all. */
 static void
 tun_frame(struct dp_worker *w, size_t n, int64_t now)
 {
 	int k = tunoff_split(w->frame, n, w->segs, DP_SEGS_CAP, w->seg, w->seg_len,
 			     TUNOFF_SEGS_MAX);
+	struct esp_flow f;
+	struct esp_sa *sa;
 
 	if (k < 0) {
 		esp_sad_count_drop(w->dp->sad, ESP_DROP_MALFORMED);
 		return;
 	}
-	if (((const uint8_t *)w->frame)[1] != 0)	/* gso_type: a super-packet */
-		w->tun_cut++;
+	if (((const uint8_t *)w->frame)[1] == 0) {	/* gso_type: one packet */
+		(void)dp_output(w, w->seg[0], w->seg_len[0], now);
+		return;
+	}
+	/* A super-packet's segments are one flow: one SA for them all. */
+	w->tun_cut++;
+	if (esp_flow_of(w->seg[0], w->seg_len[0], &f) == -1) {
+		for (int i = 0; i < k; i++)	/* not IPv4 (tunoff_split cuts IPv4 only) */
+			esp_sad_count_drop(w->dp->sad, ESP_DROP_MALFORMED);
+		return;
+	}
+	if ((sa = outbound_sa(w->dp, &f)) == NULL) {
+		for (int i = 1; i < k; i++)	/* each segment counted, as one packet is */
+			esp_sad_count_drop(w->dp->sad, ESP_DROP_NO_SA);
+		return;
+	}
 	for (int i = 0; i < k; i++)
-		(void)dp_output(w, w->seg[i], w->seg_len[i], now);
+		(void)seal(w, sa, w->seg[i], w->seg_len[i], f.proto, now);
 }
 
 static void
